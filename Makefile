@@ -1,0 +1,41 @@
+# pmo-warehouse: the README's commands.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP_FLAGS := -qq --disable-pip-version-check
+
+.PHONY: demo test test-all lint dev bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "Setting up $(VENV) with $(PYTHON) (first time: about a minute)…"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+	@touch $(STAMP)
+
+## Generate the demo organisation and run the whole flow for each of its periods.
+demo: $(STAMP)
+	$(BIN)/pmo demo
+
+## The default (quick) test suite.
+test: $(STAMP)
+	$(BIN)/pytest
+
+## Every test, slow ones included.
+test-all: $(STAMP)
+	$(BIN)/pytest -m ''
+
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration tests
+
+## The Dagster UI on the demo home.
+dev: $(STAMP)
+	$(BIN)/pmo ui
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pmo dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""pmo-warehouse: the Dagster code location and the `pmo` command."""

@@ -1,0 +1,192 @@
+"""The ``pmo`` command.
+
+Exit status: 0 success; 1 when a run failed (a blocking check failed, or a step could not
+complete; nothing new is published then); 2 for a usage error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.settings import SettingsError, check_period, load_settings
+
+app = typer.Typer(
+    name="pmo",
+    help="pmo-warehouse: earned value, earned schedule and portfolio packs from your PMO's exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+HomeOption = Annotated[
+    Optional[Path],
+    typer.Option("--home", help="Deployment home (default: $PMO_HOME, else ./.pmo).", show_default=False),
+]
+DEMO_MANIFEST = ".demo-files.json"
+
+
+def _settings(home: Optional[Path]):
+    try:
+        return load_settings(home)
+    except SettingsError as exc:
+        err.print(f"[red]Settings error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _period_arg(value: Optional[str], name: str) -> Optional[str]:
+    if value is None:
+        return None
+    try:
+        return check_period(value)
+    except SettingsError as exc:
+        raise typer.BadParameter(str(exc), param_hint=name) from None
+
+
+def _print_outcome(outcome, settings) -> None:
+    if outcome.success:
+        return
+    err.print(f"[red]✗ Run for {outcome.period} failed[/red] (run {outcome.run_id[:8]}); "
+              "nothing new was published: serving.duckdb, the Parquet files and the packs are unchanged.")
+    if outcome.failed_checks:
+        err.print("[bold]Blocking checks that failed:[/bold]")
+        for c in outcome.failed_checks:
+            err.print(f"  • {c}")
+    for s in outcome.failed_steps:
+        err.print(f"  • step {s}")
+    err.print(f"See the run in the Dagster UI: pmo ui --home {settings.home}")
+
+
+def _run(settings, period: str):
+    from orchestration.runner import run_period
+
+    with console.status(f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"):
+        outcome = run_period(settings, period)
+    return outcome
+
+
+@app.command()
+def run(
+    home: HomeOption = None,
+    period: Annotated[Optional[str], typer.Option("--period", help="Reporting period YYYY-MM "
+                                                  "(default: the latest period that has data).")] = None,
+) -> None:
+    """Ingest landing/, build and check the marts, publish them and render the pack for one period."""
+    period = _period_arg(period, "--period")
+    settings = _settings(home)
+    from orchestration.ingest import latest_period
+
+    if period is None:
+        period = latest_period(settings.landing_dir)
+        if period is None:
+            err.print(f"[red]No data:[/red] {settings.landing_dir} holds no task snapshot, timesheet or ledger "
+                      "file. Put canonical CSV files under landing/<entity>/, or run `pmo demo`.")
+            raise typer.Exit(2)
+    outcome = _run(settings, period)
+    if not outcome.success:
+        _print_outcome(outcome, settings)
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/green] {period} published in {outcome.seconds:.1f} s")
+    _print_locations(settings, [period])
+
+
+def _print_locations(settings, periods: list[str]) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_row("Warehouse (read-only for BI)", str(settings.serving_path))
+    table.add_row("Parquet marts", str(settings.parquet_dir))
+    for p in periods:
+        table.add_row(f"Portfolio pack {p}", str(settings.reports_dir / p / "portfolio-pack.pdf"))
+    table.add_row("Dagster UI", f"pmo ui --home {settings.home}")
+    console.print(table)
+
+
+def _clear_previous_demo(landing: Path) -> None:
+    manifest = landing / DEMO_MANIFEST
+    previous = set(json.loads(manifest.read_text())) if manifest.exists() else set()
+    others = [p for p in landing.rglob("*") if p.is_file() and p.name != DEMO_MANIFEST
+              and p.relative_to(landing).as_posix() not in previous]
+    if others:
+        err.print(f"[red]{landing} holds files that are not the demo organisation's[/red] "
+                  f"(e.g. {others[0].relative_to(landing)}). Use another --home for the demo.")
+        raise typer.Exit(2)
+    for rel in previous:
+        (landing / rel).unlink(missing_ok=True)
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same organisation.")] = 7,
+    projects: Annotated[int, typer.Option(min=5, help="Number of projects (people, programmes and "
+                                          "portfolios scale with it).")] = 30,
+    months: Annotated[int, typer.Option(min=2, max=120, help="Number of monthly periods.")] = 18,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Last period, YYYY-MM "
+                                                 "(default: the current month).")] = None,
+) -> None:
+    """Write a demo organisation's exports into landing/ and run the flow for every period, oldest first."""
+    as_of = _period_arg(as_of, "--as-of") or date.today().strftime("%Y-%m")
+    settings = _settings(home)
+    from orchestration.demo import generate_demo
+    from orchestration.settings import init_home
+
+    init_home(settings)
+    _clear_previous_demo(settings.landing_dir)
+    with console.status("Generating the demo organisation…"):
+        summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
+                                reporting_currency=settings.reporting_currency)
+    files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in summary.files)
+    (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
+    rows = sum(summary.row_counts.values())
+    console.print(f"Demo organisation (seed {seed}): {projects} projects, {len(summary.periods)} periods "
+                  f"{summary.periods[0]}…{summary.periods[-1]}, {len(files)} files, {rows:,} rows in "
+                  f"{settings.landing_dir}")
+    started = time.monotonic()
+    for i, period in enumerate(summary.periods, 1):
+        outcome = _run(settings, period)
+        if not outcome.success:
+            _print_outcome(outcome, settings)
+            raise typer.Exit(1)
+        console.print(f"  [{i:>2}/{len(summary.periods)}] {period} [green]✓[/green] {outcome.seconds:5.1f} s")
+    console.print(f"[green]✓[/green] {len(summary.periods)} periods built in {time.monotonic() - started:.0f} s")
+    _print_locations(settings, [summary.periods[-1]])
+    console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf")
+
+
+@app.command()
+def ui(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+) -> None:
+    """Start the Dagster UI on the home's instance (asset graph, run history, checks)."""
+    settings = _settings(home)
+    from orchestration.settings import activate
+
+    activate(settings)
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "orchestration.definitions",
+           "-h", host, "-p", str(port)]
+    console.print(f"Dagster UI for {settings.home} on http://{host}:{port} (Ctrl-C to stop)")
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

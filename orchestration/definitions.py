@@ -1,0 +1,66 @@
+"""The Dagster code location: assembles the monthly flow for the home in $PMO_HOME."""
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    Definitions,
+    RunRequest,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    in_process_executor,
+    schedule,
+)
+
+from orchestration.assets import (
+    build_dbt_assets,
+    build_ingest_asset,
+    build_publish_asset,
+    build_report_asset,
+    build_timesheet_check,
+)
+from orchestration.dbt import dbt_project_for, dbt_resource, ensure_manifest
+from orchestration.partitions import monthly_periods
+from orchestration.settings import activate, load_settings
+
+MONTHLY_JOB = "monthly_reporting"
+
+
+def build_definitions() -> Definitions:
+    settings = load_settings()
+    activate(settings)
+    project = dbt_project_for(settings)
+    manifest = ensure_manifest(project, settings)
+    dbt_models = build_dbt_assets(settings, manifest, project)
+    mart_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
+    job = define_asset_job(
+        MONTHLY_JOB,
+        selection=AssetSelection.all(),
+        partitions_def=monthly_periods,
+        # Steps run one after another in one process: DuckDB allows a single writer per file.
+        executor_def=in_process_executor,
+        description="Ingest landing/, gate, build the marts with dbt, publish the serving snapshot and render "
+                    "the portfolio pack for one reporting period.",
+    )
+
+    @schedule(job=job, cron_schedule="0 2 * * *", execution_timezone="UTC", name="nightly_open_period")
+    def nightly_open_period(context: ScheduleEvaluationContext):
+        """Every night at 02:00 UTC, refresh the open (current) reporting period."""
+        period = context.scheduled_execution_time.strftime("%Y-%m")
+        return RunRequest(run_key=None, partition_key=period)
+
+    return Definitions(
+        assets=[build_ingest_asset(settings), dbt_models, build_publish_asset(settings, mart_keys),
+                build_report_asset(settings)],
+        asset_checks=[build_timesheet_check(settings)],
+        jobs=[job],
+        schedules=[nightly_open_period],
+        resources={"dbt": dbt_resource(project)},
+    )
+
+
+defs = build_definitions()
+
+
+def monthly_job():
+    """The monthly job, reconstructable by module path (used by `pmo run`)."""
+    return defs.resolve_job_def(MONTHLY_JOB)

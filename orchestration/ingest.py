@@ -1,0 +1,265 @@
+"""Ingest: landing/<entity>/*.csv -> raw.<entity> and quarantine.<entity> in the warehouse.
+
+The load is a full, idempotent refresh: every run re-reads what is in ``landing/`` and replaces
+the raw tables in one transaction, so running twice on the same landing gives the same tables.
+Every loaded row carries its lineage (``_source_file``, ``_source_sha256``, ``_source_row``,
+``_loaded_at``); every rejected row lands in ``quarantine.<entity>`` with the file, row, column,
+offending value and reason, so that ``rows_in = loaded + quarantined`` holds for every file.
+
+Exact duplicate rows (every contract field equal, as from a double export) are quarantined as
+duplicates of the first copy.  Rows that share a key but differ are *not* resolved here: the
+quality gates catch them, because choosing one silently would change the numbers.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from orchestration.contract import (
+    DUCKDB_TYPES,
+    ENTITIES,
+    LINEAGE_COLUMNS,
+    NUMBER,
+    REQUIRED_ENTITIES,
+    raw_table_ddl,
+)
+from orchestration.sources.canonical import QuarantineRecord, ReadResult, read_canonical_csv
+
+QUARANTINE_COLUMNS = {
+    "_source_file": "VARCHAR",
+    "_source_sha256": "VARCHAR",
+    "_source_row": "INTEGER",
+    "_loaded_at": "TIMESTAMP",
+    "column_name": "VARCHAR",
+    "value": "VARCHAR",
+    "reason": "VARCHAR",
+    "record": "VARCHAR",
+}
+
+LOAD_LOG_DDL = """
+CREATE TABLE raw.load_log (
+    entity VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR, _loaded_at TIMESTAMP,
+    rows_in INTEGER, rows_loaded INTEGER, rows_quarantined INTEGER, warnings VARCHAR
+)"""
+
+
+class IngestError(Exception):
+    """The landing zone cannot make a run (e.g. no projects or tasks at all)."""
+
+
+@dataclass
+class EntityLoad:
+    entity: str
+    files: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    warnings: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    loaded_at: datetime
+    entities: dict[str, EntityLoad]
+    stray_files: list[str]
+
+    @property
+    def quarantined(self) -> int:
+        return sum(e.quarantined for e in self.entities.values())
+
+
+def landing_files(landing: Path, entity: str) -> list[Path]:
+    folder = landing / entity
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.csv") if p.is_file())
+
+
+def stray_landing_files(landing: Path) -> list[Path]:
+    """Files in landing/ that no reader will take (reported, never silently skipped)."""
+    stray = []
+    if not landing.is_dir():
+        return stray
+    for p in sorted(landing.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        rel = p.relative_to(landing)
+        if len(rel.parts) < 2 or rel.parts[0] not in ENTITIES or p.suffix.lower() != ".csv":
+            stray.append(p)
+    return stray
+
+
+def _to_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _dedupe(entity: str, results: list[ReadResult], landing: Path) -> None:
+    """Move exact duplicate rows (across all files of an entity) to quarantine."""
+    cols = ENTITIES[entity].column_names
+    seen: dict[tuple, tuple[str, int]] = {}
+    for res in results:
+        kept = []
+        for row in res.rows:
+            key = tuple(_to_text(row.get(c)) for c in cols)
+            first = seen.get(key)
+            if first is None:
+                seen[key] = (_rel(res.path, landing), row["_source_row"])
+                kept.append(row)
+                continue
+            res.quarantine.append(
+                QuarantineRecord(
+                    row["_source_row"], None, None,
+                    f"exact duplicate of {first[0]} row {first[1]}",
+                    {c: _to_text(row.get(c)) or "" for c in cols},
+                )
+            )
+        res.rows = kept
+
+
+def _rel(path: Path, landing: Path) -> str:
+    try:
+        return path.relative_to(landing.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_landing(landing: Path) -> dict[str, list[ReadResult]]:
+    """Read every canonical file in landing/, entity by entity, with duplicates quarantined."""
+    out: dict[str, list[ReadResult]] = {}
+    for entity in ENTITIES:
+        results = [read_canonical_csv(p, entity) for p in landing_files(landing, entity)]
+        _dedupe(entity, results, landing)
+        out[entity] = results
+    return out
+
+
+def load_landing(landing: Path, warehouse: Path, *, loaded_at: datetime | None = None) -> IngestReport:
+    """Replace raw.* and quarantine.* in ``warehouse`` with what is in ``landing``.
+
+    Raises :class:`IngestError` when a required entity (projects, tasks) has no loadable row.
+    """
+    landing = Path(landing)
+    loaded_at = (loaded_at or datetime.now(timezone.utc)).replace(tzinfo=None, microsecond=0)
+    results = read_landing(landing)
+    report = IngestReport(loaded_at, {}, [_rel(p, landing) for p in stray_landing_files(landing)])
+    for entity, res_list in results.items():
+        load = EntityLoad(entity)
+        for res in res_list:
+            load.files.append(_rel(res.path, landing))
+            load.rows_in += res.rows_in
+            load.loaded += len(res.rows)
+            load.quarantined += len(res.quarantine)
+            load.warnings += res.warnings
+            load.extra_columns += [c for c in res.extra_columns if c not in load.extra_columns]
+        report.entities[entity] = load
+    empty = [e for e in REQUIRED_ENTITIES if report.entities[e].loaded == 0]
+    if empty:
+        details = "; ".join(
+            f"{e}: {len(report.entities[e].files)} file(s), {report.entities[e].quarantined} row(s) quarantined"
+            for e in empty
+        )
+        raise IngestError(
+            f"No loadable rows for required entit{'y' if len(empty) == 1 else 'ies'} {', '.join(empty)} "
+            f"under {landing} ({details}). Put the canonical CSV under landing/<entity>/, "
+            "or run `pmo demo` to generate a demo organisation."
+        )
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+        con.execute("DROP TABLE IF EXISTS raw.load_log")
+        con.execute(LOAD_LOG_DDL)
+        for entity, res_list in results.items():
+            _write_entity(con, entity, res_list, report.entities[entity], landing, loaded_at)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return report
+
+
+def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad, landing: Path,
+                  loaded_at: datetime) -> None:
+    ent = ENTITIES[entity]
+    con.execute(f"DROP TABLE IF EXISTS raw.{entity}")
+    con.execute(raw_table_ddl(ent))
+    for extra in load.extra_columns:
+        con.execute(f'ALTER TABLE raw.{entity} ADD COLUMN "{extra}" DOUBLE')
+    con.execute(f"DROP TABLE IF EXISTS quarantine.{entity}")
+    con.execute(
+        f"CREATE TABLE quarantine.{entity} ({', '.join(f'{k} {v}' for k, v in QUARANTINE_COLUMNS.items())})"
+    )
+    columns = ent.column_names + load.extra_columns
+    records, q_records = [], []
+    for res in res_list:
+        rel = _rel(res.path, landing)
+        for row in res.rows:
+            rec = [_to_text(row.get(c)) for c in columns]
+            rec += [rel, res.sha256, row["_source_row"]]
+            records.append(rec)
+        for q in res.quarantine:
+            q_records.append([rel, res.sha256, q.source_row, q.column, q.value, q.reason,
+                              json.dumps(q.record, ensure_ascii=False, sort_keys=True)])
+        con.execute(
+            "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [entity, rel, res.sha256, loaded_at, res.rows_in, len(res.rows), len(res.quarantine),
+             "\n".join(res.warnings) or None],
+        )
+    if records:
+        frame = pd.DataFrame(records, columns=columns + ["_source_file", "_source_sha256", "_source_row"],
+                             dtype=object)
+        types = {c.name: c for c in ent.columns}
+        select = [
+            f'CAST("{c}" AS {DUCKDB_TYPES[types[c].type] if c in types else DUCKDB_TYPES[NUMBER]})'
+            for c in columns
+        ]
+        select += ["_source_file", "_source_sha256", "CAST(_source_row AS INTEGER)", "?::TIMESTAMP"]
+        con.register("_incoming", frame)
+        con.execute(
+            f"INSERT INTO raw.{entity} ({', '.join(chr(34) + c + chr(34) for c in columns)}, "
+            f"{', '.join(LINEAGE_COLUMNS)}) SELECT {', '.join(select)} FROM _incoming ORDER BY "
+            "_source_file, CAST(_source_row AS INTEGER)",
+            [loaded_at],
+        )
+        con.unregister("_incoming")
+    if q_records:
+        qframe = pd.DataFrame(q_records, columns=["_source_file", "_source_sha256", "_source_row", "column_name",
+                                                  "value", "reason", "record"], dtype=object)
+        con.register("_quarantined", qframe)
+        con.execute(
+            f"INSERT INTO quarantine.{entity} SELECT _source_file, _source_sha256, CAST(_source_row AS INTEGER), "
+            "?::TIMESTAMP, column_name, value, reason, record FROM _quarantined",
+            [loaded_at],
+        )
+        con.unregister("_quarantined")
+
+
+def latest_period(landing: Path) -> str | None:
+    """The latest reporting period with data: the newest task status date, timesheet work date or
+    ledger posting date in landing/ (rows that fail the contract are ignored)."""
+    best = None
+    for entity, column in (("tasks", "status_date"), ("timesheets", "work_date"), ("ledger", "posting_date")):
+        for path in landing_files(landing, entity):
+            for row in read_canonical_csv(path, entity).rows:
+                value = row.get(column)
+                if value is not None and (best is None or value > best):
+                    best = value
+    return f"{best.year:04d}-{best.month:02d}" if best else None

@@ -1,0 +1,76 @@
+"""Publish: copy the marts from the working warehouse to the serving snapshot.
+
+BI tools and the packs only ever read ``serving.duckdb`` (read-only) or ``parquet/<mart>.parquet``.
+Both are written to temporary files first and then renamed into place (``os.replace`` is atomic
+on one filesystem), so a reader sees either the previous snapshot or the new one, never half of
+one, and a failed run leaves the previous snapshot untouched.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+MARTS_SCHEMA = "marts"
+
+
+def list_marts(warehouse: Path, schema: str = MARTS_SCHEMA) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' "
+            "ORDER BY table_name",
+            [schema],
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str = MARTS_SCHEMA) -> dict[str, int]:
+    """Copy every table of ``schema`` to a new serving file and to Parquet; returns rows per table."""
+    tables = list_marts(warehouse, schema)
+    if not tables:
+        raise RuntimeError(f"{warehouse}: schema {schema!r} has no tables to publish; did dbt build the marts?")
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".serving-", suffix=".duckdb", dir=serving.parent)
+    os.close(fd)
+    os.unlink(tmp_name)  # DuckDB must create the file itself
+    tmp_serving = Path(tmp_name)
+    staged_parquet: list[tuple[Path, Path]] = []
+    counts: dict[str, int] = {}
+    try:
+        con = duckdb.connect(str(tmp_serving))
+        try:
+            con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
+            con.execute(f"CREATE SCHEMA {schema}")
+            for table in tables:
+                con.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
+                counts[table] = con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
+                final = parquet_dir / f"{table}.parquet"
+                tmp_parquet = parquet_dir / f".{table}.parquet.tmp"
+                con.execute(f"COPY {schema}.{table} TO '{_sql_path(tmp_parquet)}' (FORMAT parquet)")
+                staged_parquet.append((tmp_parquet, final))
+            con.execute("DETACH wh")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp_serving, serving)
+        for tmp, final in staged_parquet:
+            os.replace(tmp, final)
+        wal = tmp_serving.with_name(tmp_serving.name + ".wal")
+        if wal.exists():
+            wal.unlink()
+    except BaseException:
+        for path in [tmp_serving, tmp_serving.with_name(tmp_serving.name + ".wal")] + [t for t, _ in staged_parquet]:
+            if path.exists():
+                path.unlink()
+        raise
+    return counts
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,467 @@
+"""Render the portfolio pack (EVM.md §7) from the published warehouse to a PDF.
+
+Flow: open ``serving.duckdb`` read-only -> :func:`load_pack_data` (plain Python values; DECIMAL
+stays :class:`~decimal.Decimal`, NULL stays ``None``) -> :func:`build_html` (Jinja2, autoescaped)
+-> WeasyPrint with :class:`PackURLFetcher` (only ``data:`` URIs and files inside ``templates/``)
+-> ``portfolio-pack.pdf`` written to a temporary file in ``out_dir`` and moved into place.
+
+Numbers are the mart's; they are rounded only by the template filters (indices 2 dp, money to a
+whole unit, half away from zero), and RAG is classified on the unrounded index.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import mimetypes
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .charts import SCurvePoint, s_curve_svg, svg_data_uri
+from .rag import RAG_LABELS, RAG_RULE_TEXT, RAG_RULE_VERSION, rag_for_index, worst_rag
+
+LOGGER = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "portfolio_pack.html.j2"
+PACK_FILENAME = "portfolio-pack.pdf"
+
+_PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+NULL_TEXT = "—"
+
+#: Columns the pack reads, per mart table.  Checked up front so a stale or partial warehouse
+#: gives one clear error instead of a binder error half-way through.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dim_project": ("project_code", "project_name", "programme", "portfolio", "status"),
+    "fct_earned_value": ("project_code", "period", "status_date", "currency", "bac", "cpi", "spi_t",
+                         "eac_cpi", "vac"),
+    "fct_portfolio_earned_value": ("portfolio", "period", "status_date", "currency", "project_count",
+                                   "bac", "pv", "ev", "ac", "cpi", "spi", "eac_cpi", "vac"),
+    "fct_programme_earned_value": ("programme", "period", "currency"),
+}
+
+
+class PackRenderError(RuntimeError):
+    """The PDF could not be produced (e.g. the template asked for a resource that was refused)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting (used as Jinja filters; pure functions)
+# --------------------------------------------------------------------------------------------
+
+def period_label(period: str) -> str:
+    """'2026-11' -> 'November 2026' (English month names, independent of the locale)."""
+    m = _PERIOD_RE.match(period or "")
+    if not m:
+        raise ValueError(f"{period!r} is not a period: use YYYY-MM, e.g. 2026-11")
+    return f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+
+
+def fmt_money(value: Decimal | float | int | None) -> str:
+    """Whole units, thousands separators, half away from zero; NULL -> '—'."""
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return NULL_TEXT
+        value = Decimal(repr(value))
+    q = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = Decimal(0)  # no "-0"
+    return f"{int(q):,}"
+
+
+def fmt_index(value: Decimal | float | None) -> str:
+    """Two decimals; NULL and non-finite -> '—'.
+
+    Floats are formatted from their exact binary value, so a printed index never contradicts the
+    RAG band it was classified in by more than the rounding of the last digit.
+    """
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):.2f}"
+    v = float(value)
+    if not math.isfinite(v):
+        return NULL_TEXT
+    text = f"{v:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def fmt_text(value: object) -> str:
+    return NULL_TEXT if value is None or value == "" else str(value)
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return NULL_TEXT
+    return value.isoformat()[:10]
+
+
+def fmt_timestamp(value: datetime) -> str:
+    text = value.strftime("%Y-%m-%d %H:%M")
+    if value.tzinfo is not None:
+        offset = value.utcoffset()
+        text += " UTC" if offset is not None and offset.total_seconds() == 0 else value.strftime(" %z")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project_code: str
+    project_name: str | None
+    programme: str | None
+    portfolio: str | None
+    status: str | None
+    currency: str | None
+    bac: Decimal | None
+    cpi: float | None
+    spi_t: float | None
+    eac: Decimal | None
+    vac: Decimal | None
+    rag_cost: str
+    rag_schedule: str
+    rag_overall: str
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    portfolio: str | None
+    currency: str | None
+    project_count: int | None
+    bac: Decimal | None
+    pv: Decimal | None
+    ev: Decimal | None
+    ac: Decimal | None
+    cpi: float | None
+    spi: float | None
+    eac: Decimal | None
+    vac: Decimal | None
+
+
+@dataclass(frozen=True)
+class PortfolioGroup:
+    portfolio: str | None
+    projects: tuple[ProjectRow, ...]
+
+
+@dataclass(frozen=True)
+class PackData:
+    period: str
+    status_dates: tuple[date, ...]
+    currency: str | None
+    projects: tuple[ProjectRow, ...]
+    portfolios: tuple[PortfolioRow, ...]
+    total: PortfolioRow | None
+    eac_undefined_portfolios: tuple[str, ...]
+    s_curve: tuple[SCurvePoint, ...]
+    rag_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> tuple[PortfolioGroup, ...]:
+        out: list[PortfolioGroup] = []
+        for row in self.projects:
+            if out and out[-1].portfolio == row.portfolio:
+                out[-1] = PortfolioGroup(row.portfolio, out[-1].projects + (row,))
+            else:
+                out.append(PortfolioGroup(row.portfolio, (row,)))
+        return tuple(out)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[dict]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    v = float(value)  # DOUBLE already; DECIMAL indices tolerated
+    return v if math.isfinite(v) else None
+
+
+def _ratio(num: Decimal | None, den: Decimal | None) -> float | None:
+    if num is None or den is None or den == 0:
+        return None
+    return float(Decimal(num) / Decimal(den))
+
+
+def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
+    """Sum that is NULL if any term is NULL (a partial total would be misleading)."""
+    total = Decimal(0)
+    for v in values:
+        if v is None:
+            return None
+        total += Decimal(v)
+    return total
+
+
+def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Raise ValueError naming every missing mart table or column."""
+    found: dict[str, set[str]] = {}
+    for r in _rows(con, "SELECT table_name, column_name FROM information_schema.columns "
+                        "WHERE table_schema = 'marts'"):
+        found.setdefault(r["table_name"], set()).add(r["column_name"])
+    missing_tables = [t for t in REQUIRED_COLUMNS if t not in found]
+    if missing_tables:
+        raise ValueError(
+            f"{where}: missing mart table(s) {', '.join('marts.' + t for t in missing_tables)}; "
+            "publish the warehouse (dbt build + publish) before rendering packs")
+    problems = [f"marts.{t} lacks {', '.join(c for c in cols if c not in found[t])}"
+                for t, cols in REQUIRED_COLUMNS.items() if any(c not in found[t] for c in cols)]
+    if problems:
+        raise ValueError(f"{where}: " + "; ".join(problems))
+
+
+def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
+    """Read everything the pack shows for ``period`` from the marts."""
+    project_rows = _rows(con, """
+        SELECT f.project_code, d.project_name, d.programme, d.portfolio, d.status, f.currency,
+               f.status_date, f.bac, f.cpi, f.spi_t, f.eac_cpi, f.vac
+        FROM marts.fct_earned_value AS f
+        LEFT JOIN marts.dim_project AS d ON d.project_code = f.project_code
+        WHERE f.period = ?
+        ORDER BY d.portfolio NULLS LAST, d.programme NULLS LAST, f.project_code
+    """, [period])
+    projects = []
+    for r in project_rows:
+        cpi, spi_t = _float(r["cpi"]), _float(r["spi_t"])
+        cost, schedule = rag_for_index(cpi), rag_for_index(spi_t)
+        projects.append(ProjectRow(
+            project_code=r["project_code"], project_name=r["project_name"], programme=r["programme"],
+            portfolio=r["portfolio"], status=r["status"], currency=r["currency"], bac=r["bac"],
+            cpi=cpi, spi_t=spi_t, eac=r["eac_cpi"], vac=r["vac"],
+            rag_cost=cost, rag_schedule=schedule, rag_overall=worst_rag(cost, schedule)))
+
+    portfolio_rows = _rows(con, """
+        SELECT portfolio, currency, project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac
+        FROM marts.fct_portfolio_earned_value
+        WHERE period = ?
+        ORDER BY portfolio NULLS LAST
+    """, [period])
+    portfolios = tuple(PortfolioRow(
+        portfolio=r["portfolio"], currency=r["currency"], project_count=r["project_count"],
+        bac=r["bac"], pv=r["pv"], ev=r["ev"], ac=r["ac"], cpi=_float(r["cpi"]), spi=_float(r["spi"]),
+        eac=r["eac_cpi"], vac=r["vac"]) for r in portfolio_rows)
+
+    # One reporting currency (DESIGN: marts are converted before they are built).  Totals and the
+    # S-curve add portfolios together, which is only meaningful in one currency.
+    currencies = sorted({r["currency"] for r in _rows(con, """
+        SELECT DISTINCT currency FROM marts.fct_portfolio_earned_value
+        WHERE period <= ? AND currency IS NOT NULL
+    """, [period])})
+    if len(currencies) > 1:
+        raise ValueError(
+            f"marts.fct_portfolio_earned_value mixes currencies up to {period} ({', '.join(currencies)}); "
+            "the portfolio pack needs one reporting currency")
+    if currencies:
+        currency: str | None = currencies[0]
+    else:
+        project_currencies = sorted({p.currency for p in projects if p.currency})
+        currency = project_currencies[0] if len(project_currencies) == 1 else None
+
+    total = None
+    if portfolios:
+        t_bac, t_pv = _sum(p.bac for p in portfolios), _sum(p.pv for p in portfolios)
+        t_ev, t_ac = _sum(p.ev for p in portfolios), _sum(p.ac for p in portfolios)
+        total = PortfolioRow(
+            portfolio="All portfolios", currency=currency,
+            project_count=sum(p.project_count or 0 for p in portfolios),
+            bac=t_bac, pv=t_pv, ev=t_ev, ac=t_ac, cpi=_ratio(t_ev, t_ac), spi=_ratio(t_ev, t_pv),
+            eac=_sum(p.eac for p in portfolios), vac=_sum(p.vac for p in portfolios))
+    eac_undefined = tuple(fmt_text(p.portfolio) for p in portfolios if p.eac is None)
+
+    curve = tuple(SCurvePoint(period=r["period"], pv=r["pv"], ev=r["ev"], ac=r["ac"], bac=r["bac"])
+                  for r in _rows(con, """
+        SELECT period, SUM(pv) AS pv, SUM(ev) AS ev, SUM(ac) AS ac, SUM(bac) AS bac
+        FROM marts.fct_portfolio_earned_value
+        WHERE period <= ?
+        GROUP BY period
+        ORDER BY period
+    """, [period]))
+
+    status_dates = tuple(r["status_date"] for r in _rows(con, """
+        SELECT DISTINCT status_date FROM (
+            SELECT status_date FROM marts.fct_earned_value WHERE period = ?
+            UNION ALL
+            SELECT status_date FROM marts.fct_portfolio_earned_value WHERE period = ?)
+        WHERE status_date IS NOT NULL ORDER BY status_date
+    """, [period, period]))
+
+    counts = {k: 0 for k in ("red", "amber", "green", "n/a")}
+    for p in projects:
+        counts[p.rag_overall] += 1
+    return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
+                    portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
+                    s_curve=curve, rag_counts=counts)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+def make_environment() -> Environment:
+    """Jinja2 environment: autoescape on for html/xml templates *and* by default (our template is
+    ``.html.j2``), undefined variables are errors."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml", "html.j2"),
+                                     default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(money=fmt_money, idx=fmt_index, text=fmt_text, date=fmt_date)
+    return env
+
+
+def build_html(data: PackData, generated_at: datetime) -> str:
+    chart_uri = None
+    if data.s_curve:
+        chart_uri = svg_data_uri(s_curve_svg(data.s_curve, data.currency or "reporting currency"))
+    if len(data.status_dates) == 1:
+        status_date = fmt_date(data.status_dates[0])
+    elif data.status_dates:
+        status_date = (f"{fmt_date(data.status_dates[-1])} (rows carry {len(data.status_dates)} status "
+                       f"dates, {fmt_date(data.status_dates[0])} to {fmt_date(data.status_dates[-1])})")
+    else:
+        status_date = NULL_TEXT
+    mixed_currency = any(p.currency and p.currency != data.currency for p in data.projects)
+    return make_environment().get_template(TEMPLATE_NAME).render(
+        d=data,
+        period_label=period_label(data.period),
+        status_date=status_date,
+        currency=data.currency or NULL_TEXT,
+        mixed_currency=mixed_currency,
+        generated_at=fmt_timestamp(generated_at),
+        generated_at_iso=generated_at.isoformat(timespec="seconds"),
+        rule_text=RAG_RULE_TEXT,
+        rule_version=RAG_RULE_VERSION,
+        rag_labels=RAG_LABELS,
+        chart_uri=chart_uri,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# PDF
+# --------------------------------------------------------------------------------------------
+
+def _weasyprint():
+    # Imported lazily: WeasyPrint pulls in Pango/HarfBuzz, which the rest of the code location
+    # does not need at import time.
+    import weasyprint
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    return weasyprint, URLFetcher, URLFetcherResponse
+
+
+class RefusedURLError(PermissionError):
+    """A resource outside ``data:`` URIs and the templates folder was requested."""
+
+
+def make_url_fetcher(root: Path = TEMPLATES_DIR):
+    """A WeasyPrint URL fetcher that serves ``data:`` URIs and regular files inside ``root`` only.
+
+    Anything else (http, https, ftp, files elsewhere, ``..`` escapes, symlinks out) raises
+    :class:`RefusedURLError`.  ``fail_on_errors=True`` makes WeasyPrint stop the rendering instead
+    of logging the refusal and carrying on without the resource.
+    """
+    _, URLFetcher, URLFetcherResponse = _weasyprint()
+    root = Path(root).resolve()
+
+    class PackURLFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(timeout=5, allowed_protocols=("data",), allow_redirects=False,
+                             fail_on_errors=True)
+            self.root = root
+
+        def fetch(self, url: str, headers=None):
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                return super().fetch(url, headers)  # urllib's DataHandler: decoded in memory
+            if scheme == "file":
+                parts = urlsplit(url)
+                if parts.netloc not in ("", "localhost"):
+                    raise RefusedURLError(f"refused {url!r}: remote file URL")
+                path = Path(url2pathname(parts.path)).resolve()
+                if path.is_relative_to(self.root) and path.is_file():
+                    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+                raise RefusedURLError(f"refused {url!r}: only files inside {self.root} are served")
+            raise RefusedURLError(
+                f"refused {url!r}: the pack renderer fetches nothing from the network "
+                "(only data: URIs and files in the templates folder)")
+
+    return PackURLFetcher()
+
+
+def _write_pdf_atomically(html: str, target: Path) -> None:
+    weasyprint, _, _ = _weasyprint()
+    from weasyprint.urls import FatalURLFetchingError
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".pdf.tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            try:
+                document = weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
+                                           url_fetcher=make_url_fetcher(TEMPLATES_DIR))
+                document.write_pdf(fh)
+            except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint 70
+                cause = exc.__cause__ or exc
+                raise PackRenderError(f"rendering {target.name} stopped: {cause}") from cause
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
+                          generated_at: datetime | None = None) -> Path:
+    """Render ``out_dir/portfolio-pack.pdf`` for ``period`` ('YYYY-MM') from the published warehouse.
+
+    Raises :class:`ValueError` when the period is malformed, the serving file is missing or not a
+    DuckDB database, or the marts are missing; :class:`PackRenderError` when the PDF cannot be
+    produced.  The previous pack, if any, is replaced only once the new one is complete.
+    """
+    period_label(period)  # validates
+    serving_path = Path(serving_path)
+    if not serving_path.is_file():
+        raise ValueError(f"serving warehouse not found: {serving_path} (publish the warehouse first)")
+    generated_at = generated_at or datetime.now(timezone.utc)
+
+    try:
+        con = duckdb.connect(str(serving_path), read_only=True)
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot open {serving_path} as a DuckDB database read-only: {exc}") from exc
+    try:
+        check_marts(con, str(serving_path))
+        data = load_pack_data(con, period)
+    finally:
+        con.close()
+
+    html = build_html(data, generated_at)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / PACK_FILENAME
+    _write_pdf_atomically(html, target)
+    LOGGER.info("portfolio pack %s: %d project(s) -> %s", period, len(data.projects), target)
+    return target
