@@ -1,0 +1,83 @@
+"""Ingest: raw tables with lineage, quarantine with reasons, rows_in = loaded + quarantined."""
+import duckdb
+import pytest
+
+from orchestration.contract import ENTITIES
+from orchestration.ingest import IngestError, latest_period, load_landing
+
+
+def put(landing, entity, name, text):
+    d = landing / entity
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def landing(tmp_path):
+    root = tmp_path / "landing"
+    put(root, "projects", "projects.csv", "project_code,project_name,currency,score_value\nA,Alpha,GBP,3\nB,Beta,EUR,\n")
+    put(root, "tasks", "tasks-2026-01.csv",
+        "status_date,project_code,task_code,baseline_start,baseline_finish,baseline_cost,percent_complete\n"
+        "2026-01-31,A,T1,2026-01-01,2026-03-31,9000,10\n"
+        "2026-01-31,A,T2,2026-02-01,2026-01-15,100,0\n")
+    put(root, "timesheets", "ts.csv",
+        "work_date,person_id,project_code,hours,entry_id\n"
+        "2026-02-02,P1,A,7.5,E1\n"
+        "2026-02-02,P1,A,7.5,E1\n"
+        "2026-02-03,P1,A,x,E2\n")
+    put(root, "notes", "readme.txt", "not an export")
+    return root
+
+
+def test_loads_raw_and_quarantine_with_lineage(landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    report = load_landing(landing, wh)
+    ts = report.entities["timesheets"]
+    assert (ts.rows_in, ts.loaded, ts.quarantined) == (3, 1, 2)
+    assert report.stray_files == ["landing/notes/readme.txt"]
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        # every entity has a raw table, present even when landing has no file for it
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema='raw'").fetchall()}
+        assert set(ENTITIES) | {"load_log"} == tables
+        assert con.execute("select count(*) from raw.ledger").fetchone()[0] == 0
+        row = con.execute("select hours, _source_file, _source_row, length(_source_sha256) from raw.timesheets").fetchone()
+        assert row == (7.5, "landing/timesheets/ts.csv", 2, 64)
+        reasons = con.execute(
+            "select _source_row, column_name, value, reason from quarantine.timesheets order by _source_row").fetchall()
+        assert reasons[0] == (3, None, None, "exact duplicate of landing/timesheets/ts.csv row 2")
+        assert reasons[1][:3] == (4, "hours", "x")
+        assert con.execute("select score_value from raw.projects order by project_code").fetchall() == [(3.0,), (None,)]
+        # rows_in = loaded + quarantined, per file, in the load log
+        log = con.execute("select entity, rows_in, rows_loaded, rows_quarantined from raw.load_log "
+                          "where entity = 'timesheets'").fetchone()
+        assert log == ("timesheets", 3, 1, 2)
+        assert con.execute("select sum(baseline_cost) from raw.tasks").fetchone()[0] == 9100
+    finally:
+        con.close()
+
+
+def test_reload_is_idempotent(landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    load_landing(landing, wh)
+    load_landing(landing, wh)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("select count(*) from raw.timesheets").fetchone()[0] == 1
+        assert con.execute("select count(*) from quarantine.timesheets").fetchone()[0] == 2
+        assert con.execute("select count(*) from raw.projects").fetchone()[0] == 2
+    finally:
+        con.close()
+
+
+def test_required_entities_must_have_rows(tmp_path):
+    root = tmp_path / "landing"
+    put(root, "projects", "p.csv", "project_code,project_name,currency\nA,Alpha,GBP\n")
+    with pytest.raises(IngestError, match="tasks"):
+        load_landing(root, tmp_path / "wh.duckdb")
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_latest_period(landing):
+    assert latest_period(landing) == "2026-02"
