@@ -24,8 +24,8 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # Okabe–Ito colour-blind-safe palette; the series also differ by line style and marker.
 COLOURS = {"pv": "#0072B2", "ev": "#009E73", "ac": "#D55E00", "bac": "#333333"}

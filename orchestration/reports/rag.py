@@ -53,7 +53,7 @@ FEMA_MIP_BANDS = Bands()
 _SEVERITY: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
 
 
-def rag_for_index(value: float | Decimal | int | None, bands: Bands = FEMA_MIP_BANDS) -> Rag:
+def rag_for_index(value: float | Decimal | None, bands: Bands = FEMA_MIP_BANDS) -> Rag:
     """Classify one index (CPI or SPI(t)) as ``'green'``, ``'amber'``, ``'red'`` or ``'n/a'``.
 
     ``None`` and non-finite values (NaN, ±inf) are ``'n/a'``: the mart stores an undefined

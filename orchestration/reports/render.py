@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,7 +69,7 @@ def period_label(period: str) -> str:
     return f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
 
 
-def fmt_money(value: Decimal | float | int | None) -> str:
+def fmt_money(value: Decimal | float | None) -> str:
     """Whole units, thousands separators, half away from zero; NULL -> '—'."""
     if value is None:
         return NULL_TEXT
@@ -402,6 +402,8 @@ def make_url_fetcher(root: Path = TEMPLATES_DIR):
                 path = Path(url2pathname(parts.path)).resolve()
                 if path.is_relative_to(self.root) and path.is_file():
                     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    if mime.startswith("text/"):
+                        mime += "; charset=utf-8"
                     return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
                 raise RefusedURLError(f"refused {url!r}: only files inside {self.root} are served")
             raise RefusedURLError(
@@ -446,7 +448,7 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
     serving_path = Path(serving_path)
     if not serving_path.is_file():
         raise ValueError(f"serving warehouse not found: {serving_path} (publish the warehouse first)")
-    generated_at = generated_at or datetime.now(timezone.utc)
+    generated_at = generated_at or datetime.now(UTC)
 
     try:
         con = duckdb.connect(str(serving_path), read_only=True)

@@ -1,0 +1,20 @@
+"""PDF packs rendered from the published warehouse (DESIGN.md: reports/<period>/*.pdf).
+
+``render_portfolio_pack(serving_path, period, out_dir)`` writes ``out_dir/portfolio-pack.pdf``.
+"""
+from __future__ import annotations
+
+from .rag import RAG_RULE_TEXT, RAG_RULE_VERSION, rag_for_index, worst_rag
+from .render import PACK_FILENAME, PackRenderError, RefusedURLError, make_url_fetcher, render_portfolio_pack
+
+__all__ = [
+    "PACK_FILENAME",
+    "RAG_RULE_TEXT",
+    "RAG_RULE_VERSION",
+    "PackRenderError",
+    "RefusedURLError",
+    "make_url_fetcher",
+    "rag_for_index",
+    "render_portfolio_pack",
+    "worst_rag",
+]

@@ -1,0 +1,194 @@
+"""The whole flow through Dagster on a small demo organisation plus the hand-worked project HAND-1.
+
+HAND-1 (tests/fixtures/hand_project), GBP, worked by hand:
+
+Baseline (summary task T0 excluded): T1 2026-01-01..01-31 31,000; T2 2026-02-01..03-31 (59 days) 59,000;
+T3 2026-04-01..04-30 30,000.  BAC = 120,000; baseline periods 2026-01..2026-04, PD = 4.
+PV at period ends: Jan 31,000; Feb 31,000 + 28/59*59,000 = 59,000; Mar 90,000; Apr 120,000.
+EV: Jan 80% of T1 = 24,800; Feb 31,000 + 25% of 59,000 = 45,750; Mar 31,000 + 60% of 59,000 = 66,400.
+AC (labour at 50/h to 2026-02-15, 60/h from 02-16; duplicate and rejected rows not costed; the ledger's
+labour line not added):
+  Jan 5 x 8 h x 50 = 2,000 + subcontract 28,000                      = 30,000
+  Feb 8 h x 50 + 8 h x 60 = 880 + material 20,000             cum.   = 50,880
+  Mar 10 h x 60 = 600 + 12,000 - 20,000 (reversal) + 15,000   cum.   = 58,480
+March: CPI = 66,400 / 58,480 = 1.1354309...; SPI = 66,400 / 90,000 = 0.7377...
+ES: PV_2 = 59,000 <= 66,400 < PV_3 = 90,000 -> C = 2, I = 7,400 / 31,000; ES = 2.2387096...; AT = 3;
+SPI(t) = 0.7462365...; IEAC(t) = 4 / SPI(t) = 5.3602305...; EAC(CPI) = 120,000 / CPI = 105,686.75;
+VAC = 14,313.25.
+February: CPI = 45,750 / 50,880 = 0.8991745...; ES = 1 + 14,750 / 28,000 = 1.5267857...
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from pypdf import PdfReader
+
+from orchestration.demo import generate_demo
+from orchestration.runner import run_period
+from orchestration.settings import init_home, load_settings
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
+PERIODS = ["2026-02", "2026-03"]
+
+
+def copy_hand_project(landing: Path) -> None:
+    for entity_dir in FIXTURE.iterdir():
+        if entity_dir.is_dir():
+            for f in entity_dir.iterdir():
+                (landing / entity_dir.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy(f, landing / entity_dir.name / f.name)
+
+
+def serving_rows(settings, sql, params=()):
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def marts_fingerprint(settings) -> dict[str, str]:
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        out = {}
+        for (table,) in con.execute("select table_name from information_schema.tables "
+                                    "where table_schema = 'marts' order by 1").fetchall():
+            rows = con.execute(f"select * from marts.{table} order by all").fetchall()
+            out[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+        return out
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, monkeypatch_module):
+    root = tmp_path_factory.mktemp("home")
+    monkeypatch_module.setenv("PMO_HOME", str(root))
+    monkeypatch_module.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    settings = load_settings(root)
+    init_home(settings)
+    generate_demo(settings.landing_dir, seed=11, projects=5, months=4, as_of="2026-03")
+    copy_hand_project(settings.landing_dir)
+    outcomes = [run_period(settings, p) for p in PERIODS]
+    for o in outcomes:
+        assert o.success, (o.failed_checks, o.failed_steps)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_hand_project_figures_in_the_mart(home):
+    rows = serving_rows(home, "select period, status_date::varchar, currency, bac, pv, ev, ac, cpi, spi, es, at, "
+                              "spi_t, sv_t, ieac_t, eac_cpi, vac from marts.fct_earned_value "
+                              "where project_code = 'HAND-1' order by period")
+    by_period = {r[0]: r for r in rows}
+    assert list(by_period) == ["2026-01", "2026-02", "2026-03"]
+    _, status_date, currency, bac, pv, ev, ac, cpi, spi, es, at, spi_t, sv_t, ieac_t, eac_cpi, vac = by_period["2026-03"]
+    assert status_date == "2026-03-31" and currency == "GBP"
+    assert float(bac) == pytest.approx(120_000, abs=1e-6)
+    assert float(pv) == pytest.approx(90_000, abs=1e-6)
+    assert float(ev) == pytest.approx(66_400, abs=1e-6)
+    assert float(ac) == pytest.approx(58_480, abs=1e-6)
+    assert cpi == pytest.approx(66_400 / 58_480, rel=1e-9)
+    assert spi == pytest.approx(66_400 / 90_000, rel=1e-9)
+    assert es == pytest.approx(2 + 7_400 / 31_000, rel=1e-9)
+    assert at == 3
+    assert spi_t == pytest.approx((2 + 7_400 / 31_000) / 3, rel=1e-9)
+    assert sv_t == pytest.approx(2 + 7_400 / 31_000 - 3, rel=1e-9)
+    assert ieac_t == pytest.approx(4 / ((2 + 7_400 / 31_000) / 3), rel=1e-9)
+    assert float(eac_cpi) == pytest.approx(120_000 * 58_480 / 66_400, abs=1e-4)
+    assert float(vac) == pytest.approx(120_000 - 120_000 * 58_480 / 66_400, abs=1e-4)
+    feb = by_period["2026-02"]
+    assert float(feb[6]) == pytest.approx(50_880, abs=1e-6)
+    assert feb[7] == pytest.approx(45_750 / 50_880, rel=1e-9)
+    assert feb[9] == pytest.approx(1 + 14_750 / 28_000, rel=1e-9)
+    jan = by_period["2026-01"]
+    assert (float(jan[4]), float(jan[5]), float(jan[6])) == pytest.approx((31_000, 24_800, 30_000))
+
+
+def test_a_row_for_every_project_and_period_since_baseline_start(home):
+    dims = serving_rows(home, "select project_code, first_baseline_period from marts.dim_project")
+    facts = serving_rows(home, "select project_code, period from marts.fct_earned_value")
+    have = {}
+    for code, period in facts:
+        have.setdefault(code, set()).add(period)
+    for code, first in dims:
+        if first is None or first > "2026-03":
+            assert code not in have  # not started by the reporting period: no rows
+            continue
+        y, m = map(int, first.split("-"))
+        expected = set()
+        while (y, m) <= (2026, 3):
+            expected.add(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        assert have.get(code) == expected, code
+    columns = [r[0] for r in serving_rows(
+        home, "select column_name from information_schema.columns where table_schema='marts' "
+              "and table_name='fct_earned_value' order by ordinal_position")]
+    assert columns[:27] == [
+        "project_code", "period", "status_date", "currency", "bac", "pv", "ev", "ac", "sv", "cv", "sv_pct",
+        "cv_pct", "spi", "cpi", "eac_cpi", "eac_atypical", "eac_composite", "etc", "vac", "tcpi_bac", "tcpi_eac",
+        "es", "at", "sv_t", "spi_t", "ieac_t", "forecast_finish_date"]
+
+
+def test_rollups_are_ratios_of_sums(home):
+    rows = serving_rows(home, """
+        select p.portfolio, p.cpi, sum(f.ev) / sum(f.ac), p.bac, sum(f.bac), p.project_count, count(*)
+        from marts.fct_portfolio_earned_value p
+        join marts.fct_earned_value f on f.period = p.period
+        join marts.dim_project d on d.project_code = f.project_code and d.portfolio = p.portfolio
+        where p.period = '2026-03' group by all""")
+    assert rows
+    for portfolio, cpi, expected_cpi, bac, sum_bac, count, n in rows:
+        assert float(bac) == pytest.approx(float(sum_bac), abs=1e-6), portfolio
+        assert count == n
+        if cpi is not None:
+            assert cpi == pytest.approx(float(expected_cpi), rel=1e-9)
+
+
+def test_parquet_and_pack_published(home):
+    for mart in ("fct_earned_value", "dim_project", "fct_programme_earned_value", "fct_portfolio_earned_value"):
+        assert (home.parquet_dir / f"{mart}.parquet").exists()
+    for period in PERIODS:
+        assert (home.reports_dir / period / "portfolio-pack.pdf").exists()
+    con = duckdb.connect()
+    n = con.execute(f"select count(*) from '{home.parquet_dir / 'fct_earned_value.parquet'}'").fetchone()[0]
+    assert n == serving_rows(home, "select count(*) from marts.fct_earned_value")[0][0]
+
+
+def test_pack_numbers_equal_the_mart(home):
+    text = "\n".join(page.extract_text() for page in PdfReader(home.reports_dir / "2026-03" / "portfolio-pack.pdf").pages)
+    assert "March 2026" in text
+    line = next(line for line in text.splitlines() if "HAND-1" in line and "1.14" in line)
+    # CPI 1.14, SPI(t) 0.75, EAC 105,687, VAC 14,313 (rounded at render time only)
+    for figure in ("1.14", "0.75", "105,687", "14,313"):
+        assert figure in line, (figure, line)
+    codes = [r[0] for r in serving_rows(home, "select project_code from marts.fct_earned_value where period='2026-03'")]
+    for code in codes:
+        assert code in text
+
+
+def test_a_second_run_gives_identical_marts(home):
+    before = marts_fingerprint(home)
+    outcome = run_period(home, "2026-03")
+    assert outcome.success
+    assert marts_fingerprint(home) == before
+    assert serving_rows(home, "select count(*) from marts.fct_earned_value where project_code='HAND-1'")[0][0] == 3
+
+
+def test_runs_are_in_the_dagster_instance(home):
+    from dagster import DagsterInstance, RunsFilter
+
+    with DagsterInstance.get() as instance:
+        runs = instance.get_runs(filters=RunsFilter(job_name="monthly_reporting"))
+    assert len(runs) >= 3
+    assert {r.tags.get("dagster/partition") for r in runs} >= set(PERIODS)

@@ -1,0 +1,457 @@
+"""The portfolio pack renderer (orchestration/reports): RAG bands, formatting, fetcher, PDF content."""
+from __future__ import annotations
+
+import calendar
+import io
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.reports import (
+    RAG_RULE_VERSION,
+    PackRenderError,
+    RefusedURLError,
+    make_url_fetcher,
+    rag_for_index,
+    render_portfolio_pack,
+    worst_rag,
+)
+from orchestration.reports import render as R
+
+pypdf = pytest.importorskip("pypdf")
+
+PERIOD = "2026-11"
+GENERATED = datetime(2026, 12, 3, 9, 15, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# RAG classification
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.95, "green"), (1.05, "green"), (1.0, "green"),
+        (0.9499, "amber"), (1.0501, "amber"),
+        (0.90, "amber"), (1.10, "amber"),
+        (0.8999, "red"), (1.1001, "red"),
+        (0.0, "red"), (2.5, "red"),
+        (Decimal("0.95"), "green"), (Decimal("1.10"), "amber"), (Decimal("0.89"), "red"),
+        # floating-point noise at an edge stays on the edge's side
+        (0.9500000000000001, "green"), (0.9499999999999999, "green"), (1.1000000000000003, "amber"),
+        (None, "n/a"), (float("nan"), "n/a"), (float("inf"), "n/a"),
+    ],
+)
+def test_rag_for_index_band_edges(value, expected):
+    assert rag_for_index(value) == expected
+
+
+def test_worst_rag_ignores_na_unless_all_na():
+    assert worst_rag("green", "red") == "red"
+    assert worst_rag("amber", "green") == "amber"
+    assert worst_rag("n/a", "amber") == "amber"
+    assert worst_rag("green", "n/a") == "green"
+    assert worst_rag("n/a", "n/a") == "n/a"
+
+
+def test_rule_version_is_recorded():
+    assert RAG_RULE_VERSION == "fema-mip-2024"
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting (render-time rounding only)
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1543209.8625"), "1,543,210"), (Decimal("-308641.9725"), "-308,642"),
+        (Decimal("0.5"), "1"), (Decimal("-0.5"), "-1"), (Decimal("-0.4"), "0"),
+        (Decimal("999.49"), "999"), (0, "0"), (1234567.5, "1,234,568"), (None, "—"),
+    ],
+)
+def test_fmt_money(value, expected):
+    assert R.fmt_money(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.8, "0.80"), (1.0204081632653061, "1.02"), (None, "—"), (float("nan"), "—"), (-0.001, "0.00"),
+     (Decimal("0.925"), "0.93")],
+)
+def test_fmt_index(value, expected):
+    assert R.fmt_index(value) == expected
+
+
+def test_period_label():
+    assert R.period_label("2026-11") == "November 2026"
+    assert R.period_label("2027-01") == "January 2027"
+    with pytest.raises(ValueError):
+        R.period_label("2026-13")
+
+
+# ---------------------------------------------------------------------------------------------
+# A tiny published warehouse
+# ---------------------------------------------------------------------------------------------
+
+DIM_PROJECT = """
+CREATE TABLE marts.dim_project (
+    project_code VARCHAR, project_name VARCHAR, programme VARCHAR, portfolio VARCHAR,
+    methodology VARCHAR, currency VARCHAR, status VARCHAR, start_date DATE, planned_finish_date DATE,
+    first_baseline_period VARCHAR, last_baseline_period VARCHAR, planned_duration_periods INTEGER,
+    bac_native DECIMAL(18,4), has_manager BOOLEAN, has_sponsor BOOLEAN)
+"""
+FCT_EV = """
+CREATE TABLE marts.fct_earned_value (
+    project_code VARCHAR, period VARCHAR, status_date DATE, currency VARCHAR,
+    bac DECIMAL(18,4), pv DECIMAL(18,4), ev DECIMAL(18,4), ac DECIMAL(18,4),
+    sv DECIMAL(18,4), cv DECIMAL(18,4), sv_pct DOUBLE, cv_pct DOUBLE, spi DOUBLE, cpi DOUBLE,
+    eac_cpi DECIMAL(18,4), eac_atypical DECIMAL(18,4), eac_composite DECIMAL(18,4),
+    etc DECIMAL(18,4), vac DECIMAL(18,4), tcpi_bac DOUBLE, tcpi_eac DOUBLE,
+    es DOUBLE, "at" DOUBLE, sv_t DOUBLE, spi_t DOUBLE, ieac_t DOUBLE, forecast_finish_date DATE)
+"""
+ROLLUP_COLUMNS = """
+    period VARCHAR, status_date DATE, currency VARCHAR, project_count INTEGER,
+    bac DECIMAL(18,4), pv DECIMAL(18,4), ev DECIMAL(18,4), ac DECIMAL(18,4),
+    sv DECIMAL(18,4), cv DECIMAL(18,4), sv_pct DOUBLE, cv_pct DOUBLE, spi DOUBLE, cpi DOUBLE,
+    eac_cpi DECIMAL(18,4), eac_atypical DECIMAL(18,4), eac_composite DECIMAL(18,4),
+    etc DECIMAL(18,4), vac DECIMAL(18,4), tcpi_bac DOUBLE, tcpi_eac DOUBLE
+"""
+
+# code, name, programme, portfolio, status
+PROJECTS = [
+    ("P-GRN", "Fibre & <Core> upgrade", "Network", "Infrastructure", "active"),
+    ("P-RED", "Data centre move", "Data centre", "Infrastructure", "active"),
+    ("P-NUL", "Edge rollout (not started)", "Network", "Infrastructure", "active"),
+    ("P-AMB", "Customer portal", "Customer", "Digital", "active"),
+    ("P-NEW", "Mobile app", "Customer", "Digital", "on_hold"),
+    ("P-OLD", "Legacy decommission", "Network", "Infrastructure", "closed"),
+]
+
+# code -> (bac, pv, ev, ac, cpi, spi_t, eac_cpi, vac) for PERIOD
+EV_ROWS = {
+    "P-GRN": ("1000000", "510000", "500000", "490000", 500000 / 490000, 0.98, "980000", "20000"),
+    "P-RED": ("1234567.89", "700000", "600000", "750000", 0.8, 0.93, "1543209.8625", "-308641.9725"),
+    "P-NUL": ("500000", "0", "0", "0", None, 1.0, None, None),
+    "P-AMB": ("250000", "95000", "100000", "108000", 100000 / 108000, 1.07, "270000", "-20000"),
+    "P-NEW": ("80000", "0", "0", "0", None, None, None, None),
+}
+
+# portfolio -> {period: (count, bac, pv, ev, ac, eac_cpi, vac)}
+PORTFOLIO_ROWS = {
+    "Infrastructure": {
+        "2026-09": (4, "2734567.89", "600000", "500000", "560000", "3062716.04", "-328148.15"),
+        "2026-10": (4, "2734567.89", "950000", "820000", "930000", "3101268.46", "-366700.57"),
+        "2026-11": (3, "2734567.89", "1210000", "1100000", "1240000", "3082585.61", "-348017.72"),
+        "2026-12": (3, "2734567.89", "1500000", "1400000", "1600000", "3125220.45", "-390652.56"),
+    },
+    "Digital": {
+        "2026-09": (2, "330000", "30000", "30000", "31000", "341000", "-11000"),
+        "2026-10": (2, "330000", "60000", "62000", "66000", "351290.32", "-21290.32"),
+        "2026-11": (2, "330000", "95000", "100000", "108000", "356400", "-26400"),
+        "2026-12": (2, "330000", "140000", "150000", "160000", "352000", "-22000"),
+    },
+}
+
+
+def _period_end(period: str) -> date:
+    y, m = map(int, period.split("-"))
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def build_serving(path: Path, *, periods_for_projects=(PERIOD,), currency="GBP") -> Path:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(DIM_PROJECT)
+        con.execute(FCT_EV)
+        con.execute(f"CREATE TABLE marts.fct_portfolio_earned_value (portfolio VARCHAR, {ROLLUP_COLUMNS})")
+        con.execute(f"CREATE TABLE marts.fct_programme_earned_value (programme VARCHAR, {ROLLUP_COLUMNS})")
+        for code, name, programme, portfolio, status in PROJECTS:
+            con.execute(
+                "INSERT INTO marts.dim_project (project_code, project_name, programme, portfolio, methodology,"
+                " currency, status, start_date) VALUES (?, ?, ?, ?, 'waterfall', ?, ?, DATE '2026-01-01')",
+                [code, name, programme, portfolio, currency, status])
+        # P-OLD only reported before the pack's period: it must not be listed.
+        con.execute(
+            "INSERT INTO marts.fct_earned_value (project_code, period, status_date, currency, bac, pv, ev, ac,"
+            " cpi, spi_t, eac_cpi, vac) VALUES ('P-OLD', '2026-09', DATE '2026-09-30', ?, 100, 100, 100, 90,"
+            " 1.1111, 1.0, 90, 10)", [currency])
+        for period in periods_for_projects:
+            for code, (bac, pv, ev, ac, cpi, spi_t, eac, vac) in EV_ROWS.items():
+                con.execute(
+                    "INSERT INTO marts.fct_earned_value (project_code, period, status_date, currency, bac, pv,"
+                    " ev, ac, cpi, spi_t, eac_cpi, vac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [code, period, _period_end(period), currency, bac, pv, ev, ac, cpi, spi_t, eac, vac])
+        for portfolio, by_period in PORTFOLIO_ROWS.items():
+            for period, (count, bac, pv, ev, ac, eac, vac) in by_period.items():
+                cpi = float(Decimal(ev) / Decimal(ac))
+                spi = float(Decimal(ev) / Decimal(pv))
+                con.execute(
+                    "INSERT INTO marts.fct_portfolio_earned_value (portfolio, period, status_date, currency,"
+                    " project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [portfolio, period, _period_end(period), currency, count, bac, pv, ev, ac, cpi, spi, eac, vac])
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory) -> Path:
+    return build_serving(tmp_path_factory.mktemp("wh") / "serving.duckdb")
+
+
+@pytest.fixture(scope="module")
+def pack(serving, tmp_path_factory) -> Path:
+    return render_portfolio_pack(serving, PERIOD, tmp_path_factory.mktemp("out") / "reports" / PERIOD,
+                                 generated_at=GENERATED)
+
+
+def pdf_pages_text(path: Path) -> list[str]:
+    reader = pypdf.PdfReader(io.BytesIO(path.read_bytes()))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def _project_row_text(text: str, code: str) -> str:
+    """The extracted text from a project code up to the next line that starts another row."""
+    start = text.index(code)
+    end = len(text)
+    for other in EV_ROWS:
+        if other != code:
+            i = text.find(other, start + len(code))
+            if i != -1:
+                end = min(end, i)
+    for marker in ("Portfolio:", "Active = "):
+        i = text.find(marker, start)
+        if i != -1:
+            end = min(end, i)
+    return " ".join(text[start:end].split())
+
+
+# ---------------------------------------------------------------------------------------------
+# The rendered pack
+# ---------------------------------------------------------------------------------------------
+
+def test_pack_is_a_valid_pdf_with_pages(pack):
+    assert pack.name == "portfolio-pack.pdf"
+    data = pack.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert b"%%EOF" in data[-1024:]
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 2
+    # A4 landscape: 842 x 595 pt
+    box = reader.pages[0].mediabox
+    assert round(float(box.width)) == 842 and round(float(box.height)) == 595
+    assert not list(pack.parent.glob("*.tmp")), "temporary file left behind"
+
+
+def test_cover_page(pack):
+    cover = " ".join(pdf_pages_text(pack)[0].split())
+    assert "Portfolio pack" in cover
+    assert "November 2026" in cover
+    assert "2026-11-30" in cover  # status date
+    assert "GBP" in cover
+    assert "2026-12-03 09:15 UTC" in cover
+    assert "fema-mip-2024" in cover
+    assert "FEMA MIP dashboard bands on CPI and SPI(t)" in cover
+    assert "overall = worst" in cover
+    # totals from the portfolio mart: BAC 2,734,567.89 + 330,000; EAC 3,082,585.61 + 356,400;
+    # VAC -348,017.72 - 26,400
+    assert "3,064,568" in cover
+    assert "3,438,986" in cover
+    assert "-374,418" in cover
+    # counts: 5 active, red 1 (P-RED), amber 1 (P-AMB), green 2 (P-GRN, P-NUL), n/a 1 (P-NEW)
+    tiles = {label: int(n) for n, label in re.findall(r"(\d+) ?(Active projects reported|Red|Amber|Green|n/a)", cover)}
+    assert tiles == {"Active projects reported": 5, "Red": 1, "Amber": 1, "Green": 2, "n/a": 1}
+
+
+def test_rag_table_rows(pack):
+    text = "\n".join(pdf_pages_text(pack)[1:])
+    for code in EV_ROWS:
+        assert code in text
+    assert "P-OLD" not in text  # no row for the period
+    # Autoescaped, shown literally.
+    assert "Fibre & <Core> upgrade" in text
+
+    red = _project_row_text(text, "P-RED")
+    assert "0.80 0.93" in red                   # CPI, SPI(t)
+    assert "1,543,210 -308,642" in red          # EAC (CPI), VAC
+    assert "1,234,568" in red                   # BAC
+    assert red.endswith("Red Amber Red")        # cost, schedule, overall
+
+    amb = _project_row_text(text, "P-AMB")
+    assert "0.93 1.07" in amb and "270,000 -20,000" in amb
+    assert amb.endswith("Amber Amber Amber")
+
+    grn = _project_row_text(text, "P-GRN")
+    assert "1.02 0.98" in grn and "980,000 20,000" in grn
+    assert grn.endswith("Green Green Green")
+
+    nul = _project_row_text(text, "P-NUL")  # CPI NULL: grey n/a, overall from SPI(t)
+    assert "— 1.00" in nul and "— —" in nul
+    assert nul.endswith("n/a Green Green")
+
+    new = _project_row_text(text, "P-NEW")  # both NULL -> overall n/a
+    assert new.endswith("n/a n/a n/a")
+
+
+def test_rag_table_sorted_by_portfolio_programme_code(pack):
+    text = "\n".join(pdf_pages_text(pack)[1:])
+    order = [text.index(c) for c in ("P-AMB", "P-NEW", "P-RED", "P-GRN", "P-NUL")]
+    assert order == sorted(order)  # Digital/Customer, then Infrastructure/Data centre, /Network
+
+
+def test_portfolio_table_and_chart_page(pack):
+    pages = pdf_pages_text(pack)
+    last = " ".join(pages[-1].split())
+    assert "S-curve" in last
+    assert "Infrastructure 3 2,734,568 1,210,000 1,100,000 1,240,000 0.89 0.91 3,082,586 -348,018" in last
+    assert "Digital 2 330,000 95,000 100,000 108,000 0.93 1.05 356,400 -26,400" in last
+    # ratio of sums: 1,200,000 / 1,348,000 and 1,200,000 / 1,305,000
+    assert "All portfolios 5 3,064,568 1,305,000 1,200,000 1,348,000 0.89 0.92 3,438,986 -374,418" in last
+    reader = pypdf.PdfReader(io.BytesIO(pack.read_bytes()))
+    assert any("/XObject" in str(p.get("/Resources", {})) for p in reader.pages), "chart not embedded"
+
+
+def test_running_header_and_page_numbers(pack):
+    pages = pdf_pages_text(pack)
+    assert "Page 1 of" in pages[0]
+    assert "Portfolio pack · November 2026" in pages[1]
+    assert f"Page 2 of {len(pages)}" in pages[1]
+
+
+def test_s_curve_data_stops_at_period(serving):
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        data = R.load_pack_data(con, PERIOD)
+    finally:
+        con.close()
+    assert [p.period for p in data.s_curve] == ["2026-09", "2026-10", "2026-11"]
+    last = data.s_curve[-1]
+    assert (last.pv, last.ev, last.ac, last.bac) == (Decimal(1305000), Decimal(1200000),
+                                                      Decimal(1348000), Decimal("3064567.89"))
+
+
+def test_connection_is_closed_after_render(pack, serving):
+    # DuckDB refuses a read-write connection while a read-only one to the same file is open.
+    duckdb.connect(str(serving)).close()
+
+
+def test_html_is_autoescaped(serving):
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        html = R.build_html(R.load_pack_data(con, PERIOD), GENERATED)
+    finally:
+        con.close()
+    assert "Fibre &amp; &lt;Core&gt; upgrade" in html
+    assert "<Core>" not in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_empty_period_renders_a_clear_page(serving, tmp_path):
+    out = render_portfolio_pack(serving, "2027-03", tmp_path, generated_at=GENERATED)
+    pages = pdf_pages_text(out)
+    text = " ".join(" ".join(pages).split())
+    assert len(pages) >= 2
+    assert "No projects reported for March 2027" in text
+    assert re.search(r"\b0 ?Active projects reported", text)
+
+
+def test_rerender_replaces_previous_pack(serving, tmp_path):
+    first = render_portfolio_pack(serving, PERIOD, tmp_path, generated_at=GENERATED)
+    second = render_portfolio_pack(serving, "2027-03", tmp_path, generated_at=GENERATED)
+    assert first == second
+    assert "March 2027" in pdf_pages_text(second)[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["portfolio-pack.pdf"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors and security
+# ---------------------------------------------------------------------------------------------
+
+def test_missing_serving_file(tmp_path):
+    with pytest.raises(ValueError, match="not found"):
+        render_portfolio_pack(tmp_path / "nope.duckdb", PERIOD, tmp_path / "out")
+    assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_missing_marts(tmp_path):
+    path = tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.dim_project (project_code VARCHAR)")
+    con.close()
+    with pytest.raises(ValueError, match="marts.fct_earned_value"):
+        render_portfolio_pack(path, PERIOD, tmp_path / "out")
+    assert not (tmp_path / "out" / "portfolio-pack.pdf").exists()
+
+
+def test_missing_column(tmp_path):
+    path = build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE marts.fct_earned_value DROP COLUMN spi_t")
+    con.close()
+    with pytest.raises(ValueError, match="fct_earned_value lacks spi_t"):
+        render_portfolio_pack(path, PERIOD, tmp_path / "out")
+
+
+def test_not_a_duckdb_file(tmp_path):
+    path = tmp_path / "serving.duckdb"
+    path.write_text("not a database")
+    with pytest.raises(ValueError, match="DuckDB"):
+        render_portfolio_pack(path, PERIOD, tmp_path / "out")
+
+
+def test_bad_period(serving, tmp_path):
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        render_portfolio_pack(serving, "2026-11-30", tmp_path)
+
+
+def test_mixed_currencies_are_refused(tmp_path):
+    path = build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE marts.fct_portfolio_earned_value SET currency = 'EUR' WHERE portfolio = 'Digital'")
+    con.close()
+    with pytest.raises(ValueError, match="mixes currencies"):
+        render_portfolio_pack(path, PERIOD, tmp_path / "out")
+
+
+@pytest.mark.parametrize("url", [
+    "http://example.com/logo.png",
+    "https://fonts.example.com/font.woff2",
+    "ftp://example.com/x.css",
+    "file:///etc/passwd",
+    "file://remotehost/share/pack.css",
+])
+def test_url_fetcher_refuses_everything_but_data_and_templates(url):
+    fetcher = make_url_fetcher()
+    with pytest.raises(RefusedURLError):
+        fetcher.fetch(url)
+
+
+def test_url_fetcher_refuses_escape_from_templates():
+    fetcher = make_url_fetcher()
+    with pytest.raises(RefusedURLError):
+        fetcher.fetch((R.TEMPLATES_DIR / ".." / "render.py").as_uri())
+
+
+def test_url_fetcher_serves_data_uris_and_template_files():
+    fetcher = make_url_fetcher()
+    resp = fetcher.fetch("data:text/plain;base64,aGVsbG8=")
+    assert resp.read() == b"hello"
+    css = fetcher.fetch((R.TEMPLATES_DIR / "pack.css").as_uri())
+    assert css.content_type == "text/css"
+    assert b"@page" in css.read()
+
+
+def test_external_resource_stops_the_render(tmp_path):
+    target = tmp_path / "portfolio-pack.pdf"
+    html = '<html><body><p>x</p><img src="http://127.0.0.1:9/logo.png"></body></html>'
+    with pytest.raises(PackRenderError, match="network"):
+        R._write_pdf_atomically(html, target)
+    assert list(tmp_path.iterdir()) == []  # neither the pack nor a temporary file
