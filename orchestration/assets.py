@@ -5,9 +5,9 @@ blocking checks) -> serving snapshot (publish) -> portfolio pack (report).  The 
 stage lives in a plain module (ingest, quality, publish, reports); this module only wires it to
 Dagster: partitions, pools, metadata for the UI.
 """
-from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -17,6 +17,8 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
+    BetaWarning,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -33,7 +35,12 @@ from orchestration.publish import publish_marts
 from orchestration.quality import validate_frame
 from orchestration.settings import Settings
 
+# backfill_policy on @asset is a beta parameter; its use here is deliberate.
+warnings.filterwarnings("ignore", category=BetaWarning)
+
 RAW_GROUP = "raw"
+#: Each run builds exactly one reporting period (its dbt vars name that period).
+ONE_PERIOD_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
 SERVING_KEY = AssetKey(["serving", "snapshot"])
 PACK_KEY = AssetKey(["reports", "portfolio_pack"])
 
@@ -60,6 +67,7 @@ def build_ingest_asset(settings: Settings):
             for name, ent in ENTITIES.items()
         ],
         partitions_def=monthly_periods,
+        backfill_policy=ONE_PERIOD_PER_RUN,
         pool=DUCKDB_WRITER_POOL,
         can_subset=False,
     )
@@ -141,6 +149,7 @@ def build_dbt_assets(settings: Settings, manifest: Path, project):
         manifest=manifest,
         project=project,
         partitions_def=monthly_periods,
+        backfill_policy=ONE_PERIOD_PER_RUN,
         dagster_dbt_translator=translator,
         pool=DUCKDB_WRITER_POOL,
         name="dbt_models",
@@ -162,6 +171,7 @@ def build_publish_asset(settings: Settings, mart_keys: list[AssetKey]):
         deps=mart_keys,
         group_name="publish",
         partitions_def=monthly_periods,
+        backfill_policy=ONE_PERIOD_PER_RUN,
         kinds={"duckdb", "parquet"},
         description="The published snapshot: every marts.* table copied to serving.duckdb (temporary file, then "
                     "atomic rename) and parquet/<mart>.parquet. BI tools only read this.",
@@ -188,6 +198,7 @@ def build_report_asset(settings: Settings):
         deps=[SERVING_KEY],
         group_name="reports",
         partitions_def=monthly_periods,
+        backfill_policy=ONE_PERIOD_PER_RUN,
         kinds={"pdf"},
         description="reports/<period>/portfolio-pack.pdf rendered by WeasyPrint from the published snapshot.",
     )

@@ -65,6 +65,7 @@ def _print_outcome(outcome, settings) -> None:
             err.print(f"  • {c}")
     for s in outcome.failed_steps:
         err.print(f"  • step {s}")
+    err.print(f"dbt's log of this run: {outcome.log_path}")
     err.print(f"See the run in the Dagster UI: pmo ui --home {settings.home}")
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -46,5 +48,12 @@ def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
     return manifest
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the project's venv), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir))
+    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir),
+                          dbt_executable=dbt_executable())

@@ -5,7 +5,9 @@ UI's run history.  The outcome lists every failed check and failed step in plain
 """
 from __future__ import annotations
 
+import contextlib
 import time
+import warnings
 from dataclasses import dataclass, field
 
 from orchestration.settings import Settings, activate
@@ -19,6 +21,7 @@ class RunOutcome:
     run_id: str
     success: bool
     seconds: float
+    log_path: str = ""
     failed_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)
@@ -36,14 +39,19 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
     from orchestration import definitions
 
     started = time.monotonic()
-    with DagsterInstance.get() as instance:
+    # dbt's own console output goes to a log file; the Dagster UI keeps it with the run as well.
+    log_path = settings.dbt_log_dir / f"run-{period}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
+            contextlib.redirect_stdout(log), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         result = execute_job(
             reconstructable(definitions.monthly_job),
             instance=instance,
             tags={"dagster/partition": period, "pmo/trigger": "cli"},
             run_config=QUIET_RUN_CONFIG,
         )
-        outcome = RunOutcome(period, result.run_id, result.success, time.monotonic() - started)
+        outcome = RunOutcome(period, result.run_id, result.success, time.monotonic() - started, str(log_path))
         for event in result.all_events:
             if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
