@@ -1,0 +1,29 @@
+{#- Column types shared by every layer, dispatched so another engine can map them. -#}
+
+{#- Money derived in the warehouse (PV, EV, AC, EAC, variances): DECIMAL, never floating point. -#}
+{% macro type_money() -%}
+    {{ return(adapter.dispatch('type_money', 'pmo_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__type_money() -%}
+    {{ return('numeric(38, 6)') }}
+{%- endmacro %}
+
+{#- Money as the canonical contract lands it in raw (DECIMAL(18,4)). -#}
+{% macro type_source_money() -%}
+    {{ return(adapter.dispatch('type_source_money', 'pmo_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__type_source_money() -%}
+    {{ return('numeric(18, 4)') }}
+{%- endmacro %}
+
+{#- Ratios and quantities (CPI, SPI, ES, hours, fx rates): 8-byte floating point. dbt's type_float
+    maps to a 4-byte REAL on DuckDB, so it is not used. -#}
+{% macro type_index() -%}
+    {{ return(adapter.dispatch('type_index', 'pmo_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__type_index() -%}
+    {{ return('double precision') }}
+{%- endmacro %}

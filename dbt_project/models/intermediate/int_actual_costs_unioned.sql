@@ -1,0 +1,42 @@
+{#-
+    Every actual cost line in its own currency: priced timesheet hours (labour) and general-ledger
+    lines. counts_in_ac says whether the line adds to AC: timesheet labour does; ledger lines do unless
+    their cost_type is 'labour' (a NULL cost_type counts as non-labour). Ledger labour lines are kept
+    for reconciliation with the timesheets, not added again. Ledger amounts are signed (cost positive),
+    so a reversal line carries the negative of the line it reverses and nets out when summed.
+-#}
+with labour as (
+
+    select
+        project_code,
+        'timesheet' as cost_source,
+        timesheet_line_id as source_line_id,
+        work_date as cost_date,
+        work_period as cost_period,
+        'labour' as cost_type,
+        true as counts_in_ac,
+        labour_cost as amount,
+        cost_currency as currency
+    from {{ ref('int_timesheets_costed') }}
+
+),
+
+ledger as (
+
+    select
+        project_code,
+        'ledger' as cost_source,
+        {{ dbt.concat(['document_id', "':'", "coalesce(line_id, '')"]) }} as source_line_id,
+        posting_date as cost_date,
+        {{ period_label('posting_date') }} as cost_period,
+        cost_type,
+        (cost_type is null or cost_type <> 'labour') as counts_in_ac,
+        {{ to_money('amount') }} as amount,
+        currency
+    from {{ ref('stg_raw__ledger') }}
+
+)
+
+select * from labour
+union all
+select * from ledger

@@ -1,0 +1,49 @@
+{#-
+    Cumulative earned value (EV) of each project at the end of every reported period, in the project
+    currency: the earned value of its latest schedule snapshot with a status date on or before the
+    period end, over that snapshot's non-summary tasks. 0 before the first snapshot.
+-#}
+with periods as (
+
+    select * from {{ ref('int_project_periods_spined') }}
+    where is_reported_period
+
+),
+
+snapshots as (
+
+    select * from {{ ref('int_task_snapshots_summarised') }}
+
+),
+
+latest_snapshots as (
+
+    select
+        periods.project_code,
+        periods.period,
+        max(snapshots.status_date) as ev_status_date
+    from periods
+    left join snapshots
+        on snapshots.project_code = periods.project_code
+        and snapshots.status_date <= periods.period_end
+    group by
+        periods.project_code,
+        periods.period
+
+)
+
+select
+    periods.project_code,
+    periods.period,
+    periods.period_start,
+    periods.period_end,
+    periods.period_index,
+    latest_snapshots.ev_status_date,
+    {{ to_money('coalesce(snapshots.earned_value_native, 0)') }} as earned_value_native
+from periods
+inner join latest_snapshots
+    on latest_snapshots.project_code = periods.project_code
+    and latest_snapshots.period = periods.period
+left join snapshots
+    on snapshots.project_code = latest_snapshots.project_code
+    and snapshots.status_date = latest_snapshots.ev_status_date

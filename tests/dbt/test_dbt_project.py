@@ -1,0 +1,632 @@
+"""The dbt project (dbt_project/): its unit tests, and a build on a small hand-made organisation.
+
+Each test builds its own DuckDB warehouse in a temporary folder, creates the raw tables from the
+canonical contract (orchestration.contract.raw_table_ddl) and runs dbt in-process through dbtRunner,
+with dbt's target and log folders inside that temporary folder so the repository stays clean and
+tests can run in parallel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+
+try:  # the repository is normally installed (pip install -e .); fall back to the source tree
+    from orchestration.contract import ENTITIES, raw_table_ddl
+except ImportError:  # pragma: no cover - depends on how the tests are launched
+    sys.path.insert(0, str(REPO_ROOT))
+    from orchestration.contract import ENTITIES, raw_table_ddl
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+#: The unit tests written in dbt_project/models/**/*.yml. A test that dbt silently stops running
+#: (renamed, disabled, not parsed) makes test_unit_tests_pass fail.
+EXPECTED_UNIT_TEST_COUNT = 22
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _create_raw(db_path: Path, rows: dict[str, list[dict]] | None = None) -> None:
+    """Create schema raw with one table per contract entity and insert the given rows."""
+    rows = rows or {}
+    unknown = set(rows) - set(ENTITIES)
+    assert not unknown, f"not contract entities: {unknown}"
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("create schema if not exists raw")
+        loaded_at = dt.datetime(2024, 4, 1, 6, 0, 0)
+        for name, entity in ENTITIES.items():
+            con.execute(raw_table_ddl(entity))
+            entity_rows = rows.get(name, [])
+            if not entity_rows:
+                continue
+            source_file = f"landing/{name}/fixture.csv"
+            sha = hashlib.sha256(source_file.encode()).hexdigest()
+            columns = entity.column_names + ["_source_file", "_source_sha256", "_source_row", "_loaded_at"]
+            placeholders = ", ".join("?" for _ in columns)
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            for index, row in enumerate(entity_rows, start=1):
+                extra = set(row) - set(entity.column_names)
+                assert not extra, f"{name}: not contract columns: {extra}"
+                values = [row.get(c) for c in entity.column_names] + [source_file, sha, index, loaded_at]
+                con.execute(f"insert into raw.{name} ({quoted}) values ({placeholders})", values)
+    finally:
+        con.close()
+
+
+def _dbt(tmp_path: Path, *args: str) -> dbtRunnerResult:
+    """Run a dbt command on the project with target and logs inside tmp_path."""
+    return dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ]
+    )
+
+
+def _failures(result: dbtRunnerResult) -> list[str]:
+    if result.exception is not None:
+        return [repr(result.exception)]
+    return [
+        f"{r.node.unique_id}: {r.status} {r.message or ''}"
+        for r in (result.result or [])
+        if str(r.status) not in ("pass", "success")
+    ]
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db_path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("PMO_WAREHOUSE_PATH", str(db_path))
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    return db_path
+
+
+def _declared_unit_tests() -> set[str]:
+    names = set()
+    for path in (DBT_PROJECT / "models").rglob("*.yml"):
+        doc = yaml.safe_load(path.read_text()) or {}
+        names |= {t["name"] for t in doc.get("unit_tests", [])}
+    return names
+
+
+# --------------------------------------------------------------------------- unit tests
+
+
+def test_unit_tests_pass(tmp_path: Path, warehouse: Path) -> None:
+    """Every unit test of the project runs and passes (formulas, ES, PV spreading, rates, fx, roll-ups)."""
+    _create_raw(warehouse)
+    # Unit tests need the upstream relations to exist to learn their column types.
+    built = _dbt(tmp_path, "run", "--empty")
+    assert built.success, _failures(built)
+
+    result = _dbt(tmp_path, "test", "--select", "test_type:unit")
+    assert result.success, _failures(result)
+    ran = {r.node.name: str(r.status) for r in result.result}
+    declared = _declared_unit_tests()
+    assert len(declared) == EXPECTED_UNIT_TEST_COUNT
+    assert set(ran) == declared
+    assert all(status == "pass" for status in ran.values()), ran
+
+
+# --------------------------------------------------------------------------- a small organisation
+
+GBP_PROJECT = "P-ALPHA"
+EUR_PROJECT = "P-BETA"
+
+
+def _organisation() -> dict[str, list[dict]]:
+    d = dt.date
+    return {
+        "projects": [
+            {
+                "project_code": GBP_PROJECT,
+                "project_name": "Alpha",
+                "programme": "PRG-1",
+                "portfolio": "PF-1",
+                "manager": "A. Manager",
+                "methodology": "waterfall",
+                "currency": "GBP",
+                "start_date": d(2024, 1, 1),
+                "planned_finish_date": d(2024, 4, 13),
+                "status": "active",
+            },
+            {
+                "project_code": EUR_PROJECT,
+                "project_name": "Beta",
+                "programme": "PRG-1",
+                "portfolio": "PF-1",
+                "sponsor": "B. Sponsor",
+                "methodology": "hybrid",
+                "currency": "eur",
+                "start_date": d(2024, 2, 1),
+                "planned_finish_date": d(2024, 3, 31),
+                "status": "active",
+            },
+        ],
+        "tasks": [
+            # Alpha, snapshot of 31 Jan: S1 is a summary task (the parent of T1 and T2)
+            {
+                "status_date": d(2024, 1, 31),
+                "project_code": GBP_PROJECT,
+                "task_code": "S1",
+                "baseline_start": d(2024, 1, 1),
+                "baseline_finish": d(2024, 3, 31),
+                "baseline_cost": 9999,
+                "percent_complete": 50,
+            },
+            {
+                "status_date": d(2024, 1, 31),
+                "project_code": GBP_PROJECT,
+                "task_code": "T1",
+                "parent_task_code": "S1",
+                "baseline_start": d(2024, 1, 1),
+                "baseline_finish": d(2024, 1, 31),
+                "baseline_cost": 3100,
+                "percent_complete": 100,
+            },
+            {
+                "status_date": d(2024, 1, 31),
+                "project_code": GBP_PROJECT,
+                "task_code": "T2",
+                "parent_task_code": "S1",
+                "baseline_start": d(2024, 2, 1),
+                "baseline_finish": d(2024, 3, 31),
+                "baseline_cost": 6000,
+                "percent_complete": 10,
+            },
+            # Alpha, snapshot of 29 Feb (the current baseline for March): T3 added
+            {
+                "status_date": d(2024, 2, 29),
+                "project_code": GBP_PROJECT,
+                "task_code": "S1",
+                "baseline_start": d(2024, 1, 1),
+                "baseline_finish": d(2024, 4, 13),
+                "baseline_cost": 9999,
+                "percent_complete": 60,
+            },
+            {
+                "status_date": d(2024, 2, 29),
+                "project_code": GBP_PROJECT,
+                "task_code": "T1",
+                "parent_task_code": "S1",
+                "baseline_start": d(2024, 1, 1),
+                "baseline_finish": d(2024, 1, 31),
+                "baseline_cost": 3100,
+                "percent_complete": 100,
+            },
+            {
+                "status_date": d(2024, 2, 29),
+                "project_code": GBP_PROJECT,
+                "task_code": "T2",
+                "parent_task_code": "S1",
+                "baseline_start": d(2024, 2, 1),
+                "baseline_finish": d(2024, 3, 31),
+                "baseline_cost": 6000,
+                "percent_complete": 40,
+            },
+            {
+                "status_date": d(2024, 2, 29),
+                "project_code": GBP_PROJECT,
+                "task_code": "T3",
+                "parent_task_code": "S1",
+                "baseline_start": d(2024, 3, 15),
+                "baseline_finish": d(2024, 4, 13),
+                "baseline_cost": 3000,
+                "percent_complete": None,
+            },
+            # Alpha, snapshot of 5 April: after the reporting period, so ignored
+            {
+                "status_date": d(2024, 4, 5),
+                "project_code": GBP_PROJECT,
+                "task_code": "T1",
+                "baseline_start": d(2024, 1, 1),
+                "baseline_finish": d(2024, 1, 31),
+                "baseline_cost": 3100,
+                "percent_complete": 100,
+            },
+            {
+                "status_date": d(2024, 4, 5),
+                "project_code": GBP_PROJECT,
+                "task_code": "T2",
+                "baseline_start": d(2024, 2, 1),
+                "baseline_finish": d(2024, 3, 31),
+                "baseline_cost": 6000,
+                "percent_complete": 100,
+            },
+            # Beta (EUR), snapshots of 15 Feb and 20 Mar
+            {
+                "status_date": d(2024, 2, 15),
+                "project_code": EUR_PROJECT,
+                "task_code": "A1",
+                "baseline_start": d(2024, 2, 1),
+                "baseline_finish": d(2024, 2, 29),
+                "baseline_cost": 2900,
+                "percent_complete": 50,
+            },
+            {
+                "status_date": d(2024, 2, 15),
+                "project_code": EUR_PROJECT,
+                "task_code": "A2",
+                "baseline_start": d(2024, 3, 1),
+                "baseline_finish": d(2024, 3, 31),
+                "baseline_cost": 3100,
+                "percent_complete": 0,
+            },
+            {
+                "status_date": d(2024, 3, 20),
+                "project_code": EUR_PROJECT,
+                "task_code": "A1",
+                "baseline_start": d(2024, 2, 1),
+                "baseline_finish": d(2024, 2, 29),
+                "baseline_cost": 2900,
+                "percent_complete": 100,
+            },
+            {
+                "status_date": d(2024, 3, 20),
+                "project_code": EUR_PROJECT,
+                "task_code": "A2",
+                "baseline_start": d(2024, 3, 1),
+                "baseline_finish": d(2024, 3, 31),
+                "baseline_cost": 3100,
+                "percent_complete": 20,
+            },
+        ],
+        "rates": [
+            # U1 has a personal rate that changes on 15 Feb; the engineer role rate must not apply to U1
+            {
+                "person_id": "U1",
+                "valid_from": d(2024, 1, 1),
+                "valid_to": d(2024, 2, 14),
+                "hourly_cost": 50,
+                "currency": "GBP",
+            },
+            {"person_id": "U1", "valid_from": d(2024, 2, 15), "hourly_cost": 60, "currency": "GBP"},
+            {"role": "engineer", "valid_from": d(2024, 1, 1), "hourly_cost": 40, "currency": "GBP"},
+            {"person_id": "U3", "valid_from": d(2024, 1, 1), "hourly_cost": 70, "currency": "EUR"},
+        ],
+        "timesheets": [
+            {
+                "work_date": d(2024, 1, 10),
+                "person_id": "U1",
+                "person_name": "Ann",
+                "project_code": GBP_PROJECT,
+                "hours": 8,
+                "role": "engineer",
+                "approval_status": "approved",
+                "entry_id": "E1",
+            },
+            {
+                "work_date": d(2024, 2, 14),
+                "person_id": "U1",
+                "person_name": "Ann",
+                "project_code": GBP_PROJECT,
+                "hours": 8,
+                "role": "engineer",
+                "approval_status": "approved",
+                "entry_id": "E2",
+            },
+            {
+                "work_date": d(2024, 2, 15),
+                "person_id": "U1",
+                "person_name": "Ann",
+                "project_code": GBP_PROJECT,
+                "hours": 8,
+                "role": "engineer",
+                "approval_status": None,
+                "entry_id": "E3",
+            },
+            {
+                "work_date": d(2024, 2, 20),
+                "person_id": "U2",
+                "person_name": "Bob",
+                "project_code": GBP_PROJECT,
+                "hours": 10,
+                "role": "Engineer",
+                "approval_status": "approved",
+                "entry_id": "E4",
+            },
+            {
+                "work_date": d(2024, 3, 5),
+                "person_id": "U2",
+                "person_name": "Bob",
+                "project_code": GBP_PROJECT,
+                "hours": 10,
+                "role": "engineer",
+                "approval_status": "submitted",
+                "entry_id": "E5",
+            },
+            {
+                "work_date": d(2024, 3, 6),
+                "person_id": "U2",
+                "person_name": "Bob",
+                "project_code": GBP_PROJECT,
+                "hours": 5,
+                "role": "engineer",
+                "approval_status": "rejected",
+                "entry_id": "E6",
+            },
+            {
+                "work_date": d(2024, 3, 7),
+                "person_id": "U2",
+                "person_name": "Bob",
+                "project_code": GBP_PROJECT,
+                "hours": 5,
+                "role": "engineer",
+                "approval_status": "approved",
+                "entry_id": "E7",
+            },
+            {
+                "work_date": d(2024, 2, 10),
+                "person_id": "U3",
+                "person_name": "Cy",
+                "project_code": EUR_PROJECT,
+                "hours": 10,
+                "role": "analyst",
+                "approval_status": "approved",
+                "entry_id": "E8",
+            },
+        ],
+        "ledger": [
+            {
+                "posting_date": d(2024, 1, 20),
+                "document_id": "D1",
+                "line_id": "1",
+                "project_code": GBP_PROJECT,
+                "cost_type": "material",
+                "amount": 1000,
+                "currency": "GBP",
+            },
+            {
+                "posting_date": d(2024, 2, 10),
+                "document_id": "D2",
+                "line_id": "1",
+                "project_code": GBP_PROJECT,
+                "cost_type": "labour",
+                "amount": 999,
+                "currency": "GBP",
+            },
+            {
+                "posting_date": d(2024, 2, 25),
+                "document_id": "D3",
+                "line_id": "1",
+                "project_code": GBP_PROJECT,
+                "cost_type": "travel",
+                "amount": 300,
+                "currency": "GBP",
+            },
+            {
+                "posting_date": d(2024, 3, 10),
+                "document_id": "D4",
+                "line_id": "1",
+                "project_code": GBP_PROJECT,
+                "cost_type": "travel",
+                "amount": -300,
+                "currency": "GBP",
+                "is_reversal": True,
+                "reverses_document_id": "D3",
+            },
+            {
+                "posting_date": d(2024, 3, 12),
+                "document_id": "D5",
+                "line_id": "1",
+                "project_code": GBP_PROJECT,
+                "cost_type": None,
+                "amount": 150,
+                "currency": "GBP",
+            },
+            {
+                "posting_date": d(2024, 4, 2),
+                "document_id": "D6",
+                "line_id": "1",
+                "project_code": GBP_PROJECT,
+                "cost_type": "material",
+                "amount": 5000,
+                "currency": "GBP",
+            },
+            {
+                "posting_date": d(2024, 1, 15),
+                "document_id": "D7",
+                "line_id": "1",
+                "project_code": EUR_PROJECT,
+                "cost_type": "subcontract",
+                "amount": 1000,
+                "currency": "EUR",
+            },
+            {
+                "posting_date": d(2024, 3, 5),
+                "document_id": "D8",
+                "line_id": "1",
+                "project_code": EUR_PROJECT,
+                "cost_type": "material",
+                "amount": 500,
+                "currency": "EUR",
+            },
+        ],
+        "fx_rates": [
+            {"period": "2024-01", "from_currency": "EUR", "to_currency": "GBP", "rate": 0.85},
+            # February only has the inverse quote: 1 GBP = 1.25 EUR, so 1 EUR = 0.8 GBP
+            {"period": "2024-02", "from_currency": "GBP", "to_currency": "EUR", "rate": 1.25},
+            {"period": "2024-03", "from_currency": "EUR", "to_currency": "GBP", "rate": 0.86},
+        ],
+    }
+
+
+VARS = "{reporting_period: '2024-03', reporting_currency: GBP}"
+
+
+def _fetch(db_path: Path, sql: str) -> list[dict]:
+    con = duckdb.connect(str(db_path))
+    try:
+        cur = con.execute(sql)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
+    """dbt build on two projects (GBP and EUR) gives the figures worked out by hand below."""
+    _create_raw(warehouse, _organisation())
+    result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
+    assert result.success, _failures(result)
+    tests = [r for r in result.result if r.node.resource_type == "test"]
+    assert any(r.node.name.startswith("unique_combination_of_columns_fct_earned_value") for r in tests)
+    assert any(r.node.name.startswith("ev_not_above_bac_fct_earned_value") for r in tests)
+    assert all(str(r.status) == "pass" for r in tests)
+
+    rows = _fetch(warehouse, "select * from marts.fct_earned_value order by project_code, period")
+    by_key = {(r["project_code"], r["period"]): r for r in rows}
+    # Alpha runs Jan..Mar (reporting period 2024-03); Beta's baseline starts in February.
+    assert set(by_key) == {
+        (GBP_PROJECT, "2024-01"),
+        (GBP_PROJECT, "2024-02"),
+        (GBP_PROJECT, "2024-03"),
+        (EUR_PROJECT, "2024-02"),
+        (EUR_PROJECT, "2024-03"),
+    }
+
+    # ---- Alpha (GBP), March 2024.
+    # Current baseline = snapshot of 29 Feb (the 5 Apr one is after the period end); S1 is a summary task.
+    # BAC = T1 3100 + T2 6000 + T3 3000 = 12100.
+    # PV at 31 Mar: T1 3100 (all 31 days) + T2 6000 (all 60 days, 1 Feb..31 Mar)
+    #               + T3 3000 x 17/30 (15..31 Mar of 15 Mar..13 Apr) = 1700 -> 10800.
+    # EV at 31 Mar: latest snapshot on or before 31 Mar is 29 Feb: 3100 x 100% + 6000 x 40% + 3000 x 0 (NULL)
+    #               = 5500 (the summary task's 9999 x 60% is not counted).
+    # AC at 31 Mar (labour = hours x rate; person rate wins over the role rate):
+    #   Jan: U1 8h x 50 = 400;                  ledger material 1000                 -> 1400
+    #   Feb: U1 8h x 50 (14th, old rate) = 400, U1 8h x 60 (15th, new rate, no approval workflow) = 480,
+    #        U2 10h x 40 (role rate) = 400;     ledger travel 300 (ledger labour 999 is not added) -> 1580
+    #   Mar: U2 5h x 40 = 200 (submitted and rejected hours excluded);
+    #        reversal of travel -300, uncategorised cost 150 (counts as non-labour); April lines excluded -> 50
+    #   AC = 1400 + 1580 + 50 = 3030.
+    # CPI = 5500 / 3030 = 1.815181518...; SPI = 5500 / 10800 = 0.509259259...
+    # ES: PV curve PV1..PV4 = 3100, 6000, 10800, 12100 (PD = Jan..Apr = 4). EV 5500 -> C = 1,
+    #     ES = 1 + (5500 - 3100) / (6000 - 3100) = 1.827586207; AT = 3; SPI(t) = 0.609195402;
+    #     IEAC(t) = 4 / SPI(t) = 6.566037736 periods;
+    #     forecast finish = 1 Jan 2024 + 6 months = 1 Jul, + 0.566037736 x 31 days (Jul) = 17.5 -> 18 days = 19 Jul.
+    alpha = by_key[(GBP_PROJECT, "2024-03")]
+    assert alpha["currency"] == "GBP"
+    assert alpha["status_date"] == dt.date(2024, 3, 31)
+    assert alpha["bac"] == Decimal(12100)
+    assert alpha["pv"] == Decimal(10800)
+    assert alpha["ev"] == Decimal(5500)
+    assert alpha["ac"] == Decimal(3030)
+    assert alpha["ac_labour"] == Decimal(1880)
+    assert alpha["ac_non_labour"] == Decimal(1150)
+    assert alpha["ledger_labour"] == Decimal(999)
+    assert alpha["cv"] == Decimal(2470)
+    assert alpha["sv"] == Decimal(-5300)
+    assert alpha["cpi"] == pytest.approx(5500 / 3030, abs=1e-12)
+    assert alpha["spi"] == pytest.approx(5500 / 10800, abs=1e-12)
+    assert alpha["es"] == pytest.approx(1 + 2400 / 2900, abs=1e-12)
+    assert alpha["at"] == 3
+    assert alpha["spi_t"] == pytest.approx((1 + 2400 / 2900) / 3, abs=1e-12)
+    assert alpha["ieac_t"] == pytest.approx(4 / ((1 + 2400 / 2900) / 3), abs=1e-12)
+    assert alpha["forecast_finish_date"] == dt.date(2024, 7, 19)
+    assert alpha["cpi_undefined"] is False
+
+    # Alpha, January: PV = T1 3100; EV from the 31 Jan snapshot = 3100 + 6000 x 10% = 3700; AC = 1400.
+    # ES = 1 + (3700 - 3100) / (6000 - 3100) = 1.206896552 with AT = 1.
+    jan = by_key[(GBP_PROJECT, "2024-01")]
+    assert (jan["pv"], jan["ev"], jan["ac"]) == (Decimal(3100), Decimal(3700), Decimal(1400))
+    assert jan["es"] == pytest.approx(1 + 600 / 2900, abs=1e-12)
+    # Alpha, February: PV = 3100 + 6000 x 29/60 = 6000; EV (29 Feb snapshot) = 5500; AC = 2980.
+    feb = by_key[(GBP_PROJECT, "2024-02")]
+    assert (feb["pv"], feb["ev"], feb["ac"]) == (Decimal(6000), Decimal(5500), Decimal(2980))
+
+    # ---- Beta (EUR project, reported in GBP). BAC 6000 EUR, PD = Feb..Mar = 2.
+    # February: rate from the inverse quote, 1 / 1.25 = 0.8.
+    #   BAC 6000 x 0.8 = 4800; PV (A1 all of February) 2900 x 0.8 = 2320;
+    #   EV (15 Feb snapshot) 2900 x 50% = 1450 EUR x 0.8 = 1160;
+    #   AC: Jan subcontract 1000 EUR x 0.85 = 850 + Feb U3 10h x 70 EUR = 700 EUR x 0.8 = 560 -> 1410.
+    beta_feb = by_key[(EUR_PROJECT, "2024-02")]
+    assert beta_feb["project_currency"] == "EUR"
+    assert beta_feb["fx_rate"] == pytest.approx(0.8, abs=1e-15)
+    assert beta_feb["bac"] == Decimal(4800)
+    assert beta_feb["pv"] == Decimal(2320)
+    assert beta_feb["ev"] == Decimal(1160)
+    assert beta_feb["ac"] == Decimal(1410)
+    assert beta_feb["at"] == 1
+    # March at 0.86: BAC 5160; PV 6000 x 0.86 = 5160; EV (20 Mar snapshot) 2900 + 3100 x 20% = 3520 EUR
+    #   -> 3027.2; AC 1410 + material 500 EUR x 0.86 = 430 -> 1840.
+    #   ES = 1 + (3520 - 2900) / (6000 - 2900) = 1.2; AT = 2; SPI(t) = 0.6; IEAC(t) = 2 / 0.6 = 3.333;
+    #   forecast finish = 1 Feb + 3 months = 1 May, + 0.333 x 31 = 10.3 -> 10 days = 11 May.
+    beta = by_key[(EUR_PROJECT, "2024-03")]
+    assert (beta["bac"], beta["pv"], beta["ev"], beta["ac"]) == (
+        Decimal(5160),
+        Decimal(5160),
+        Decimal("3027.2"),
+        Decimal(1840),
+    )
+    assert beta["es"] == pytest.approx(1.2, abs=1e-12)
+    assert beta["spi_t"] == pytest.approx(0.6, abs=1e-12)
+    assert beta["ieac_t"] == pytest.approx(2 / 0.6, abs=1e-12)
+    assert beta["forecast_finish_date"] == dt.date(2024, 5, 11)
+
+    # ---- Roll-up: portfolio PF-1 in March sums the two projects and recomputes CPI from the sums.
+    # EV 5500 + 3027.2 = 8527.2; AC 3030 + 1840 = 4870; CPI = 8527.2 / 4870 = 1.750965...
+    # (the mean of the project CPIs, (1.815 + 1.645) / 2 = 1.730, would be wrong).
+    (portfolio,) = _fetch(
+        warehouse,
+        "select * from marts.fct_portfolio_earned_value where portfolio = 'PF-1' and period = '2024-03'",
+    )
+    assert portfolio["project_count"] == 2
+    assert portfolio["bac"] == Decimal(17260)
+    assert portfolio["ev"] == Decimal("8527.2")
+    assert portfolio["ac"] == Decimal(4870)
+    assert portfolio["cpi"] == pytest.approx(8527.2 / 4870, abs=1e-12)
+    (programme_jan,) = _fetch(
+        warehouse,
+        "select * from marts.fct_programme_earned_value where programme = 'PRG-1' and period = '2024-01'",
+    )
+    assert programme_jan["project_count"] == 1  # Beta has no row before February
+
+    # ---- dim_project: current baseline and no personal data.
+    dims = {r["project_code"]: r for r in _fetch(warehouse, "select * from marts.dim_project")}
+    assert dims[GBP_PROJECT]["bac_native"] == Decimal(12100)
+    assert dims[GBP_PROJECT]["first_baseline_period"] == "2024-01"
+    assert dims[GBP_PROJECT]["last_baseline_period"] == "2024-04"
+    assert dims[GBP_PROJECT]["planned_duration_periods"] == 4
+    assert (dims[GBP_PROJECT]["has_manager"], dims[GBP_PROJECT]["has_sponsor"]) == (True, False)
+    assert dims[EUR_PROJECT]["currency"] == "EUR"
+    assert not {"manager", "sponsor", "person_name"} & set(dims[GBP_PROJECT])
+
+
+def test_missing_fx_rate_fails_the_build(tmp_path: Path, warehouse: Path) -> None:
+    """Without a EUR/GBP rate for March the build fails on a test whose failing row names the rate."""
+    organisation = _organisation()
+    organisation["fx_rates"] = [r for r in organisation["fx_rates"] if r["period"] != "2024-03"]
+    _create_raw(warehouse, organisation)
+    result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
+    assert not result.success
+    failed = {r.node.name: r for r in result.result if str(r.status) == "fail"}
+    fx_tests = [name for name in failed if "fx_rate" in name]
+    assert fx_tests, sorted(failed)
+    missing = _fetch(
+        warehouse,
+        "select period, from_currency, to_currency from dbt_test__audit.fx_rate_available_for_every_conversion",
+    )
+    assert missing == [{"period": "2024-03", "from_currency": "EUR", "to_currency": "GBP"}]
+    # A failed gate blocks everything downstream of it: no mart is built from unconverted amounts.
+    statuses = {r.node.name: str(r.status) for r in result.result}
+    assert statuses["fct_earned_value"] == "skipped"
