@@ -16,7 +16,6 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from orchestration.settings import SettingsError, check_period, load_settings
 
@@ -99,17 +98,39 @@ def run(
         _print_outcome(outcome, settings)
         raise typer.Exit(1)
     console.print(f"[green]✓[/green] {period} published in {outcome.seconds:.1f} s")
+    _print_quarantine(settings)
     _print_locations(settings, [period])
 
 
 def _print_locations(settings, periods: list[str]) -> None:
-    table = Table(show_header=False, box=None)
-    table.add_row("Warehouse (read-only for BI)", str(settings.serving_path))
-    table.add_row("Parquet marts", str(settings.parquet_dir))
-    for p in periods:
-        table.add_row(f"Portfolio pack {p}", str(settings.reports_dir / p / "portfolio-pack.pdf"))
-    table.add_row("Dagster UI", f"pmo ui --home {settings.home}")
-    console.print(table)
+    rows = [("Warehouse (open read-only)", settings.serving_path), ("Parquet marts", settings.parquet_dir)]
+    rows += [(f"Portfolio pack {p}", settings.reports_dir / p / "portfolio-pack.pdf") for p in periods]
+    for label, path in rows:
+        console.print(f"  {label + ':':<28} {path}", soft_wrap=True, highlight=False)
+    console.print(f"  {'Dagster UI:':<28} pmo ui --home {settings.home}", soft_wrap=True, highlight=False)
+
+
+def _print_quarantine(settings) -> None:
+    """Say how many rows the last ingest quarantined, per file, so nothing is dropped unseen."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error:
+        return
+    try:
+        rows = con.execute("select entity, _source_file, rows_quarantined from raw.load_log "
+                           "where rows_quarantined > 0 order by entity, _source_file").fetchall()
+    except duckdb.Error:
+        rows = []
+    finally:
+        con.close()
+    if rows:
+        total = sum(r[2] for r in rows)
+        console.print(f"[yellow]{total} row(s) quarantined[/yellow] (kept in quarantine.<entity> with the reason):",
+                      highlight=False)
+        for entity, source, count in rows:
+            console.print(f"  {source}: {count} → quarantine.{entity}", soft_wrap=True, highlight=False)
 
 
 def _clear_previous_demo(landing: Path) -> None:
@@ -160,6 +181,7 @@ def demo(
             raise typer.Exit(1)
         console.print(f"  [{i:>2}/{len(summary.periods)}] {period} [green]✓[/green] {outcome.seconds:5.1f} s")
     console.print(f"[green]✓[/green] {len(summary.periods)} periods built in {time.monotonic() - started:.0f} s")
+    _print_quarantine(settings)
     _print_locations(settings, [summary.periods[-1]])
     console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf")
 

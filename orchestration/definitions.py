@@ -19,7 +19,6 @@ from orchestration.assets import (
     build_timesheet_check,
 )
 from orchestration.dbt import dbt_project_for, dbt_resource, ensure_manifest
-from orchestration.partitions import monthly_periods
 from orchestration.settings import activate, load_settings
 
 MONTHLY_JOB = "monthly_reporting"
@@ -35,7 +34,6 @@ def build_definitions() -> Definitions:
     job = define_asset_job(
         MONTHLY_JOB,
         selection=AssetSelection.all(),
-        partitions_def=monthly_periods,
         # Steps run one after another in one process: DuckDB allows a single writer per file.
         executor_def=in_process_executor,
         description="Ingest landing/, gate, build the marts with dbt, publish the serving snapshot and render "

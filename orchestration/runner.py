@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from orchestration.settings import Settings, activate
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 @dataclass

@@ -62,4 +62,6 @@ def test_blocking_check_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
     path.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if "HAND-TS-99" not in line))
     again = runner.invoke(app, ["run", "--home", str(home), "--period", "2026-03"])
     assert again.exit_code == 0, again.output
-    assert str(serving) in again.output.replace("\n", "")
+    assert str(serving) in again.output
+    assert "1 row(s) quarantined" in again.output  # the exact duplicate timesheet row
+    assert "landing/timesheets/hand-timesheets.csv: 1 → quarantine.timesheets" in again.output

@@ -87,7 +87,7 @@ def monkeypatch_module():
 
 
 def test_hand_project_figures_in_the_mart(home):
-    rows = serving_rows(home, "select period, status_date::varchar, currency, bac, pv, ev, ac, cpi, spi, es, at, "
+    rows = serving_rows(home, "select period, status_date::varchar, currency, bac, pv, ev, ac, cpi, spi, es, \"at\", "
                               "spi_t, sv_t, ieac_t, eac_cpi, vac from marts.fct_earned_value "
                               "where project_code = 'HAND-1' order by period")
     by_period = {r[0]: r for r in rows}
