@@ -46,7 +46,7 @@ NULL_TEXT = "—"
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "dim_project": ("project_code", "project_name", "programme", "portfolio", "status"),
     "fct_earned_value": ("project_code", "period", "status_date", "currency", "bac", "cpi", "spi_t",
-                         "eac_cpi", "vac"),
+                         "eac_cpi", "vac", "is_complete"),
     "fct_portfolio_earned_value": ("portfolio", "period", "status_date", "currency", "project_count",
                                    "bac", "pv", "ev", "ac", "cpi", "spi", "eac_cpi", "vac"),
     "fct_programme_earned_value": ("programme", "period", "currency"),
@@ -238,6 +238,10 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
         FROM marts.fct_earned_value AS f
         LEFT JOIN marts.dim_project AS d ON d.project_code = f.project_code
         WHERE f.period = ?
+          -- a project finished in an earlier period is no longer active
+          AND NOT EXISTS (
+              SELECT 1 FROM marts.fct_earned_value AS done
+              WHERE done.project_code = f.project_code AND done.period < f.period AND done.is_complete)
         ORDER BY d.portfolio NULLS LAST, d.programme NULLS LAST, f.project_code
     """, [period])
     projects = []

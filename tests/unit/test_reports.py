@@ -112,7 +112,8 @@ CREATE TABLE marts.fct_earned_value (
     sv DECIMAL(18,4), cv DECIMAL(18,4), sv_pct DOUBLE, cv_pct DOUBLE, spi DOUBLE, cpi DOUBLE,
     eac_cpi DECIMAL(18,4), eac_atypical DECIMAL(18,4), eac_composite DECIMAL(18,4),
     etc DECIMAL(18,4), vac DECIMAL(18,4), tcpi_bac DOUBLE, tcpi_eac DOUBLE,
-    es DOUBLE, "at" DOUBLE, sv_t DOUBLE, spi_t DOUBLE, ieac_t DOUBLE, forecast_finish_date DATE)
+    es DOUBLE, "at" DOUBLE, sv_t DOUBLE, spi_t DOUBLE, ieac_t DOUBLE, forecast_finish_date DATE,
+    is_complete BOOLEAN)
 """
 ROLLUP_COLUMNS = """
     period VARCHAR, status_date DATE, currency VARCHAR, project_count INTEGER,
@@ -360,6 +361,25 @@ def test_empty_period_renders_a_clear_page(serving, tmp_path):
     assert len(pages) >= 2
     assert "No projects reported for March 2027" in text
     assert re.search(r"\b0 ?Active projects reported", text)
+
+
+def test_project_finished_in_an_earlier_period_is_not_active(tmp_path):
+    path = build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("INSERT INTO marts.dim_project (project_code, project_name, programme, portfolio, currency, "
+                    "status) VALUES ('P-DONE', 'Finished refit', 'Network', 'Infrastructure', 'GBP', 'closed'), "
+                    "('P-LAST', 'Finishing now', 'Network', 'Infrastructure', 'GBP', 'active')")
+        for code, period, complete in [("P-DONE", "2026-10", True), ("P-DONE", PERIOD, True),
+                                       ("P-LAST", "2026-10", False), ("P-LAST", PERIOD, True)]:
+            con.execute("INSERT INTO marts.fct_earned_value (project_code, period, status_date, currency, bac, pv, "
+                        "ev, ac, cpi, spi_t, eac_cpi, vac, is_complete) VALUES (?, ?, ?, 'GBP', 100, 100, 100, 100, "
+                        "1.0, 1.0, 100, 0, ?)", [code, period, _period_end(period), complete])
+    finally:
+        con.close()
+    text = " ".join(pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED)))
+    assert "P-LAST" in text  # completed in this period: still reported
+    assert "P-DONE" not in text  # completed before this period: no longer active
 
 
 def test_rerender_replaces_previous_pack(serving, tmp_path):

@@ -5,22 +5,14 @@
       EV >= BAC                 ES = PD
       otherwise                 C = largest t in 0..PD with PV_t <= EV (plateaus resolve to the later
                                 period), ES = C + (EV - PV_C) / (PV_{C+1} - PV_C)
-      AT                        periods from the first baseline period to this one, both included
+      AT                        periods from the first baseline period to this one, both included,
+                                stopping at the period in which EV first reached BAC: a finished
+                                project's actual time is its actual duration, so its SPI(t) stays at
+                                the value it finished with instead of decaying month after month
       SV(t) = ES - AT, SPI(t) = ES / AT, IEAC(t) = PD / SPI(t)
       forecast finish           baseline start date + IEAC(t) periods (see the add_periods macro)
 -#}
-with earned as (
-
-    select
-        project_code,
-        period,
-        period_index as actual_time,
-        earned_value_native
-    from {{ ref('int_earned_values_snapshotted') }}
-
-),
-
-baselines as (
+with baselines as (
 
     select
         project_code,
@@ -28,6 +20,47 @@ baselines as (
         planned_duration_periods,
         baseline_start_date
     from {{ ref('int_project_baselines_summarised') }}
+
+),
+
+earned_to_date as (
+
+    select
+        project_code,
+        period,
+        period_index,
+        earned_value_native
+    from {{ ref('int_earned_values_snapshotted') }}
+
+),
+
+completion as (
+
+    select
+        earned_to_date.project_code,
+        min(earned_to_date.period_index) as completed_period_index
+    from earned_to_date
+    inner join baselines
+        on baselines.project_code = earned_to_date.project_code
+    where baselines.bac_native > 0
+        and earned_to_date.earned_value_native >= baselines.bac_native
+    group by earned_to_date.project_code
+
+),
+
+earned as (
+
+    select
+        earned_to_date.project_code,
+        earned_to_date.period,
+        least(
+            earned_to_date.period_index,
+            coalesce(completion.completed_period_index, earned_to_date.period_index)
+        ) as actual_time,
+        earned_to_date.earned_value_native
+    from earned_to_date
+    left join completion
+        on completion.project_code = earned_to_date.project_code
 
 ),
 
