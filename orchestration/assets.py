@@ -160,6 +160,8 @@ def build_dbt_assets(settings: Settings, manifest: Path, project):
         yield from dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
             context=context,
+            # One target folder for every run lets dbt reuse its partial parse (runs are serial).
+            target_path=settings.dbt_target_dir / "build",
         ).stream()
 
     return dbt_models

@@ -202,7 +202,7 @@ def ui(
            "-h", host, "-p", str(port)]
     console.print(f"Dagster UI for {settings.home} on http://{host}:{port} (Ctrl-C to stop)")
     try:
-        raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+        raise typer.Exit(subprocess.call(cmd, env=os.environ.copy(), cwd=settings.home))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
