@@ -3,7 +3,8 @@
 landing -> raw.<entity> (ingest) -> GX gate -> dbt staging/intermediate/marts (+ dbt tests as
 blocking checks) -> serving snapshot (publish) -> portfolio pack (report).  The logic of each
 stage lives in a plain module (ingest, quality, publish, reports); this module only wires it to
-Dagster: partitions, pools, metadata for the UI.
+Dagster: partitions, pools, metadata for the UI.  Each op reads the deployment settings when it
+runs (``$PMO_HOME``), not when the code location loads, so one process can run several homes.
 """
 
 import json
@@ -30,10 +31,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.contract import ENTITIES
 from orchestration.ingest import IngestError, load_landing
+from orchestration.landing import SourcesConfigError, load_sources_config
 from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.publish import publish_marts
 from orchestration.quality import validate_frame
-from orchestration.settings import Settings
+from orchestration.settings import load_settings
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
 warnings.filterwarnings("ignore", category=BetaWarning)
@@ -57,7 +59,7 @@ def _md_table(rows: list[dict], limit: int = 20) -> MetadataValue:
     return MetadataValue.md("\n".join(lines))
 
 
-def build_ingest_asset(settings: Settings):
+def build_ingest_asset():
     @multi_asset(
         name="ingest_landing",
         specs=[
@@ -72,13 +74,15 @@ def build_ingest_asset(settings: Settings):
         can_subset=False,
     )
     def ingest_landing(context: AssetExecutionContext):
-        """Replace raw.* and quarantine.* with the canonical CSV files found in landing/."""
+        """Replace raw.* and quarantine.* with the exports found in landing/."""
+        settings = load_settings()
         try:
-            report = load_landing(settings.landing_dir, settings.warehouse_path)
-        except IngestError as exc:
+            report = load_landing(settings.landing_dir, settings.warehouse_path, archive_dir=settings.archive_dir,
+                                  config=load_sources_config(settings.home))
+        except (IngestError, SourcesConfigError) as exc:
             raise Failure(description=str(exc)) from exc
-        for stray in report.stray_files:
-            context.log.warning(f"landing/{stray}: not under landing/<entity>/ or not a .csv file; not loaded")
+        for problem in report.problem_files:
+            context.log.warning(f"{problem.message} (kept in quarantine.files)")
         for name, load in report.entities.items():
             for w in load.warnings:
                 context.log.warning(w)
@@ -98,7 +102,7 @@ def build_ingest_asset(settings: Settings):
     return ingest_landing
 
 
-def build_timesheet_check(settings: Settings):
+def build_timesheet_check():
     @asset_check(
         asset=AssetKey(["raw", "timesheets"]),
         name="timesheets_expectations",
@@ -107,6 +111,7 @@ def build_timesheet_check(settings: Settings):
                     "project codes known to the register, no entry id loaded twice.",
     )
     def timesheets_expectations() -> AssetCheckResult:
+        settings = load_settings()
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
             frame = con.execute("SELECT * FROM raw.timesheets").df()
@@ -142,7 +147,7 @@ class PmoDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
-def build_dbt_assets(settings: Settings, manifest: Path, project):
+def build_dbt_assets(manifest: Path, project):
     translator = PmoDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     @dbt_assets(
@@ -156,6 +161,7 @@ def build_dbt_assets(settings: Settings, manifest: Path, project):
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """dbt build for the run's period: models, then their data tests as blocking checks."""
+        settings = load_settings()
         dbt_vars = {"reporting_period": context.partition_key, "reporting_currency": settings.reporting_currency}
         yield from dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
@@ -167,7 +173,7 @@ def build_dbt_assets(settings: Settings, manifest: Path, project):
     return dbt_models
 
 
-def build_publish_asset(settings: Settings, mart_keys: list[AssetKey]):
+def build_publish_asset(mart_keys: list[AssetKey]):
     @asset(
         key=SERVING_KEY,
         deps=mart_keys,
@@ -179,6 +185,7 @@ def build_publish_asset(settings: Settings, mart_keys: list[AssetKey]):
                     "atomic rename) and parquet/<mart>.parquet. BI tools only read this.",
     )
     def serving_snapshot(context: AssetExecutionContext) -> MaterializeResult:
+        settings = load_settings()
         counts = publish_marts(settings.warehouse_path, settings.serving_path, settings.parquet_dir)
         context.log.info(f"published {len(counts)} mart(s) to {settings.serving_path}")
         return MaterializeResult(
@@ -194,7 +201,7 @@ def build_publish_asset(settings: Settings, mart_keys: list[AssetKey]):
     return serving_snapshot
 
 
-def build_report_asset(settings: Settings):
+def build_report_asset():
     @asset(
         key=PACK_KEY,
         deps=[SERVING_KEY],
@@ -207,6 +214,7 @@ def build_report_asset(settings: Settings):
     def portfolio_pack(context: AssetExecutionContext) -> MaterializeResult:
         from orchestration.reports import render_portfolio_pack
 
+        settings = load_settings()
         period = context.partition_key
         out = render_portfolio_pack(settings.serving_path, period, settings.reports_dir / period)
         return MaterializeResult(metadata={"path": MetadataValue.path(str(out)), "period": period,

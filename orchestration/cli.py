@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -30,13 +30,13 @@ console = Console()
 err = Console(stderr=True)
 
 HomeOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--home", help="Deployment home (default: $PMO_HOME, else ./.pmo).", show_default=False),
 ]
 DEMO_MANIFEST = ".demo-files.json"
 
 
-def _settings(home: Optional[Path]):
+def _settings(home: Path | None):
     try:
         return load_settings(home)
     except SettingsError as exc:
@@ -44,7 +44,7 @@ def _settings(home: Optional[Path]):
         raise typer.Exit(2) from None
 
 
-def _period_arg(value: Optional[str], name: str) -> Optional[str]:
+def _period_arg(value: str | None, name: str) -> str | None:
     if value is None:
         return None
     try:
@@ -79,7 +79,7 @@ def _run(settings, period: str):
 @app.command()
 def run(
     home: HomeOption = None,
-    period: Annotated[Optional[str], typer.Option("--period", help="Reporting period YYYY-MM "
+    period: Annotated[str | None, typer.Option("--period", help="Reporting period YYYY-MM "
                                                   "(default: the latest period that has data).")] = None,
 ) -> None:
     """Ingest landing/, build and check the marts, publish them and render the pack for one period."""
@@ -88,7 +88,14 @@ def run(
     from orchestration.ingest import latest_period
 
     if period is None:
-        period = latest_period(settings.landing_dir)
+        from orchestration.landing import SourcesConfigError, load_sources_config
+
+        try:
+            config = load_sources_config(settings.home)
+        except SourcesConfigError as exc:
+            err.print(f"[red]Settings error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        period = latest_period(settings.landing_dir, settings.archive_dir, config)
         if period is None:
             err.print(f"[red]No data:[/red] {settings.landing_dir} holds no task snapshot, timesheet or ledger "
                       "file. Put canonical CSV files under landing/<entity>/, or run `pmo demo`.")
@@ -153,7 +160,7 @@ def demo(
     projects: Annotated[int, typer.Option(min=5, help="Number of projects (people, programmes and "
                                           "portfolios scale with it).")] = 30,
     months: Annotated[int, typer.Option(min=2, max=120, help="Number of monthly periods.")] = 18,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Last period, YYYY-MM "
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Last period, YYYY-MM "
                                                  "(default: the current month).")] = None,
 ) -> None:
     """Write a demo organisation's exports into landing/ and run the flow for every period, oldest first."""
@@ -184,6 +191,48 @@ def demo(
     _print_quarantine(settings)
     _print_locations(settings, [summary.periods[-1]])
     console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf")
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="The export to look at (any supported format, .gz or .zip too).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    reader: Annotated[str | None, typer.Option(help="Force a reader instead of detecting one.")] = None,
+) -> None:
+    """Show what the warehouse would make of FILE (format, rows, quarantine, totals) without loading it."""
+    from orchestration.inspection import inspect_path
+    from orchestration.sources.registry import format_names
+
+    if not file.is_file():
+        raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
+    if reader is not None and reader not in format_names():
+        raise typer.BadParameter(f"{reader!r}; known readers: {', '.join(format_names())}", param_hint="--reader")
+    described = inspect_path(file, reader)
+    if as_json:
+        console.print_json(data=described) if sys.stdout.isatty() else print(json.dumps(described, indent=2))
+        raise typer.Exit(1 if described["format"] is None else 0)
+    _print_inspection(described)
+    raise typer.Exit(1 if described["format"] is None else 0)
+
+
+def _print_inspection(described: dict, indent: str = "") -> None:
+    from rich.table import Table
+
+    fmt = described["format"] or "[red]unknown[/red]"
+    console.print(f"{indent}[bold]{described['file']}[/bold]: format {fmt}", soft_wrap=True, highlight=False)
+    for member in described.get("members", []):
+        _print_inspection(member, indent + "  ")
+    if described["entities"]:
+        table = Table("entity", "rows", "quarantined", "totals", show_lines=False)
+        for entity, info in described["entities"].items():
+            totals = ", ".join(f"{k} {v:,.2f}" for k, v in info["totals"].items())
+            table.add_row(entity, f"{info['rows']:,}", f"{info['quarantined']:,}", totals)
+        console.print(table)
+        for entity, info in described["entities"].items():
+            for q in info["quarantine_reasons"]:
+                console.print(f"{indent}  {entity} row {q['row']}: {q['reason']}", soft_wrap=True, highlight=False)
+    for e in described["errors"]:
+        console.print(f"{indent}[red]error:[/red] {e}", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from orchestration.assets import (
     build_timesheet_check,
 )
 from orchestration.dbt import dbt_project_for, dbt_resource, ensure_manifest
+from orchestration.sensors import build_landing_sensor
 from orchestration.settings import activate, load_settings
 
 MONTHLY_JOB = "monthly_reporting"
@@ -29,7 +30,7 @@ def build_definitions() -> Definitions:
     activate(settings)
     project = dbt_project_for(settings)
     manifest = ensure_manifest(project, settings)
-    dbt_models = build_dbt_assets(settings, manifest, project)
+    dbt_models = build_dbt_assets(manifest, project)
     mart_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
     job = define_asset_job(
         MONTHLY_JOB,
@@ -47,11 +48,11 @@ def build_definitions() -> Definitions:
         return RunRequest(run_key=None, partition_key=period)
 
     return Definitions(
-        assets=[build_ingest_asset(settings), dbt_models, build_publish_asset(settings, mart_keys),
-                build_report_asset(settings)],
-        asset_checks=[build_timesheet_check(settings)],
+        assets=[build_ingest_asset(), dbt_models, build_publish_asset(mart_keys), build_report_asset()],
+        asset_checks=[build_timesheet_check()],
         jobs=[job],
         schedules=[nightly_open_period],
+        sensors=[build_landing_sensor(job)],
         resources={"dbt": dbt_resource(project)},
     )
 

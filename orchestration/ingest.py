@@ -1,4 +1,7 @@
-"""Ingest: landing/<entity>/*.csv -> raw.<entity> and quarantine.<entity> in the warehouse.
+"""Ingest: every export in landing/ -> raw.<entity> and quarantine.<entity> in the warehouse.
+
+Which reader takes which file, the archive and the compressed files are the landing zone's business
+(:mod:`orchestration.landing`); this module turns what the readers return into tables.
 
 The load is a full, idempotent refresh: every run re-reads what is in ``landing/`` and replaces
 the raw tables in one transaction, so running twice on the same landing gives the same tables.
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +32,8 @@ from orchestration.contract import (
     REQUIRED_ENTITIES,
     raw_table_ddl,
 )
-from orchestration.sources.canonical import QuarantineRecord, ReadResult, read_canonical_csv
+from orchestration.landing import FileReport, SourcesConfig, read_landing_zone
+from orchestration.sources.canonical import QuarantineRecord, ReadResult
 
 QUARANTINE_COLUMNS = {
     "_source_file": "VARCHAR",
@@ -44,8 +48,14 @@ QUARANTINE_COLUMNS = {
 
 LOAD_LOG_DDL = """
 CREATE TABLE raw.load_log (
-    entity VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR, _loaded_at TIMESTAMP,
+    entity VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR, _loaded_at TIMESTAMP, format VARCHAR,
     rows_in INTEGER, rows_loaded INTEGER, rows_quarantined INTEGER, warnings VARCHAR
+)"""
+
+FILES_QUARANTINE_DDL = """
+CREATE TABLE quarantine.files (
+    _source_file VARCHAR, _source_sha256 VARCHAR, _loaded_at TIMESTAMP, format VARCHAR, status VARCHAR,
+    reason VARCHAR
 )"""
 
 
@@ -68,32 +78,16 @@ class EntityLoad:
 class IngestReport:
     loaded_at: datetime
     entities: dict[str, EntityLoad]
-    stray_files: list[str]
+    files: list[FileReport]
+
+    @property
+    def problem_files(self) -> list[FileReport]:
+        """Files not loaded (unknown, unreadable) or loaded with file-level errors."""
+        return [f for f in self.files if f.status in ("unknown", "error") or f.message]
 
     @property
     def quarantined(self) -> int:
         return sum(e.quarantined for e in self.entities.values())
-
-
-def landing_files(landing: Path, entity: str) -> list[Path]:
-    folder = landing / entity
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*.csv") if p.is_file())
-
-
-def stray_landing_files(landing: Path) -> list[Path]:
-    """Files in landing/ that no reader will take (reported, never silently skipped)."""
-    stray = []
-    if not landing.is_dir():
-        return stray
-    for p in sorted(landing.rglob("*")):
-        if not p.is_file() or p.name.startswith("."):
-            continue
-        rel = p.relative_to(landing)
-        if len(rel.parts) < 2 or rel.parts[0] not in ENTITIES or p.suffix.lower() != ".csv":
-            stray.append(p)
-    return stray
 
 
 def _to_text(value) -> str | None:
@@ -106,7 +100,7 @@ def _to_text(value) -> str | None:
     return str(value)
 
 
-def _dedupe(entity: str, results: list[ReadResult], landing: Path) -> None:
+def _dedupe(entity: str, results: list[ReadResult]) -> None:
     """Move exact duplicate rows (across all files of an entity) to quarantine."""
     cols = ENTITIES[entity].column_names
     seen: dict[tuple, tuple[str, int]] = {}
@@ -116,7 +110,7 @@ def _dedupe(entity: str, results: list[ReadResult], landing: Path) -> None:
             key = tuple(_to_text(row.get(c)) for c in cols)
             first = seen.get(key)
             if first is None:
-                seen[key] = (_rel(res.path, landing), row["_source_row"])
+                seen[key] = (res.source_name or res.path.as_posix(), row["_source_row"])
                 kept.append(row)
                 continue
             res.quarantine.append(
@@ -129,36 +123,37 @@ def _dedupe(entity: str, results: list[ReadResult], landing: Path) -> None:
         res.rows = kept
 
 
-def _rel(path: Path, landing: Path) -> str:
-    try:
-        return path.relative_to(landing.parent).as_posix()
-    except ValueError:
-        return path.as_posix()
+def read_landing(landing: Path, archive_dir: Path | None = None, config: SourcesConfig | None = None
+                 ) -> tuple[dict[str, list[ReadResult]], list[FileReport]]:
+    """Read every file in landing/ and group the canonical rows by entity, duplicates quarantined."""
+    archive_dir = archive_dir or landing.parent / "archive"
+    reports = read_landing_zone(landing, archive_dir, config or SourcesConfig())
+    out: dict[str, list[ReadResult]] = {entity: [] for entity in ENTITIES}
+    for report in reports:
+        if report.result is None:
+            continue
+        for entity, res in report.result.entities.items():
+            if entity in out:
+                out[entity].append(res)
+    for entity, results in out.items():
+        _dedupe(entity, results)
+    return out, reports
 
 
-def read_landing(landing: Path) -> dict[str, list[ReadResult]]:
-    """Read every canonical file in landing/, entity by entity, with duplicates quarantined."""
-    out: dict[str, list[ReadResult]] = {}
-    for entity in ENTITIES:
-        results = [read_canonical_csv(p, entity) for p in landing_files(landing, entity)]
-        _dedupe(entity, results, landing)
-        out[entity] = results
-    return out
-
-
-def load_landing(landing: Path, warehouse: Path, *, loaded_at: datetime | None = None) -> IngestReport:
+def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = None,
+                 config: SourcesConfig | None = None, loaded_at: datetime | None = None) -> IngestReport:
     """Replace raw.* and quarantine.* in ``warehouse`` with what is in ``landing``.
 
     Raises :class:`IngestError` when a required entity (projects, tasks) has no loadable row.
     """
     landing = Path(landing)
-    loaded_at = (loaded_at or datetime.now(timezone.utc)).replace(tzinfo=None, microsecond=0)
-    results = read_landing(landing)
-    report = IngestReport(loaded_at, {}, [_rel(p, landing) for p in stray_landing_files(landing)])
+    loaded_at = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    results, files = read_landing(landing, archive_dir, config)
+    report = IngestReport(loaded_at, {}, files)
     for entity, res_list in results.items():
         load = EntityLoad(entity)
         for res in res_list:
-            load.files.append(_rel(res.path, landing))
+            load.files.append(res.source_name)
             load.rows_in += res.rows_in
             load.loaded += len(res.rows)
             load.quarantined += len(res.quarantine)
@@ -185,8 +180,15 @@ def load_landing(landing: Path, warehouse: Path, *, loaded_at: datetime | None =
         con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
         con.execute("DROP TABLE IF EXISTS raw.load_log")
         con.execute(LOAD_LOG_DDL)
+        con.execute("DROP TABLE IF EXISTS quarantine.files")
+        con.execute(FILES_QUARANTINE_DDL)
+        formats = {f.display: f.format for f in files}
+        for f in files:
+            if f.status != "loaded" or f.message:
+                con.execute("INSERT INTO quarantine.files VALUES (?, ?, ?, ?, ?, ?)",
+                            [f.display, f.sha256, loaded_at, f.format, f.status, f.message])
         for entity, res_list in results.items():
-            _write_entity(con, entity, res_list, report.entities[entity], landing, loaded_at)
+            _write_entity(con, entity, res_list, report.entities[entity], loaded_at, formats)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -196,8 +198,8 @@ def load_landing(landing: Path, warehouse: Path, *, loaded_at: datetime | None =
     return report
 
 
-def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad, landing: Path,
-                  loaded_at: datetime) -> None:
+def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad, loaded_at: datetime,
+                  formats: dict[str, str | None]) -> None:
     ent = ENTITIES[entity]
     con.execute(f"DROP TABLE IF EXISTS raw.{entity}")
     con.execute(raw_table_ddl(ent))
@@ -210,7 +212,7 @@ def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad
     columns = ent.column_names + load.extra_columns
     records, q_records = [], []
     for res in res_list:
-        rel = _rel(res.path, landing)
+        rel = res.source_name or res.path.as_posix()
         for row in res.rows:
             rec = [_to_text(row.get(c)) for c in columns]
             rec += [rel, res.sha256, row["_source_row"]]
@@ -219,8 +221,8 @@ def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad
             q_records.append([rel, res.sha256, q.source_row, q.column, q.value, q.reason,
                               json.dumps(q.record, ensure_ascii=False, sort_keys=True)])
         con.execute(
-            "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [entity, rel, res.sha256, loaded_at, res.rows_in, len(res.rows), len(res.quarantine),
+            "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [entity, rel, res.sha256, loaded_at, formats.get(rel), res.rows_in, len(res.rows), len(res.quarantine),
              "\n".join(res.warnings) or None],
         )
     if records:
@@ -252,13 +254,15 @@ def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad
         con.unregister("_quarantined")
 
 
-def latest_period(landing: Path) -> str | None:
+def latest_period(landing: Path, archive_dir: Path | None = None, config: SourcesConfig | None = None
+                  ) -> str | None:
     """The latest reporting period with data: the newest task status date, timesheet work date or
     ledger posting date in landing/ (rows that fail the contract are ignored)."""
+    results, _ = read_landing(landing, archive_dir, config)
     best = None
     for entity, column in (("tasks", "status_date"), ("timesheets", "work_date"), ("ledger", "posting_date")):
-        for path in landing_files(landing, entity):
-            for row in read_canonical_csv(path, entity).rows:
+        for res in results[entity]:
+            for row in res.rows:
                 value = row.get(column)
                 if value is not None and (best is None or value > best):
                     best = value

@@ -3,7 +3,9 @@
 A *home* holds everything one deployment owns::
 
     <home>/settings.yaml        deployment settings (reporting currency, ...)
-    <home>/landing/<entity>/    exports dropped by people or jobs
+    <home>/sources.yaml         which reader and mapping each landing folder uses (optional)
+    <home>/landing/<source>/    exports dropped by people or jobs
+    <home>/archive/             every file taken, content-addressed (sha256), never altered
     <home>/warehouse/           the working DuckDB file that ingest and dbt write
     <home>/serving.duckdb       the published snapshot BI tools open read-only
     <home>/parquet/             the published marts as Parquet
@@ -59,6 +61,10 @@ class Settings:
     @property
     def landing_dir(self) -> Path:
         return self.home / "landing"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
 
     @property
     def warehouse_path(self) -> Path:

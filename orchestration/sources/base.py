@@ -20,7 +20,7 @@ from pathlib import Path
 
 from orchestration.sources.canonical import QuarantineRecord, ReadResult
 
-__all__ = ["SourceResult", "QuarantineRecord", "ReadResult", "new_entity_result"]
+__all__ = ["QuarantineRecord", "ReadResult", "SourceResult", "new_entity_result"]
 
 
 @dataclass

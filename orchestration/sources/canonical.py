@@ -49,6 +49,7 @@ class ReadResult:
     quarantine: list[QuarantineRecord]
     warnings: list[str]
     extra_columns: list[str]    # kept open-ended columns, e.g. score_<criterion> on projects
+    source_name: str | None = None  # how lineage names the file (e.g. landing/p6/x.zip!a.xer)
 
     @property
     def rows_in(self) -> int:

@@ -5,7 +5,6 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from orchestration.cli import app

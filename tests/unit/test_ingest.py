@@ -1,9 +1,15 @@
 """Ingest: raw tables with lineage, quarantine with reasons, rows_in = loaded + quarantined."""
+import gzip
+import hashlib
+import json
+import zipfile
+
 import duckdb
 import pytest
 
 from orchestration.contract import ENTITIES
 from orchestration.ingest import IngestError, latest_period, load_landing
+from orchestration.landing import SourcesConfigError, load_sources_config
 
 
 def put(landing, entity, name, text):
@@ -34,7 +40,8 @@ def test_loads_raw_and_quarantine_with_lineage(landing, tmp_path):
     report = load_landing(landing, wh)
     ts = report.entities["timesheets"]
     assert (ts.rows_in, ts.loaded, ts.quarantined) == (3, 1, 2)
-    assert report.stray_files == ["landing/notes/readme.txt"]
+    unknown = [(f.display, f.status) for f in report.problem_files]
+    assert unknown == [("landing/notes/readme.txt", "unknown")]
     con = duckdb.connect(str(wh), read_only=True)
     try:
         # every entity has a raw table, present even when landing has no file for it
@@ -54,6 +61,9 @@ def test_loads_raw_and_quarantine_with_lineage(landing, tmp_path):
                           "where entity = 'timesheets'").fetchone()
         assert log == ("timesheets", 3, 1, 2)
         assert con.execute("select sum(baseline_cost) from raw.tasks").fetchone()[0] == 9100
+        files = con.execute("select _source_file, status, reason from quarantine.files").fetchall()
+        assert files[0][:2] == ("landing/notes/readme.txt", "unknown")
+        assert "no reader recognises this file" in files[0][2]
     finally:
         con.close()
 
@@ -81,3 +91,67 @@ def test_required_entities_must_have_rows(tmp_path):
 
 def test_latest_period(landing):
     assert latest_period(landing) == "2026-02"
+
+
+def test_archive_keeps_every_file_once_and_is_never_altered(landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    archive = tmp_path / "archive"
+    load_landing(landing, wh, archive_dir=archive)
+    ts = landing / "timesheets" / "ts.csv"
+    original = ts.read_bytes()
+    sha = hashlib.sha256(original).hexdigest()
+    assert (archive / sha).read_bytes() == original
+    # a corrected file under the same name replaces the earlier rows; the archive keeps both versions
+    ts.write_text("work_date,person_id,project_code,hours,entry_id\n2026-02-02,P1,A,6,E1\n", encoding="utf-8")
+    load_landing(landing, wh, archive_dir=archive)
+    load_landing(landing, wh, archive_dir=archive)
+    assert (archive / sha).read_bytes() == original
+    index = [json.loads(line) for line in (archive / "index.jsonl").read_text().splitlines()]
+    ts_arrivals = [r for r in index if r["landing_path"] == "landing/timesheets/ts.csv"]
+    assert len(ts_arrivals) == 2 and ts_arrivals[0]["original_name"] == "ts.csv"
+    assert len(index) == len({(r["sha256"], r["landing_path"]) for r in index})
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("select sum(hours) from raw.timesheets").fetchone()[0] == 6
+    finally:
+        con.close()
+
+
+def test_compressed_files_and_the_same_content_twice(landing, tmp_path):
+    csv_bytes = (landing / "timesheets" / "ts.csv").read_bytes()
+    (landing / "timesheets" / "ts.csv").unlink()
+    (landing / "timesheets" / "march.csv.gz").write_bytes(gzip.compress(csv_bytes))
+    with zipfile.ZipFile(landing / "timesheets" / "bundle.zip", "w") as zf:
+        zf.writestr("april.csv", "work_date,person_id,project_code,hours,entry_id\n2026-04-01,P1,A,4,E9\n")
+        zf.writestr("copy-of-march.csv", csv_bytes)
+    report = load_landing(landing, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive")
+    statuses = {f.display: f.status for f in report.files if f.display.startswith("landing/timesheets")}
+    assert statuses == {
+        "landing/timesheets/bundle.zip!april.csv": "loaded",
+        "landing/timesheets/bundle.zip!copy-of-march.csv": "loaded",
+        "landing/timesheets/march.csv.gz": "duplicate",
+    }
+    ts = report.entities["timesheets"]
+    assert (ts.loaded, ts.quarantined) == (2, 2)
+
+
+def test_project_codes_are_mapped_per_source(tmp_path):
+    root = tmp_path / "landing"
+    put(root, "projects", "p.csv", "project_code,project_name,currency\nPRJ-1,Alpha,GBP\n")
+    put(root, "tasks", "t.csv", "status_date,project_code,task_code,baseline_start,baseline_finish,baseline_cost\n"
+        "2026-01-31,PRJ-1,T1,2026-01-01,2026-01-31,10\n")
+    put(root, "timesheets", "jira-keys.csv", "work_date,person_id,project_code,hours\n2026-01-05,P1,ALPHA,2\n")
+    (tmp_path / "sources.yaml").write_text("project_codes:\n  PRJ-1: {timesheets: ALPHA}\n")
+    config = load_sources_config(tmp_path)
+    load_landing(root, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive", config=config)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    try:
+        assert con.execute("select project_code from raw.timesheets").fetchall() == [("PRJ-1",)]
+    finally:
+        con.close()
+
+
+def test_sources_yaml_errors_name_the_key(tmp_path):
+    (tmp_path / "sources.yaml").write_text("sources:\n  p6:\n    reader: nonsense\n")
+    with pytest.raises(SourcesConfigError, match=r"sources.p6.reader 'nonsense'"):
+        load_sources_config(tmp_path)

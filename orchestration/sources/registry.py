@@ -1,0 +1,100 @@
+"""Which reader takes a file: by the landing folder's setting, else by the file's signature.
+
+Every export format has a name (``p6-xer``, ``mspdi``, ``jira-csv``, ``tempo-csv``, ``sap-acdoca-csv``,
+``canonical-csv`` …) and a ``(detect, read)`` pair.  A file is never guessed at silently: when no
+setting names its reader and no signature matches, :func:`detect_format` returns None and the caller
+reports the file as unknown.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from orchestration.contract import ENTITIES
+from orchestration.sources.base import SourceResult
+from orchestration.sources.canonical import file_sha256, read_canonical_csv
+
+CANONICAL = "canonical-csv"
+HEAD_BYTES = 64 * 1024
+
+Detect = Callable[[Path, bytes], bool]
+Read = Callable[..., SourceResult]
+
+
+def vendor_formats() -> dict[str, tuple[Detect, Read]]:
+    """Every vendor format, in detection order (most specific signatures first)."""
+    table: dict[str, tuple[Detect, Read]] = {}
+    return table
+
+
+def format_names() -> list[str]:
+    return [CANONICAL, *vendor_formats()]
+
+
+def canonical_entity(head: bytes, folder: str | None = None) -> str | None:
+    """The canonical entity a CSV's header row belongs to, or None.
+
+    A file under ``landing/<entity>/`` is that entity's canonical CSV.  Elsewhere, a header that
+    holds every required column of exactly one entity (and more of its columns than of any other)
+    identifies it.
+    """
+    if folder in ENTITIES:
+        return folder
+    try:
+        text = head.decode("utf-8-sig", errors="replace")
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return None
+    names = {h.strip().lower() for h in header}
+    candidates = []
+    for name, ent in ENTITIES.items():
+        if set(ent.required) <= names:
+            candidates.append((len(names & set(ent.column_names)), name))
+    if not candidates:
+        return None
+    candidates.sort(reverse=True)
+    if len(candidates) > 1 and candidates[0][0] == candidates[1][0]:
+        return None
+    return candidates[0][1]
+
+
+def read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(HEAD_BYTES)
+
+
+def detect_format(path: Path, folder: str | None = None, head: bytes | None = None) -> str | None:
+    """The format name of ``path`` from its signature, or None when nothing matches."""
+    head = read_head(path) if head is None else head
+    for name, (detect, _) in vendor_formats().items():
+        try:
+            if detect(path, head):
+                return name
+        except Exception:  # a detector must never stop the others
+            continue
+    if path.suffix.lower() == ".csv" and canonical_entity(head, folder):
+        return CANONICAL
+    return None
+
+
+def read_source(path: Path, fmt: str, *, folder: str | None = None, display_name: str | None = None,
+                **options) -> SourceResult:
+    """Read ``path`` with the reader of ``fmt``."""
+    if fmt == CANONICAL:
+        entity = options.get("entity") or canonical_entity(read_head(path), folder)
+        sha = file_sha256(path)
+        result = SourceResult(CANONICAL, path, sha)
+        if entity is None:
+            result.errors.append(f"{display_name or path}: header does not match any canonical entity's required "
+                                 "columns (see orchestration/contract.py)")
+            return result
+        res = read_canonical_csv(path, entity)
+        result.entities[entity] = res
+        result.warnings += res.warnings
+        return result
+    formats = vendor_formats()
+    if fmt not in formats:
+        raise ValueError(f"unknown reader {fmt!r}; known readers: {', '.join(format_names())}")
+    return formats[fmt][1](path, **options)
