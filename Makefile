@@ -35,7 +35,7 @@ dev: $(STAMP)
 	$(BIN)/pmo ui
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_xer.py
 
 clean:
 	rm -rf $(VENV) .pmo dbt_project/target dbt_project/logs

@@ -198,6 +198,8 @@ def inspect(
     file: Annotated[Path, typer.Argument(help="The export to look at (any supported format, .gz or .zip too).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     reader: Annotated[str | None, typer.Option(help="Force a reader instead of detecting one.")] = None,
+    status_date: Annotated[str | None, typer.Option("--status-date", help="Status date YYYY-MM-DD for "
+                                                    "files that carry none.")] = None,
 ) -> None:
     """Show what the warehouse would make of FILE (format, rows, quarantine, totals) without loading it."""
     from orchestration.inspection import inspect_path
@@ -207,7 +209,13 @@ def inspect(
         raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
     if reader is not None and reader not in format_names():
         raise typer.BadParameter(f"{reader!r}; known readers: {', '.join(format_names())}", param_hint="--reader")
-    described = inspect_path(file, reader)
+    options = {}
+    if status_date is not None:
+        try:
+            options["status_date"] = date.fromisoformat(status_date)
+        except ValueError:
+            raise typer.BadParameter(f"{status_date!r} is not a date (YYYY-MM-DD)", param_hint="--status-date") from None
+    described = inspect_path(file, reader, options)
     if as_json:
         console.print_json(data=described) if sys.stdout.isatty() else print(json.dumps(described, indent=2))
         raise typer.Exit(1 if described["format"] is None else 0)

@@ -25,7 +25,7 @@ def _totals(entity: str, rows: list[dict]) -> dict[str, float]:
         values = [r[col] for r in rows if r.get(col) is not None]
         if values:
             total = sum((Decimal(str(v)) for v in values), Decimal(0))
-            out[col] = float(round(total, 4))
+            out[col] = float(round(total, 2))
     return out
 
 

@@ -25,7 +25,12 @@ Read = Callable[..., SourceResult]
 
 def vendor_formats() -> dict[str, tuple[Detect, Read]]:
     """Every vendor format, in detection order (most specific signatures first)."""
-    table: dict[str, tuple[Detect, Read]] = {}
+    from orchestration.sources import mspdi, xer
+
+    table: dict[str, tuple[Detect, Read]] = {
+        "p6-xer": (xer.detect, xer.read),
+        "mspdi": (mspdi.detect, mspdi.read),
+    }
     return table
 
 
