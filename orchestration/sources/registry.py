@@ -25,17 +25,27 @@ Read = Callable[..., SourceResult]
 
 def vendor_formats() -> dict[str, tuple[Detect, Read]]:
     """Every vendor format, in detection order (most specific signatures first)."""
-    from orchestration.sources import mspdi, xer
+    from orchestration.sources import jira, ledger, mspdi, timesheets, xer
 
     table: dict[str, tuple[Detect, Read]] = {
         "p6-xer": (xer.detect, xer.read),
         "mspdi": (mspdi.detect, mspdi.read),
     }
+    for module in (timesheets, jira, ledger):
+        table.update(module.FORMATS)
     return table
 
 
+def register_formats() -> dict[str, tuple[Detect, Read]]:
+    """Benefit, risk, dependency and capacity registers: every PMO's headings differ, so these readers
+    are used when sources.yaml names them with a heading mapping, never by signature."""
+    from orchestration.sources import registers
+
+    return dict(registers.FORMATS)
+
+
 def format_names() -> list[str]:
-    return [CANONICAL, *vendor_formats()]
+    return [CANONICAL, *vendor_formats(), *register_formats()]
 
 
 def canonical_entity(head: bytes, folder: str | None = None) -> str | None:
@@ -99,7 +109,7 @@ def read_source(path: Path, fmt: str, *, folder: str | None = None, display_name
         result.entities[entity] = res
         result.warnings += res.warnings
         return result
-    formats = vendor_formats()
+    formats = {**vendor_formats(), **register_formats()}
     if fmt not in formats:
         raise ValueError(f"unknown reader {fmt!r}; known readers: {', '.join(format_names())}")
     return formats[fmt][1](path, **options)
