@@ -167,6 +167,7 @@ def demo(
     as_of = _period_arg(as_of, "--as-of") or date.today().strftime("%Y-%m")
     settings = _settings(home)
     from orchestration.demo import generate_demo
+    from orchestration.demo_formats import write_vendor_exports
     from orchestration.settings import init_home
 
     init_home(settings)
@@ -174,7 +175,8 @@ def demo(
     with console.status("Generating the demo organisation…"):
         summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
                                 reporting_currency=settings.reporting_currency)
-    files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in summary.files)
+    written = write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
+    files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in written)
     (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
     rows = sum(summary.row_counts.values())
     console.print(f"Demo organisation (seed {seed}): {projects} projects, {len(summary.periods)} periods "

@@ -33,6 +33,7 @@ from orchestration.contract import (
     raw_table_ddl,
 )
 from orchestration.landing import FileReport, SourcesConfig, read_landing_zone
+from orchestration.sources.registry import CANONICAL
 from orchestration.sources.canonical import QuarantineRecord, ReadResult
 
 QUARANTINE_COLUMNS = {
@@ -135,9 +136,46 @@ def read_landing(landing: Path, archive_dir: Path | None = None, config: Sources
         for entity, res in report.result.entities.items():
             if entity in out:
                 out[entity].append(res)
+    _prefer_the_register(reports)
     for entity, results in out.items():
         _dedupe(entity, results)
     return out, reports
+
+
+def _prefer_the_register(reports: list[FileReport]) -> None:
+    """Schedule exports (XER, MSPDI) describe their projects too; the project register is authoritative.
+
+    A project row from a vendor export is quarantined, with the reason, when the canonical project
+    register has that project; of the vendor rows for a project missing from the register, the one from
+    the last file read (the latest export) is kept.
+    """
+    register: dict[str, str] = {}
+    for report in reports:
+        if report.result is not None and report.format == CANONICAL and "projects" in report.result.entities:
+            for row in report.result.entities["projects"].rows:
+                register.setdefault(row["project_code"], report.display)
+    vendor = [r.result.entities["projects"] for r in reports
+              if r.result is not None and r.format != CANONICAL and "projects" in r.result.entities]
+    latest: dict[str, ReadResult] = {}
+    for res in vendor:
+        for row in res.rows:
+            if row["project_code"] not in register:
+                latest[row["project_code"]] = res
+    for res in vendor:
+        kept = []
+        for row in res.rows:
+            code = row["project_code"]
+            if code in register:
+                reason = f"project {code} is in the project register ({register[code]}), whose row is used"
+            elif latest[code] is not res:
+                reason = f"project {code} is described again by a later export ({latest[code].source_name})"
+            else:
+                kept.append(row)
+                continue
+            res.quarantine.append(QuarantineRecord(row["_source_row"], "project_code", code, reason,
+                                                   {k: _to_text(v) or "" for k, v in row.items()
+                                                    if not k.startswith("_")}))
+        res.rows = kept
 
 
 def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = None,

@@ -20,6 +20,7 @@ February: CPI = 45,750 / 50,880 = 0.8991745...; ES = 1 + 14,750 / 28,000 = 1.526
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import pytest
 from pypdf import PdfReader
 
 from orchestration.demo import generate_demo
+from orchestration.demo_formats import write_vendor_exports
 from orchestration.runner import run_period
 from orchestration.settings import init_home, load_settings
 
@@ -71,7 +73,9 @@ def home(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.delenv("PMO_REPORTING_CURRENCY", raising=False)
     settings = load_settings(root)
     init_home(settings)
-    generate_demo(settings.landing_dir, seed=11, projects=5, months=4, as_of="2026-03")
+    summary = generate_demo(settings.landing_dir, seed=11, projects=5, months=4, as_of="2026-03")
+    # as `pmo demo` does: schedules, timesheets, Jira issues and the ledger in their tools' formats
+    write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
     copy_hand_project(settings.landing_dir)
     outcomes = [run_period(settings, p) for p in PERIODS]
     for o in outcomes:
@@ -192,3 +196,20 @@ def test_runs_are_in_the_dagster_instance(home):
         runs = instance.get_runs(filters=RunsFilter(job_name="monthly_reporting"))
     assert len(runs) >= 3
     assert {r.tags.get("dagster/partition") for r in runs} >= set(PERIODS)
+
+
+def test_vendor_exports_went_through_their_readers(home):
+    con = duckdb.connect(str(home.warehouse_path), read_only=True)
+    try:
+        formats = {r[0] for r in con.execute("select distinct format from raw.load_log").fetchall()}
+        assert {"p6-xer", "tempo-csv", "harvest-csv", "jira-csv", "sap-acdoca-csv", "canonical-csv"} <= formats
+        # every file's rows are accounted for
+        bad = con.execute("select count(*) from raw.load_log where rows_in <> rows_loaded + rows_quarantined").fetchone()
+        assert bad == (0,)
+        xer_tasks = con.execute("select count(*) from raw.tasks where _source_file like 'landing/p6/%'").fetchone()[0]
+        assert xer_tasks > 0
+    finally:
+        con.close()
+    index = (home.archive_dir / "index.jsonl").read_text().splitlines()
+    assert len(index) == len({line for line in index})
+    assert all((home.archive_dir / json.loads(line)["sha256"]).exists() for line in index)
