@@ -36,6 +36,7 @@ dev: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_xer.py
+	$(BIN)/python bench/bench_mart.py
 
 clean:
 	rm -rf $(VENV) .pmo dbt_project/target dbt_project/logs
