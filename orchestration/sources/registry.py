@@ -25,11 +25,13 @@ Read = Callable[..., SourceResult]
 
 def vendor_formats() -> dict[str, tuple[Detect, Read]]:
     """Every vendor format, in detection order (most specific signatures first)."""
-    from orchestration.sources import jira, ledger, mspdi, timesheets, xer
+    from orchestration.sources import jira, ledger, mpp, mspdi, pmxml, timesheets, xer
 
     table: dict[str, tuple[Detect, Read]] = {
         "p6-xer": (xer.detect, xer.read),
+        "p6-xml": (pmxml.detect, pmxml.read),
         "mspdi": (mspdi.detect, mspdi.read),
+        "mpp": (mpp.detect, mpp.read),
     }
     for module in (timesheets, jira, ledger):
         table.update(module.FORMATS)

@@ -50,3 +50,30 @@ def test_unknown_file_is_reported_not_guessed(tmp_path):
     code, out = inspect_json(f)
     assert code == 1
     assert out["format"] is None and "no reader recognises" in out["errors"][0]
+
+
+def test_every_sample_is_recognised():
+    """Every real export in shared/samples is matched by a reader (MPP gets a clear 'save as XML' error)."""
+    formats = {}
+    for path in sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "SOURCES.md"):
+        _, out = inspect_json(path)
+        formats[path.relative_to(SAMPLES).as_posix()] = out["format"]
+    assert None not in formats.values(), formats
+    assert formats["p6xml/BaselineProjects.xml"] == "p6-xml"
+    assert formats["mpp/Software-Development.mpp"] == "mpp"
+    assert formats["tempo/tempo_worklogs.json"] == "tempo-worklog-json"
+    assert formats["jira/issues_in_sprint.json"] == "jira-issues-json"
+
+
+def test_p6_xml_baseline_totals():
+    _, out = inspect_json(SAMPLES / "p6xml" / "BaselineProjects.xml")
+    totals = out["entities"]["tasks"]["totals"]
+    assert out["entities"]["tasks"]["rows"] == 2
+    assert totals["baseline_cost"] == pytest.approx(7_503)
+    assert totals["actual_cost"] == pytest.approx(698)
+
+
+def test_mpp_gets_a_clear_error():
+    code, out = inspect_json(SAMPLES / "mpp" / "mpp14timephased2.mpp")
+    assert out["format"] == "mpp"
+    assert "save it from Project as XML" in out["errors"][0]
