@@ -141,6 +141,133 @@
     ) }} as date)
 {%- endmacro %}
 
+{#- ---------------------------------------------------------------- planned value and EV techniques -#}
+
+{#- Planned value of one task at a date, as a DOUBLE: its cost spread linearly over the calendar days
+    from its start to its finish, both included (a finish before the start counts as one day): 0 before
+    the start, cost x (days from start to as_of, both included) / (all its days) in between, the whole
+    cost from the finish on. -#}
+{% macro evm_linear_planned_value(cost, start_date, finish_date, as_of) -%}
+    {%- set planned_days = 'greatest(' ~ days_between(start_date, finish_date) ~ ' + 1, 1)' -%}
+    (cast({{ cost }} as {{ type_index() }})
+        * least(greatest({{ days_between(start_date, as_of) }} + 1, 0), {{ planned_days }})
+        / {{ planned_days }})
+{%- endmacro %}
+
+{#- A task is finished at its snapshot's status date when it has an actual finish on or before that
+    date or reports 100 % complete. -#}
+{% macro task_is_finished(actual_finish, percent_complete, status_date) -%}
+    (coalesce(({{ actual_finish }}) <= ({{ status_date }}), false) or coalesce(({{ percent_complete }}) >= 100, false))
+{%- endmacro %}
+
+{#- A task is started when it is finished, has an actual start on or before the status date, or
+    reports a percent complete above 0. -#}
+{% macro task_is_started(actual_start, actual_finish, percent_complete, status_date) -%}
+    ({{ task_is_finished(actual_finish, percent_complete, status_date) }}
+        or coalesce(({{ actual_start }}) <= ({{ status_date }}), false)
+        or coalesce(({{ percent_complete }}) > 0, false))
+{%- endmacro %}
+
+{#- 0/100: nothing until the task is finished, then its whole budget B. -#}
+{% macro evm_ev_zero_hundred(cost, is_finished) -%}
+    {{ to_money('case when ' ~ is_finished ~ ' then ' ~ cost ~ ' else 0 end') }}
+{%- endmacro %}
+
+{#- 50/50: half of B once the task is started, B once it is finished. -#}
+{% macro evm_ev_fifty_fifty(cost, is_started, is_finished) -%}
+    {{ to_money('case when ' ~ is_finished ~ ' then ' ~ cost ~ ' when ' ~ is_started ~ ' then (' ~ cost ~ ') * 0.5 else 0 end') }}
+{%- endmacro %}
+
+{#- Percent complete (also units complete, whose units-done share the export reports as percent
+    complete): B x percent complete / 100; a NULL percent complete counts as 0. -#}
+{% macro evm_ev_percent_complete(cost, percent_complete) -%}
+    {{ to_money('(' ~ cost ~ ') * coalesce(' ~ percent_complete ~ ', 0) / 100') }}
+{%- endmacro %}
+
+{#- Weighted milestones: a package earns B_package x the sum of the weights of its finished
+    milestones. With each milestone's weight its share of the package's milestone budget
+    (w_i = B_i / B_package), that is the milestone's own budget B_i once it is finished, nothing
+    before; this macro gives one milestone's part, so the package's EV is their sum. -#}
+{% macro evm_ev_weighted_milestone(milestone_cost, is_finished) -%}
+    {{ to_money('case when ' ~ is_finished ~ ' then ' ~ milestone_cost ~ ' else 0 end') }}
+{%- endmacro %}
+
+{#- Apportioned effort: factor x EV of the base, with factor = B / budget of the base, i.e.
+    B x (EV of the base / budget of the base). -#}
+{% macro evm_ev_apportioned(cost, base_earned_value, base_budget) -%}
+    {{ to_money('(' ~ cost ~ ') * ' ~ safe_divide(base_earned_value, base_budget)) }}
+{%- endmacro %}
+
+{#- Level of effort: EV = PV, the task's planned value at the measurement date. -#}
+{% macro evm_ev_level_of_effort(cost, start_date, finish_date, as_of) -%}
+    {{ to_money(evm_linear_planned_value(cost, start_date, finish_date, as_of)) }}
+{%- endmacro %}
+
+{#- ---------------------------------------------------------------- further indices and forecasts -#}
+
+{#- amount / BAC x 100 (% complete with EV, % spent with AC, % scheduled with PV); NULL when BAC is 0. -#}
+{% macro evm_pct_of_bac(amount, bac) -%}
+    ({{ safe_divide(amount, bac) }} * 100)
+{%- endmacro %}
+
+{#- The weight w of var eac_weight as a SQL literal, checked to be a number in [0, 1]. -#}
+{% macro evm_eac_weight(value) -%}
+    {%- set text = value | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]*[.]?[0-9]+', text) or (text | float) > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "var eac_weight must be a number from 0 to 1 (the weight of CPI in the weighted EAC, for example 0.8); got '"
+            ~ value ~ "'. Pass it as --vars '{eac_weight: 0.8}'."
+        ) }}
+    {%- endif -%}
+    {{ return('cast(' ~ text ~ ' as ' ~ type_index() ~ ')') }}
+{%- endmacro %}
+
+{#- EAC (weighted) = AC + (BAC - EV) / (w x CPI + (1 - w) x SPI); NULL when CPI or SPI is NULL or the
+    weighted index is 0. -#}
+{% macro evm_eac_weighted(bac, ev, ac, cpi, spi, weight) -%}
+    {{ to_money('(' ~ ac ~ ') + ' ~ safe_divide(
+        '(' ~ bac ~ ') - (' ~ ev ~ ')',
+        '(' ~ weight ~ ') * (' ~ cpi ~ ') + (1 - (' ~ weight ~ ')) * (' ~ spi ~ ')'
+    )) }}
+{%- endmacro %}
+
+{#- EAC (bottom-up) = AC + ETC re-estimated task by task (the schedule's remaining cost). -#}
+{% macro evm_eac_bottom_up(ac, etc_bottom_up) -%}
+    {{ to_money('(' ~ ac ~ ') + (' ~ etc_bottom_up ~ ')') }}
+{%- endmacro %}
+
+{#- BEI = tasks finished / baseline tasks due (DAU Gold Card); NULL when no task is due yet. -#}
+{% macro evm_bei(tasks_finished, tasks_due) -%}
+    {{ safe_divide(tasks_finished, tasks_due) }}
+{%- endmacro %}
+
+{#- TSPI = (PD - ES) / (PD - AT), the schedule efficiency needed to finish on plan; NULL once AT >= PD. -#}
+{% macro evm_tspi(planned_duration, es, at) -%}
+    (case
+        when ({{ at }}) < ({{ planned_duration }})
+            then {{ safe_divide('(' ~ planned_duration ~ ') - (' ~ es ~ ')', '(' ~ planned_duration ~ ') - (' ~ at ~ ')') }}
+    end)
+{%- endmacro %}
+
+{#- IEAC(t) = AT + (PD - ES) / PF, in periods, for a performance factor PF (1, SPI(t) or SPI(t) x CPI);
+    NULL when PF is NULL or 0. -#}
+{% macro evm_ieac_t_with_factor(planned_duration, es, at, performance_factor) -%}
+    cast(({{ at }}) + {{ safe_divide('(' ~ planned_duration ~ ') - (' ~ es ~ ')', performance_factor) }} as {{ type_index() }})
+{%- endmacro %}
+
+{#- The sum of a column over the last `periods` periods up to the row's (a RANGE window on
+    period_number, so a missing period is not replaced by an older one); NULL when a value in the
+    window is NULL, so a gap never shows as a smaller number. At a series' first periods the window
+    holds the periods there are. -#}
+{% macro moving_sum(column, partition_by, period_expr, periods=3) -%}
+    {%- set window = 'partition by ' ~ partition_by ~ ' order by ' ~ period_number(period_expr)
+        ~ ' range between ' ~ (periods - 1) ~ ' preceding and current row' -%}
+    (case
+        when count({{ column }}) over ({{ window }}) = count(*) over ({{ window }})
+            then sum({{ column }}) over ({{ window }})
+    end)
+{%- endmacro %}
+
 {#- ---------------------------------------------------------------- column sets -#}
 
 {#- The derived performance columns of every earned-value fact, in the published order, computed
@@ -175,4 +302,69 @@
     (coalesce(({{ bac }}) - ({{ ac }}) <= 0, false)) as budget_exhausted,
     ({{ evm_tcpi(bac, ev, ac, eac_cpi) }} is null) as tcpi_eac_undefined,
     (coalesce(({{ bac }}) > 0 and ({{ ev }}) >= ({{ bac }}), false)) as is_complete
+{%- endmacro %}
+
+{#- The trend, forecast and percentage columns every earned-value fact adds after its flags, in the
+    published order. Besides the four cumulative columns it reads, by name: pv_period, ev_period,
+    ac_period (period values), pv_3p, ev_3p, ac_3p (their sums over the last 3 periods, moving_sum),
+    etc_bottom_up, bei_tasks_finished and bei_tasks_due. eac_weight is the weight w of CPI. -#}
+{% macro evm_trend_columns(bac='bac', pv='pv', ev='ev', ac='ac', eac_weight=0.8) -%}
+    {%- set weight = evm_eac_weight(eac_weight) -%}
+    {%- set cpi = evm_cpi(ev, ac) -%}
+    {%- set spi = evm_spi(ev, pv) -%}
+    {{ to_money('pv_period') }} as pv_period,
+    {{ to_money('ev_period') }} as ev_period,
+    {{ to_money('ac_period') }} as ac_period,
+    {{ evm_cpi('ev_period', 'ac_period') }} as cpi_period,
+    {{ evm_spi('ev_period', 'pv_period') }} as spi_period,
+    {{ evm_cpi('ev_3p', 'ac_3p') }} as cpi_3p,
+    {{ evm_spi('ev_3p', 'pv_3p') }} as spi_3p,
+    {{ evm_pct_of_bac(ev, bac) }} as pct_complete,
+    {{ evm_pct_of_bac(ac, bac) }} as pct_spent,
+    {{ evm_pct_of_bac(pv, bac) }} as pct_scheduled,
+    {{ evm_eac_weighted(bac, ev, ac, cpi, spi, weight) }} as eac_weighted,
+    {{ to_money('etc_bottom_up') }} as etc_bottom_up,
+    {{ evm_eac_bottom_up(ac, 'etc_bottom_up') }} as eac_bottom_up,
+    cast(bei_tasks_finished as {{ dbt.type_int() }}) as bei_tasks_finished,
+    cast(bei_tasks_due as {{ dbt.type_int() }}) as bei_tasks_due,
+    {{ evm_bei('bei_tasks_finished', 'bei_tasks_due') }} as bei
+{%- endmacro %}
+
+{#- Flags that explain the NULLs of the ratios in evm_performance_columns and evm_trend_columns that
+    evm_flag_columns does not cover, for the same inputs. -#}
+{% macro evm_trend_flag_columns(bac='bac', pv='pv', ev='ev', ac='ac', eac_weight=0.8) -%}
+    {%- set weight = evm_eac_weight(eac_weight) -%}
+    {%- set cpi = evm_cpi(ev, ac) -%}
+    {%- set spi = evm_spi(ev, pv) -%}
+    ({{ evm_sv_pct(ev, pv) }} is null) as sv_pct_undefined,
+    ({{ evm_cv_pct(ev, ac) }} is null) as cv_pct_undefined,
+    ({{ evm_eac_composite(bac, ev, ac, cpi, spi) }} is null) as eac_composite_undefined,
+    ({{ evm_cpi('ev_period', 'ac_period') }} is null) as cpi_period_undefined,
+    ({{ evm_spi('ev_period', 'pv_period') }} is null) as spi_period_undefined,
+    ({{ evm_cpi('ev_3p', 'ac_3p') }} is null) as cpi_3p_undefined,
+    ({{ evm_spi('ev_3p', 'pv_3p') }} is null) as spi_3p_undefined,
+    ({{ evm_pct_of_bac(ev, bac) }} is null) as pct_complete_undefined,
+    ({{ evm_pct_of_bac(ac, bac) }} is null) as pct_spent_undefined,
+    ({{ evm_pct_of_bac(pv, bac) }} is null) as pct_scheduled_undefined,
+    ({{ evm_eac_weighted(bac, ev, ac, cpi, spi, weight) }} is null) as eac_weighted_undefined,
+    ({{ evm_bei('bei_tasks_finished', 'bei_tasks_due') }} is null) as bei_undefined
+{%- endmacro %}
+
+{#- The earned-schedule forecasts of a project fact (never of a roll-up): TSPI and IEAC(t) with the
+    three performance factors 1, SPI(t) and SPI(t) x CPI. -#}
+{% macro evm_schedule_forecast_columns(planned_duration, es, at, spi_t, ev='ev', ac='ac') -%}
+    {%- set cpi = evm_cpi(ev, ac) -%}
+    {{ evm_tspi(planned_duration, es, at) }} as tspi,
+    {{ evm_ieac_t_with_factor(planned_duration, es, at, '1') }} as ieac_t_pf1,
+    {{ evm_ieac_t_with_factor(planned_duration, es, at, spi_t) }} as ieac_t_spi_t,
+    {{ evm_ieac_t_with_factor(planned_duration, es, at, '(' ~ spi_t ~ ') * (' ~ cpi ~ ')') }} as ieac_t_cpi_spi_t
+{%- endmacro %}
+
+{#- Flags that explain the NULLs of the earned-schedule indices of a project fact. -#}
+{% macro evm_schedule_flag_columns(planned_duration, es, at, spi_t, ieac_t, ev='ev', ac='ac') -%}
+    {%- set cpi = evm_cpi(ev, ac) -%}
+    ({{ spi_t }} is null) as spi_t_undefined,
+    ({{ evm_tspi(planned_duration, es, at) }} is null) as tspi_undefined,
+    ({{ ieac_t }} is null) as ieac_t_undefined,
+    ({{ evm_ieac_t_with_factor(planned_duration, es, at, '(' ~ spi_t ~ ') * (' ~ cpi ~ ')') }} is null) as ieac_t_cpi_spi_t_undefined
 {%- endmacro %}

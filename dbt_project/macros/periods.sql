@@ -45,3 +45,9 @@
 {% macro days_between(start_expr, end_expr) -%}
     {{ dbt.datediff(start_expr, end_expr, 'day') }}
 {%- endmacro %}
+
+{#- A 'YYYY-MM' label as a month number (year x 12 + month): consecutive periods differ by 1, so
+    "the last n periods" is a RANGE window of n - 1 preceding on this number. -#}
+{% macro period_number(label_expr) -%}
+    (cast(substr({{ label_expr }}, 1, 4) as {{ dbt.type_int() }}) * 12 + cast(substr({{ label_expr }}, 6, 2) as {{ dbt.type_int() }}))
+{%- endmacro %}

@@ -29,9 +29,14 @@ except ImportError:  # pragma: no cover - depends on how the tests are launched
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-#: The unit tests written in dbt_project/models/**/*.yml. A test that dbt silently stops running
-#: (renamed, disabled, not parsed) makes test_unit_tests_pass fail.
-EXPECTED_UNIT_TEST_COUNT = 22
+#: The unit tests of the earned value models and how many each file declares. A test that dbt
+#: silently stops running (renamed, disabled, not parsed) makes test_unit_tests_pass fail. The unit
+#: tests of the benefits, portfolio and agile models are run by test_dbt_portfolio_marts.py.
+EXPECTED_UNIT_TESTS = {
+    "models/intermediate/_intermediate__unit_tests.yml": 24,
+    "models/marts/_marts__unit_tests.yml": 13,
+    "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -101,30 +106,48 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return db_path
 
 
-def _declared_unit_tests() -> set[str]:
-    names = set()
+#: The marts of the earned value models; their unit tests test these and the models upstream of them.
+EARNED_VALUE_MARTS = (
+    "dim_project",
+    "fct_earned_value",
+    "fct_programme_earned_value",
+    "fct_portfolio_earned_value",
+    "fct_task_earned_value",
+    "fct_baseline_history",
+)
+
+
+def _declared_unit_tests() -> dict[str, set[str]]:
+    """The unit tests declared under models/, by file (relative to dbt_project/)."""
+    by_file = {}
     for path in (DBT_PROJECT / "models").rglob("*.yml"):
         doc = yaml.safe_load(path.read_text()) or {}
-        names |= {t["name"] for t in doc.get("unit_tests", [])}
-    return names
+        names = {t["name"] for t in doc.get("unit_tests", [])}
+        if names:
+            by_file[path.relative_to(DBT_PROJECT).as_posix()] = names
+    return by_file
 
 
 # --------------------------------------------------------------------------- unit tests
 
 
 def test_unit_tests_pass(tmp_path: Path, warehouse: Path) -> None:
-    """Every unit test of the project runs and passes (formulas, ES, PV spreading, rates, fx, roll-ups)."""
+    """Every unit test of the project runs and passes (formulas, EV techniques, ES, PV spreading, rates,
+    fx, roll-ups, baseline history)."""
     _create_raw(warehouse)
-    # Unit tests need the upstream relations to exist to learn their column types.
-    built = _dbt(tmp_path, "run", "--empty")
+    # Unit tests need the upstream relations to exist to learn their column types: the earned value
+    # marts and everything upstream of them, built empty.
+    built = _dbt(tmp_path, "run", "--empty", "--select", *(f"+{mart}" for mart in EARNED_VALUE_MARTS))
     assert built.success, _failures(built)
 
-    result = _dbt(tmp_path, "test", "--select", "test_type:unit")
+    selectors = [f"test_type:unit,path:{path}" for path in EXPECTED_UNIT_TESTS]
+    result = _dbt(tmp_path, "test", "--select", *selectors)
     assert result.success, _failures(result)
     ran = {r.node.name: str(r.status) for r in result.result}
     declared = _declared_unit_tests()
-    assert len(declared) == EXPECTED_UNIT_TEST_COUNT
-    assert set(ran) == declared
+    for path, count in EXPECTED_UNIT_TESTS.items():
+        assert len(declared.get(path, ())) == count, path
+    assert set(ran) == set().union(*(declared[path] for path in EXPECTED_UNIT_TESTS))
     assert all(status == "pass" for status in ran.values()), ran
 
 
@@ -132,6 +155,7 @@ def test_unit_tests_pass(tmp_path: Path, warehouse: Path) -> None:
 
 GBP_PROJECT = "P-ALPHA"
 EUR_PROJECT = "P-BETA"
+TECHNIQUES_PROJECT = "P-GAMMA"
 
 
 def _organisation() -> dict[str, list[dict]]:
@@ -160,6 +184,15 @@ def _organisation() -> dict[str, list[dict]]:
                 "currency": "eur",
                 "start_date": d(2024, 2, 1),
                 "planned_finish_date": d(2024, 3, 31),
+                "status": "active",
+            },
+            {
+                "project_code": TECHNIQUES_PROJECT,
+                "project_name": "Gamma",
+                "programme": "PRG-2",
+                "portfolio": "PF-2",
+                "methodology": "waterfall",
+                "currency": "GBP",
                 "status": "active",
             },
         ],
@@ -290,6 +323,7 @@ def _organisation() -> dict[str, list[dict]]:
                 "baseline_cost": 3100,
                 "percent_complete": 20,
             },
+            *_gamma_tasks(),
         ],
         "rates": [
             # U1 has a personal rate that changes on 15 Feb; the engineer role rate must not apply to U1
@@ -305,6 +339,35 @@ def _organisation() -> dict[str, list[dict]]:
             {"person_id": "U3", "valid_from": d(2024, 1, 1), "hourly_cost": 70, "currency": "EUR"},
         ],
         "timesheets": [
+            {
+                "work_date": d(2024, 1, 15),
+                "person_id": "U1",
+                "project_code": TECHNIQUES_PROJECT,
+                "task_code": "D",
+                "hours": 10,
+                "role": "engineer",
+                "approval_status": "approved",
+                "entry_id": "G1",
+            },
+            {
+                "work_date": d(2024, 3, 5),
+                "person_id": "U1",
+                "project_code": TECHNIQUES_PROJECT,
+                "task_code": "F",
+                "hours": 5,
+                "role": "engineer",
+                "approval_status": "approved",
+                "entry_id": "G2",
+            },
+            {
+                "work_date": d(2024, 2, 20),
+                "person_id": "U2",
+                "project_code": TECHNIQUES_PROJECT,
+                "hours": 4,
+                "role": "engineer",
+                "approval_status": "approved",
+                "entry_id": "G3",
+            },
             {
                 "work_date": d(2024, 1, 10),
                 "person_id": "U1",
@@ -387,6 +450,16 @@ def _organisation() -> dict[str, list[dict]]:
             },
         ],
         "ledger": [
+            {
+                "posting_date": d(2024, 2, 10),
+                "document_id": "G1",
+                "line_id": "1",
+                "project_code": TECHNIQUES_PROJECT,
+                "task_code": "Z",
+                "cost_type": "material",
+                "amount": 200,
+                "currency": "GBP",
+            },
             {
                 "posting_date": d(2024, 1, 20),
                 "document_id": "D1",
@@ -471,6 +544,55 @@ def _organisation() -> dict[str, list[dict]]:
     }
 
 
+def _gamma_tasks() -> list[dict]:
+    """P-GAMMA (GBP): one task per EV technique, re-baselined from BL1 (31 Jan) to BL2 (15 Mar).
+
+    W (summary, milestone_weights) holds milestones M1/M2/M3 (455, 455, 910: weights 0.25/0.25/0.5);
+    Z 0/100; F 50/50 (new in BL2); L level of effort; Q (summary) holds D (percent complete) and QA
+    (apportioned to D). Every task but F and the milestones runs 1 Jan..31 Mar (91 days).
+    """
+    d = dt.date
+    task = {"project_code": TECHNIQUES_PROJECT}
+    bl1 = {**task, "status_date": d(2024, 1, 31), "baseline_version": "BL1"}
+    bl2 = {**task, "status_date": d(2024, 3, 15), "baseline_version": "BL2"}
+    q1, q4 = d(2024, 1, 1), d(2024, 3, 31)
+
+    def both(code, **fields):
+        return [{**bl1, "task_code": code, **fields}, {**bl2, "task_code": code, **fields}]
+
+    rows = []
+    rows += both("W", ev_method="milestone_weights", baseline_start=q1, baseline_finish=q4, baseline_cost=1820)
+    for code, day, cost in (("M1", d(2024, 1, 31), 455), ("M2", d(2024, 2, 29), 455), ("M3", q4, 910)):
+        rows += both(code, parent_task_code="W", is_milestone=True, baseline_start=day, baseline_finish=day,
+                     baseline_cost=cost)
+    rows += both("L", ev_method="loe", baseline_start=q1, baseline_finish=q4, baseline_cost=910)
+    rows += both("Q", baseline_start=q1, baseline_finish=q4, baseline_cost=2275)
+    rows += both("QA", parent_task_code="Q", ev_method="apportioned", baseline_start=q1, baseline_finish=q4,
+                 baseline_cost=455)
+    zero = {"ev_method": "0/100", "baseline_start": d(2024, 2, 1), "baseline_finish": d(2024, 2, 29),
+            "baseline_cost": 600}
+    design = {"parent_task_code": "Q", "ev_method": "percent_complete", "baseline_start": q1, "baseline_finish": q4,
+              "baseline_cost": 1820}
+    rows += [
+        # 31 Jan (BL1): M1 reached; D 25 %; no remaining cost in this export
+        {**bl1, "task_code": "Z", **zero},
+        {**bl1, "task_code": "D", **design, "percent_complete": 25},
+        # 15 Mar (BL2): M2 reached, Z finished, F started, D 50 %; remaining cost given
+        {**bl2, "task_code": "Z", **zero, "actual_start": d(2024, 2, 1), "actual_finish": d(2024, 3, 10)},
+        {**bl2, "task_code": "F", "ev_method": "50/50", "baseline_start": d(2024, 3, 1),
+         "baseline_finish": q4, "baseline_cost": 1000, "actual_start": d(2024, 3, 4), "remaining_cost": 500},
+        {**bl2, "task_code": "D", **design, "percent_complete": 50, "remaining_cost": 910},
+    ]
+    for row in rows:
+        if row["task_code"] == "M1":
+            row["actual_finish"] = d(2024, 1, 30)
+        if row["task_code"] == "M2" and row["status_date"] == d(2024, 3, 15):
+            row["actual_finish"] = d(2024, 3, 5)
+        if row["status_date"] == d(2024, 3, 15):
+            row.setdefault("remaining_cost", {"M3": 910, "L": 310, "QA": 227.5}.get(row["task_code"]))
+    return rows
+
+
 VARS = "{reporting_period: '2024-03', reporting_currency: GBP}"
 
 
@@ -496,13 +618,16 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
 
     rows = _fetch(warehouse, "select * from marts.fct_earned_value order by project_code, period")
     by_key = {(r["project_code"], r["period"]): r for r in rows}
-    # Alpha runs Jan..Mar (reporting period 2024-03); Beta's baseline starts in February.
+    # Alpha and Gamma run Jan..Mar (reporting period 2024-03); Beta's baseline starts in February.
     assert set(by_key) == {
         (GBP_PROJECT, "2024-01"),
         (GBP_PROJECT, "2024-02"),
         (GBP_PROJECT, "2024-03"),
         (EUR_PROJECT, "2024-02"),
         (EUR_PROJECT, "2024-03"),
+        (TECHNIQUES_PROJECT, "2024-01"),
+        (TECHNIQUES_PROJECT, "2024-02"),
+        (TECHNIQUES_PROJECT, "2024-03"),
     }
 
     # ---- Alpha (GBP), March 2024.
@@ -611,13 +736,110 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
     assert dims[EUR_PROJECT]["currency"] == "EUR"
     assert not {"manager", "sponsor", "person_name"} & set(dims[GBP_PROJECT])
 
+    # ---- Alpha's period values and the new indices (the columns after the flags).
+    # March: PV 10800 - 6000 = 4800; EV 5500 - 5500 = 0; AC 3030 - 2980 = 50.
+    assert (alpha["pv_period"], alpha["ev_period"], alpha["ac_period"]) == (Decimal(4800), Decimal(0), Decimal(50))
+    assert alpha["cpi_period"] == 0 and alpha["spi_period"] == 0
+    # 3-period window = the whole project so far: CPI_3p = cumulative CPI.
+    assert alpha["cpi_3p"] == pytest.approx(5500 / 3030, abs=1e-12)
+    assert alpha["pct_complete"] == pytest.approx(5500 / 12100 * 100, abs=1e-12)
+    assert alpha["pct_spent"] == pytest.approx(3030 / 12100 * 100, abs=1e-12)
+    assert alpha["pct_scheduled"] == pytest.approx(10800 / 12100 * 100, abs=1e-12)
+    cpi, spi = 5500 / 3030, 5500 / 10800
+    assert float(alpha["eac_weighted"]) == pytest.approx(3030 + 6600 / (0.8 * cpi + 0.2 * spi), abs=1e-6)
+    assert alpha["eac_bottom_up"] is None  # the export has no remaining cost
+    # BEI: T1 (due 31 Jan) and T2 (due 31 Mar) are due; only T1 is at 100 % in the 29 Feb snapshot.
+    assert (alpha["bei_tasks_finished"], alpha["bei_tasks_due"], alpha["bei"]) == (1, 2, 0.5)
+    es = 1 + 2400 / 2900
+    assert alpha["tspi"] == pytest.approx((4 - es) / (4 - 3), abs=1e-12)
+    assert alpha["ieac_t_pf1"] == pytest.approx(3 + (4 - es), abs=1e-12)
+    assert alpha["ieac_t_spi_t"] == pytest.approx(alpha["ieac_t"], abs=1e-9)
+    assert alpha["ieac_t_cpi_spi_t"] == pytest.approx(3 + (4 - es) / (es / 3 * cpi), abs=1e-9)
+    assert alpha["baseline_version"] == "unversioned"
+    # Beta, March: the February work at February's rate, March's at March's, not the revaluation.
+    assert beta["pv_period"] == Decimal(2666)  # (6000 - 2900) EUR x 0.86
+    assert beta["ev_period"] == Decimal("1780.2")  # (3520 - 1450) EUR x 0.86
+    assert beta["ac_period"] == Decimal(430)
+    columns = list(alpha)
+    assert columns.index("is_complete") < columns.index("baseline_version") < columns.index("pv_period")
+
+    _assert_techniques_project(warehouse)
+
+
+def _assert_techniques_project(warehouse: Path) -> None:
+    """P-GAMMA, worked by hand (see _gamma_tasks); current baseline BL2 (15 Mar), BAC 6605.
+
+    PV (BL2): Jan M1 455 + L 310 + D 620 + QA 155 = 1540; Feb 455 + 455 + Z 600 + 600 + 1200 + 300 = 3610;
+    Mar 6605. EV, by technique:
+      Jan (31 Jan snapshot): M1 455 (weighted milestone reached) + L 310 (LOE: PV at 31 Jan) + D 25 % = 455
+          + QA 455 x 455 / 1820 = 113.75 (apportioned to D) = 1333.75
+      Feb (still the 31 Jan snapshot): LOE moves to its PV at 29 Feb, 600: 1623.75
+      Mar (15 Mar snapshot): M1 + M2 910 + Z 600 (0/100, finished) + F 500 (50/50, started) + L 910
+          + D 910 + QA 227.5 = 4057.5
+    AC: D 10 h x 50 (Jan) = 500; Z ledger 200 and 4 h x 40 on no task (Feb) = 360; F 5 h x 60 (Mar) = 300.
+    """
+    rows = _fetch(warehouse, f"select * from marts.fct_earned_value where project_code = '{TECHNIQUES_PROJECT}' "
+                             "order by period")
+    jan, feb, mar = rows
+    assert [r["bac"] for r in rows] == [Decimal(6605)] * 3
+    assert [r["pv"] for r in rows] == [Decimal(1540), Decimal(3610), Decimal(6605)]
+    assert [r["ev"] for r in rows] == [Decimal("1333.75"), Decimal("1623.75"), Decimal("4057.5")]
+    assert [r["ac"] for r in rows] == [Decimal(500), Decimal(860), Decimal(1160)]
+    assert mar["baseline_version"] == "BL2"
+    assert (mar["pv_period"], mar["ev_period"], mar["ac_period"]) == (Decimal(2995), Decimal("2433.75"), Decimal(300))
+    assert mar["cpi_3p"] == pytest.approx(4057.5 / 1160, abs=1e-12)
+    # Bottom-up: the 15 Mar export gives remaining cost (M3 910, F 500, L 310, D 910, QA 227.5; finished
+    # tasks none): 1160 + 2857.5; the 31 Jan export has none.
+    assert mar["etc_bottom_up"] == Decimal("2857.5") and mar["eac_bottom_up"] == Decimal("4017.5")
+    assert jan["eac_bottom_up"] is None and feb["eac_bottom_up"] is None
+    # BEI: due (BL2, LOE excepted) Jan M1; Feb M1, M2, Z; Mar all 7. Finished: M1 by 31 Jan; M1, M2, Z by 15 Mar.
+    assert [(r["bei_tasks_finished"], r["bei_tasks_due"]) for r in rows] == [(1, 1), (1, 3), (3, 7)]
+    assert mar["bei"] == pytest.approx(3 / 7, abs=1e-12)
+    # ES in February: C = 1, ES = 1 + (1623.75 - 1540) / (3610 - 1540); TSPI = (3 - ES) / (3 - 2).
+    es_feb = 1 + 83.75 / 2070
+    assert feb["es"] == pytest.approx(es_feb, abs=1e-12)
+    assert feb["tspi"] == pytest.approx(3 - es_feb, abs=1e-12)
+    assert mar["tspi"] is None and mar["tspi_undefined"] is True  # AT = PD = 3
+
+    tasks = _fetch(warehouse, f"select * from marts.fct_task_earned_value where project_code = '{TECHNIQUES_PROJECT}'")
+    by_task = {(r["task_code"], r["period"]): r for r in tasks}
+    assert {code for code, _ in by_task} == {"M1", "M2", "M3", "Z", "F", "L", "D", "QA"}  # no summary tasks
+    for period, project_row in zip(("2024-01", "2024-02", "2024-03"), rows):
+        period_rows = [r for r in tasks if r["period"] == period]
+        for column in ("bac", "pv", "ev"):
+            assert sum(r[column] for r in period_rows) == project_row[column], (period, column)
+    for period, value in (("2024-01", 310), ("2024-02", 600), ("2024-03", 910)):
+        loe = by_task[("L", period)]
+        assert loe["ev"] == loe["pv"] == Decimal(value)
+    assert by_task[("M2", "2024-03")]["ev_method_applied"] == "milestone_weights"
+    assert by_task[("M2", "2024-03")]["ev"] == Decimal(455)
+    assert by_task[("QA", "2024-03")]["ev_method_applied"] == "apportioned"
+    assert by_task[("QA", "2024-03")]["ev"] == Decimal("227.5")
+    assert by_task[("F", "2024-03")]["ev"] == Decimal(500)
+    assert by_task[("F", "2024-02")]["is_in_ev_snapshot"] is False  # F is new in BL2
+    assert by_task[("Z", "2024-03")]["ev"] == Decimal(600)
+    assert (by_task[("D", "2024-01")]["ac"], by_task[("D", "2024-01")]["ac_hours"]) == (Decimal(500), 10)
+    assert (by_task[("F", "2024-03")]["ac"], by_task[("F", "2024-03")]["ac_hours_period"]) == (Decimal(300), 5)
+    assert by_task[("Z", "2024-02")]["ac"] == Decimal(200)
+
+    history = _fetch(warehouse, f"select * from marts.fct_baseline_history where project_code = '{TECHNIQUES_PROJECT}' "
+                                "order by version_sequence")
+    assert [(h["baseline_version"], h["is_current"], h["bac_native"], h["task_count"]) for h in history] == [
+        ("BL1", False, Decimal(5605), 7),
+        ("BL2", True, Decimal(6605), 8),
+    ]
+    assert history[1]["bac_change_native"] == Decimal(1000)
+    assert history[1]["first_status_date"] == dt.date(2024, 3, 15)
+
 
 def test_missing_fx_rate_fails_the_build(tmp_path: Path, warehouse: Path) -> None:
     """Without a EUR/GBP rate for March the build fails on a test whose failing row names the rate."""
     organisation = _organisation()
     organisation["fx_rates"] = [r for r in organisation["fx_rates"] if r["period"] != "2024-03"]
     _create_raw(warehouse, organisation)
-    result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
+    # fct_earned_value and everything upstream of it, with their tests (the gate is one of them)
+    result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--select", "+fct_earned_value",
+                  "--vars", VARS)
     assert not result.success
     failed = {r.node.name: r for r in result.result if str(r.status) == "fail"}
     fx_tests = [name for name in failed if "fx_rate" in name]

@@ -23,6 +23,7 @@ fx_rates as (
 
 select
     costs.project_code,
+    costs.task_code,
     costs.cost_source,
     costs.source_line_id,
     costs.cost_date,
@@ -33,7 +34,8 @@ select
     costs.currency,
     fx_rates.fx_rate,
     parameters.reporting_currency,
-    {{ to_money('costs.amount * fx_rates.fx_rate') }} as amount_reporting
+    {{ to_money('costs.amount * fx_rates.fx_rate') }} as amount_reporting,
+    costs.hours
 from costs
 cross join parameters
 left join fx_rates

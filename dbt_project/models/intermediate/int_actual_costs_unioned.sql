@@ -4,11 +4,14 @@
     their cost_type is 'labour' (a NULL cost_type counts as non-labour). Ledger labour lines are kept
     for reconciliation with the timesheets, not added again. Ledger amounts are signed (cost positive),
     so a reversal line carries the negative of the line it reverses and nets out when summed.
+    task_code is the task the hours or the line were booked to (NULL when none); hours are the
+    timesheet line's approved hours (NULL on ledger lines).
 -#}
 with labour as (
 
     select
         project_code,
+        task_code,
         'timesheet' as cost_source,
         timesheet_line_id as source_line_id,
         work_date as cost_date,
@@ -16,7 +19,8 @@ with labour as (
         'labour' as cost_type,
         true as counts_in_ac,
         labour_cost as amount,
-        cost_currency as currency
+        cost_currency as currency,
+        hours
     from {{ ref('int_timesheets_costed') }}
 
 ),
@@ -25,6 +29,7 @@ ledger as (
 
     select
         project_code,
+        task_code,
         'ledger' as cost_source,
         {{ dbt.concat(['document_id', "':'", "coalesce(line_id, '')"]) }} as source_line_id,
         posting_date as cost_date,
@@ -32,7 +37,8 @@ ledger as (
         cost_type,
         (cost_type is null or cost_type <> 'labour') as counts_in_ac,
         {{ to_money('amount') }} as amount,
-        currency
+        currency,
+        cast(null as {{ type_index() }}) as hours
     from {{ ref('stg_raw__ledger') }}
 
 )

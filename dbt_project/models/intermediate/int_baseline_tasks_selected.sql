@@ -31,6 +31,11 @@ select
     tasks.task_code,
     baseline_snapshots.baseline_status_date,
     tasks.task_name,
+    tasks.parent_task_code,
+    tasks.is_milestone,
+    tasks.ev_method,
+    tasks.ev_method_applied,
+    tasks.baseline_version,
     tasks.baseline_start,
     tasks.baseline_finish,
     tasks.baseline_cost

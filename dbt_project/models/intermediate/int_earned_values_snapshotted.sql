@@ -1,49 +1,45 @@
 {#-
     Cumulative earned value (EV) of each project at the end of every reported period, in the project
-    currency: the earned value of its latest schedule snapshot with a status date on or before the
-    period end, over that snapshot's non-summary tasks. 0 before the first snapshot.
+    currency: the sum of its tasks' earned value (int_task_earned_values_measured) from its latest
+    schedule snapshot on or before the period end; 0 before the first snapshot. Carries that snapshot's
+    finished-task count (BEI's numerator) and bottom-up estimate to complete.
 -#}
-with periods as (
+with progress as (
 
-    select * from {{ ref('int_project_periods_spined') }}
-    where is_reported_period
-
-),
-
-snapshots as (
-
-    select * from {{ ref('int_task_snapshots_summarised') }}
+    select * from {{ ref('int_progress_snapshots_selected') }}
 
 ),
 
-latest_snapshots as (
+task_earned as (
+
+    select * from {{ ref('int_task_earned_values_measured') }}
+
+),
+
+earned as (
 
     select
-        periods.project_code,
-        periods.period,
-        max(snapshots.status_date) as ev_status_date
-    from periods
-    left join snapshots
-        on snapshots.project_code = periods.project_code
-        and snapshots.status_date <= periods.period_end
+        project_code,
+        period,
+        sum(earned_value_native) as earned_value
+    from task_earned
     group by
-        periods.project_code,
-        periods.period
+        project_code,
+        period
 
 )
 
 select
-    periods.project_code,
-    periods.period,
-    periods.period_start,
-    periods.period_end,
-    periods.period_index,
-    latest_snapshots.ev_status_date,
-    {{ to_money('coalesce(snapshots.earned_value_native, 0)') }} as earned_value_native
-from periods
-inner join latest_snapshots
-    on latest_snapshots.project_code = periods.project_code
-    and latest_snapshots.period = periods.period
-left join snapshots
-    on snapshots.project_code = latest_snapshots.project_code
-    and snapshots.status_date = latest_snapshots.ev_status_date
+    progress.project_code,
+    progress.period,
+    progress.period_start,
+    progress.period_end,
+    progress.period_index,
+    progress.ev_status_date,
+    {{ to_money('coalesce(earned.earned_value, 0)') }} as earned_value_native,
+    progress.bei_tasks_finished,
+    progress.etc_bottom_up_native
+from progress
+left join earned
+    on earned.project_code = progress.project_code
+    and earned.period = progress.period

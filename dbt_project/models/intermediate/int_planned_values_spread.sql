@@ -1,9 +1,8 @@
 {#-
     Cumulative planned value (PV) of each project at the end of every period of its grid, in the
-    project currency. Each current-baseline task's cost is spread linearly over the calendar days from
-    its baseline start to its baseline finish, both included: at a period end E the task has planned
-    cost x (days from start to E, both included, between 0 and all) / (all its days). A task whose
-    finish precedes its start counts as one day long.
+    project currency: the sum of its current-baseline tasks' PV (int_task_planned_values_spread; 0 for
+    a project without baseline tasks). bei_tasks_due counts the baseline tasks due by the period end
+    (baseline finish on or before it), level-of-effort tasks excepted: the denominator of BEI.
 -#}
 with periods as (
 
@@ -11,31 +10,9 @@ with periods as (
 
 ),
 
-baseline_tasks as (
+task_planned as (
 
-    select
-        project_code,
-        baseline_start,
-        baseline_cost,
-        greatest({{ days_between('baseline_start', 'baseline_finish') }} + 1, 1) as planned_days
-    from {{ ref('int_baseline_tasks_selected') }}
-
-),
-
-task_periods as (
-
-    select
-        periods.project_code,
-        periods.period,
-        baseline_tasks.baseline_cost,
-        baseline_tasks.planned_days,
-        least(
-            greatest({{ days_between('baseline_tasks.baseline_start', 'periods.period_end') }} + 1, 0),
-            baseline_tasks.planned_days
-        ) as elapsed_days
-    from periods
-    inner join baseline_tasks
-        on baseline_tasks.project_code = periods.project_code
+    select * from {{ ref('int_task_planned_values_spread') }}
 
 ),
 
@@ -44,8 +21,9 @@ spread as (
     select
         project_code,
         period,
-        sum(cast(baseline_cost as {{ type_index() }}) * elapsed_days / planned_days) as planned_value
-    from task_periods
+        sum(planned_value_native) as planned_value,
+        sum(case when is_due and not coalesce(ev_method_applied = 'loe', false) then 1 else 0 end) as tasks_due
+    from task_planned
     group by
         project_code,
         period
@@ -60,7 +38,8 @@ select
     periods.period_index,
     periods.is_planned_period,
     periods.is_reported_period,
-    {{ to_money('coalesce(spread.planned_value, 0)') }} as planned_value_native
+    {{ to_money('coalesce(spread.planned_value, 0)') }} as planned_value_native,
+    cast(coalesce(spread.tasks_due, 0) as {{ dbt.type_int() }}) as bei_tasks_due
 from periods
 left join spread
     on spread.project_code = periods.project_code

@@ -1,11 +1,18 @@
 {#-
     One row per project with a current baseline: BAC (in the project currency), the baseline dates,
     the first and last baseline periods (months of the earliest baseline start and of the latest
-    baseline finish) and the planned duration PD in periods, both ends included.
+    baseline finish), the planned duration PD in periods, both ends included, and the baseline version
+    of the snapshot the baseline is taken from (int_task_snapshots_summarised).
 -#}
 with baseline_tasks as (
 
     select * from {{ ref('int_baseline_tasks_selected') }}
+
+),
+
+snapshots as (
+
+    select * from {{ ref('int_task_snapshots_summarised') }}
 
 ),
 
@@ -26,14 +33,18 @@ summarised as (
 )
 
 select
-    project_code,
-    baseline_status_date,
-    baseline_task_count,
-    bac_native,
-    baseline_start_date,
-    baseline_finish_date,
-    {{ period_label('baseline_start_date') }} as first_baseline_period,
-    {{ period_label('baseline_finish_date') }} as last_baseline_period,
-    {{ month_start('baseline_start_date') }} as first_baseline_period_start,
-    cast({{ months_between("baseline_start_date", "baseline_finish_date") }} + 1 as {{ dbt.type_int() }}) as planned_duration_periods
+    summarised.project_code,
+    summarised.baseline_status_date,
+    summarised.baseline_task_count,
+    summarised.bac_native,
+    summarised.baseline_start_date,
+    summarised.baseline_finish_date,
+    {{ period_label('summarised.baseline_start_date') }} as first_baseline_period,
+    {{ period_label('summarised.baseline_finish_date') }} as last_baseline_period,
+    {{ month_start('summarised.baseline_start_date') }} as first_baseline_period_start,
+    cast({{ months_between("summarised.baseline_start_date", "summarised.baseline_finish_date") }} + 1 as {{ dbt.type_int() }}) as planned_duration_periods,
+    snapshots.baseline_version
 from summarised
+left join snapshots
+    on snapshots.project_code = summarised.project_code
+    and snapshots.status_date = summarised.baseline_status_date

@@ -33,7 +33,8 @@ select
     baselines.baseline_status_date,
     baselines.baseline_start_date,
     baselines.baseline_finish_date,
-    coalesce(baselines.baseline_task_count, 0) as baseline_task_count
+    coalesce(baselines.baseline_task_count, 0) as baseline_task_count,
+    baselines.baseline_version
 from projects
 left join baselines
     on baselines.project_code = projects.project_code

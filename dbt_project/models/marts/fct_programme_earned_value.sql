@@ -3,8 +3,11 @@
     the sums over the programme's projects that have a row in fct_earned_value that period, and every
     index and forecast is recomputed from those sums with the same formulas (a ratio of sums, never an
     average of project ratios). Projects without a programme are grouped under 'unassigned'. Earned
-    schedule is a per-project measure and is left out.
+    schedule (ES, SPI(t), TSPI, IEAC(t)) is a per-project measure and is left out. Period values, the
+    bottom-up ETC and BEI's task counts are sums over the projects too (BEI = sum of finished / sum of
+    due), and the 3-period moving indices are ratios of the sums over the period and the two before it.
 -#}
+{%- set eac_weight = var('eac_weight', 0.8) %}
 with projects as (
 
     select * from {{ ref('fct_earned_value') }}
@@ -24,10 +27,20 @@ summed as (
         count(pv) as pv_rows,
         count(ev) as ev_rows,
         count(ac) as ac_rows,
+        count(pv_period) as pv_period_rows,
+        count(ev_period) as ev_period_rows,
+        count(ac_period) as ac_period_rows,
+        count(etc_bottom_up) as etc_bottom_up_rows,
         sum(bac) as bac,
         sum(pv) as pv,
         sum(ev) as ev,
-        sum(ac) as ac
+        sum(ac) as ac,
+        sum(pv_period) as pv_period,
+        sum(ev_period) as ev_period,
+        sum(ac_period) as ac_period,
+        sum(etc_bottom_up) as etc_bottom_up,
+        sum(coalesce(bei_tasks_finished, 0)) as bei_tasks_finished,
+        sum(coalesce(bei_tasks_due, 0)) as bei_tasks_due
     from projects
     group by
         coalesce(programme, 'unassigned'),
@@ -49,8 +62,25 @@ complete_sums as (
         {{ to_money('case when bac_rows = project_rows then bac end') }} as bac,
         {{ to_money('case when pv_rows = project_rows then pv end') }} as pv,
         {{ to_money('case when ev_rows = project_rows then ev end') }} as ev,
-        {{ to_money('case when ac_rows = project_rows then ac end') }} as ac
+        {{ to_money('case when ac_rows = project_rows then ac end') }} as ac,
+        {{ to_money('case when pv_period_rows = project_rows then pv_period end') }} as pv_period,
+        {{ to_money('case when ev_period_rows = project_rows then ev_period end') }} as ev_period,
+        {{ to_money('case when ac_period_rows = project_rows then ac_period end') }} as ac_period,
+        {{ to_money('case when etc_bottom_up_rows = project_rows then etc_bottom_up end') }} as etc_bottom_up,
+        bei_tasks_finished,
+        bei_tasks_due
     from summed
+
+),
+
+windowed as (
+
+    select
+        *,
+        {{ moving_sum('pv_period', 'programme', 'period') }} as pv_3p,
+        {{ moving_sum('ev_period', 'programme', 'period') }} as ev_3p,
+        {{ moving_sum('ac_period', 'programme', 'period') }} as ac_3p
+    from complete_sums
 
 )
 
@@ -65,5 +95,7 @@ select
     ev,
     ac,
     {{ evm_performance_columns('bac', 'pv', 'ev', 'ac') }},
-    {{ evm_flag_columns('bac', 'pv', 'ev', 'ac') }}
-from complete_sums
+    {{ evm_flag_columns('bac', 'pv', 'ev', 'ac') }},
+    {{ evm_trend_columns('bac', 'pv', 'ev', 'ac', eac_weight) }},
+    {{ evm_trend_flag_columns('bac', 'pv', 'ev', 'ac', eac_weight) }}
+from windowed
