@@ -1,0 +1,51 @@
+{{ config(schema='restricted') }}
+{#-
+    fct_resource_utilisation with each person's name: personal data, so it is built in the schema
+    restricted, which the publish step does not copy to serving.duckdb or Parquet. The name is the
+    person_name of the person's latest timesheet that has one (up to the reporting period).
+-#}
+with utilisation as (
+
+    select * from {{ ref('fct_resource_utilisation') }}
+
+),
+
+parameters as (
+
+    select * from {{ ref('int_reporting_parameters_resolved') }}
+
+),
+
+names as (
+
+    select
+        timesheets.person_id,
+        timesheets.person_name,
+        row_number() over (
+            partition by timesheets.person_id
+            order by timesheets.work_date desc, timesheets.person_name
+        ) as recency
+    from {{ ref('stg_raw__timesheets') }} as timesheets
+    cross join parameters
+    where nullif(trim(timesheets.person_name), '') is not null
+      and timesheets.work_date <= parameters.reporting_period_end
+
+)
+
+select
+    utilisation.person_id,
+    names.person_name,
+    utilisation.period,
+    utilisation.team,
+    utilisation.role,
+    utilisation.available_hours,
+    utilisation.approved_hours,
+    utilisation.project_count,
+    utilisation.has_capacity,
+    utilisation.utilisation_pct,
+    utilisation.is_over_allocated,
+    utilisation.over_allocated_hours
+from utilisation
+left join names
+    on names.person_id = utilisation.person_id
+    and names.recency = 1
