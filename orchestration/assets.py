@@ -13,8 +13,10 @@ from pathlib import Path
 
 import duckdb
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -24,8 +26,8 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     asset,
-    asset_check,
     multi_asset,
+    multi_asset_check,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
@@ -34,8 +36,8 @@ from orchestration.ingest import IngestError, load_landing
 from orchestration.landing import SourcesConfigError, load_sources_config
 from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.publish import publish_marts
-from orchestration.quality import validate_frame
-from orchestration.settings import load_settings
+from orchestration.quality import load_suite_dict, raw_suites, run_raw_suite
+from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
 warnings.filterwarnings("ignore", category=BetaWarning)
@@ -102,39 +104,71 @@ def build_ingest_asset():
     return ingest_landing
 
 
-def build_timesheet_check():
-    @asset_check(
-        asset=AssetKey(["raw", "timesheets"]),
-        name="timesheets_expectations",
-        blocking=True,
-        description="great-expectations suite expectations/raw_timesheets.json: hours within 0-24, "
-                    "project codes known to the register, no entry id loaded twice.",
-    )
-    def timesheets_expectations() -> AssetCheckResult:
-        settings = load_settings()
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        try:
-            frame = con.execute("SELECT * FROM raw.timesheets").df()
-            known = [r[0] for r in con.execute("SELECT DISTINCT project_code FROM raw.projects").fetchall()]
-        finally:
-            con.close()
-        outcome = validate_frame("raw_timesheets", frame, {"known_project_codes": known})
-        return AssetCheckResult(
-            passed=outcome.success,
-            severity=AssetCheckSeverity.ERROR,
-            description=outcome.summary(),
-            metadata={
-                "suite": outcome.suite,
-                "rows_validated": outcome.rows,
-                "expectations_evaluated": outcome.evaluated,
-                "failures": MetadataValue.json([
-                    {"expectation": f.expectation, "column": f.column, "unexpected_count": f.unexpected_count,
-                     "sample": f.sample} for f in outcome.failures
-                ]),
-            },
-        )
+CHECK_SEVERITY = {"blocking": AssetCheckSeverity.ERROR, "warning": AssetCheckSeverity.WARN}
 
-    return timesheets_expectations
+
+def check_name(entity: str) -> str:
+    return f"{entity}_expectations"
+
+
+def _suite_description(suite: str) -> str:
+    meta = load_suite_dict(suite).get("meta") or {}
+    return (f"great-expectations suite expectations/{suite}.json. " + (meta.get("description") or "")).strip()
+
+
+def build_raw_checks(directory=None):
+    """One blocking asset check per suite ``expectations/raw_<entity>.json`` present, on raw.<entity>.
+
+    All run in one step (one GX context, one read of the warehouse): a blocking expectation that
+    fails gives the check ERROR severity (the run stops before dbt, nothing is published); only
+    warnings failing give WARN (the run publishes and the pack lists them).
+    """
+    from orchestration.settings import EXPECTATIONS_DIR
+
+    directory = directory or EXPECTATIONS_DIR
+    suites = raw_suites(directory)
+    specs = [
+        AssetCheckSpec(check_name(entity), asset=AssetKey(["raw", entity]), blocking=True,
+                       description=_suite_description(suite))
+        for entity, suite in suites.items()
+    ]
+
+    @multi_asset_check(specs=specs, name="raw_expectations", can_subset=True)
+    def raw_expectations(context: AssetCheckExecutionContext):
+        settings = load_settings()
+        try:
+            quality = load_quality_settings(settings.home)
+        except SettingsError as exc:
+            raise Failure(description=str(exc)) from exc
+        period = context.run.tags.get("dagster/partition")
+        selected = {key.name for key in context.selected_asset_check_keys}
+        for entity, suite in suites.items():
+            if check_name(entity) not in selected:
+                continue
+            outcome = run_raw_suite(entity, settings.warehouse_path, period, quality, settings.serving_path,
+                                    suite=suite, directory=directory)
+            severity = AssetCheckSeverity.ERROR if outcome.blocking_failures else AssetCheckSeverity.WARN
+            yield AssetCheckResult(
+                asset_key=AssetKey(["raw", entity]),
+                check_name=check_name(entity),
+                passed=not outcome.failures,
+                severity=severity,
+                description=outcome.summary(),
+                metadata={
+                    "suite": outcome.suite,
+                    "outcome": outcome.status,
+                    "rows_validated": outcome.rows,
+                    "expectations_evaluated": outcome.evaluated,
+                    "failures": MetadataValue.json([f.as_dict() for f in outcome.failures]),
+                },
+            )
+
+    return raw_expectations
+
+
+def build_timesheet_check():
+    """Kept for callers of the former single check: the checks of every raw suite."""
+    return build_raw_checks()
 
 
 class PmoDbtTranslator(DagsterDbtTranslator):
@@ -162,7 +196,8 @@ def build_dbt_assets(manifest: Path, project):
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """dbt build for the run's period: models, then their data tests as blocking checks."""
         settings = load_settings()
-        dbt_vars = {"reporting_period": context.partition_key, "reporting_currency": settings.reporting_currency}
+        dbt_vars = {"reporting_period": context.partition_key, "reporting_currency": settings.reporting_currency,
+                    "labour_tolerance": load_quality_settings(settings.home).labour_tolerance}
         yield from dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
             context=context,
@@ -201,10 +236,54 @@ def build_publish_asset(mart_keys: list[AssetKey]):
     return serving_snapshot
 
 
+QUALITY_SUMMARY_KEY = AssetKey(["quality", "run_summary"])
+
+
+def run_check_records(instance, run_id: str) -> list[dict]:
+    """The verdict of every asset check evaluated so far in ``run_id``, as summary records."""
+    from dagster import DagsterEventType
+
+    from orchestration.quality import records_from_evaluations
+
+    entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    return records_from_evaluations(e.dagster_event.event_specific_data for e in entries if e.dagster_event)
+
+
+def build_quality_summary_asset():
+    @asset(
+        key=QUALITY_SUMMARY_KEY,
+        deps=[SERVING_KEY],
+        group_name="publish",
+        partitions_def=monthly_periods,
+        backfill_policy=ONE_PERIOD_PER_RUN,
+        kinds={"json"},
+        description="quality/<period>/<run_id>.json: every check of the run (passed, warned, failed, failing "
+                    "counts, sample rows) and, per source, rows quarantined and freshness. The pack's "
+                    "data-quality appendix and `pmo status` read it.",
+    )
+    def run_summary(context: AssetExecutionContext) -> MaterializeResult:
+        from orchestration.quality import build_run_summary, read_sources, write_run_summary
+
+        settings = load_settings()
+        checks = run_check_records(context.instance, context.run_id)
+        con = duckdb.connect(str(settings.serving_path), read_only=True)
+        try:
+            sources = read_sources(con, raw_schema="quality", quarantine_schema="quality")
+        finally:
+            con.close()
+        summary = build_run_summary(context.partition_key, context.run_id, checks, status="published",
+                                    sources=sources)
+        path = write_run_summary(settings.quality_dir, summary)
+        return MaterializeResult(metadata={"path": MetadataValue.path(str(path)),
+                                           **{f"checks_{k}": v for k, v in summary["counts"].items()}})
+
+    return run_summary
+
+
 def build_report_asset():
     @asset(
         key=PACK_KEY,
-        deps=[SERVING_KEY],
+        deps=[SERVING_KEY, QUALITY_SUMMARY_KEY],
         group_name="reports",
         partitions_def=monthly_periods,
         backfill_policy=ONE_PERIOD_PER_RUN,
@@ -216,7 +295,11 @@ def build_report_asset():
 
         settings = load_settings()
         period = context.partition_key
-        out = render_portfolio_pack(settings.serving_path, period, settings.reports_dir / period)
+        from orchestration.quality import summary_path
+
+        summary = summary_path(settings.quality_dir, period, context.run_id)
+        out = render_portfolio_pack(settings.serving_path, period, settings.reports_dir / period,
+                                    quality_summary=summary if summary.exists() else None)
         return MaterializeResult(metadata={"path": MetadataValue.path(str(out)), "period": period,
                                            "bytes": out.stat().st_size})
 

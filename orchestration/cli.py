@@ -61,11 +61,26 @@ def _print_outcome(outcome, settings) -> None:
     if outcome.failed_checks:
         err.print("[bold]Blocking checks that failed:[/bold]")
         for c in outcome.failed_checks:
-            err.print(f"  • {c}")
+            err.print(f"  • {c}", soft_wrap=True, highlight=False)
+    for c in getattr(outcome, "warned_checks", []):
+        err.print(f"  • warning: {c}", soft_wrap=True, highlight=False)
+    if getattr(outcome, "summary_path", ""):
+        err.print(f"Quality summary of this run: {outcome.summary_path}", soft_wrap=True, highlight=False)
     for s in outcome.failed_steps:
         err.print(f"  • step {s}")
     err.print(f"dbt's log of this run: {outcome.log_path}")
     err.print(f"See the run in the Dagster UI: pmo ui --home {settings.home}")
+
+
+def _print_warnings(outcome) -> None:
+    """Checks that failed with warning severity: published, and listed here and in the pack's appendix."""
+    if outcome.warned_checks:
+        console.print(f"[yellow]{len(outcome.warned_checks)} check(s) warned[/yellow] (published; listed in the "
+                      "pack's data-quality appendix):", highlight=False)
+        for c in outcome.warned_checks:
+            console.print(f"  • {c}", soft_wrap=True, highlight=False)
+    if outcome.summary_path:
+        console.print(f"  {'Quality summary:':<28} {outcome.summary_path}", soft_wrap=True, highlight=False)
 
 
 def _run(settings, period: str):
@@ -105,6 +120,7 @@ def run(
         _print_outcome(outcome, settings)
         raise typer.Exit(1)
     console.print(f"[green]✓[/green] {period} published in {outcome.seconds:.1f} s")
+    _print_warnings(outcome)
     _print_quarantine(settings)
     _print_locations(settings, [period])
 
@@ -243,6 +259,78 @@ def _print_inspection(described: dict, indent: str = "") -> None:
                 console.print(f"{indent}  {entity} row {q['row']}: {q['reason']}", soft_wrap=True, highlight=False)
     for e in described["errors"]:
         console.print(f"{indent}[red]error:[/red] {e}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def status(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """The latest run of each period (checks passed/warned/failed), rows quarantined and freshness per source."""
+    settings = _settings(home)
+    from orchestration.quality import latest_summaries
+
+    summaries = latest_summaries(settings.quality_dir)
+    sources, origin = _status_sources(settings)
+    if as_json:
+        print(json.dumps({"home": str(settings.home), "periods": summaries, "sources": sources,
+                          "sources_from": origin}, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    console.print(f"[bold]{settings.home}[/bold]", highlight=False)
+    if summaries:
+        table = Table("period", "latest run", "status", "written", "checks", "passed", "warned", "failed",
+                      title="Latest run per period")
+        for period, s in sorted(summaries.items()):
+            c = s.get("counts", {})
+            colour = {"published": "green", "blocked": "red", "failed": "red"}.get(s.get("status"), "yellow")
+            table.add_row(period, str(s.get("run_id", ""))[:8], f"[{colour}]{s.get('status')}[/{colour}]",
+                          str(s.get("written_at", "")), str(c.get("run", 0)), str(c.get("passed", 0)),
+                          str(c.get("warned", 0)), str(c.get("failed", 0)))
+        console.print(table)
+        for period, s in sorted(summaries.items()):
+            for chk in s.get("checks", []):
+                if chk.get("outcome") != "passed":
+                    console.print(f"  {period} {chk['outcome']}: {chk['asset']} · {chk['check']} "
+                                  f"({chk.get('failing_rows') or 0} failing row(s))", soft_wrap=True, highlight=False)
+    else:
+        console.print("No run recorded yet (run `pmo run`).")
+    if sources:
+        table = Table("source", "files", "rows in", "loaded", "quarantined", "files not read", "latest file",
+                      "status / latest date", title=f"Sources ({origin})")
+        for r in sources:
+            q = r["rows_quarantined"]
+            table.add_row(r["source"], str(r["files"]), f"{r['rows_in']:,}", f"{r['rows_loaded']:,}",
+                          f"[yellow]{q:,}[/yellow]" if q else "0", str(r["files_not_read"]),
+                          r["latest_file"] or "—", r["latest_date"] or "—")
+        console.print(table)
+    else:
+        console.print("No source loaded yet.")
+
+
+def _status_sources(settings) -> tuple[list[dict], str]:
+    """Sources from the working warehouse (the last ingest); if it is busy or absent, from the published one."""
+    import duckdb
+
+    from orchestration.quality import read_sources
+
+    for path, kwargs, label in ((settings.warehouse_path, {}, "last ingest"),
+                                (settings.serving_path, {"raw_schema": "quality", "quarantine_schema": "quality"},
+                                 "last published run")):
+        if not path.is_file():
+            continue
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error:
+            continue
+        try:
+            rows = read_sources(con, **kwargs)
+        finally:
+            con.close()
+        if rows:
+            return rows, label
+    return [], "none"
 
 
 @app.command()

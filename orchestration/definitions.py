@@ -15,8 +15,9 @@ from orchestration.assets import (
     build_dbt_assets,
     build_ingest_asset,
     build_publish_asset,
+    build_quality_summary_asset,
+    build_raw_checks,
     build_report_asset,
-    build_timesheet_check,
 )
 from orchestration.dbt import dbt_project_for, dbt_resource, ensure_manifest
 from orchestration.sensors import build_landing_sensor
@@ -48,8 +49,9 @@ def build_definitions() -> Definitions:
         return RunRequest(run_key=None, partition_key=period)
 
     return Definitions(
-        assets=[build_ingest_asset(), dbt_models, build_publish_asset(mart_keys), build_report_asset()],
-        asset_checks=[build_timesheet_check()],
+        assets=[build_ingest_asset(), dbt_models, build_publish_asset(mart_keys),
+                build_quality_summary_asset(), build_report_asset()],
+        asset_checks=[build_raw_checks()],
         jobs=[job],
         schedules=[nightly_open_period],
         sensors=[build_landing_sensor(job)],

@@ -54,6 +54,7 @@ def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str
                 tmp_parquet = parquet_dir / f".{table}.parquet.tmp"
                 con.execute(f"COPY {schema}.{table} TO '{_sql_path(tmp_parquet)}' (FORMAT parquet)")
                 staged_parquet.append((tmp_parquet, final))
+            _publish_quality(con)
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")
         finally:
@@ -70,6 +71,33 @@ def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str
                 path.unlink()
         raise
     return counts
+
+
+QUALITY_SCHEMA = "quality"
+
+
+def _publish_quality(con) -> None:
+    """Copy what the data-quality appendix and the volume gate read into serving's ``quality`` schema:
+    ``load_log`` (rows in / loaded / quarantined per file and entity), ``files`` (files not read) and
+    ``source_freshness`` (per file, the latest status/work/posting date). Absent sources give empty tables."""
+    from orchestration.ingest import FILES_QUARANTINE_DDL, LOAD_LOG_DDL
+    from orchestration.quality import source_freshness
+
+    con.execute(f"CREATE SCHEMA {QUALITY_SCHEMA}")
+    for table, ddl, source in (("load_log", LOAD_LOG_DDL, "wh.raw.load_log"),
+                               ("files", FILES_QUARANTINE_DDL, "wh.quarantine.files")):
+        con.execute(ddl.replace("raw.load_log", f"{QUALITY_SCHEMA}.{table}")
+                    .replace("quarantine.files", f"{QUALITY_SCHEMA}.{table}"))
+        try:
+            con.execute(f"INSERT INTO {QUALITY_SCHEMA}.{table} SELECT * FROM {source}")
+        except duckdb.CatalogException:
+            pass
+    con.execute(f"CREATE TABLE {QUALITY_SCHEMA}.source_freshness (source VARCHAR, entity VARCHAR, file VARCHAR, "
+                "rows BIGINT, latest_date VARCHAR)")
+    rows = source_freshness(con, schema="wh.raw")
+    if rows:
+        con.executemany(f"INSERT INTO {QUALITY_SCHEMA}.source_freshness VALUES (?, ?, ?, ?, ?)",
+                        [[r["source"], r["entity"], r["file"], r["rows"], r["latest_date"]] for r in rows])
 
 
 def _sql_path(path: Path) -> str:

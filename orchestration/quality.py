@@ -1,23 +1,54 @@
-"""Great-expectations gates on pandas frames read from DuckDB.
+"""Great-expectations gates on pandas frames read from DuckDB, and the run's quality summary.
 
 GX's SQL datasource does not work with DuckDB, so every suite runs on a pandas frame.  Suites are
-JSON files in ``expectations/`` (GX 1.x ``ExpectationSuite`` dictionaries); values that depend on
-the data, such as the known project codes, are suite parameters (``{"$PARAMETER": name}``)
-supplied at validation time.
+JSON files in ``expectations/`` (GX 1.x ``ExpectationSuite`` dictionaries), one per raw entity
+(``raw_<entity>.json``).  Values that depend on the data or the run (the known project codes, the
+date horizon, the volume band) are suite parameters (``{"$PARAMETER": name}``) supplied at
+validation time by :func:`suite_parameters`; checks that span rows (hours per person per day, a task
+known to its project) validate helper columns, named with a leading ``_``, that
+:func:`derive_columns` adds to the frame.
+
+Every expectation carries ``meta.id`` and a default ``meta.severity`` (``blocking`` or ``warning``);
+``<home>/quality.yaml`` overrides them (:class:`~orchestration.settings.QualitySettings`).  A suite
+*passes* when no blocking expectation failed; failed warnings are reported, and published.
+
+Each run's verdicts go to ``<home>/quality/<period>/<run_id>.json`` (:func:`write_run_summary`),
+which ``pmo status`` and the pack's data-quality appendix read.
 """
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
-from orchestration.settings import EXPECTATIONS_DIR
+from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, WARNING, QualitySettings
 
 SAMPLE_SIZE = 10
+RAW_SUITE_PREFIX = "raw_"
+SUMMARY_VERSION = 1
 
+#: Active ISO 4217 codes (precious-metal and fund units left out: not cost currencies).
+_ISO_4217_TEXT = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
+MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
+TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+"""
+ISO_4217 = frozenset(_ISO_4217_TEXT.split())
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes
+# --------------------------------------------------------------------------------------------
 
 @dataclass
 class ExpectationFailure:
@@ -25,12 +56,24 @@ class ExpectationFailure:
     column: str | None
     unexpected_count: int | None
     sample: list
+    id: str = ""
+    severity: str = BLOCKING
+    check: str = ""
+    why: str = ""
+    rows: list[dict] = field(default_factory=list)   # file, row and value of failing rows (a sample)
 
     def describe(self) -> str:
         where = f" on column {self.column!r}" if self.column else ""
         count = f": {self.unexpected_count} failing row(s)" if self.unexpected_count is not None else ""
         sample = f", e.g. {self.sample[:5]}" if self.sample else ""
-        return f"{self.expectation}{where}{count}{sample}"
+        located = ""
+        if self.rows:
+            located = "; first at " + ", ".join(f"{r['file']} row {r['row']}" for r in self.rows[:3])
+        name = f"{self.id} ({self.expectation})" if self.id else self.expectation
+        return f"{name}{where}{count}{sample}{located}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -41,12 +84,30 @@ class SuiteOutcome:
     rows: int
     failures: list[ExpectationFailure] = field(default_factory=list)
 
+    @property
+    def blocking_failures(self) -> list[ExpectationFailure]:
+        return [f for f in self.failures if f.severity == BLOCKING]
+
+    @property
+    def warnings(self) -> list[ExpectationFailure]:
+        return [f for f in self.failures if f.severity == WARNING]
+
+    @property
+    def status(self) -> str:
+        """passed | warned | failed"""
+        return "failed" if self.blocking_failures else ("warned" if self.warnings else "passed")
+
     def summary(self) -> str:
-        if self.success:
+        if not self.failures:
             return f"suite {self.suite}: {self.evaluated} expectation(s) passed on {self.rows} row(s)"
-        lines = [f"suite {self.suite}: {len(self.failures)} of {self.evaluated} expectation(s) failed "
-                 f"on {self.rows} row(s)"]
-        lines += [f"  - {f.describe()}" for f in self.failures]
+        lines = []
+        if self.blocking_failures:
+            lines.append(f"suite {self.suite}: {len(self.blocking_failures)} blocking expectation(s) of "
+                         f"{self.evaluated} failed on {self.rows} row(s)")
+            lines += [f"  - {f.describe()}" for f in self.blocking_failures]
+        if self.warnings:
+            lines.append(f"suite {self.suite}: {len(self.warnings)} warning(s) on {self.rows} row(s)")
+            lines += [f"  - warning {f.describe()}" for f in self.warnings]
         return "\n".join(lines)
 
 
@@ -57,36 +118,424 @@ def load_suite_dict(name: str, directory: Path = EXPECTATIONS_DIR) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def validate_frame(suite_name: str, frame: pd.DataFrame, parameters: dict | None = None,
-                   directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
-    """Run the suite ``expectations/<suite_name>.json`` on ``frame``."""
+def raw_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, str]:
+    """entity -> suite name, for every ``raw_<entity>.json`` in ``directory`` whose entity exists."""
+    from orchestration.contract import ENTITIES
+
+    out = {}
+    for path in sorted(directory.glob(f"{RAW_SUITE_PREFIX}*.json")):
+        entity = path.stem[len(RAW_SUITE_PREFIX):]
+        if entity in ENTITIES:
+            out[entity] = path.stem
+    return out
+
+
+_CONTEXT = None
+
+
+def _gx_context():
+    """One ephemeral GX context per process (creating one costs far more than a validation)."""
+    global _CONTEXT
     import great_expectations as gx
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    suite = gx.ExpectationSuite(**load_suite_dict(suite_name, directory))
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    source = context.data_sources.add_pandas(f"{suite_name}_source")
-    batch_definition = source.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("whole")
+    if _CONTEXT is None:
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        _CONTEXT = gx.get_context(mode="ephemeral")
+        _CONTEXT.variables.progress_bars = {"globally": False}
+    return _CONTEXT
+
+
+def validate_frame(suite_name: str, frame: pd.DataFrame, parameters: dict | None = None,
+                   directory: Path = EXPECTATIONS_DIR, quality: QualitySettings | None = None) -> SuiteOutcome:
+    """Run the suite ``expectations/<suite_name>.json`` on ``frame``.
+
+    Each expectation's severity is its ``meta.severity`` (default blocking) unless ``quality``
+    overrides it; an expectation whose severity is ``off`` is not run.
+    """
+    import great_expectations as gx
+
+    quality = quality or QualitySettings()
+    raw = load_suite_dict(suite_name, directory)
+    kept, severity = [], {}
+    for i, exp in enumerate(raw.get("expectations", [])):
+        meta = exp.get("meta") or {}
+        eid = meta.get("id") or f"{exp['type']}#{i}"
+        sev = quality.severity_for(suite_name, eid, meta.get("severity", BLOCKING))
+        if sev == OFF:
+            continue
+        exp = {**exp, "meta": {**meta, "id": eid}}
+        severity[eid] = sev
+        kept.append(exp)
+    suite = gx.ExpectationSuite(**{**raw, "expectations": kept})
+    context = _gx_context()
+    source_name = f"{suite_name}_source"
+    try:
+        source = context.data_sources.get(source_name)
+    except (KeyError, ValueError):
+        source = None
+    if source is None:
+        source = context.data_sources.add_pandas(source_name)
+        source.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("whole")
+    batch_definition = source.get_asset(suite_name).get_batch_definition("whole")
+    frame = frame.reset_index(drop=True)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, expectation_parameters=parameters or {})
+    result = batch.validate(suite, expectation_parameters=parameters or {},
+                            result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE})
     failures = []
     for r in result.results:
         if r.success:
             continue
+        config = r.expectation_config
+        meta = config.meta or {}
         details = r.result or {}
-        failures.append(
-            ExpectationFailure(
-                expectation=r.expectation_config.type,
-                column=r.expectation_config.kwargs.get("column"),
-                unexpected_count=details.get("unexpected_count"),
-                sample=[_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]],
-            )
-        )
-    return SuiteOutcome(suite_name, bool(result.success), len(result.results), len(frame), failures)
+        column = config.kwargs.get("column") or config.kwargs.get("column_A")
+        sample = [_plain(v) for v in (details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+        if not sample and "observed_value" in details:
+            sample = [_plain(details["observed_value"])]
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            sample = [str(r.exception_info.get("exception_message"))[:300]]
+        rows = []
+        for index in (details.get("unexpected_index_list") or [])[:SAMPLE_SIZE]:
+            if isinstance(index, int) and 0 <= index < len(frame):
+                row = frame.iloc[index]
+                rows.append({"file": _plain(row.get("_source_file")), "row": _plain(row.get("_source_row")),
+                             "value": _plain(row.get(column)) if column else None})
+        failures.append(ExpectationFailure(
+            expectation=config.type, column=column, unexpected_count=details.get("unexpected_count"),
+            sample=sample, id=meta.get("id", ""), severity=severity.get(meta.get("id"), BLOCKING),
+            check=meta.get("check", ""), why=meta.get("why", ""), rows=rows))
+    success = not any(f.severity == BLOCKING for f in failures)
+    return SuiteOutcome(suite_name, success, len(result.results), len(frame), failures)
 
 
 def _plain(value):
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if value is None or isinstance(value, (str, bool)):
         return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, int):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        try:
+            return _plain(value.item())
+        except (ValueError, TypeError):
+            pass
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return None if pd.isna(value) else value.isoformat()[:10] if value.time() == datetime.min.time() \
+            else value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The raw gates: frames, helper columns, parameters
+# --------------------------------------------------------------------------------------------
+
+def period_end(period: str) -> date:
+    year, month = map(int, period.split("-"))
+    first_next = date(year + (month == 12), 1 if month == 12 else month + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+def date_horizon(period: str | None, quality: QualitySettings, today: date | None = None) -> date:
+    """Dates after this are in the future: the run's period end, or today when that is later (so a
+    backfill of a closed period does not flag the later months' data), plus the grace days."""
+    today = today or datetime.now(UTC).date()
+    end = period_end(period) if period else today
+    return max(end, today) + timedelta(days=quality.future_grace_days)
+
+
+def _scalar_list(con, sql: str) -> list:
+    try:
+        return [r[0] for r in con.execute(sql).fetchall()]
+    except duckdb.Error:
+        return []
+
+
+def _key(frame: pd.DataFrame, cols: list[str], sep: str = "|") -> pd.Series:
+    parts = [frame[c].astype("string").fillna("") for c in cols]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + sep + p
+    return out.astype(object)
+
+
+def derive_columns(entity: str, frame: pd.DataFrame, con) -> pd.DataFrame:
+    """Add the helper columns the entity's suite validates (each documented in the suite's meta)."""
+    frame = frame.copy()
+    if entity in ("timesheets", "ledger"):
+        has_task = frame["task_code"].notna()
+        frame["_project_task"] = (frame["project_code"].astype("string") + "/"
+                                  + frame["task_code"].astype("string")).where(has_task, None).astype(object)
+    if entity == "timesheets":
+        counted = frame["approval_status"].fillna("approved").ne("rejected")
+        hours = frame["hours"].where(counted, 0.0)
+        frame["_daily_hours"] = hours.groupby([frame["person_id"], frame["work_date"]]).transform("sum") \
+            if len(frame) else pd.Series(dtype="float64")
+        people = set(_scalar_list(con, "SELECT DISTINCT person_id FROM raw.rates WHERE person_id IS NOT NULL"))
+        roles = set(_scalar_list(con, "SELECT DISTINCT role FROM raw.rates WHERE role IS NOT NULL AND person_id IS NULL"))
+        frame["_person_costable"] = (frame["person_id"].isin(people) | frame["role"].isin(roles)).astype(object)
+    elif entity == "ledger":
+        frame["_document_line"] = _key(frame, ["document_id", "line_id"], "#")
+        closed = {}
+        try:
+            # a closed project's finish: the latest actual finish in its schedules, else its planned finish
+            closed = dict(con.execute("""
+                SELECT p.project_code, coalesce(max(t.actual_finish), p.planned_finish_date)
+                FROM raw.projects AS p LEFT JOIN raw.tasks AS t ON t.project_code = p.project_code
+                WHERE p.status = 'closed' GROUP BY p.project_code, p.planned_finish_date""").fetchall())
+        except duckdb.Error:
+            pass
+        finish = frame["project_code"].map(lambda c: closed.get(c, date.max) if c in closed else None)
+        # month-end accruals of the finish month are normal; a posting in a later month is not
+        late = [bool(f is not None and p is not None and not pd.isna(p) and f is not date.max
+                     and p.date() > period_end(f"{f.year:04d}-{f.month:02d}"))
+                for f, p in zip(finish, frame["posting_date"])]
+        frame["_closed_project_posting"] = pd.Series(late, index=frame.index, dtype=object)
+    elif entity == "tasks":
+        frame["_task_key"] = _key(frame, ["status_date", "project_code", "task_code"])
+    elif entity == "rates":
+        frame["_rate_subject"] = frame["person_id"].where(frame["person_id"].notna(), frame["role"]).astype(object)
+        frame["_rate_key"] = _key(frame, ["person_id", "role", "valid_from"])
+    elif entity == "fx_rates":
+        frame["_fx_key"] = _key(frame, ["period", "from_currency", "to_currency"])
+    elif entity == "benefits":
+        frame["_benefit_key"] = _key(frame, ["benefit_id", "period"])
+    elif entity == "risks":
+        frame["_risk_key"] = _key(frame, ["status_date", "risk_id"])
+    elif entity == "capacity":
+        frame["_capacity_key"] = _key(frame, ["person_id", "period"])
+    elif entity == "work_items":
+        frame["_item_key"] = _key(frame, ["status_date", "item_key"])
+    return frame
+
+
+def previous_published_rows(serving: Path | None, entity: str) -> int | None:
+    """Rows of ``entity`` loaded by the last published run (``quality.load_log`` in serving.duckdb)."""
+    if serving is None or not Path(serving).is_file():
+        return None
+    try:
+        con = duckdb.connect(str(serving), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("SELECT sum(rows_loaded) FROM quality.load_log WHERE entity = ?", [entity]).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
+                     serving: Path | None = None, today: date | None = None) -> dict:
+    """The values the raw suites' ``$PARAMETER`` placeholders take for this run."""
+    previous = previous_published_rows(serving, entity)
+    vmin = vmax = None
+    if previous:
+        if quality.volume_min_ratio is not None:
+            vmin = int(previous * quality.volume_min_ratio)
+        if quality.volume_max_ratio is not None:
+            vmax = int(previous * quality.volume_max_ratio + 0.999999)
+    tasks = _scalar_list(con, "SELECT DISTINCT project_code || '/' || task_code FROM raw.tasks")
+    return {
+        "known_project_codes": _scalar_list(con, "SELECT DISTINCT project_code FROM raw.projects"),
+        "known_project_tasks": tasks,
+        "known_currencies": sorted(ISO_4217 | set(quality.extra_currencies)),
+        "date_horizon": datetime.combine(date_horizon(period, quality, today), datetime.min.time()),
+        "max_daily_hours": quality.max_daily_hours,
+        "volume_min_rows": vmin,
+        "volume_max_rows": vmax,
+    }
+
+
+def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
+                  serving: Path | None = None, suite: str | None = None, today: date | None = None,
+                  directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
+    """Validate ``raw.<entity>`` of ``warehouse`` with its suite, for the run of ``period``."""
+    quality = quality or QualitySettings()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        frame = con.execute(f"SELECT * FROM raw.{entity} ORDER BY _source_file, _source_row").df()
+        frame = derive_columns(entity, frame, con)
+        params = suite_parameters(entity, con, period, quality, serving, today)
+    finally:
+        con.close()
+    return validate_frame(suite or f"{RAW_SUITE_PREFIX}{entity}", frame, params, directory, quality)
+
+
+# --------------------------------------------------------------------------------------------
+# Sources: quarantine counts and freshness (read by publish, the summary and `pmo status`)
+# --------------------------------------------------------------------------------------------
+
+#: The date that says how fresh a file is, per entity.
+FRESHNESS_DATE = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date",
+                  "risks": "status_date", "work_items": "status_date", "fx_rates": "period",
+                  "benefits": "period", "capacity": "period"}
+
+
+def source_of(file: str) -> str:
+    """landing/<source>/... -> <source> (a file straight under landing/ is its own source)."""
+    parts = file.split("/")
+    return parts[1] if len(parts) > 2 else parts[-1]
+
+
+def source_freshness(con, schema: str = "raw") -> list[dict]:
+    """Per file and entity: rows and the latest status/work/posting date it holds."""
+    out = []
+    for entity, column in FRESHNESS_DATE.items():
+        try:
+            rows = con.execute(f"SELECT _source_file, count(*), max({column})::VARCHAR FROM {schema}.{entity} "
+                               "GROUP BY 1 ORDER BY 1").fetchall()
+        except duckdb.Error:
+            continue
+        for file, n, latest in rows:
+            out.append({"source": source_of(file), "entity": entity, "file": file, "rows": n,
+                        "latest_date": (latest or "")[:10] or None})
+    return out
+
+
+def source_overview(load_log: list[dict], files: list[dict], freshness: list[dict]) -> list[dict]:
+    """One row per source: files, rows in/loaded/quarantined, files not read, latest file and date."""
+    by: dict[str, dict] = {}
+
+    def entry(source):
+        return by.setdefault(source, {"source": source, "files": 0, "rows_in": 0, "rows_loaded": 0,
+                                      "rows_quarantined": 0, "files_not_read": 0, "latest_file": None,
+                                      "latest_date": None, "loaded_at": None})
+
+    seen_files: dict[str, set] = {}
+    for r in load_log:
+        e = entry(source_of(r["file"]))
+        if r["file"] not in seen_files.setdefault(e["source"], set()):
+            seen_files[e["source"]].add(r["file"])
+            e["files"] += 1
+        e["rows_in"] += r["rows_in"] or 0
+        e["rows_loaded"] += r["rows_loaded"] or 0
+        e["rows_quarantined"] += r["rows_quarantined"] or 0
+        if r.get("loaded_at"):
+            e["loaded_at"] = max(e["loaded_at"] or "", str(r["loaded_at"]))
+    for f in files:
+        if f.get("status") in ("unknown", "error"):
+            entry(source_of(f["file"]))["files_not_read"] += 1
+    for f in freshness:
+        e = entry(f["source"])
+        if f["latest_date"] and (e["latest_date"] is None or f["latest_date"] > e["latest_date"]):
+            e["latest_date"], e["latest_file"] = f["latest_date"], f["file"]
+    for source, e in by.items():
+        if e["latest_file"] is None and seen_files.get(source):
+            e["latest_file"] = max(seen_files[source])
+    return [by[k] for k in sorted(by)]
+
+
+def read_sources(con, raw_schema: str = "raw", quarantine_schema: str = "quarantine") -> list[dict]:
+    """:func:`source_overview` from a warehouse (raw.load_log, quarantine.files, raw.<entity>) or from
+    the serving snapshot's ``quality`` schema (pass ``raw_schema=quarantine_schema='quality'``)."""
+    def rows(sql):
+        try:
+            cur = con.execute(sql)
+        except duckdb.Error:
+            return []
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    log = rows(f"SELECT entity, _source_file AS file, rows_in, rows_loaded, rows_quarantined, "
+               f"_loaded_at::VARCHAR AS loaded_at FROM {raw_schema}.load_log")
+    files = rows(f"SELECT _source_file AS file, status, reason FROM {quarantine_schema}.files")
+    if raw_schema == "raw":
+        freshness = source_freshness(con)
+    else:
+        freshness = rows(f"SELECT source, entity, file, rows, latest_date FROM {raw_schema}.source_freshness")
+    return source_overview(log, files, freshness)
+
+
+# --------------------------------------------------------------------------------------------
+# The run summary: <home>/quality/<period>/<run_id>.json
+# --------------------------------------------------------------------------------------------
+
+def check_record(asset: str, name: str, passed: bool, severity: str | None, description: str | None,
+                 metadata: dict | None) -> dict:
+    """One check's verdict in the summary: outcome passed | warned | failed."""
+    metadata = metadata or {}
+    outcome = "passed" if passed else ("warned" if severity == "WARN" else "failed")
+    failures = metadata.get("failures") or []
+    failing = sum((f.get("unexpected_count") or 0) for f in failures if isinstance(f, dict))
+    if not failures and "dagster_dbt/failed_row_count" in metadata:
+        failing = metadata.get("dagster_dbt/failed_row_count") or 0
+    return {"asset": asset, "check": name, "outcome": outcome, "severity": severity,
+            "failing_rows": failing, "description": (description or "").strip()[:4000],
+            "failures": failures}
+
+
+def _metadata_value(value):
+    inner = getattr(value, "value", value)
+    if isinstance(inner, (dict, list, str, int, float, bool)) or inner is None:
+        return inner
+    return str(inner)
+
+
+def records_from_evaluations(evaluations) -> list[dict]:
+    """Summary records from Dagster ``AssetCheckEvaluation`` objects (latest per check wins)."""
+    latest: dict[tuple[str, str], dict] = {}
+    for ev in evaluations:
+        meta = {k: _metadata_value(v) for k, v in (ev.metadata or {}).items()}
+        severity = getattr(ev.severity, "value", ev.severity)
+        asset = ev.asset_key.to_user_string()
+        latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
+                                                      ev.description, meta)
+    return [latest[k] for k in sorted(latest)]
+
+
+def build_run_summary(period: str, run_id: str, checks: list[dict], *, status: str,
+                      sources: list[dict] | None = None, failed_steps: list[str] | None = None,
+                      written_at: datetime | None = None) -> dict:
+    counts = {k: sum(1 for c in checks if c["outcome"] == k) for k in ("passed", "warned", "failed")}
+    return {
+        "version": SUMMARY_VERSION,
+        "period": period,
+        "run_id": run_id,
+        "status": status,   # published | blocked | failed | running
+        "written_at": (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat(),
+        "counts": {"run": len(checks), **counts},
+        "checks": checks,
+        "sources": sources or [],
+        "failed_steps": failed_steps or [],
+    }
+
+
+def summary_path(quality_dir: Path, period: str, run_id: str) -> Path:
+    return Path(quality_dir) / period / f"{run_id}.json"
+
+
+def write_run_summary(quality_dir: Path, summary: dict) -> Path:
+    """Write the summary atomically (temporary file, then rename)."""
+    target = summary_path(quality_dir, summary["period"], summary["run_id"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def latest_summaries(quality_dir: Path) -> dict[str, dict]:
+    """period -> the most recently written run summary of that period."""
+    out: dict[str, dict] = {}
+    root = Path(quality_dir)
+    if not root.is_dir():
+        return out
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        best = None
+        for path in folder.glob("*.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            key = (data.get("written_at") or "", path.stat().st_mtime)
+            if best is None or key > best[0]:
+                best = (key, data)
+        if best:
+            out[folder.name] = best[1]
+    return out

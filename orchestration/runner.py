@@ -9,6 +9,7 @@ import contextlib
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from orchestration.settings import Settings, activate
 
@@ -23,6 +24,8 @@ class RunOutcome:
     seconds: float
     log_path: str = ""
     failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    summary_path: str = ""
     failed_steps: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)
 
@@ -34,7 +37,7 @@ class RunOutcome:
 def run_period(settings: Settings, period: str) -> RunOutcome:
     """Materialise every asset of the monthly job for ``period`` and report what happened."""
     activate(settings)
-    from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
+    from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, execute_job, reconstructable
 
     from orchestration import definitions
 
@@ -52,9 +55,11 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
             run_config=QUIET_RUN_CONFIG,
         )
         outcome = RunOutcome(period, result.run_id, result.success, time.monotonic() - started, str(log_path))
+        evaluations = []
         for event in result.all_events:
             if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
+                evaluations.append(evaluation)
                 if not evaluation.passed:
                     key = evaluation.asset_key.to_user_string()
                     text = f"{key} · {evaluation.check_name}"
@@ -64,7 +69,10 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
                         desc = f"dbt test status: {meta['status'].value}"
                     if desc:
                         text += f": {desc}"
-                    outcome.failed_checks.append(text)
+                    if evaluation.severity == AssetCheckSeverity.WARN:
+                        outcome.warned_checks.append(text)
+                    else:
+                        outcome.failed_checks.append(text)
             elif event.event_type == DagsterEventType.STEP_FAILURE:
                 error = event.event_specific_data.error
                 message = error.message.strip() if error else "failed"
@@ -73,4 +81,32 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
                 outcome.failed_steps.append(f"{event.step_key}: {message}")
             elif event.event_type == DagsterEventType.STEP_SKIPPED:
                 outcome.skipped_steps.append(event.step_key)
+    outcome.summary_path = str(_write_summary(settings, outcome, evaluations))
     return outcome
+
+
+def _write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:
+    """The run's quality summary, final: every check, the outcome, and the sources as ingested."""
+    import duckdb
+
+    from orchestration.quality import (
+        build_run_summary,
+        read_sources,
+        records_from_evaluations,
+        write_run_summary,
+    )
+
+    sources: list[dict] = []
+    try:
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.Error:
+        con = None
+    if con is not None:
+        try:
+            sources = read_sources(con)
+        finally:
+            con.close()
+    status = "published" if outcome.success else ("blocked" if outcome.failed_checks else "failed")
+    summary = build_run_summary(outcome.period, outcome.run_id, records_from_evaluations(evaluations),
+                                status=status, sources=sources, failed_steps=outcome.failed_steps)
+    return write_run_summary(settings.quality_dir, summary)

@@ -83,6 +83,15 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def quality_dir(self) -> Path:
+        """Run summaries: quality/<period>/<run_id>.json."""
+        return self.home / "quality"
+
+    @property
+    def quality_file(self) -> Path:
+        return self.home / "quality.yaml"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
@@ -142,3 +151,101 @@ def check_period(value: str) -> str:
     if not PERIOD_RE.match(value or ""):
         raise SettingsError(f"{value!r} is not a period: use YYYY-MM, e.g. 2026-03")
     return value
+
+
+# --------------------------------------------------------------------------------------------
+# Quality settings: <home>/quality.yaml (docs/quality.md documents every key)
+# --------------------------------------------------------------------------------------------
+
+QUALITY_FILE = "quality.yaml"
+BLOCKING = "blocking"
+WARNING = "warning"
+OFF = "off"
+SEVERITIES = (BLOCKING, WARNING, OFF)
+
+DEFAULT_QUALITY_YAML = """\
+# pmo-warehouse data-quality settings for this home (docs/quality.md explains every key).
+# Every key is optional; the values below are the defaults.
+max_daily_hours: 24          # most hours one person may book on one day, across all entries
+future_grace_days: 0         # dates may run this many days past the horizon (period end, or today if later)
+volume:
+  min_ratio: 0.5             # a raw table may shrink to this share of the last published load
+  max_ratio: null            # and grow to this multiple of it (null: no upper bound)
+labour_tolerance: 0.05       # ledger labour lines vs timesheet labour cost, share of the latter (a warning)
+extra_currencies: []         # currency codes accepted besides ISO 4217
+severity: {}                 # <suite>.<expectation id> (or <suite>) -> blocking | warning | off
+#   raw_timesheets.daily_hours: blocking
+#   raw_risks: warning
+"""
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    max_daily_hours: float = 24.0
+    future_grace_days: int = 0
+    volume_min_ratio: float | None = 0.5
+    volume_max_ratio: float | None = None
+    labour_tolerance: float = 0.05
+    extra_currencies: tuple[str, ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()  # (suite or suite.expectation_id, severity)
+
+    def severity_for(self, suite: str, expectation_id: str, default: str) -> str:
+        overrides = dict(self.severity)
+        return overrides.get(f"{suite}.{expectation_id}") or overrides.get(suite) or default
+
+
+def _number(path: Path, key: str, value, *, minimum: float = 0.0, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise SettingsError(f"{path}: {key} must be a number >= {minimum:g}{' or null' if allow_none else ''}, "
+                            f"not {value!r}")
+    return float(value)
+
+
+def load_quality_settings(home: str | os.PathLike | None = None) -> QualitySettings:
+    """Read ``<home>/quality.yaml`` (absent is fine: the defaults of :class:`QualitySettings`)."""
+    root = resolve_home(home)
+    path = root / QUALITY_FILE
+    if not path.exists():
+        return QualitySettings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a mapping of setting names to values")
+    known = {"max_daily_hours", "future_grace_days", "volume", "labour_tolerance", "extra_currencies", "severity"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    defaults = QualitySettings()
+    volume = data.get("volume") or {}
+    if not isinstance(volume, dict):
+        raise SettingsError(f"{path}: volume must be a mapping with min_ratio and/or max_ratio")
+    severity = data.get("severity") or {}
+    if not isinstance(severity, dict):
+        raise SettingsError(f"{path}: severity must map <suite>.<expectation id> to one of {', '.join(SEVERITIES)}")
+    pairs = []
+    for key, value in severity.items():
+        value = OFF if value is False else str(value).strip().lower()  # YAML reads a bare off as false
+        if value not in SEVERITIES:
+            raise SettingsError(f"{path}: severity.{key} is {value!r}; use one of {', '.join(SEVERITIES)}")
+        pairs.append((str(key), value))
+    extra = data.get("extra_currencies") or []
+    if not isinstance(extra, list) or not all(isinstance(c, str) and CURRENCY_RE.match(c.upper()) for c in extra):
+        raise SettingsError(f"{path}: extra_currencies must be a list of three-letter codes")
+    grace = data.get("future_grace_days", defaults.future_grace_days)
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        raise SettingsError(f"{path}: future_grace_days must be a whole number of days >= 0, not {grace!r}")
+    return QualitySettings(
+        max_daily_hours=_number(path, "max_daily_hours", data.get("max_daily_hours", defaults.max_daily_hours)),
+        future_grace_days=grace,
+        volume_min_ratio=_number(path, "volume.min_ratio", volume.get("min_ratio", defaults.volume_min_ratio),
+                                 allow_none=True),
+        volume_max_ratio=_number(path, "volume.max_ratio", volume.get("max_ratio", defaults.volume_max_ratio),
+                                 allow_none=True),
+        labour_tolerance=_number(path, "labour_tolerance", data.get("labour_tolerance", defaults.labour_tolerance)),
+        extra_currencies=tuple(c.upper() for c in extra),
+        severity=tuple(pairs),
+    )

@@ -318,6 +318,64 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
 
 
 # --------------------------------------------------------------------------------------------
+# Data-quality appendix
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QualityAppendix:
+    """What the pack's data-quality appendix shows: the run's checks and, per source, the rows
+    quarantined and its freshness (from the run summary JSON and serving's ``quality`` schema)."""
+
+    run_id: str | None
+    status: str | None
+    counts: dict[str, int]
+    issues: tuple[dict, ...]          # checks that warned or failed, with their failing counts
+    sources: tuple[dict, ...]
+    note: str = ""
+
+
+def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | None) -> QualityAppendix | None:
+    """The appendix, or None when neither a run summary nor a published ``quality`` schema exists."""
+    import json
+
+    from orchestration.quality import read_sources
+
+    summary: dict | None = None
+    note = ""
+    if summary_path is not None:
+        try:
+            summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            note = f"The run summary {Path(summary_path).name} could not be read ({exc})."
+    has_schema = bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'quality' "
+                                 "AND table_name = 'load_log'"))
+    if summary is None and not has_schema and not note:
+        return None
+    sources = read_sources(con, raw_schema="quality", quarantine_schema="quality") if has_schema \
+        else list((summary or {}).get("sources") or [])
+    checks = list((summary or {}).get("checks") or [])
+    counts = dict((summary or {}).get("counts") or {"run": 0, "passed": 0, "warned": 0, "failed": 0})
+    issues = []
+    for c in checks:
+        if c.get("outcome") == "passed":
+            continue
+        failures = c.get("failures") or []
+        detail = "; ".join(
+            f"{f.get('id') or f.get('expectation')}"
+            + (f" on {f['column']}" if f.get("column") else "")
+            + (f": {f['unexpected_count']} row(s)" if f.get("unexpected_count") is not None else "")
+            + (f" (e.g. {', '.join(str(r.get('file')) + ' row ' + str(r.get('row')) for r in f.get('rows', [])[:2])})"
+               if f.get("rows") else "")
+            for f in failures if isinstance(f, dict)) or (c.get("description") or "")[:300]
+        issues.append({"asset": c.get("asset"), "check": c.get("check"), "outcome": c.get("outcome"),
+                       "failing_rows": c.get("failing_rows"), "detail": detail})
+    if summary is None and not note:
+        note = "No run summary was found for this pack; checks are not listed."
+    return QualityAppendix(run_id=(summary or {}).get("run_id"), status=(summary or {}).get("status"),
+                           counts=counts, issues=tuple(issues), sources=tuple(sources), note=note)
+
+
+# --------------------------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------------------------
 
@@ -336,7 +394,7 @@ def make_environment() -> Environment:
     return env
 
 
-def build_html(data: PackData, generated_at: datetime) -> str:
+def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix | None = None) -> str:
     chart_uri = None
     if data.s_curve:
         chart_uri = svg_data_uri(s_curve_svg(data.s_curve, data.currency or "reporting currency"))
@@ -360,6 +418,7 @@ def build_html(data: PackData, generated_at: datetime) -> str:
         rule_version=RAG_RULE_VERSION,
         rag_labels=RAG_LABELS,
         chart_uri=chart_uri,
+        quality=quality,
     )
 
 
@@ -441,12 +500,15 @@ def _write_pdf_atomically(html: str, target: Path) -> None:
 
 
 def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
-                          generated_at: datetime | None = None) -> Path:
+                          generated_at: datetime | None = None, quality_summary: Path | None = None) -> Path:
     """Render ``out_dir/portfolio-pack.pdf`` for ``period`` ('YYYY-MM') from the published warehouse.
 
     Raises :class:`ValueError` when the period is malformed, the serving file is missing or not a
     DuckDB database, or the marts are missing; :class:`PackRenderError` when the PDF cannot be
     produced.  The previous pack, if any, is replaced only once the new one is complete.
+
+    ``quality_summary`` (the run's ``quality/<period>/<run_id>.json``) and serving's ``quality``
+    schema feed the data-quality appendix; with neither, the pack has no appendix.
     """
     period_label(period)  # validates
     serving_path = Path(serving_path)
@@ -461,10 +523,11 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
     try:
         check_marts(con, str(serving_path))
         data = load_pack_data(con, period)
+        quality = load_quality_appendix(con, quality_summary)
     finally:
         con.close()
 
-    html = build_html(data, generated_at)
+    html = build_html(data, generated_at, quality)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / PACK_FILENAME

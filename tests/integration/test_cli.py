@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,18 @@ def test_blocking_check_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
     assert "timesheets_expectations" in bad.output
     assert "expect_column_values_to_be_between" in bad.output
     assert (sha(serving), sha(pack), sha(parquet)) == before
+    # the blocked run's summary says so, and `pmo status` shows it
+    summaries = sorted((home / "quality" / "2026-03").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    blocked = json.loads(summaries[-1].read_text())
+    assert blocked["status"] == "blocked" and blocked["counts"]["failed"] >= 1
+    [failed] = [c for c in blocked["checks"] if c["outcome"] == "failed"]
+    assert failed["check"] == "timesheets_expectations"
+    assert failed["failures"][0]["rows"][0]["file"] == "landing/timesheets/hand-timesheets.csv"
+    status = runner.invoke(app, ["status", "--home", str(home), "--json"])
+    assert status.exit_code == 0, status.output
+    shown = json.loads(status.output)
+    assert shown["periods"]["2026-03"]["status"] == "blocked"
+    assert {s["source"]: s["rows_quarantined"] for s in shown["sources"]}["timesheets"] == 1
 
     # Once the file is corrected, the next run publishes again.
     path = home / "landing" / "timesheets" / "hand-timesheets.csv"
@@ -64,3 +77,14 @@ def test_blocking_check_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
     assert str(serving) in again.output
     assert "1 row(s) quarantined" in again.output  # the exact duplicate timesheet row
     assert "landing/timesheets/hand-timesheets.csv: 1 → quarantine.timesheets" in again.output
+    assert sha(serving) != before[0]
+    # the pack's data-quality appendix: checks, quarantine and freshness per source
+    from pypdf import PdfReader
+
+    text = " ".join(PdfReader(pack).pages[-1].extract_text().split())
+    assert "Data-quality appendix" in text
+    assert "Checks run" in text and "Quarantined" in text
+    assert "timesheets 1 10 9 1 0 landing/timesheets/hand-timesheets.csv 2026-03-11" in text, text
+    published = json.loads(sorted((home / "quality" / "2026-03").glob("*.json"),
+                                  key=lambda p: p.stat().st_mtime)[-1].read_text())
+    assert published["status"] == "published" and published["counts"]["failed"] == 0

@@ -1,0 +1,35 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_portfolio_earned_value'}}}) }}
+{#-
+    Reconciliation (issue 5): every portfolio's BAC, PV, EV and AC in fct_portfolio_earned_value equal the
+    sums of its projects' rows in fct_earned_value for the period, to the cent. Returns the rows that
+    disagree (a portfolio missing on one side included).
+-#}
+with projects as (
+
+    select
+        coalesce(portfolio, 'unassigned') as portfolio,
+        period,
+        sum(bac) as bac, sum(pv) as pv, sum(ev) as ev, sum(ac) as ac
+    from {{ ref('fct_earned_value') }}
+    group by 1, 2
+
+),
+
+rolled as (
+
+    select portfolio, period, bac, pv, ev, ac from {{ ref('fct_portfolio_earned_value') }}
+
+)
+
+select
+    coalesce(p.portfolio, r.portfolio) as portfolio,
+    coalesce(p.period, r.period) as period,
+    p.bac as projects_bac, r.bac as portfolio_bac,
+    p.ac as projects_ac, r.ac as portfolio_ac
+from projects as p
+full outer join rolled as r on r.portfolio = p.portfolio and r.period = p.period
+where p.period is null or r.period is null
+   or abs(coalesce(p.bac, 0) - coalesce(r.bac, 0)) >= 0.005 or (p.bac is null) <> (r.bac is null)
+   or abs(coalesce(p.pv, 0) - coalesce(r.pv, 0)) >= 0.005 or (p.pv is null) <> (r.pv is null)
+   or abs(coalesce(p.ev, 0) - coalesce(r.ev, 0)) >= 0.005 or (p.ev is null) <> (r.ev is null)
+   or abs(coalesce(p.ac, 0) - coalesce(r.ac, 0)) >= 0.005 or (p.ac is null) <> (r.ac is null)
