@@ -86,8 +86,14 @@ def _print_warnings(outcome) -> None:
 def _run(settings, period: str):
     from orchestration.runner import run_period
 
-    with console.status(f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"):
-        outcome = run_period(settings, period)
+    try:
+        with console.status(f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"):
+            outcome = run_period(settings, period)
+    except Exception as exc:  # the run could not start (e.g. the dbt project does not parse)
+        err.print(f"[red]✗ The run for {period} could not start:[/red] {type(exc).__name__}: {exc}",
+                  soft_wrap=True, highlight=False)
+        err.print("Nothing was published. `pmo ui` shows the code location's error in full.")
+        raise typer.Exit(1) from None
     return outcome
 
 
