@@ -1,4 +1,5 @@
 """The dbt project as Dagster sees it: where it lives, where its artefacts go, its manifest."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,7 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 def dbt_project_for(settings: Settings) -> DbtProject:
     """The dbt project, with its target (manifest, run artefacts) under the deployment home."""
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
-                      target_path=settings.dbt_target_dir)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=settings.dbt_target_dir)
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -36,15 +36,24 @@ def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
 
     settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PMO_WAREHOUSE_PATH", str(settings.warehouse_path))
-    result = dbtRunner().invoke([
-        "parse", "--quiet",
-        "--project-dir", str(project.project_dir),
-        "--profiles-dir", str(project.profiles_dir),
-        "--target-path", str(project.target_path),
-        "--log-path", str(settings.dbt_log_dir),
-    ])
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+            "--target-path",
+            str(project.target_path),
+            "--log-path",
+            str(settings.dbt_log_dir),
+        ]
+    )
     if not result.success or not manifest.exists():
-        raise RuntimeError(f"dbt could not parse {project.project_dir}: {result.exception or 'see dbt logs in ' + str(settings.dbt_log_dir)}")
+        raise RuntimeError(
+            f"dbt could not parse {project.project_dir}: {result.exception or 'see dbt logs in ' + str(settings.dbt_log_dir)}"
+        )
     return manifest
 
 
@@ -55,5 +64,4 @@ def dbt_executable() -> str:
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir),
-                          dbt_executable=dbt_executable())
+    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=dbt_executable())

@@ -46,6 +46,7 @@ Traps, for the next engineer (INPUT-FORMATS.md §1.3; samples in ``shared/sample
 
 Public API: :func:`detect`, :func:`read` (see its docstring for the options).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,22 +67,54 @@ _OPTIONS = {"status_date", "baseline_slot", "project_code", "currency", "task_co
 _CODE_FIELDS = ("WBS", "UID", "ID", "OutlineNumber")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DETECT_RE = re.compile(
-    r"<(?:\w+:)?Project\b[^>]*\sxmlns(?::\w+)?\s*=\s*[\"']http://schemas\.microsoft\.com/project[\"']")
+_DETECT_RE = re.compile(r"<(?:\w+:)?Project\b[^>]*\sxmlns(?::\w+)?\s*=\s*[\"']http://schemas\.microsoft\.com/project[\"']")
 _ZERO = Decimal(0)
 
 #: Task children kept as text.
 _TASK_FIELDS = frozenset(
-    ["UID", "ID", "Name", "WBS", "OutlineNumber", "OutlineLevel", "Summary", "Milestone", "IsNull", "Active", "ExternalTask", "Start", "Finish", "ActualStart", "ActualFinish", "Cost", "ActualCost", "RemainingCost", "PercentComplete", "PhysicalPercentComplete", "EarnedValueMethod"]
+    [
+        "UID",
+        "ID",
+        "Name",
+        "WBS",
+        "OutlineNumber",
+        "OutlineLevel",
+        "Summary",
+        "Milestone",
+        "IsNull",
+        "Active",
+        "ExternalTask",
+        "Start",
+        "Finish",
+        "ActualStart",
+        "ActualFinish",
+        "Cost",
+        "ActualCost",
+        "RemainingCost",
+        "PercentComplete",
+        "PhysicalPercentComplete",
+        "EarnedValueMethod",
+    ]
 )
 _BASELINE_FIELDS = frozenset(["Number", "Start", "Finish", "Cost"])
 #: Project children kept as text.
 _PROJECT_FIELDS = frozenset(
-    ["Name", "Title", "StatusDate", "CurrentDate", "CurrencyCode", "StartDate", "FinishDate", "DefaultTaskEVMethod", "BaselineForEarnedValue"]
+    [
+        "Name",
+        "Title",
+        "StatusDate",
+        "CurrentDate",
+        "CurrencyCode",
+        "StartDate",
+        "FinishDate",
+        "DefaultTaskEVMethod",
+        "BaselineForEarnedValue",
+    ]
 )
 
 
 # --------------------------------------------------------------------------------------------- detect
+
 
 def detect(path: Path, head: bytes) -> bool:
     """True when ``head`` is XML whose root ``Project`` element is in the MSPDI namespace."""
@@ -96,12 +129,13 @@ def detect(path: Path, head: bytes) -> bool:
 
 # ------------------------------------------------------------------------------------------- parsing
 
+
 @dataclass
 class _Task:
     line: int
-    index: int                                   # 1-based position among <Task> elements
+    index: int  # 1-based position among <Task> elements
     values: dict[str, str] = field(default_factory=dict)
-    baselines: dict[str, dict[str, str]] = field(default_factory=dict)   # Number -> fields
+    baselines: dict[str, dict[str, str]] = field(default_factory=dict)  # Number -> fields
 
 
 class _Collector:
@@ -127,7 +161,7 @@ class _Collector:
             return
         if not self.root_ns_ok or not tag.startswith(_NS):
             return
-        local = tag[len(_NS):]
+        local = tag[len(_NS) :]
         if depth == 1:
             if local in _PROJECT_FIELDS:
                 self.text = []
@@ -140,8 +174,7 @@ class _Collector:
                     self.text = []
                 elif local == "Baseline":
                     self.baseline = {}
-            elif (depth == 4 and self.baseline is not None and self.stack[3] == _NS + "Baseline"
-                  and local in _BASELINE_FIELDS):
+            elif depth == 4 and self.baseline is not None and self.stack[3] == _NS + "Baseline" and local in _BASELINE_FIELDS:
                 self.text = []
 
     def end(self, tag: str) -> None:
@@ -149,7 +182,7 @@ class _Collector:
         self.stack.pop()
         if not self.root_ns_ok or depth == 0:
             return
-        local = tag[len(_NS):] if tag.startswith(_NS) else None
+        local = tag[len(_NS) :] if tag.startswith(_NS) else None
         if self.text is not None:
             value = "".join(self.text).strip()
             self.text = None
@@ -174,6 +207,7 @@ class _Collector:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
 
 class _CellError(ValueError):
     pass
@@ -224,8 +258,7 @@ def slot_name(slot: int) -> str:
 
 def parse_duration_hours(raw: str) -> float:
     """``PT103H0M0S`` (MSPDI duration/work) -> hours as a float (103.0)."""
-    m = re.fullmatch(r"-?P(?:(\d+(?:\.\d+)?)D)?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?",
-                     raw.strip())
+    m = re.fullmatch(r"-?P(?:(\d+(?:\.\d+)?)D)?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", raw.strip())
     if not m:
         raise ValueError(f"not an MSPDI duration: {raw!r}")
     d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
@@ -234,6 +267,7 @@ def parse_duration_hours(raw: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- read
+
 
 def read(path: Path | str, **options) -> SourceResult:
     """Read an MSPDI file into canonical ``tasks`` and ``projects`` rows.
@@ -277,15 +311,19 @@ def read(path: Path | str, **options) -> SourceResult:
     try:
         parser.Parse(raw, True)
     except xml.parsers.expat.ExpatError as exc:
-        errors.append(f"{name}: malformed or truncated XML at line {exc.lineno}, column {exc.offset}: "
-                      f"{xml.parsers.expat.ErrorString(exc.code)}; the {len(collector.tasks)} <Task> elements "
-                      "complete before it are kept")
+        errors.append(
+            f"{name}: malformed or truncated XML at line {exc.lineno}, column {exc.offset}: "
+            f"{xml.parsers.expat.ErrorString(exc.code)}; the {len(collector.tasks)} <Task> elements "
+            "complete before it are kept"
+        )
     if collector.root_ns_ok is None:
         errors.append(f"{name}: no XML root element: not an MSPDI file")
         return result
     if not collector.root_ns_ok:
-        errors.append(f"{name}: line {collector.root_line}: the root element is not <Project> in the "
-                      f"namespace {NAMESPACE}: not an MSPDI file")
+        errors.append(
+            f"{name}: line {collector.root_line}: the root element is not <Project> in the "
+            f"namespace {NAMESPACE}: not an MSPDI file"
+        )
         return result
     proj = collector.project
 
@@ -293,14 +331,19 @@ def read(path: Path | str, **options) -> SourceResult:
     if options.get("project_code"):
         project_code = str(options["project_code"]).strip()
     else:
-        project_code = re.sub(r"\.(xml|mpp|mpt)$", "", proj.get("Name", ""), flags=re.IGNORECASE).strip() \
-            or proj.get("Title", "").strip() or path.name.split(".")[0]
+        project_code = (
+            re.sub(r"\.(xml|mpp|mpt)$", "", proj.get("Name", ""), flags=re.IGNORECASE).strip()
+            or proj.get("Title", "").strip()
+            or path.name.split(".")[0]
+        )
     project_name = proj.get("Title", "").strip() or proj.get("Name", "").strip() or project_code
     currency = proj.get("CurrencyCode", "").strip()
     if not currency:
         currency = (options.get("currency") or "GBP").strip().upper()
-        warnings.append(f"{name}: no <CurrencyCode> in the file; {currency} is assumed"
-                        + ("" if options.get("currency") else " (pass currency= to set it)"))
+        warnings.append(
+            f"{name}: no <CurrencyCode> in the file; {currency} is assumed"
+            + ("" if options.get("currency") else " (pass currency= to set it)")
+        )
 
     status_date: date | None = None
     status_problem: str | None = None
@@ -316,8 +359,10 @@ def read(path: Path | str, **options) -> SourceResult:
         status_date = _as_date(options["status_date"], "status_date")
     if status_date is None and status_problem is None:
         current = proj.get("CurrentDate", "")[:10]
-        status_problem = (f"no status date: the file has no <StatusDate> (its CurrentDate {current or '-'} is "
-                          "not a status date) and no status_date option was given")
+        status_problem = (
+            f"no status date: the file has no <StatusDate> (its CurrentDate {current or '-'} is "
+            "not a status date) and no status_date option was given"
+        )
     if status_problem is not None:
         errors.append(f"{name}: {status_problem}; every task is quarantined")
 
@@ -338,8 +383,7 @@ def read(path: Path | str, **options) -> SourceResult:
     default_ev = proj.get("DefaultTaskEVMethod", "0").strip() or "0"
 
     # Projects row ------------------------------------------------------------------------------------
-    prow: dict = {"project_code": project_code, "project_name": project_name, "currency": currency,
-                  "status": "active"}
+    prow: dict = {"project_code": project_code, "project_name": project_name, "currency": currency, "status": "active"}
     pproblems = []
     for col, elem in (("start_date", "StartDate"), ("planned_finish_date", "FinishDate")):
         try:
@@ -347,9 +391,15 @@ def read(path: Path | str, **options) -> SourceResult:
         except _CellError as exc:
             pproblems.append((elem, proj.get(elem), f"Project/{elem} {proj.get(elem)!r}: {exc}"))
     if pproblems:
-        projects_out.quarantine.append(QuarantineRecord(
-            collector.root_line, ", ".join(p[0] for p in pproblems), " | ".join(p[1] for p in pproblems),
-            f"{name}: line {collector.root_line}: " + "; ".join(p[2] for p in pproblems), dict(proj)))
+        projects_out.quarantine.append(
+            QuarantineRecord(
+                collector.root_line,
+                ", ".join(p[0] for p in pproblems),
+                " | ".join(p[1] for p in pproblems),
+                f"{name}: line {collector.root_line}: " + "; ".join(p[2] for p in pproblems),
+                dict(proj),
+            )
+        )
     else:
         prow["_source_row"] = collector.root_line
         projects_out.rows.append(prow)
@@ -410,20 +460,30 @@ def read(path: Path | str, **options) -> SourceResult:
         record = dict(v)
         where = f"{name}: line {line} (task {t.index}, UID {v.get('UID', '?')})"
         if status_problem is not None:
-            tasks_out.quarantine.append(QuarantineRecord(line, "StatusDate", proj.get("StatusDate"),
-                                                         f"{where}, column StatusDate: {status_problem}", record))
+            tasks_out.quarantine.append(
+                QuarantineRecord(
+                    line, "StatusDate", proj.get("StatusDate"), f"{where}, column StatusDate: {status_problem}", record
+                )
+            )
             continue
         code = codes[id(t)]
         if not code:
-            tasks_out.quarantine.append(QuarantineRecord(line, code_field, "",
-                                                         f"{where}, column {code_field}: the task has no "
-                                                         f"{code_field} and no UID", record))
+            tasks_out.quarantine.append(
+                QuarantineRecord(
+                    line, code_field, "", f"{where}, column {code_field}: the task has no {code_field} and no UID", record
+                )
+            )
             continue
         if code in seen:
-            tasks_out.quarantine.append(QuarantineRecord(
-                line, code_field, code,
-                f"{where}, column {code_field}: task code {code!r} repeats the task at line {seen[code]}",
-                record))
+            tasks_out.quarantine.append(
+                QuarantineRecord(
+                    line,
+                    code_field,
+                    code,
+                    f"{where}, column {code_field}: task code {code!r} repeats the task at line {seen[code]}",
+                    record,
+                )
+            )
             continue
 
         problems: list[tuple[str, str | None, str]] = []
@@ -450,13 +510,17 @@ def read(path: Path | str, **options) -> SourceResult:
                 try:
                     b[elem] = fn(bl.get(elem))
                 except _CellError as exc:
-                    problems.append((f"Baseline[{slot}]/{elem}", bl.get(elem),
-                                     f"Baseline {slot} {elem} {bl.get(elem)!r}: {exc}"))
+                    problems.append((f"Baseline[{slot}]/{elem}", bl.get(elem), f"Baseline {slot} {elem} {bl.get(elem)!r}: {exc}"))
         if problems:
-            tasks_out.quarantine.append(QuarantineRecord(
-                line, ", ".join(p[0] for p in problems), " | ".join(str(p[1]) for p in problems),
-                f"{where}, column {', '.join(p[0] for p in problems)}: " + "; ".join(p[2] for p in problems),
-                record))
+            tasks_out.quarantine.append(
+                QuarantineRecord(
+                    line,
+                    ", ".join(p[0] for p in problems),
+                    " | ".join(str(p[1]) for p in problems),
+                    f"{where}, column {', '.join(p[0] for p in problems)}: " + "; ".join(p[2] for p in problems),
+                    record,
+                )
+            )
             continue
 
         # Baseline: the slot's value per field, else the current plan's.
@@ -484,48 +548,58 @@ def read(path: Path | str, **options) -> SourceResult:
         else:
             version = slot_label
         if base["Cost"] is None:
-            base["Cost"] = _ZERO   # MS Project omits a zero cost
+            base["Cost"] = _ZERO  # MS Project omits a zero cost
         missing = [e for e in ("Start", "Finish") if base[e] is None]
         if missing:
             cols = ", ".join(missing)
-            tasks_out.quarantine.append(QuarantineRecord(
-                line, cols, "", f"{where}, column {cols}: no baseline nor current {cols}: baseline dates are "
-                                "required", record))
+            tasks_out.quarantine.append(
+                QuarantineRecord(
+                    line, cols, "", f"{where}, column {cols}: no baseline nor current {cols}: baseline dates are required", record
+                )
+            )
             continue
 
         method = (v.get("EarnedValueMethod") or default_ev).strip()
         pct = parsed["PhysicalPercentComplete"] if method == "1" else parsed["PercentComplete"]
         seen[code] = line
         finished = parsed["ActualFinish"] is not None
-        tasks_out.rows.append({
-            "status_date": status_date,
-            "project_code": project_code,
-            "task_code": code,
-            "parent_task_code": parents[id(t)],
-            "task_name": (v.get("Name") or "").strip() or None,
-            "is_milestone": v.get("Milestone") == "1",
-            "ev_method": "percent_complete",
-            "baseline_start": base["Start"],
-            "baseline_finish": base["Finish"],
-            "baseline_cost": base["Cost"],
-            "percent_complete": float(pct) if pct is not None else None,
-            "actual_start": parsed["ActualStart"],
-            "actual_finish": parsed["ActualFinish"],
-            "forecast_finish": None if finished else parsed["Finish"],
-            "baseline_version": version,
-            "actual_cost": parsed["ActualCost"],
-            "remaining_cost": parsed["RemainingCost"],
-            "_source_row": line,
-        })
+        tasks_out.rows.append(
+            {
+                "status_date": status_date,
+                "project_code": project_code,
+                "task_code": code,
+                "parent_task_code": parents[id(t)],
+                "task_name": (v.get("Name") or "").strip() or None,
+                "is_milestone": v.get("Milestone") == "1",
+                "ev_method": "percent_complete",
+                "baseline_start": base["Start"],
+                "baseline_finish": base["Finish"],
+                "baseline_cost": base["Cost"],
+                "percent_complete": float(pct) if pct is not None else None,
+                "actual_start": parsed["ActualStart"],
+                "actual_finish": parsed["ActualFinish"],
+                "forecast_finish": None if finished else parsed["Finish"],
+                "baseline_version": version,
+                "actual_cost": parsed["ActualCost"],
+                "remaining_cost": parsed["RemainingCost"],
+                "_source_row": line,
+            }
+        )
 
     if kept and n_planned == len(kept):
-        warnings.append(f"{name}: no task has {slot_label} (baseline slot {slot}): the current Start, Finish "
-                        "and Cost are used as the baseline (baseline_version 'planned')")
+        warnings.append(
+            f"{name}: no task has {slot_label} (baseline slot {slot}): the current Start, Finish "
+            "and Cost are used as the baseline (baseline_version 'planned')"
+        )
     elif n_planned:
-        warnings.append(f"{name}: {n_planned} task(s) have no {slot_label} (baseline slot {slot}): their current "
-                        "Start, Finish and Cost are used (baseline_version 'planned')")
+        warnings.append(
+            f"{name}: {n_planned} task(s) have no {slot_label} (baseline slot {slot}): their current "
+            "Start, Finish and Cost are used (baseline_version 'planned')"
+        )
     if n_partial:
-        warnings.append(f"{name}: {n_partial} task(s) have an incomplete {slot_label}: the missing "
-                        f"{', '.join(sorted(fallback_fields))} are taken from the current plan "
-                        f"(baseline_version '{slot_label}+planned')")
+        warnings.append(
+            f"{name}: {n_partial} task(s) have an incomplete {slot_label}: the missing "
+            f"{', '.join(sorted(fallback_fields))} are taken from the current plan "
+            f"(baseline_version '{slot_label}+planned')"
+        )
     return result

@@ -64,6 +64,7 @@ Traps, for the next engineer (INPUT-FORMATS.md §1.1 and the real files in ``sha
 
 Public API: :func:`detect`, :func:`read` (see its docstring for the options).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -82,7 +83,90 @@ FORMAT = "p6-xer"
 
 #: Tables a P6 XER export may contain (P6 8.x - 23.x).  Anything else is warned about and ignored.
 KNOWN_TABLES = frozenset(
-    ["ACCOUNT", "ACTVCODE", "ACTVTYPE", "APPLYACTOPTIONS", "ASGNMNTACAT", "ASGNMNTCAT", "BUDGCHNG", "CALENDAR", "COSTTYPE", "CURRTYPE", "DOCCATG", "DOCUMENT", "EXPTYPE", "FINDATES", "FINTMPL", "FUNDSRC", "ISSUHIST", "MEMOTYPE", "NONWORK", "OBS", "PCATTYPE", "PCATVAL", "PHASE", "POBS", "PROJCOST", "PROJECT", "PROJEST", "PROJFUND", "PROJISSU", "PROJPCAT", "PROJTHRS", "PROJWBS", "RCATTYPE", "RCATVAL", "RISKTYPE", "ROLECATTYPE", "ROLECATVAL", "ROLELIMIT", "ROLERATE", "ROLERCAT", "ROLES", "RSRC", "RSRCCURV", "RSRCCURVDATA", "RSRCLEVELLIST", "RSRCRATE", "RSRCRCAT", "RSRCROLE", "SCHEDOPTIONS", "SHIFT", "SHIFTPER", "TASK", "TASKACTV", "TASKDOC", "TASKFDBK", "TASKFIN", "TASKMEMO", "TASKNOTE", "TASKPRED", "TASKPROC", "TASKRSRC", "TASKUSER", "TRSRCFIN", "UDFTYPE", "UDFVALUE", "UMEASURE", "WBSBUDG", "WBSMEMO", "WBSRSRC", "WBSSTEP", "WBSRSRC_QTY", "PROJRISK", "RISKIMPACT", "RISKRESPONSEACTION", "RISKRESPONSEACTIONIMPACT", "RISKRESPONSEPLAN", "RISKTHRESHOLD", "RISKTHRESHOLDLEVEL", "TRSRCFIN", "TASKRSRCFIN", "EXTERNALCODE", "PROJSHAR"]
+    [
+        "ACCOUNT",
+        "ACTVCODE",
+        "ACTVTYPE",
+        "APPLYACTOPTIONS",
+        "ASGNMNTACAT",
+        "ASGNMNTCAT",
+        "BUDGCHNG",
+        "CALENDAR",
+        "COSTTYPE",
+        "CURRTYPE",
+        "DOCCATG",
+        "DOCUMENT",
+        "EXPTYPE",
+        "FINDATES",
+        "FINTMPL",
+        "FUNDSRC",
+        "ISSUHIST",
+        "MEMOTYPE",
+        "NONWORK",
+        "OBS",
+        "PCATTYPE",
+        "PCATVAL",
+        "PHASE",
+        "POBS",
+        "PROJCOST",
+        "PROJECT",
+        "PROJEST",
+        "PROJFUND",
+        "PROJISSU",
+        "PROJPCAT",
+        "PROJTHRS",
+        "PROJWBS",
+        "RCATTYPE",
+        "RCATVAL",
+        "RISKTYPE",
+        "ROLECATTYPE",
+        "ROLECATVAL",
+        "ROLELIMIT",
+        "ROLERATE",
+        "ROLERCAT",
+        "ROLES",
+        "RSRC",
+        "RSRCCURV",
+        "RSRCCURVDATA",
+        "RSRCLEVELLIST",
+        "RSRCRATE",
+        "RSRCRCAT",
+        "RSRCROLE",
+        "SCHEDOPTIONS",
+        "SHIFT",
+        "SHIFTPER",
+        "TASK",
+        "TASKACTV",
+        "TASKDOC",
+        "TASKFDBK",
+        "TASKFIN",
+        "TASKMEMO",
+        "TASKNOTE",
+        "TASKPRED",
+        "TASKPROC",
+        "TASKRSRC",
+        "TASKUSER",
+        "TRSRCFIN",
+        "UDFTYPE",
+        "UDFVALUE",
+        "UMEASURE",
+        "WBSBUDG",
+        "WBSMEMO",
+        "WBSRSRC",
+        "WBSSTEP",
+        "WBSRSRC_QTY",
+        "PROJRISK",
+        "RISKIMPACT",
+        "RISKRESPONSEACTION",
+        "RISKRESPONSEACTIONIMPACT",
+        "RISKRESPONSEPLAN",
+        "RISKTHRESHOLD",
+        "RISKTHRESHOLDLEVEL",
+        "TRSRCFIN",
+        "TASKRSRCFIN",
+        "EXTERNALCODE",
+        "PROJSHAR",
+    ]
 )
 #: Tables this reader reads, with the columns that must be in their %F line.
 _USED = {
@@ -100,13 +184,20 @@ _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _ZERO = Decimal(0)
 
 # TASK columns parsed per activity, by type.
-_TASK_DATES = ("target_start_date", "target_end_date", "act_start_date", "act_end_date",
-               "early_end_date", "reend_date")
-_TASK_NUMBERS = ("phys_complete_pct", "target_drtn_hr_cnt", "remain_drtn_hr_cnt", "act_work_qty",
-                 "remain_work_qty", "act_equip_qty", "remain_equip_qty")
+_TASK_DATES = ("target_start_date", "target_end_date", "act_start_date", "act_end_date", "early_end_date", "reend_date")
+_TASK_NUMBERS = (
+    "phys_complete_pct",
+    "target_drtn_hr_cnt",
+    "remain_drtn_hr_cnt",
+    "act_work_qty",
+    "remain_work_qty",
+    "act_equip_qty",
+    "remain_equip_qty",
+)
 
 
 # --------------------------------------------------------------------------------------------- detect
+
 
 def detect(path: Path, head: bytes) -> bool:
     """True when ``head`` (the first bytes of the file) starts with the XER header ``ERMHDR``.
@@ -124,6 +215,7 @@ def detect(path: Path, head: bytes) -> bool:
 
 
 # ----------------------------------------------------------------------------------------- low level
+
 
 class _CellError(ValueError):
     pass
@@ -176,7 +268,7 @@ class _Row:
 class _Table:
     name: str
     fields: list[str]
-    line: int                      # line of its %T
+    line: int  # line of its %T
     rows: list[_Row] = field(default_factory=list)
     bad: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)  # (line, reason, partial record)
 
@@ -205,8 +297,7 @@ def _load_bytes(path: Path, errors: list[str]) -> bytes:
         errors.append(f"{path.name}: damaged gzip stream ({exc}); nothing could be read")
         return b""
     if not inflater.eof:
-        errors.append(f"{path.name}: the gzip stream is truncated; only the {len(out):,} bytes before the "
-                      "damage are read")
+        errors.append(f"{path.name}: the gzip stream is truncated; only the {len(out):,} bytes before the damage are read")
     return out
 
 
@@ -227,13 +318,15 @@ def _decode(data: bytes, name: str, encoding: str | None, warnings: list[str]) -
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        warnings.append(f"{name}: byte 0x{data[exc.start]:02X} at offset {exc.start} is not defined in "
-                        "Windows-1252; such bytes are read as Latin-1")
+        warnings.append(
+            f"{name}: byte 0x{data[exc.start]:02X} at offset {exc.start} is not defined in "
+            "Windows-1252; such bytes are read as Latin-1"
+        )
         return data.decode("cp1252", errors="_xer_latin1")
 
 
 def _latin1_fallback(exc: UnicodeDecodeError):
-    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
 
 
 codecs.register_error("_xer_latin1", _latin1_fallback)
@@ -255,7 +348,7 @@ def _parse(path: Path, encoding: str | None = None) -> _Xer:
     header: list[str] = []
     tables: dict[str, _Table] = {}
     current: _Table | None = None
-    skipping = False               # inside a table this reader does not use
+    skipping = False  # inside a table this reader does not use
     seen_end = False
     last_line = len(lines)
     for idx, line in enumerate(lines):
@@ -274,10 +367,12 @@ def _parse(path: Path, encoding: str | None = None) -> _Xer:
             fields_ = current.fields
             if len(cells) != len(fields_):
                 partial = dict(zip(fields_, cells))
-                cut = (line_no == last_line and not ends_with_newline)
-                reason = (f"cut short: the file ends in the middle of this {current.name} row"
-                          if cut else
-                          f"{current.name} row has {len(cells)} fields but its %F line has {len(fields_)}")
+                cut = line_no == last_line and not ends_with_newline
+                reason = (
+                    f"cut short: the file ends in the middle of this {current.name} row"
+                    if cut
+                    else f"{current.name} row has {len(cells)} fields but its %F line has {len(fields_)}"
+                )
                 current.bad.append((line_no, reason, partial))
                 continue
             current.rows.append(_Row(line_no, dict(zip(fields_, cells))))
@@ -305,7 +400,7 @@ def _parse(path: Path, encoding: str | None = None) -> _Xer:
             current.fields = [f.strip() for f in line.split("\t")[1:]]
         elif tag == "%E":
             seen_end = True
-            if any(ln.strip() for ln in lines[idx + 1:]):
+            if any(ln.strip() for ln in lines[idx + 1 :]):
                 warnings.append(f"{name}: content after the %E end marker (line {line_no}) is ignored")
             break
         elif line.startswith("ERMHDR"):
@@ -317,12 +412,15 @@ def _parse(path: Path, encoding: str | None = None) -> _Xer:
     if not tables:
         errors.append(f"{name}: no PROJECT or TASK table found: not a P6 XER export")
     elif not seen_end:
-        errors.append(f"{name}: truncated: the file ends at line {last_line} without the %E end marker; "
-                      "the rows read up to that line are kept, everything after it is missing")
+        errors.append(
+            f"{name}: truncated: the file ends at line {last_line} without the %E end marker; "
+            "the rows read up to that line are kept, everything after it is missing"
+        )
     return _Xer(path, name, sha, header, tables, errors, warnings)
 
 
 # --------------------------------------------------------------------------------------- the builder
+
 
 @dataclass
 class _Costs:
@@ -340,7 +438,7 @@ class _Project:
     values: dict[str, str]
     code: str
     status_date: date | None
-    status_problem: tuple[str, str, str] | None   # (column, value, reason)
+    status_problem: tuple[str, str, str] | None  # (column, value, reason)
     sep: str
 
 
@@ -348,8 +446,9 @@ def _missing_columns(table: _Table) -> list[str]:
     return [c for c in _USED[table.name] if c not in table.fields]
 
 
-def _quarantine(result_list: list, name: str, line: int, column: str | None, value: str | None,
-                reason: str, record: dict[str, str]) -> None:
+def _quarantine(
+    result_list: list, name: str, line: int, column: str | None, value: str | None, reason: str, record: dict[str, str]
+) -> None:
     where = f"{name}: line {line}" + (f", column {column}" if column else "")
     result_list.append(QuarantineRecord(line, column, value, f"{where}: {reason}", dict(record)))
 
@@ -368,16 +467,19 @@ def _costs_by_task(xer: _Xer) -> tuple[dict[str, _Costs], dict[str, tuple[int, s
             continue
         missing = _missing_columns(table)
         if missing:
-            xer.errors.append(f"{xer.name}: table {tname} (line {table.line}) has no column "
-                              f"{', '.join(missing)}: its costs cannot be assigned to activities and are ignored")
+            xer.errors.append(
+                f"{xer.name}: table {tname} (line {table.line}) has no column "
+                f"{', '.join(missing)}: its costs cannot be assigned to activities and are ignored"
+            )
             continue
         for line, reason, partial in table.bad:
             tid = partial.get("task_id", "")
             if tid:
                 tainted.setdefault(tid, (line, None, None, f"{reason}; this activity's cost is incomplete"))
             else:
-                xer.errors.append(f"{xer.name}: line {line}: {reason}; its activity is unknown, so some cost "
-                                  "is missing from the output")
+                xer.errors.append(
+                    f"{xer.name}: line {line}: {reason}; its activity is unknown, so some cost is missing from the output"
+                )
         qty_cols = tname == "TASKRSRC"
         for row in table.rows:
             v = row.values
@@ -395,11 +497,11 @@ def _costs_by_task(xer: _Xer) -> tuple[dict[str, _Costs], dict[str, tuple[int, s
                     c.remain += _decimal(v.get(col, "")) or _ZERO
                 if qty_cols and v.get("rsrc_type", "") != "RT_Mat":
                     col = "act_reg_qty"
-                    act = (_decimal(v.get("act_reg_qty", "")) or _ZERO)
+                    act = _decimal(v.get("act_reg_qty", "")) or _ZERO
                     col = "act_ot_qty"
-                    act += (_decimal(v.get("act_ot_qty", "")) or _ZERO)
+                    act += _decimal(v.get("act_ot_qty", "")) or _ZERO
                     col = "remain_qty"
-                    rem = (_decimal(v.get("remain_qty", "")) or _ZERO)
+                    rem = _decimal(v.get("remain_qty", "")) or _ZERO
                     c.act_qty += act
                     c.remain_qty += rem
             except _CellError as exc:
@@ -436,12 +538,13 @@ def _wbs_paths(xer: _Xer, seps: dict[str, str]) -> tuple[dict[str, str], dict[st
     table = xer.tables.get("PROJWBS")
     if table is None or _missing_columns(table):
         if table is not None:
-            xer.warnings.append(f"{xer.name}: table PROJWBS (line {table.line}) lacks "
-                                f"{', '.join(_missing_columns(table))}: parent_task_code is left blank")
+            xer.warnings.append(
+                f"{xer.name}: table PROJWBS (line {table.line}) lacks "
+                f"{', '.join(_missing_columns(table))}: parent_task_code is left blank"
+            )
         return {}, {}
     for line, reason, _partial in table.bad:
-        xer.warnings.append(f"{xer.name}: line {line}: {reason}; activities under that WBS node get a "
-                            "shorter parent_task_code")
+        xer.warnings.append(f"{xer.name}: line {line}: {reason}; activities under that WBS node get a shorter parent_task_code")
     nodes = {r.values["wbs_id"]: r.values for r in table.rows}
     root_names: dict[str, str] = {}
     for v in nodes.values():
@@ -454,7 +557,7 @@ def _wbs_paths(xer: _Xer, seps: dict[str, str]) -> tuple[dict[str, str], dict[st
         cur = wbs_id
         sep = seps.get(nodes[wbs_id]["proj_id"], ".")
         while cur in nodes and cur not in seen:
-            if cur in paths:            # an ancestor already resolved
+            if cur in paths:  # an ancestor already resolved
                 if paths[cur]:
                     chain.append(paths[cur])
                 break
@@ -493,8 +596,10 @@ def _projects(xer: _Xer, options: dict) -> dict[str, _Project]:
             if len(table.rows) == 1:
                 code = str(override)
             else:
-                xer.warnings.append(f"{xer.name}: option project_code={override!r} ignored: the file holds "
-                                    f"{len(table.rows)} projects (pass a mapping {{proj_short_name: code}})")
+                xer.warnings.append(
+                    f"{xer.name}: option project_code={override!r} ignored: the file holds "
+                    f"{len(table.rows)} projects (pass a mapping {{proj_short_name: code}})"
+                )
         problem = None
         status = None
         if opt_status is not None:
@@ -506,8 +611,7 @@ def _projects(xer: _Xer, options: dict) -> dict[str, _Project]:
             except _CellError as exc:
                 problem = ("last_recalc_date", raw, f"PROJECT.last_recalc_date {raw!r}: {exc}")
             if status is None and problem is None:
-                why = ("the project has no data date (PROJECT.last_recalc_date is blank) and no "
-                       "status_date option was given")
+                why = "the project has no data date (PROJECT.last_recalc_date is blank) and no status_date option was given"
                 problem = ("last_recalc_date", raw, why)
         sep = v.get("name_sep_char", "").strip() or "."
         out[v["proj_id"]] = _Project(v["proj_id"], row.line, v, code, status, problem, sep)
@@ -546,11 +650,12 @@ def _planned_by_code(xer: _Xer) -> dict[str, dict[str, _Planned]]:
             skipped.append(f"{v['task_code'].strip() or '?'} (line {row.line})")
             continue
         c = costs.get(v["task_id"])
-        out.setdefault(v["proj_id"], {})[v["task_code"].strip()] = _Planned(
-            start, finish, c.target if c else _ZERO)
+        out.setdefault(v["proj_id"], {})[v["task_code"].strip()] = _Planned(start, finish, c.target if c else _ZERO)
     if skipped:
-        xer.warnings.append(f"{xer.name}: {len(skipped)} baseline activities are unusable (damaged dates or cost "
-                            f"rows) and give no baseline values: {', '.join(skipped)}")
+        xer.warnings.append(
+            f"{xer.name}: {len(skipped)} baseline activities are unusable (damaged dates or cost "
+            f"rows) and give no baseline values: {', '.join(skipped)}"
+        )
     return out
 
 
@@ -618,15 +723,15 @@ def read(path: Path | str, **options) -> SourceResult:
     opt_cur = options.get("currency")
     if currency is None:
         currency = (opt_cur or "GBP").strip().upper()
-        xer.warnings.append(f"{name}: the file names no base currency (no CURRTYPE row with exchange rate 1, "
-                            f"no currency in ERMHDR); {currency} is assumed"
-                            + ("" if opt_cur else " (pass currency= to set it)"))
+        xer.warnings.append(
+            f"{name}: the file names no base currency (no CURRTYPE row with exchange rate 1, "
+            f"no currency in ERMHDR); {currency} is assumed" + ("" if opt_cur else " (pass currency= to set it)")
+        )
     elif opt_cur and opt_cur.strip().upper() != currency.upper():
-        xer.warnings.append(f"{name}: option currency={opt_cur!r} ignored: the file's costs are in its base "
-                            f"currency {currency}")
+        xer.warnings.append(f"{name}: option currency={opt_cur!r} ignored: the file's costs are in its base currency {currency}")
 
     # Baseline ------------------------------------------------------------------------------------
-    baseline: dict[str, tuple[str, dict[str, _Planned]]] = {}   # current proj_id -> (version, by code)
+    baseline: dict[str, tuple[str, dict[str, _Planned]]] = {}  # current proj_id -> (version, by code)
     if options.get("baseline_path"):
         baseline = _load_baseline(Path(options["baseline_path"]), xer, projects)
     else:
@@ -636,16 +741,20 @@ def read(path: Path | str, **options) -> SourceResult:
                 xer.warnings.append(
                     f"{name}: project {p.code} is assigned baseline project id {base_id}, which an XER never "
                     "carries; its planned (target) dates and costs are used as the baseline "
-                    "(baseline_version 'target'). Export the baseline project and pass it as baseline_path.")
+                    "(baseline_version 'target'). Export the baseline project and pass it as baseline_path."
+                )
 
     # Projects ------------------------------------------------------------------------------------
     for p in projects.values():
         v = p.values
-        row = {"project_code": p.code, "project_name": root_names.get(p.proj_id) or v["proj_short_name"].strip(),
-               "currency": currency, "status": "active"}
+        row = {
+            "project_code": p.code,
+            "project_name": root_names.get(p.proj_id) or v["proj_short_name"].strip(),
+            "currency": currency,
+            "status": "active",
+        }
         problems = []
-        for out_col, cols in (("start_date", ("plan_start_date",)),
-                              ("planned_finish_date", ("scd_end_date", "plan_end_date"))):
+        for out_col, cols in (("start_date", ("plan_start_date",)), ("planned_finish_date", ("scd_end_date", "plan_end_date"))):
             row[out_col] = None
             for col in cols:
                 raw = v.get(col, "").strip()
@@ -658,8 +767,15 @@ def read(path: Path | str, **options) -> SourceResult:
                     row[out_col] = d
                     break
         if problems:
-            _quarantine(projects_out.quarantine, name, p.line, ", ".join(x[0] for x in problems),
-                        " | ".join(x[1] for x in problems), "; ".join(x[2] for x in problems), v)
+            _quarantine(
+                projects_out.quarantine,
+                name,
+                p.line,
+                ", ".join(x[0] for x in problems),
+                " | ".join(x[1] for x in problems),
+                "; ".join(x[2] for x in problems),
+                v,
+            )
             continue
         row["_source_row"] = p.line
         projects_out.rows.append(row)
@@ -672,19 +788,32 @@ def read(path: Path | str, **options) -> SourceResult:
     else:
         missing = _missing_columns(task_table)
         if missing:
-            xer.errors.append(f"{name}: table TASK (line {task_table.line}) has no column "
-                              f"{', '.join(missing)}: none of its {len(task_table.rows)} activities can be read")
+            xer.errors.append(
+                f"{name}: table TASK (line {task_table.line}) has no column "
+                f"{', '.join(missing)}: none of its {len(task_table.rows)} activities can be read"
+            )
             for row in task_table.rows:
-                _quarantine(tasks_out.quarantine, name, row.line, ", ".join(missing), None,
-                            f"TASK has no column {', '.join(missing)}", row.values)
+                _quarantine(
+                    tasks_out.quarantine,
+                    name,
+                    row.line,
+                    ", ".join(missing),
+                    None,
+                    f"TASK has no column {', '.join(missing)}",
+                    row.values,
+                )
         else:
-            absent = [c for c in ("complete_pct_type", "task_type", "wbs_id", "act_start_date", "act_end_date")
-                      if c not in task_table.fields]
+            absent = [
+                c
+                for c in ("complete_pct_type", "task_type", "wbs_id", "act_start_date", "act_end_date")
+                if c not in task_table.fields
+            ]
             if absent:
-                xer.warnings.append(f"{name}: table TASK (line {task_table.line}) has no column "
-                                    f"{', '.join(absent)}; those values are taken as blank")
-            _build_tasks(xer, task_table, projects, costs, tainted, wbs_paths, baseline, tasks_out.rows,
-                         tasks_out.quarantine)
+                xer.warnings.append(
+                    f"{name}: table TASK (line {task_table.line}) has no column "
+                    f"{', '.join(absent)}; those values are taken as blank"
+                )
+            _build_tasks(xer, task_table, projects, costs, tainted, wbs_paths, baseline, tasks_out.rows, tasks_out.quarantine)
         for line, reason, partial in task_table.bad:
             _quarantine(tasks_out.quarantine, name, line, None, None, reason, partial)
         tasks_out.quarantine.sort(key=lambda q: q.source_row)
@@ -694,8 +823,7 @@ def read(path: Path | str, **options) -> SourceResult:
     return result
 
 
-def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]
-                   ) -> dict[str, tuple[str, dict[str, _Planned]]]:
+def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]) -> dict[str, tuple[str, dict[str, _Planned]]]:
     if not bpath.is_file():
         xer.errors.append(f"{xer.name}: baseline_path {bpath} does not exist; planned values are used as baseline")
         return {}
@@ -707,8 +835,9 @@ def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]
     for msg in bx.warnings:
         xer.warnings.append(f"baseline {msg}")
     if not bprojects:
-        xer.errors.append(f"{xer.name}: baseline file {bpath.name} holds no readable project; planned values "
-                          "are used as baseline")
+        xer.errors.append(
+            f"{xer.name}: baseline file {bpath.name} holds no readable project; planned values are used as baseline"
+        )
         return {}
     out: dict[str, tuple[str, dict[str, _Planned]]] = {}
     by_code = {bp.values["proj_short_name"].strip(): bp for bp in bprojects.values()}
@@ -718,17 +847,27 @@ def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]
         else:
             bp = by_code.get(p.values["proj_short_name"].strip())
             if bp is None:
-                xer.warnings.append(f"{xer.name}: baseline file {bpath.name} holds {len(bprojects)} projects, "
-                                    f"none named {p.values['proj_short_name']!r}; project {p.code} keeps its "
-                                    "planned values as baseline")
+                xer.warnings.append(
+                    f"{xer.name}: baseline file {bpath.name} holds {len(bprojects)} projects, "
+                    f"none named {p.values['proj_short_name']!r}; project {p.code} keeps its "
+                    "planned values as baseline"
+                )
                 continue
         out[pid] = (bp.values["proj_short_name"].strip(), planned.get(bp.proj_id, {}))
     return out
 
 
-def _build_tasks(xer: _Xer, table: _Table, projects: dict[str, _Project], costs: dict[str, _Costs],
-                 tainted: dict, wbs_paths: dict[str, str], baseline: dict, rows_out: list,
-                 quarantine_out: list) -> None:
+def _build_tasks(
+    xer: _Xer,
+    table: _Table,
+    projects: dict[str, _Project],
+    costs: dict[str, _Costs],
+    tainted: dict,
+    wbs_paths: dict[str, str],
+    baseline: dict,
+    rows_out: list,
+    quarantine_out: list,
+) -> None:
     name = xer.name
     codes_by_proj: dict[str, set[str]] = {}
     for row in table.rows:
@@ -743,13 +882,21 @@ def _build_tasks(xer: _Xer, table: _Table, projects: dict[str, _Project], costs:
         line = row.line
         project = projects.get(v["proj_id"])
         if project is None:
-            _quarantine(quarantine_out, name, line, "proj_id", v["proj_id"],
-                        f"TASK.proj_id {v['proj_id']!r} is not a project of this file's PROJECT table", v)
+            _quarantine(
+                quarantine_out,
+                name,
+                line,
+                "proj_id",
+                v["proj_id"],
+                f"TASK.proj_id {v['proj_id']!r} is not a project of this file's PROJECT table",
+                v,
+            )
             continue
         if project.status_problem is not None:
             col, raw, why = project.status_problem
-            _quarantine(quarantine_out, name, line, "status_date", raw,
-                        f"{why} (PROJECT row at line {project.line}, column {col})", v)
+            _quarantine(
+                quarantine_out, name, line, "status_date", raw, f"{why} (PROJECT row at line {project.line}, column {col})", v
+            )
             continue
         task_code = v["task_code"].strip()
         if not task_code:
@@ -757,15 +904,28 @@ def _build_tasks(xer: _Xer, table: _Table, projects: dict[str, _Project], costs:
             continue
         key = (project.code, task_code)
         if key in seen_codes:
-            _quarantine(quarantine_out, name, line, "task_code", task_code,
-                        f"TASK.task_code {task_code!r} repeats the activity at line {seen_codes[key]} of "
-                        f"project {project.code}", v)
+            _quarantine(
+                quarantine_out,
+                name,
+                line,
+                "task_code",
+                task_code,
+                f"TASK.task_code {task_code!r} repeats the activity at line {seen_codes[key]} of project {project.code}",
+                v,
+            )
             continue
         tid = v["task_id"]
         if tid in tainted:
             t_line, t_col, t_val, t_reason = tainted[tid]
-            _quarantine(quarantine_out, name, line, t_col, t_val,
-                        f"activity {task_code}: its cost row at line {t_line} is damaged: {t_reason}", v)
+            _quarantine(
+                quarantine_out,
+                name,
+                line,
+                t_col,
+                t_val,
+                f"activity {task_code}: its cost row at line {t_line} is damaged: {t_reason}",
+                v,
+            )
             continue
 
         problems: list[tuple[str, str, str]] = []
@@ -788,8 +948,15 @@ def _build_tasks(xer: _Xer, table: _Table, projects: dict[str, _Project], costs:
                 if d[col] is None:
                     problems.append((col, "", f"TASK.{col}: required value is blank (it is the baseline date)"))
         if problems:
-            _quarantine(quarantine_out, name, line, ", ".join(p[0] for p in problems),
-                        " | ".join(p[1] for p in problems), "; ".join(p[2] for p in problems), v)
+            _quarantine(
+                quarantine_out,
+                name,
+                line,
+                ", ".join(p[0] for p in problems),
+                " | ".join(p[1] for p in problems),
+                "; ".join(p[2] for p in problems),
+                v,
+            )
             continue
         seen_codes[key] = line
 
@@ -813,36 +980,44 @@ def _build_tasks(xer: _Xer, table: _Table, projects: dict[str, _Project], costs:
             parent = None
         finished = d["act_end_date"] is not None
         task_type = v.get("task_type", "").strip()
-        rows_out.append({
-            "status_date": project.status_date,
-            "project_code": project.code,
-            "task_code": task_code,
-            "parent_task_code": parent,
-            "task_name": v.get("task_name", "").strip() or None,
-            "is_milestone": task_type in _MILESTONE_TYPES,
-            "ev_method": "loe" if task_type == "TT_LOE" else "percent_complete",
-            "baseline_start": base_start,
-            "baseline_finish": base_finish,
-            "baseline_cost": base_cost,
-            "percent_complete": _percent(v, n, c),
-            "actual_start": d["act_start_date"],
-            "actual_finish": d["act_end_date"],
-            "forecast_finish": None if finished else (d["early_end_date"] or d["reend_date"]),
-            "baseline_version": version,
-            "actual_cost": c.actual if c else _ZERO,
-            "remaining_cost": c.remain if c else _ZERO,
-            "_source_row": line,
-        })
+        rows_out.append(
+            {
+                "status_date": project.status_date,
+                "project_code": project.code,
+                "task_code": task_code,
+                "parent_task_code": parent,
+                "task_name": v.get("task_name", "").strip() or None,
+                "is_milestone": task_type in _MILESTONE_TYPES,
+                "ev_method": "loe" if task_type == "TT_LOE" else "percent_complete",
+                "baseline_start": base_start,
+                "baseline_finish": base_finish,
+                "baseline_cost": base_cost,
+                "percent_complete": _percent(v, n, c),
+                "actual_start": d["act_start_date"],
+                "actual_finish": d["act_end_date"],
+                "forecast_finish": None if finished else (d["early_end_date"] or d["reend_date"]),
+                "baseline_version": version,
+                "actual_cost": c.actual if c else _ZERO,
+                "remaining_cost": c.remain if c else _ZERO,
+                "_source_row": line,
+            }
+        )
 
     for code, paths in collisions.items():
-        xer.warnings.append(f"{name}: project {code}: WBS path(s) {', '.join(sorted(paths))} equal activity codes; "
-                            "parent_task_code is left blank on the activities under them")
+        xer.warnings.append(
+            f"{name}: project {code}: WBS path(s) {', '.join(sorted(paths))} equal activity codes; "
+            "parent_task_code is left blank on the activities under them"
+        )
     for pid, (bver, bcodes) in baseline.items():
         p = projects[pid]
         if unbaselined.get(p.code):
-            xer.warnings.append(f"{name}: project {p.code}: {unbaselined[p.code]} activities are not in baseline "
-                                f"{bver}; their own planned dates and costs are used (baseline_version 'target')")
+            xer.warnings.append(
+                f"{name}: project {p.code}: {unbaselined[p.code]} activities are not in baseline "
+                f"{bver}; their own planned dates and costs are used (baseline_version 'target')"
+            )
         dropped = sorted(set(bcodes) - matched.get(pid, set()) - codes_by_proj.get(pid, set()))
         if dropped:
-            xer.warnings.append(f"{name}: project {p.code}: {len(dropped)} activities of baseline {bver} are no "
-                                f"longer in the schedule (dropped scope): {', '.join(dropped)}")
+            xer.warnings.append(
+                f"{name}: project {p.code}: {len(dropped)} activities of baseline {bver} are no "
+                f"longer in the schedule (dropped scope): {', '.join(dropped)}"
+            )

@@ -10,23 +10,17 @@ in-process, with dbt's target and log folders inside that folder.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from orchestration.contract import ENTITIES, raw_table_ddl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
-
-try:  # the repository is normally installed (pip install -e .); fall back to the source tree
-    from orchestration.contract import ENTITIES, raw_table_ddl
-except ImportError:  # pragma: no cover - depends on how the tests are launched
-    sys.path.insert(0, str(REPO_ROOT))
-    from orchestration.contract import ENTITIES, raw_table_ddl
-
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 #: The folders of these marts; their unit tests are the ones this module runs.
 FOLDERS = (

@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from orchestration.contract import ENTITIES, raw_table_ddl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
-
-try:  # the repository is normally installed (pip install -e .); fall back to the source tree
-    from orchestration.contract import ENTITIES, raw_table_ddl
-except ImportError:  # pragma: no cover - depends on how the tests are launched
-    sys.path.insert(0, str(REPO_ROOT))
-    from orchestration.contract import ENTITIES, raw_table_ddl
-
-from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 #: The unit tests of the earned value models and how many each file declares. A test that dbt
 #: silently stops running (renamed, disabled, not parsed) makes test_unit_tests_pass fail. The unit
