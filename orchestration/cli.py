@@ -187,9 +187,12 @@ def demo(
 ) -> None:
     """Write a demo organisation's exports into landing/ and run the flow for every period, oldest first."""
     as_of = _period_arg(as_of, "--as-of") or date.today().strftime("%Y-%m")
+    if as_of > date.today().strftime("%Y-%m"):
+        raise typer.BadParameter(f"{as_of} is in the future; the demo's last period is at most this month",
+                                 param_hint="--as-of")
     settings = _settings(home)
     from orchestration.demo import generate_demo
-    from orchestration.demo_formats import write_vendor_exports
+    from orchestration.demo_formats import clip_to_data_date, write_vendor_exports
     from orchestration.settings import init_home
 
     init_home(settings)
@@ -197,6 +200,8 @@ def demo(
     with console.status("Generating the demo organisation…"):
         summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
                                 reporting_currency=settings.reporting_currency)
+    if as_of == date.today().strftime("%Y-%m"):
+        clip_to_data_date(summary.files, date.today())
     written = write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
     files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in written)
     (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))

@@ -14,6 +14,10 @@ demo run goes through the vendor readers as a real deployment does:
 * the general ledger as SAP ACDOCA line-item CSV (``landing/sap/gl-<YYYY-MM>.csv``).
 
 Each replaced canonical file is removed, so every row lands exactly once.
+
+When the demo ends with the current month, :func:`clip_to_data_date` first cuts the generated month at
+today: no timesheet or ledger line after today, and today's date as the status date of the month's
+schedule, risk and Jira snapshots — a real export cannot hold the future, and the gates reject it.
 """
 from __future__ import annotations
 
@@ -42,6 +46,40 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return format(value, "f") if hasattr(value, "as_tuple") else str(value)
+
+
+#: Per entity: the date column that cannot lie after the data date, and whether a later row is
+#: dropped (an actual) or dated back to the data date (a snapshot).
+_DATED = {
+    "timesheets": ("work_date", "drop"),
+    "ledger": ("posting_date", "drop"),
+    "tasks": ("status_date", "restate"),
+    "risks": ("status_date", "restate"),
+    "work_items": ("status_date", "restate"),
+}
+
+
+def clip_to_data_date(files: list[Path], data_date) -> None:
+    """Cut the demo's generated exports at ``data_date`` (today, for a demo ending this month)."""
+    for path in files:
+        entity = path.parent.name
+        if entity not in _DATED or not path.exists():
+            continue
+        column, how = _DATED[entity]
+        rows = read_canonical_csv(path, entity).rows
+        if all(r[column] <= data_date for r in rows):
+            continue
+        kept = []
+        for row in rows:
+            if row[column] > data_date:
+                if how == "drop":
+                    continue
+                row[column] = data_date
+                for later in ("actual_start", "actual_finish", "resolved_date"):
+                    if row.get(later) is not None and row[later] > data_date:
+                        row[later] = None
+            kept.append(row)
+        _write_canonical(path, entity, kept)
 
 
 def write_vendor_exports(landing: Path, files: list[Path], reporting_currency: str) -> list[Path]:

@@ -88,3 +88,9 @@ def test_blocking_check_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
     published = json.loads(sorted((home / "quality" / "2026-03").glob("*.json"),
                                   key=lambda p: p.stat().st_mtime)[-1].read_text())
     assert published["status"] == "published" and published["counts"]["failed"] == 0
+
+
+def test_demo_refuses_a_future_as_of(tmp_path):
+    result = runner.invoke(app, ["demo", "--home", str(tmp_path), "--as-of", "2999-01"])
+    assert result.exit_code == 2
+    assert "in the future" in result.output
