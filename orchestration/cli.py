@@ -148,12 +148,23 @@ def _print_quarantine(settings) -> None:
     except duckdb.Error:
         return
     try:
-        rows = con.execute("select entity, _source_file, rows_quarantined from raw.load_log "
-                           "where rows_quarantined > 0 order by entity, _source_file").fetchall()
+        rows = con.execute("""
+            select l.entity, l._source_file, l.rows_quarantined - coalesce(m.matched, 0) as problems
+            from raw.load_log l
+            left join (select _source_file, count(*) as matched from quarantine.projects
+                       where reason like '%is in the project register%' group by 1) m
+              on l.entity = 'projects' and m._source_file = l._source_file
+            where l.rows_quarantined > coalesce(m.matched, 0)
+            order by l.entity, l._source_file""").fetchall()
+        matched = con.execute("select count(*), count(distinct _source_file) from quarantine.projects "
+                              "where reason like '%is in the project register%'").fetchone()
     except duckdb.Error:
-        rows = []
+        rows, matched = [], (0, 0)
     finally:
         con.close()
+    if matched[0]:
+        console.print(f"{matched[0]} project description(s) in {matched[1]} schedule export(s) matched the project "
+                      "register, which is authoritative (kept in quarantine.projects).", highlight=False)
     if rows:
         total = sum(r[2] for r in rows)
         console.print(f"[yellow]{total} row(s) quarantined[/yellow] (kept in quarantine.<entity> with the reason):",
