@@ -54,9 +54,10 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
+from orchestration.sources.cells import CellError, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError
 
@@ -66,7 +67,6 @@ _NS = NAMESPACE + "}"
 _OPTIONS = {"status_date", "baseline_slot", "project_code", "currency", "task_code_field"}
 _CODE_FIELDS = ("WBS", "UID", "ID", "OutlineNumber")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DETECT_RE = re.compile(r"<(?:\w+:)?Project\b[^>]*\sxmlns(?::\w+)?\s*=\s*[\"']http://schemas\.microsoft\.com/project[\"']")
 _ZERO = Decimal(0)
 
@@ -209,31 +209,12 @@ class _Collector:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-class _CellError(ValueError):
-    pass
+_CellError = CellError
+_number = parse_decimal
 
 
 def _date(raw: str | None) -> date | None:
-    if not raw:
-        return None
-    m = _DATE_RE.match(raw)
-    if not m:
-        raise _CellError("not an MSPDI date (YYYY-MM-DDTHH:MM:SS)")
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError as exc:
-        raise _CellError(f"not a valid date ({exc})") from None
-
-
-def _number(raw: str | None) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    if not _NUM_RE.match(raw):
-        raise _CellError("not a number")
-    try:
-        return Decimal(raw)
-    except InvalidOperation:  # pragma: no cover
-        raise _CellError("not a number") from None
+    return parse_date(raw, _DATE_RE, "an MSPDI date (YYYY-MM-DDTHH:MM:SS)")
 
 
 def _money(raw: str | None) -> Decimal | None:

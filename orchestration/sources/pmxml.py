@@ -81,6 +81,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from orchestration.sources.cells import CellError, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError
 
@@ -91,7 +92,6 @@ _OPTIONS = {"status_date", "baseline", "project_code", "currency"}
 _DETECT_RE = re.compile(
     r"<(?:\w+:)?APIBusinessObjects\b[^>]*\sxmlns(?::\w+)?\s*=\s*[\"']http://xmlns\.oracle\.com/Primavera/P6")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:\d{2})?$")
-_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _BAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CHAR_REF = re.compile(rb"&#(?:x([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 _ZERO = Decimal(0)
@@ -246,31 +246,12 @@ class _Collector:
 
 # ------------------------------------------------------------------------------------------ helpers
 
-class _CellError(ValueError):
-    pass
+_CellError = CellError
+_decimal = parse_decimal
 
 
 def _date(raw: str) -> date | None:
-    if raw == "":
-        return None
-    m = _DATE_RE.match(raw)
-    if not m:
-        raise _CellError("not a P6 XML date (YYYY-MM-DDTHH:MM:SS)")
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError as exc:
-        raise _CellError(f"not a valid date ({exc})") from None
-
-
-def _decimal(raw: str) -> Decimal | None:
-    if raw == "":
-        return None
-    if not _NUM_RE.match(raw):
-        raise _CellError("not a number")
-    try:
-        return Decimal(raw)
-    except InvalidOperation:  # pragma: no cover - the regex already guards
-        raise _CellError("not a number") from None
+    return parse_date(raw, _DATE_RE, "a P6 XML date (YYYY-MM-DDTHH:MM:SS)")
 
 
 def _fraction(raw: str) -> float | None:

@@ -76,6 +76,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from orchestration.sources.cells import CellError, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError
 
@@ -180,7 +181,6 @@ _USED = {
 _MILESTONE_TYPES = {"TT_Mile", "TT_FinMile"}
 _OPTIONS = {"status_date", "baseline_path", "currency", "project_code", "encoding"}
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _ZERO = Decimal(0)
 
 # TASK columns parsed per activity, by type.
@@ -217,31 +217,12 @@ def detect(path: Path, head: bytes) -> bool:
 # ----------------------------------------------------------------------------------------- low level
 
 
-class _CellError(ValueError):
-    pass
+_CellError = CellError
+_decimal = parse_decimal
 
 
 def _date(raw: str) -> date | None:
-    if raw == "":
-        return None
-    m = _DATE_RE.match(raw)
-    if not m:
-        raise _CellError("not a P6 date (YYYY-MM-DD HH:MM)")
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError as exc:
-        raise _CellError(f"not a valid date ({exc})") from None
-
-
-def _decimal(raw: str) -> Decimal | None:
-    if raw == "":
-        return None
-    if not _NUM_RE.match(raw):
-        raise _CellError("not a number")
-    try:
-        return Decimal(raw)
-    except InvalidOperation:  # pragma: no cover - the regex already guards
-        raise _CellError("not a number") from None
+    return parse_date(raw, _DATE_RE, "a P6 date (YYYY-MM-DD HH:MM)")
 
 
 def _float(raw: str) -> float | None:
