@@ -94,3 +94,19 @@ def test_demo_refuses_a_future_as_of(tmp_path):
     result = runner.invoke(app, ["demo", "--home", str(tmp_path), "--as-of", "2999-01"])
     assert result.exit_code == 2
     assert "in the future" in result.output
+
+
+def test_percent_complete_going_backwards_blocks_the_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    home = tmp_path / "home"
+    shutil.copytree(FIXTURE, home / "landing", ignore=shutil.ignore_patterns("README.md"))
+    tasks = home / "landing" / "tasks" / "hand-tasks.csv"
+    # Survey was 100 % complete in February; March's export says 90 % under the same baseline BL1
+    tasks.write_text(tasks.read_text().replace("2026-03-31,HAND-1,T1,T0,Survey,false,percent_complete,"
+                                               "2026-01-01,2026-01-31,31000,100,BL1",
+                                               "2026-03-31,HAND-1,T1,T0,Survey,false,percent_complete,"
+                                               "2026-01-01,2026-01-31,31000,90,BL1"))
+    result = runner.invoke(app, ["run", "--home", str(home), "--period", "2026-03"])
+    assert result.exit_code == 1, result.output
+    assert "assert_percent_complete_never_goes_backwards" in result.output
+    assert not (home / "serving.duckdb").exists()
