@@ -36,6 +36,7 @@ from orchestration.ingest import IngestError, load_landing
 from orchestration.landing import SourcesConfigError, load_sources_config
 from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.publish import publish_marts
+from orchestration.reported import close_earlier_periods, list_periods, load_reported_into
 from orchestration.quality import load_suite_dict, raw_suites, run_raw_suite
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
@@ -47,6 +48,7 @@ RAW_GROUP = "raw"
 ONE_PERIOD_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
 SERVING_KEY = AssetKey(["serving", "snapshot"])
 PACK_KEY = AssetKey(["reports", "portfolio_pack"])
+REPORTED_KEY = AssetKey(["reported", "earned_value"])
 
 
 def _md_table(rows: list[dict], limit: int = 20) -> MetadataValue:
@@ -69,6 +71,11 @@ def build_ingest_asset():
                       description=f"raw.{name}: {ent.description} Loaded from landing/{name}/*.csv with lineage "
                                   "columns; rows that break the contract go to quarantine." )
             for name, ent in ENTITIES.items()
+        ] + [
+            AssetSpec(REPORTED_KEY, group_name=RAW_GROUP, kinds={"duckdb"},
+                      description="reported.earned_value: the figures of every closed period exactly as its pack "
+                                  "showed them (reported/<period>/, frozen). A run for a period first closes the "
+                                  "periods before it (settings close_periods: on_next_period)."),
         ],
         partitions_def=monthly_periods,
         backfill_policy=ONE_PERIOD_PER_RUN,
@@ -100,6 +107,13 @@ def build_ingest_asset():
                     "warnings": len(load.warnings),
                 },
             )
+        closed = close_earlier_periods(settings.home, context.partition_key, settings.close_periods)
+        if closed:
+            context.log.info(f"closed {', '.join(closed)}: their figures are now frozen as reported")
+        frozen_rows = load_reported_into(settings.home, settings.warehouse_path)
+        yield MaterializeResult(asset_key=REPORTED_KEY, metadata={
+            "dagster/row_count": frozen_rows, "closed_now": MetadataValue.json(closed),
+            "closed_periods": MetadataValue.json([p.period for p in list_periods(settings.home) if p.is_closed])})
 
     return ingest_landing
 
@@ -288,19 +302,32 @@ def build_report_asset():
         partitions_def=monthly_periods,
         backfill_policy=ONE_PERIOD_PER_RUN,
         kinds={"pdf"},
-        description="reports/<period>/portfolio-pack.pdf rendered by WeasyPrint from the published snapshot.",
+        description="reports/<period>/portfolio-pack.pdf rendered by WeasyPrint from the published snapshot, "
+                    "whose figures are then frozen in reported/<period>/. A closed period's pack is rendered "
+                    "from its frozen figures, so it reproduces the pack first issued.",
     )
     def portfolio_pack(context: AssetExecutionContext) -> MaterializeResult:
-        from orchestration.reports import render_portfolio_pack
+        from orchestration.quality import summary_path
+        from orchestration.reported import read_period, record_reported
+        from orchestration.reports import render_portfolio_pack, render_reported_pack
 
         settings = load_settings()
         period = context.partition_key
-        from orchestration.quality import summary_path
-
-        summary = summary_path(settings.quality_dir, period, context.run_id)
-        out = render_portfolio_pack(settings.serving_path, period, settings.reports_dir / period,
-                                    quality_summary=summary if summary.exists() else None)
+        frozen = read_period(settings.home, period)
+        if frozen is not None and frozen.is_closed:
+            out = render_reported_pack(settings.home, frozen, settings.reports_dir / period)
+            context.log.info(f"{period} is closed (since {frozen.closed_at}): pack rendered from the figures "
+                             f"reported on {frozen.reported_at} by run {frozen.run_id[:8]}")
+            state = "closed"
+        else:
+            summary = summary_path(settings.quality_dir, period, context.run_id)
+            out = render_portfolio_pack(settings.serving_path, period, settings.reports_dir / period,
+                                        quality_summary=summary if summary.exists() else None)
+            record_reported(settings.home, settings.serving_path, period, context.run_id,
+                            quality_summary=summary.relative_to(settings.home).as_posix() if summary.exists()
+                            else None, close_policy=settings.close_periods)
+            state = read_period(settings.home, period).state
         return MaterializeResult(metadata={"path": MetadataValue.path(str(out)), "period": period,
-                                           "bytes": out.stat().st_size})
+                                           "bytes": out.stat().st_size, "period_state": state})
 
     return portfolio_pack

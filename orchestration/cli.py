@@ -356,6 +356,90 @@ def _status_sources(settings) -> tuple[list[dict], str]:
 
 
 @app.command()
+def close(
+    period: Annotated[str, typer.Argument(help="The period to close, YYYY-MM.")],
+    home: HomeOption = None,
+) -> None:
+    """Close PERIOD: its figures as last published are frozen, and its pack reproduces them from now on."""
+    period = _period_arg(period, "PERIOD")
+    settings = _settings(home)
+    from orchestration.reported import ReportedError, close_period, read_period
+
+    before = read_period(settings.home, period)
+    try:
+        rp = close_period(settings.home, period)
+    except ReportedError as exc:
+        err.print(f"[red]Cannot close {period}:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if before is not None and before.is_closed:
+        console.print(f"{period} was already closed on {rp.closed_at}; its figures stay as reported on "
+                      f"{rp.reported_at} (run {rp.run_id[:8]}).", highlight=False)
+    else:
+        console.print(f"[green]✓[/green] {period} closed: the figures reported on {rp.reported_at} (run "
+                      f"{rp.run_id[:8]}) are frozen in {rp.directory}. Later corrections to its source data "
+                      "show in marts.fct_earned_value_restatement.", highlight=False)
+
+
+@app.command()
+def periods(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Every reported period: open or closed, when and by which run it was reported, and the projects
+    whose figures have been restated since it closed."""
+    settings = _settings(home)
+    from orchestration.reported import list_periods, verify_period
+
+    restated = _restated_projects(settings)
+    rows = [{"period": p.period, "state": p.state, "reported_at": p.reported_at, "run_id": p.run_id,
+             "closed_at": p.closed_at, "restated_projects": restated.get(p.period, []),
+             "intact": not verify_period(p)} for p in list_periods(settings.home)]
+    if as_json:
+        print(json.dumps({"home": str(settings.home), "close_periods": settings.close_periods, "periods": rows},
+                         indent=2))
+        return
+    if not rows:
+        console.print("No period has been reported yet (run `pmo run`).")
+        return
+    from rich.table import Table
+
+    table = Table("period", "state", "reported at", "run", "closed at", "restated projects",
+                  title=f"Reported periods (close_periods: {settings.close_periods})")
+    for r in rows:
+        state = r["state"] if r["intact"] else "[red]files changed[/red]"
+        table.add_row(r["period"], state, _when(r["reported_at"]), r["run_id"][:8], _when(r["closed_at"]),
+                      ", ".join(r["restated_projects"]) or "—")
+    console.print(table)
+
+
+def _when(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") + " UTC" if iso else "—"
+
+
+def _restated_projects(settings) -> dict[str, list[str]]:
+    """Period -> projects restated since it closed, from the published snapshot (empty when unavailable)."""
+    import duckdb
+
+    if not settings.serving_path.is_file():
+        return {}
+    try:
+        con = duckdb.connect(str(settings.serving_path), read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        rows = con.execute("SELECT period, project_code FROM marts.fct_earned_value_restatement "
+                           "WHERE is_restated ORDER BY period, project_code").fetchall()
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+    out: dict[str, list[str]] = {}
+    for period, code in rows:
+        out.setdefault(period, []).append(code)
+    return out
+
+
+@app.command()
 def ui(
     home: HomeOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

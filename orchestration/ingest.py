@@ -33,6 +33,7 @@ from orchestration.contract import (
     raw_table_ddl,
 )
 from orchestration.landing import FileReport, SourcesConfig, read_landing_zone
+from orchestration.reported import REPORTED_DDL
 from orchestration.sources.registry import CANONICAL
 from orchestration.sources.canonical import QuarantineRecord, ReadResult
 
@@ -227,6 +228,10 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
                             [f.display, f.sha256, loaded_at, f.format, f.status, f.message])
         for entity, res_list in results.items():
             _write_entity(con, entity, res_list, report.entities[entity], loaded_at, formats)
+        # The frozen figures of closed periods (orchestration/reported.py) live beside raw; the table
+        # exists, empty, until a period has been closed, so the dbt source always resolves.
+        con.execute("CREATE SCHEMA IF NOT EXISTS reported")
+        con.execute(REPORTED_DDL)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

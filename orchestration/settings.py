@@ -10,6 +10,7 @@ A *home* holds everything one deployment owns::
     <home>/serving.duckdb       the published snapshot BI tools open read-only
     <home>/parquet/             the published marts as Parquet
     <home>/reports/<period>/    the rendered PDF packs
+    <home>/reported/<period>/   the figures each period's pack showed, frozen once the period closes
     <home>/dagster/             the Dagster instance (run history, event logs)
 
 The home is ``--home``, else ``$PMO_HOME``, else ``./.pmo``.
@@ -36,7 +37,11 @@ DEFAULT_SETTINGS_YAML = """\
 # pmo-warehouse settings for this home.
 # The currency every mart and pack reports in. PMO_REPORTING_CURRENCY overrides it.
 reporting_currency: GBP
+# When a period's figures are frozen as reported: on_next_period (a run for a later period closes
+# it) or manual (only `pmo close PERIOD` does).
+close_periods: on_next_period
 """
+CLOSE_POLICIES = ("on_next_period", "manual")
 
 
 class SettingsError(ValueError):
@@ -53,6 +58,7 @@ def resolve_home(home: str | os.PathLike | None = None) -> Path:
 class Settings:
     home: Path
     reporting_currency: str
+    close_periods: str = "on_next_period"
 
     @property
     def settings_file(self) -> Path:
@@ -81,6 +87,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def reported_dir(self) -> Path:
+        """Frozen figures as reported: reported/<period>/ (orchestration/reported.py)."""
+        return self.home / "reported"
 
     @property
     def quality_dir(self) -> Path:
@@ -121,7 +132,10 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     if not CURRENCY_RE.match(currency):
         source = "PMO_REPORTING_CURRENCY" if os.environ.get("PMO_REPORTING_CURRENCY") else f"{path}: reporting_currency"
         raise SettingsError(f"{source}: {currency!r} is not a three-letter ISO 4217 currency code")
-    return Settings(home=root, reporting_currency=currency)
+    close = str(data.get("close_periods") or CLOSE_POLICIES[0]).strip().lower()
+    if close not in CLOSE_POLICIES:
+        raise SettingsError(f"{path}: close_periods is {close!r}; use one of {', '.join(CLOSE_POLICIES)}")
+    return Settings(home=root, reporting_currency=currency, close_periods=close)
 
 
 def init_home(settings: Settings) -> None:

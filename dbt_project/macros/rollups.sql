@@ -99,3 +99,4 @@ select
     {{ evm_trend_flag_columns('bac', 'pv', 'ev', 'ac', eac_weight) }}
 from windowed
 {%- endmacro %}
+

@@ -1,11 +1,14 @@
 """PDF packs rendered from the published warehouse (DESIGN.md: reports/<period>/*.pdf).
 
-``render_portfolio_pack(serving_path, period, out_dir)`` writes ``out_dir/portfolio-pack.pdf``.
+``render_portfolio_pack(serving_path, period, out_dir)`` writes ``out_dir/portfolio-pack.pdf``;
+``render_reported_pack(home, reported_period, out_dir)`` renders a closed period's pack again from
+its frozen figures.
 """
 from __future__ import annotations
 
 from .rag import RAG_RULE_TEXT, RAG_RULE_VERSION, rag_for_index, worst_rag
-from .render import PACK_FILENAME, PackRenderError, RefusedURLError, make_url_fetcher, render_portfolio_pack
+from .render import (PACK_FILENAME, PackRenderError, RefusedURLError, make_url_fetcher, render_portfolio_pack,
+                     render_reported_pack)
 
 __all__ = [
     "PACK_FILENAME",
@@ -16,5 +19,6 @@ __all__ = [
     "make_url_fetcher",
     "rag_for_index",
     "render_portfolio_pack",
+    "render_reported_pack",
     "worst_rag",
 ]

@@ -156,6 +156,31 @@ class PortfolioRow:
 
 
 @dataclass(frozen=True)
+class RestatementRow:
+    """A closed period's project figures as reported and as restated since (fct_earned_value_restatement)."""
+
+    period: str
+    project_code: str
+    reported_ev: Decimal | None
+    restated_ev: Decimal | None
+    reported_ac: Decimal | None
+    restated_ac: Decimal | None
+    ac_restatement: Decimal | None
+    reported_cpi: float | None
+    restated_cpi: float | None
+    restated_measures: str
+
+
+@dataclass(frozen=True)
+class ReproducedFrom:
+    """Where a closed period's pack takes its figures from: the publish frozen when it was reported."""
+
+    run_id: str
+    reported_at: str
+    closed_at: str
+
+
+@dataclass(frozen=True)
 class PortfolioGroup:
     portfolio: str | None
     projects: tuple[ProjectRow, ...]
@@ -172,6 +197,7 @@ class PackData:
     eac_undefined_portfolios: tuple[str, ...]
     s_curve: tuple[SCurvePoint, ...]
     rag_counts: dict[str, int] = field(default_factory=dict)
+    restatements: tuple[RestatementRow, ...] = ()
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -314,7 +340,27 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
         counts[p.rag_overall] += 1
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
-                    s_curve=curve, rag_counts=counts)
+                    s_curve=curve, rag_counts=counts, restatements=load_restatements(con, period))
+
+
+def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
+    """Closed periods before ``period`` whose figures today differ from those reported (empty when the
+    mart is absent, as in snapshots published before restatements were tracked)."""
+    if not _rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'marts' "
+                      "AND table_name = 'fct_earned_value_restatement'"):
+        return ()
+    return tuple(RestatementRow(
+        period=r["period"], project_code=r["project_code"], reported_ev=r["reported_ev"],
+        restated_ev=r["restated_ev"], reported_ac=r["reported_ac"], restated_ac=r["restated_ac"],
+        ac_restatement=r["ac_restatement"], reported_cpi=_float(r["reported_cpi"]),
+        restated_cpi=_float(r["restated_cpi"]), restated_measures=r["restated_measures"] or "")
+        for r in _rows(con, """
+        SELECT period, project_code, reported_ev, restated_ev, reported_ac, restated_ac, ac_restatement,
+               reported_cpi, restated_cpi, restated_measures
+        FROM marts.fct_earned_value_restatement
+        WHERE period < ? AND is_restated
+        ORDER BY period, project_code
+    """, [period]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,7 +440,8 @@ def make_environment() -> Environment:
     return env
 
 
-def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix | None = None) -> str:
+def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix | None = None,
+               reproduced: ReproducedFrom | None = None) -> str:
     chart_uri = None
     if data.s_curve:
         chart_uri = svg_data_uri(s_curve_svg(data.s_curve, data.currency or "reporting currency"))
@@ -419,6 +466,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         rag_labels=RAG_LABELS,
         chart_uri=chart_uri,
         quality=quality,
+        reproduced=reproduced,
     )
 
 
@@ -520,15 +568,43 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
         con = duckdb.connect(str(serving_path), read_only=True)
     except duckdb.Error as exc:
         raise ValueError(f"cannot open {serving_path} as a DuckDB database read-only: {exc}") from exc
+    return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None)
+
+
+def render_reported_pack(home: Path, reported, out_dir: Path, *, generated_at: datetime | None = None) -> Path:
+    """Render the pack of a reported period from its frozen figures (``reported/<period>/``, see
+    orchestration/reported.py) and the run summary of the run that reported it: the same figures,
+    tables and appendix as the pack first issued, whatever the warehouse holds today."""
+    from orchestration.reported import open_frozen
+
+    con = open_frozen(reported)
+    summary = Path(home) / reported.quality_summary if reported.quality_summary else None
+    return _render(con, str(reported.directory), reported.period, Path(out_dir), generated_at or datetime.now(UTC),
+                   summary if summary is not None and summary.is_file() else None,
+                   ReproducedFrom(run_id=reported.run_id, reported_at=_iso_label(reported.reported_at),
+                                  closed_at=_iso_label(reported.closed_at)))
+
+
+def _iso_label(value: str | None) -> str:
+    """An ISO 8601 timestamp from a manifest as the pack prints times ('2026-03-02 06:00 UTC')."""
+    if not value:
+        return NULL_TEXT
     try:
-        check_marts(con, str(serving_path))
+        return fmt_timestamp(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Path, generated_at: datetime,
+            quality_summary: Path | None, reproduced: ReproducedFrom | None) -> Path:
+    try:
+        check_marts(con, where)
         data = load_pack_data(con, period)
         quality = load_quality_appendix(con, quality_summary)
     finally:
         con.close()
 
-    html = build_html(data, generated_at, quality)
-    out_dir = Path(out_dir)
+    html = build_html(data, generated_at, quality, reproduced)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / PACK_FILENAME
     _write_pdf_atomically(html, target)

@@ -18,6 +18,7 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.contract import ENTITIES, raw_table_ddl
+from orchestration.reported import REPORTED_DDL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -30,6 +31,7 @@ FOLDERS = (
     "models/marts/benefits",
     "models/marts/portfolio",
     "models/marts/agile",
+    "models/marts/restatement",
 )
 
 #: What the unit tests check, so a test that dbt silently stops running (renamed, disabled, not
@@ -57,6 +59,8 @@ EXPECTED_UNIT_TESTS = {
     "data_completeness_flags",
     "weighted_prioritisation_score_from_the_seed_weights",
     "milestone_slippage_against_baseline",
+    # as reported vs restated
+    "restatement_sets_reported_beside_restated_figures",
 }
 
 
@@ -68,6 +72,8 @@ def _create_raw(db_path: Path, score_columns: tuple[str, ...] = ()) -> None:
     con = duckdb.connect(str(db_path))
     try:
         con.execute("create schema if not exists raw")
+        con.execute("create schema if not exists reported")
+        con.execute(REPORTED_DDL)
         for entity in ENTITIES.values():
             con.execute(raw_table_ddl(entity))
         for column in score_columns:

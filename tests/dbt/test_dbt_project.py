@@ -19,6 +19,7 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.contract import ENTITIES, raw_table_ddl
+from orchestration.reported import REPORTED_DDL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -44,6 +45,8 @@ def _create_raw(db_path: Path, rows: dict[str, list[dict]] | None = None) -> Non
     con = duckdb.connect(str(db_path))
     try:
         con.execute("create schema if not exists raw")
+        con.execute("create schema if not exists reported")
+        con.execute(REPORTED_DDL)
         loaded_at = dt.datetime(2024, 4, 1, 6, 0, 0)
         for name, entity in ENTITIES.items():
             con.execute(raw_table_ddl(entity))

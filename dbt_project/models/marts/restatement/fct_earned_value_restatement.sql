@@ -1,0 +1,91 @@
+{#-
+    As reported vs restated, project x closed period. The reported_* columns are the figures the
+    period's pack showed when the period was closed (frozen, source reported.earned_value); the
+    restated_* columns are the same measures as computed today from today's source data
+    (fct_earned_value); <measure>_restatement is restated - reported (for the forecast finish, in
+    days). A project that appears only on one side (a project added or removed since) has NULLs on
+    the other side and is_restated true. Amounts compare exactly (a cent restates); indices and
+    durations compare at 9 decimals, far below what a pack prints and above floating-point noise.
+-#}
+{%- set money = ['bac', 'pv', 'ev', 'ac', 'cv', 'sv', 'eac_cpi', 'etc', 'vac'] -%}
+{%- set ratios = ['cpi', 'spi', 'es', 'spi_t', 'ieac_t'] -%}
+{%- set measures = money + ratios -%}
+
+with reported as (
+
+    select * from {{ source('reported', 'earned_value') }}
+
+),
+
+closed_periods as (
+
+    select distinct period, reported_run_id, reported_at, closed_at from reported
+
+),
+
+current_figures as (
+
+    select f.*
+    from {{ ref('fct_earned_value') }} as f
+    inner join closed_periods as c on c.period = f.period
+
+),
+
+compared as (
+
+    select
+        coalesce(r.project_code, f.project_code) as project_code,
+        coalesce(r.period, f.period) as period,
+        coalesce(r.currency, f.currency) as currency,
+        c.reported_run_id,
+        c.reported_at,
+        c.closed_at,
+        r.project_code is not null as was_reported,
+        f.project_code is not null as is_in_current_data,
+        {% for m in measures %}
+        r.{{ m }} as reported_{{ m }},
+        f.{{ m }} as restated_{{ m }},
+        f.{{ m }} - r.{{ m }} as {{ m }}_restatement,
+        {% endfor %}
+        r.forecast_finish_date as reported_forecast_finish_date,
+        f.forecast_finish_date as restated_forecast_finish_date,
+        datediff('day', r.forecast_finish_date, f.forecast_finish_date) as forecast_finish_date_restatement_days
+    from reported as r
+    full outer join current_figures as f
+        on f.project_code = r.project_code and f.period = r.period
+    inner join closed_periods as c
+        on c.period = coalesce(r.period, f.period)
+
+)
+
+select
+    project_code,
+    period,
+    currency,
+    reported_run_id,
+    reported_at,
+    closed_at,
+    was_reported,
+    is_in_current_data,
+    (not was_reported) or (not is_in_current_data)
+    {% for m in measures %}
+        or ({{ restated_differs(m, m in ratios) }})
+    {% endfor %}
+        or (reported_forecast_finish_date is distinct from restated_forecast_finish_date)
+        as is_restated,
+    concat_ws(', '
+    {% for m in measures %}
+        , case when {{ restated_differs(m, m in ratios) }} then '{{ m }}' end
+    {% endfor %}
+        , case when reported_forecast_finish_date is distinct from restated_forecast_finish_date
+               then 'forecast_finish_date' end
+    ) as restated_measures,
+    {% for m in measures %}
+    reported_{{ m }},
+    restated_{{ m }},
+    {{ m }}_restatement,
+    {% endfor %}
+    reported_forecast_finish_date,
+    restated_forecast_finish_date,
+    forecast_finish_date_restatement_days
+from compared
