@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -204,10 +205,13 @@ def demo(
     settings = _settings(home)
     from orchestration.demo import generate_demo
     from orchestration.demo_formats import clip_to_data_date, write_vendor_exports
+    from orchestration.demo_restatement import write_late_invoice
     from orchestration.settings import init_home
 
     init_home(settings)
     _clear_previous_demo(settings.landing_dir)
+    # A new organisation: the figures frozen for the previous one's periods no longer apply.
+    shutil.rmtree(settings.reported_dir, ignore_errors=True)
     with console.status("Generating the demo organisation…"):
         summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
                                 reporting_currency=settings.reporting_currency)
@@ -221,13 +225,24 @@ def demo(
                   f"{summary.periods[0]}…{summary.periods[-1]}, {len(files)} files, {rows:,} rows in "
                   f"{settings.landing_dir}")
     started = time.monotonic()
+    late = None
     for i, period in enumerate(summary.periods, 1):
+        if i == len(summary.periods) and i > 1:
+            # Each run closes the periods before it; a correction to a closed period now restates it.
+            late = write_late_invoice(settings.landing_dir, summary.periods, summary.scenario_of, summary.bac)
+            if late is not None:
+                files.append(late.path.relative_to(settings.landing_dir).as_posix())
+                (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
+                console.print(f"  Landing {late.describe()}.", highlight=False, soft_wrap=True)
         outcome = _run(settings, period)
         if not outcome.success:
             _print_outcome(outcome, settings)
             raise typer.Exit(1)
         console.print(f"  [{i:>2}/{len(summary.periods)}] {period} [green]✓[/green] {outcome.seconds:5.1f} s")
     console.print(f"[green]✓[/green] {len(summary.periods)} periods built in {time.monotonic() - started:.0f} s")
+    if late is not None:
+        console.print(f"{late.period} is closed and restated for {late.project_code}: see `pmo periods`, the last "
+                      "pack's restatement page and marts.fct_earned_value_restatement.", highlight=False, soft_wrap=True)
     _print_quarantine(settings)
     _print_locations(settings, [summary.periods[-1]])
     console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf")

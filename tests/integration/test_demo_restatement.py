@@ -1,0 +1,52 @@
+"""`pmo demo` ends with a restated period: a late invoice lands after its period was closed."""
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+
+runner = CliRunner()
+
+
+def test_demo_restates_the_period_before_the_last(tmp_path, monkeypatch):
+    monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    home = tmp_path / "home"
+    result = runner.invoke(app, ["demo", "--home", str(home), "--projects", "5", "--months", "2",
+                                 "--as-of", "2026-06"])
+    assert result.exit_code == 0, result.output
+    assert "2026-05 is closed and restated for" in " ".join(result.output.split())
+
+    [invoice] = (home / "landing" / "ledger").glob("late-invoice-*.csv")
+    assert invoice.name == "late-invoice-2026-05.csv"
+    [line] = list(csv.DictReader(invoice.open(encoding="utf-8")))
+    assert line["posting_date"] == "2026-05-20"
+    # the demo's own file list includes it, so the next `pmo demo` replaces it
+    assert "ledger/late-invoice-2026-05.csv" in json.loads((home / "landing" / ".demo-files.json").read_text())
+
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        rows = con.execute("""
+            select r.project_code, r.reported_ac, r.restated_ac, r.ac_restatement, f.fx_rate, r.restated_measures
+            from marts.fct_earned_value_restatement r
+            join marts.fct_earned_value f using (project_code, period)
+            where r.is_restated and r.period = '2026-05'""").fetchall()
+        others = con.execute("select count(*) from marts.fct_earned_value_restatement "
+                             "where period = '2026-05' and not is_restated").fetchone()[0]
+    finally:
+        con.close()
+    [(code, reported_ac, restated_ac, change, fx_rate, measures)] = rows
+    assert code == line["project_code"]
+    # The invoice is booked in the project's currency and converted at May's rate (1.0 for GBP projects).
+    expected = Decimal(line["amount"]) * Decimal(str(fx_rate))
+    assert float(change) == pytest.approx(float(expected), abs=0.01)
+    assert float(restated_ac) - float(reported_ac) == pytest.approx(float(expected), abs=0.01)
+    assert measures.startswith("ac, cv")
+    assert others >= 1  # the other projects of May are compared and unchanged
+    manifest = json.loads((home / "reported" / "2026-05" / "manifest.json").read_text())
+    assert manifest["closed_at"] is not None
