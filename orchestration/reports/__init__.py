@@ -6,19 +6,14 @@ its frozen figures.
 """
 from __future__ import annotations
 
-from .rag import RAG_RULE_TEXT, RAG_RULE_VERSION, rag_for_index, worst_rag
 from .render import (PACK_FILENAME, PackRenderError, RefusedURLError, make_url_fetcher, render_portfolio_pack,
                      render_reported_pack)
 
 __all__ = [
     "PACK_FILENAME",
-    "RAG_RULE_TEXT",
-    "RAG_RULE_VERSION",
     "PackRenderError",
     "RefusedURLError",
     "make_url_fetcher",
-    "rag_for_index",
     "render_portfolio_pack",
     "render_reported_pack",
-    "worst_rag",
 ]

@@ -28,7 +28,6 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .charts import SCurvePoint, s_curve_svg, svg_data_uri
-from .rag import RAG_LABELS, RAG_RULE_TEXT, RAG_RULE_VERSION, rag_for_index, worst_rag
 
 LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +40,16 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "October", "November", "December")
 NULL_TEXT = "—"
 
+#: Words printed in RAG cells (the colour is never the only carrier of the meaning).
+RAG_LABELS: dict[str, str] = {"green": "Green", "amber": "Amber", "red": "Red", "n/a": "n/a"}
+_RAG_VALUES = frozenset(RAG_LABELS)
+TREND_LABELS: dict[str, str] = {"improved": "↑ improved", "same": "= same", "worse": "↓ worse"}
+#: The seed whose rules fct_project_status applied (the rule version is stored on each row).
+RAG_RULES_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "rag_rules.csv"
+_RULE_MEASURES = {"cpi": "Cost (CPI)", "spi_t": "Schedule (SPI(t))",
+                  "benefit_realisation_pct_to_date": "Benefits (realised % of planned to date)",
+                  "risk_exposure_pct_of_bac": "Risk (open exposure % of BAC)"}
+
 #: Columns the pack reads, per mart table.  Checked up front so a stale or partial warehouse
 #: gives one clear error instead of a binder error half-way through.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -50,6 +59,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "fct_portfolio_earned_value": ("portfolio", "period", "status_date", "currency", "project_count",
                                    "bac", "pv", "ev", "ac", "cpi", "spi", "eac_cpi", "vac"),
     "fct_programme_earned_value": ("programme", "period", "currency"),
+    "fct_project_status": ("project_code", "period", "rule_version", "rag_cost", "rag_schedule", "rag_benefits",
+                           "rag_risk", "rag_overall", "overall_trend"),
 }
 
 
@@ -137,7 +148,10 @@ class ProjectRow:
     vac: Decimal | None
     rag_cost: str
     rag_schedule: str
+    rag_benefits: str
+    rag_risk: str
     rag_overall: str
+    overall_trend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +211,7 @@ class PackData:
     eac_undefined_portfolios: tuple[str, ...]
     s_curve: tuple[SCurvePoint, ...]
     rag_counts: dict[str, int] = field(default_factory=dict)
+    rule_version: str | None = None
     restatements: tuple[RestatementRow, ...] = ()
 
     @property
@@ -260,9 +275,11 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     """Read everything the pack shows for ``period`` from the marts."""
     project_rows = _rows(con, """
         SELECT f.project_code, d.project_name, d.programme, d.portfolio, d.status, f.currency,
-               f.status_date, f.bac, f.cpi, f.spi_t, f.eac_cpi, f.vac
+               f.status_date, f.bac, f.cpi, f.spi_t, f.eac_cpi, f.vac,
+               s.rule_version, s.rag_cost, s.rag_schedule, s.rag_benefits, s.rag_risk, s.rag_overall, s.overall_trend
         FROM marts.fct_earned_value AS f
         LEFT JOIN marts.dim_project AS d ON d.project_code = f.project_code
+        LEFT JOIN marts.fct_project_status AS s ON s.project_code = f.project_code AND s.period = f.period
         WHERE f.period = ?
           -- a project finished in an earlier period is no longer active
           AND NOT EXISTS (
@@ -270,15 +287,19 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
               WHERE done.project_code = f.project_code AND done.period < f.period AND done.is_complete)
         ORDER BY d.portfolio NULLS LAST, d.programme NULLS LAST, f.project_code
     """, [period])
-    projects = []
-    for r in project_rows:
-        cpi, spi_t = _float(r["cpi"]), _float(r["spi_t"])
-        cost, schedule = rag_for_index(cpi), rag_for_index(spi_t)
-        projects.append(ProjectRow(
-            project_code=r["project_code"], project_name=r["project_name"], programme=r["programme"],
-            portfolio=r["portfolio"], status=r["status"], currency=r["currency"], bac=r["bac"],
-            cpi=cpi, spi_t=spi_t, eac=r["eac_cpi"], vac=r["vac"],
-            rag_cost=cost, rag_schedule=schedule, rag_overall=worst_rag(cost, schedule)))
+    # RAG is the mart's (fct_project_status, rules from the seed rag_rules): the pack only prints it.
+    projects = [ProjectRow(
+        project_code=r["project_code"], project_name=r["project_name"], programme=r["programme"],
+        portfolio=r["portfolio"], status=r["status"], currency=r["currency"], bac=r["bac"],
+        cpi=_float(r["cpi"]), spi_t=_float(r["spi_t"]), eac=r["eac_cpi"], vac=r["vac"],
+        rag_cost=_rag(r["rag_cost"]), rag_schedule=_rag(r["rag_schedule"]), rag_benefits=_rag(r["rag_benefits"]),
+        rag_risk=_rag(r["rag_risk"]), rag_overall=_rag(r["rag_overall"]), overall_trend=r["overall_trend"])
+        for r in project_rows]
+    versions = sorted({r["rule_version"] for r in project_rows if r["rule_version"]})
+    if len(versions) > 1:
+        raise ValueError(f"marts.fct_project_status rates {period} under several rule versions "
+                         f"({', '.join(versions)}); the pack prints one")
+    rule_version = versions[0] if versions else None
 
     portfolio_rows = _rows(con, """
         SELECT portfolio, currency, project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac
@@ -340,7 +361,30 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
         counts[p.rag_overall] += 1
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
-                    s_curve=curve, rag_counts=counts, restatements=load_restatements(con, period))
+                    s_curve=curve, rag_counts=counts, rule_version=rule_version,
+                    restatements=load_restatements(con, period))
+
+
+def _rag(value: object) -> str:
+    """A RAG value from the mart; NULL (a measure not rated, e.g. CPI undefined) prints as 'n/a'."""
+    text = str(value).strip().lower() if value is not None else "n/a"
+    return text if text in _RAG_VALUES else "n/a"
+
+
+def rule_descriptions(rule_version: str | None, seed: Path = RAG_RULES_SEED) -> list[tuple[str, list[str]]]:
+    """(measure, [band descriptions]) of ``rule_version`` in the seed, in the seed's order (green first)."""
+    import csv
+
+    if not rule_version or not seed.is_file():
+        return []
+    out: dict[str, list[str]] = {}
+    with seed.open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["rule_version"] == rule_version]
+    for r in sorted(rows, key=lambda r: int(r["rag_rank"])):
+        out.setdefault(_RULE_MEASURES.get(r["measure"], r["measure"]), []).append(
+            f"{RAG_LABELS.get(r['rag'], r['rag'])}: {r['description']}")
+    order = list(_RULE_MEASURES.values())
+    return sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
 
 
 def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
@@ -461,9 +505,10 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         mixed_currency=mixed_currency,
         generated_at=fmt_timestamp(generated_at),
         generated_at_iso=generated_at.isoformat(timespec="seconds"),
-        rule_text=RAG_RULE_TEXT,
-        rule_version=RAG_RULE_VERSION,
+        rule_version=data.rule_version or NULL_TEXT,
+        rules=rule_descriptions(data.rule_version),
         rag_labels=RAG_LABELS,
+        trend_labels=TREND_LABELS,
         chart_uri=chart_uri,
         quality=quality,
         reproduced=reproduced,

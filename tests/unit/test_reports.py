@@ -1,4 +1,4 @@
-"""The portfolio pack renderer (orchestration/reports): RAG bands, formatting, fetcher, PDF content."""
+"""The portfolio pack renderer (orchestration/reports): formatting, fetcher, PDF content, RAG from the mart."""
 from __future__ import annotations
 
 import calendar
@@ -12,13 +12,10 @@ import duckdb
 import pytest
 
 from orchestration.reports import (
-    RAG_RULE_VERSION,
     PackRenderError,
     RefusedURLError,
     make_url_fetcher,
-    rag_for_index,
     render_portfolio_pack,
-    worst_rag,
 )
 from orchestration.reports import render as R
 
@@ -26,40 +23,6 @@ pypdf = pytest.importorskip("pypdf")
 
 PERIOD = "2026-11"
 GENERATED = datetime(2026, 12, 3, 9, 15, tzinfo=UTC)
-
-
-# ---------------------------------------------------------------------------------------------
-# RAG classification
-# ---------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (0.95, "green"), (1.05, "green"), (1.0, "green"),
-        (0.9499, "amber"), (1.0501, "amber"),
-        (0.90, "amber"), (1.10, "amber"),
-        (0.8999, "red"), (1.1001, "red"),
-        (0.0, "red"), (2.5, "red"),
-        (Decimal("0.95"), "green"), (Decimal("1.10"), "amber"), (Decimal("0.89"), "red"),
-        # floating-point noise at an edge stays on the edge's side
-        (0.9500000000000001, "green"), (0.9499999999999999, "green"), (1.1000000000000003, "amber"),
-        (None, "n/a"), (float("nan"), "n/a"), (float("inf"), "n/a"),
-    ],
-)
-def test_rag_for_index_band_edges(value, expected):
-    assert rag_for_index(value) == expected
-
-
-def test_worst_rag_ignores_na_unless_all_na():
-    assert worst_rag("green", "red") == "red"
-    assert worst_rag("amber", "green") == "amber"
-    assert worst_rag("n/a", "amber") == "amber"
-    assert worst_rag("green", "n/a") == "green"
-    assert worst_rag("n/a", "n/a") == "n/a"
-
-
-def test_rule_version_is_recorded():
-    assert RAG_RULE_VERSION == "fema-mip-2024"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,6 +105,17 @@ EV_ROWS = {
     "P-NEW": ("80000", "0", "0", "0", None, None, None, None),
 }
 
+# code -> RAG from fct_project_status for PERIOD (cost, schedule, benefits, risk, overall, trend). The pack
+# prints the mart's ratings: P-GRN's risk is amber, so its overall is amber although cost and schedule are
+# green; NULL (not rated) prints as n/a.
+STATUS_ROWS = {
+    "P-GRN": ("green", "green", "green", "amber", "amber", "worse"),
+    "P-RED": ("red", "amber", None, "green", "red", "same"),
+    "P-NUL": (None, "green", None, None, "green", None),
+    "P-AMB": ("amber", "amber", "green", "green", "amber", "improved"),
+    "P-NEW": (None, None, None, None, None, None),
+}
+
 # portfolio -> {period: (count, bac, pv, ev, ac, eac_cpi, vac)}
 PORTFOLIO_ROWS = {
     "Infrastructure": {
@@ -172,6 +146,13 @@ def build_serving(path: Path, *, periods_for_projects=(PERIOD,), currency="GBP")
         con.execute(FCT_EV)
         con.execute(f"CREATE TABLE marts.fct_portfolio_earned_value (portfolio VARCHAR, {ROLLUP_COLUMNS})")
         con.execute(f"CREATE TABLE marts.fct_programme_earned_value (programme VARCHAR, {ROLLUP_COLUMNS})")
+        con.execute("CREATE TABLE marts.fct_project_status (project_code VARCHAR, period VARCHAR, rule_version VARCHAR,"
+                    " rag_cost VARCHAR, rag_schedule VARCHAR, rag_benefits VARCHAR, rag_risk VARCHAR,"
+                    " rag_overall VARCHAR, overall_trend VARCHAR)")
+        for period in periods_for_projects:
+            for code, ratings in STATUS_ROWS.items():
+                con.execute("INSERT INTO marts.fct_project_status VALUES (?, ?, 'PMO-RAG-1', ?, ?, ?, ?, ?, ?)",
+                            [code, period, *ratings])
         for code, name, programme, portfolio, status in PROJECTS:
             con.execute(
                 "INSERT INTO marts.dim_project (project_code, project_name, programme, portfolio, methodology,"
@@ -258,17 +239,20 @@ def test_cover_page(pack):
     assert "2026-11-30" in cover  # status date
     assert "GBP" in cover
     assert "2026-12-03 09:15 UTC" in cover
-    assert "fema-mip-2024" in cover
-    assert "FEMA MIP dashboard bands on CPI and SPI(t)" in cover
-    assert "overall = worst" in cover
+    assert "PMO-RAG-1" in cover
+    # the rules of that version, from the seed the mart applied
+    assert "Cost (CPI) Green: CPI 0.95 to 1.05 inclusive; Amber: CPI 0.90 to below 0.95" in cover
+    assert "Schedule (SPI(t)) Green: SPI(t) 0.95 to 1.05 inclusive" in cover
+    assert "Overall = the worst of the ratings" in cover
     # totals from the portfolio mart: BAC 2,734,567.89 + 330,000; EAC 3,082,585.61 + 356,400;
     # VAC -348,017.72 - 26,400
     assert "3,064,568" in cover
     assert "3,438,986" in cover
     assert "-374,418" in cover
-    # counts: 5 active, red 1 (P-RED), amber 1 (P-AMB), green 2 (P-GRN, P-NUL), n/a 1 (P-NEW)
+    # counts of the mart's overall RAG: 5 active, red 1 (P-RED), amber 2 (P-AMB, P-GRN), green 1 (P-NUL),
+    # n/a 1 (P-NEW)
     tiles = {label: int(n) for n, label in re.findall(r"(\d+) ?(Active projects reported|Red|Amber|Green|n/a)", cover)}
-    assert tiles == {"Active projects reported": 5, "Red": 1, "Amber": 1, "Green": 2, "n/a": 1}
+    assert tiles == {"Active projects reported": 5, "Red": 1, "Amber": 2, "Green": 1, "n/a": 1}
 
 
 def test_rag_table_rows(pack):
@@ -277,28 +261,28 @@ def test_rag_table_rows(pack):
         assert code in text
     assert "P-OLD" not in text  # no row for the period
     # Autoescaped, shown literally.
-    assert "Fibre & <Core> upgrade" in text
+    assert "Fibre & <Core> upgrade" in _project_row_text(text, "P-GRN")
 
     red = _project_row_text(text, "P-RED")
     assert "0.80 0.93" in red                   # CPI, SPI(t)
     assert "1,543,210 -308,642" in red          # EAC (CPI), VAC
     assert "1,234,568" in red                   # BAC
-    assert red.endswith("Red Amber Red")        # cost, schedule, overall
+    assert red.endswith("Red Amber n/a Green Red = same")  # cost, schedule, benefits, risk, overall, trend
 
     amb = _project_row_text(text, "P-AMB")
     assert "0.93 1.07" in amb and "270,000 -20,000" in amb
-    assert amb.endswith("Amber Amber Amber")
+    assert amb.endswith("Amber Amber Green Green Amber ↑ improved")
 
     grn = _project_row_text(text, "P-GRN")
     assert "1.02 0.98" in grn and "980,000 20,000" in grn
-    assert grn.endswith("Green Green Green")
+    assert grn.endswith("Green Green Green Amber Amber ↓ worse")
 
-    nul = _project_row_text(text, "P-NUL")  # CPI NULL: grey n/a, overall from SPI(t)
+    nul = _project_row_text(text, "P-NUL")  # CPI NULL: not rated, n/a
     assert "— 1.00" in nul and "— —" in nul
-    assert nul.endswith("n/a Green Green")
+    assert nul.endswith("n/a Green n/a n/a Green —")
 
-    new = _project_row_text(text, "P-NEW")  # both NULL -> overall n/a
-    assert new.endswith("n/a n/a n/a")
+    new = _project_row_text(text, "P-NEW")  # nothing rated
+    assert new.endswith("n/a n/a n/a n/a n/a —")
 
 
 def test_rag_table_sorted_by_portfolio_programme_code(pack):
