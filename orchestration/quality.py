@@ -330,16 +330,21 @@ def previous_published_rows(serving: Path | None, entity: str) -> int | None:
         con.close()
 
 
-def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
-                     serving: Path | None = None, today: date | None = None) -> dict:
-    """The values the raw suites' ``$PARAMETER`` placeholders take for this run."""
-    previous = previous_published_rows(serving, entity)
+def volume_band(previous: int | None, quality: QualitySettings) -> tuple[int | None, int | None]:
+    """The (min, max) row count a table may have given the rows of the last published load."""
     vmin = vmax = None
     if previous:
         if quality.volume_min_ratio is not None:
             vmin = int(previous * quality.volume_min_ratio)
         if quality.volume_max_ratio is not None:
             vmax = int(previous * quality.volume_max_ratio + 0.999999)
+    return vmin, vmax
+
+
+def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
+                     serving: Path | None = None, today: date | None = None) -> dict:
+    """The values the raw suites' ``$PARAMETER`` placeholders take for this run."""
+    vmin, vmax = volume_band(previous_published_rows(serving, entity), quality)
     tasks = _scalar_list(con, "SELECT DISTINCT project_code || '/' || task_code FROM raw.tasks")
     return {
         "known_project_codes": _scalar_list(con, "SELECT DISTINCT project_code FROM raw.projects"),
@@ -365,6 +370,103 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
     finally:
         con.close()
     return validate_frame(suite or f"{RAW_SUITE_PREFIX}{entity}", frame, params, directory, quality)
+
+
+# --------------------------------------------------------------------------------------------
+# The mart gates: the published marts, read from the built warehouse before publishing
+# --------------------------------------------------------------------------------------------
+
+MART_SUITE_PREFIX = "mart_"
+MARTS_SCHEMA = "marts"
+
+
+def mart_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, str]:
+    """mart -> suite name, for every ``mart_<mart>.json`` in ``directory``."""
+    return {path.stem[len(MART_SUITE_PREFIX):]: path.stem
+            for path in sorted(directory.glob(f"{MART_SUITE_PREFIX}*.json"))}
+
+
+def mart_keys(suite: dict) -> list[str]:
+    """The key columns of a mart suite (``meta.keys``)."""
+    return list((suite.get("meta") or {}).get("keys") or [])
+
+
+def derive_mart_columns(frame: pd.DataFrame, keys: list[str], mart: str, period: str | None) -> pd.DataFrame:
+    """Helper columns the mart suites validate, and a location for failing rows.
+
+    ``_source_file`` is ``marts.<mart>`` and ``_source_row`` the row's key (e.g. ``PRJ-1|2026-03``), so a
+    failure names the mart row the way a raw failure names the file row.  ``_period_not_after_run`` is
+    False on rows of a period after the run's; ``_status_date_is_period_end`` is False where a row's
+    status_date is not the last day of its period.
+    """
+    frame = frame.copy()
+    present = [k for k in keys if k in frame.columns]
+    frame["_source_file"] = f"{MARTS_SCHEMA}.{mart}"
+    frame["_source_row"] = _key(frame, present) if present and len(frame) else pd.Series(dtype=object)
+    if "period" in frame.columns:
+        frame["_period_not_after_run"] = (frame["period"].isna() | (frame["period"].astype(object) <= period)
+                                          if period else True)
+        frame["_period_not_after_run"] = frame["_period_not_after_run"].astype(object)
+        if "status_date" in frame.columns:
+            ends = [None if p is None or pd.isna(p) or d is None or pd.isna(d) else
+                    bool(pd.Timestamp(d).date() == period_end(str(p))) if len(str(p)) == 7 else False
+                    for p, d in zip(frame["period"], frame["status_date"])]
+            frame["_status_date_is_period_end"] = pd.Series(ends, index=frame.index, dtype=object)
+    return frame
+
+
+def previous_published_mart_rows(serving: Path | None, mart: str, period: str | None) -> int | None:
+    """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
+    mart has a period column (so rebuilding an earlier period compares like with like)."""
+    if serving is None or not Path(serving).is_file():
+        return None
+    try:
+        con = duckdb.connect(str(serving), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        columns = set(_scalar_list(con, "SELECT column_name FROM information_schema.columns WHERE "
+                                        f"table_schema = '{MARTS_SCHEMA}' AND table_name = '{mart}'"))
+        if not columns:
+            return None
+        where, args = ("WHERE period <= ?", [period]) if period and "period" in columns else ("", [])
+        row = con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{mart} {where}", args).fetchone()
+        return None if row is None else int(row[0])
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
+                   serving: Path | None = None, suite: str | None = None, reporting_currency: str = "GBP",
+                   directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
+    """Validate ``marts.<mart>`` of the built ``warehouse`` with its suite, before it is published."""
+    quality = quality or QualitySettings()
+    suite = suite or f"{MART_SUITE_PREFIX}{mart}"
+    keys = mart_keys(load_suite_dict(suite, directory))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        frame = con.execute(f"SELECT * FROM {MARTS_SCHEMA}.{mart}").df()
+    finally:
+        con.close()
+    return validate_mart_frame(mart, frame, period, quality, serving, suite, reporting_currency, directory, keys)
+
+
+def validate_mart_frame(mart: str, frame: pd.DataFrame, period: str | None, quality: QualitySettings | None = None,
+                        serving: Path | None = None, suite: str | None = None, reporting_currency: str = "GBP",
+                        directory: Path = EXPECTATIONS_DIR, keys: list[str] | None = None) -> SuiteOutcome:
+    """:func:`validate_frame` for a mart frame: helper columns and the parameters of the run."""
+    quality = quality or QualitySettings()
+    suite = suite or f"{MART_SUITE_PREFIX}{mart}"
+    if keys is None:
+        keys = mart_keys(load_suite_dict(suite, directory))
+    if len(frame) and keys and all(k in frame.columns for k in keys):
+        frame = frame.sort_values(keys, kind="stable", na_position="first")
+    frame = derive_mart_columns(frame, keys, mart, period)
+    vmin, vmax = volume_band(previous_published_mart_rows(serving, mart, period), quality)
+    params = {"reporting_currency": [reporting_currency], "volume_min_rows": vmin, "volume_max_rows": vmax}
+    return validate_frame(suite, frame, params, directory, quality)
 
 
 # --------------------------------------------------------------------------------------------
