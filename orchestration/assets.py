@@ -289,10 +289,10 @@ def build_quality_summary_asset():
                     "data-quality appendix and `pmo status` read it.",
     )
     def run_summary(context: AssetExecutionContext) -> MaterializeResult:
-        from orchestration.quality import build_run_summary, read_sources, write_run_summary
+        from orchestration.quality import attach_stored_failures, build_run_summary, read_sources, write_run_summary
 
         settings = load_settings()
-        checks = run_check_records(context.instance, context.run_id)
+        checks = attach_stored_failures(run_check_records(context.instance, context.run_id), settings.warehouse_path)
         con = duckdb.connect(str(settings.serving_path), read_only=True)
         try:
             sources = read_sources(con, raw_schema="quality", quarantine_schema="quality")

@@ -23,6 +23,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -589,6 +590,79 @@ def records_from_evaluations(evaluations) -> list[dict]:
         latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
                                                       ev.description, meta)
     return [latest[k] for k in sorted(latest)]
+
+
+#: Where dbt stores the failing rows of a data test configured with ``store_failures`` (e.g. the labour
+#: reconciliation), one table per test, replaced by every build.
+DBT_AUDIT_SCHEMA = "dbt_test__audit"
+
+
+def stored_failures(con, test_name: str, limit: int = SAMPLE_SIZE) -> tuple[int, list[dict]] | None:
+    """(count, first rows) of a dbt test's stored failing rows, or None when it stores none."""
+    table = f'{DBT_AUDIT_SCHEMA}."{test_name.replace(chr(34), "")}"'
+    try:
+        count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        cur = con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}")
+    except duckdb.Error:
+        return None
+    names = [d[0] for d in cur.description]
+    return int(count), [{n: float(v) if isinstance(v, Decimal) else _plain(v) for n, v in zip(names, row)}
+                        for row in cur.fetchall()]
+
+
+def _show(value) -> str:
+    """Money to the cent, small ratios (a tolerance) as they are, everything else as text."""
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def describe_stored_failures(count: int, rows: list[dict], test_name: str, shown: int = 3) -> str:
+    """``2 failing row(s) in dbt_test__audit.<test>: project_code P-1, period 2026-02, ledger_labour 999.00, …``"""
+    text = f"{count} failing row(s) in {DBT_AUDIT_SCHEMA}.{test_name}"
+    if rows:
+        text += ": " + "; ".join(", ".join(f"{k} {_show(v)}" for k, v in r.items()) for r in rows[:shown])
+        if count > shown:
+            text += f"; … and {count - shown} more"
+    return text
+
+
+def stored_failure_text(warehouse: Path, test_name: str) -> str:
+    """:func:`describe_stored_failures` read from ``warehouse`` ('' when the test stores no rows)."""
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        found = stored_failures(con, test_name)
+    finally:
+        con.close()
+    return describe_stored_failures(found[0], found[1], test_name) if found and found[0] else ""
+
+
+def attach_stored_failures(records: list[dict], warehouse: Path | None) -> list[dict]:
+    """Add to each check that warned or failed the rows its dbt test stored (``sample``), and name them in
+    its description, so the run summary, ``pmo status`` and the pack's appendix show e.g. the labour gap."""
+    pending = [r for r in records if r["outcome"] != "passed" and not r.get("failures")]
+    if not pending or warehouse is None or not Path(warehouse).is_file():
+        return records
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return records
+    try:
+        for record in pending:
+            found = stored_failures(con, record["check"])
+            if not found or not found[0]:
+                continue
+            count, rows = found
+            record["sample"] = rows
+            record["failing_rows"] = record.get("failing_rows") or count
+            text = describe_stored_failures(count, rows, record["check"])
+            record["description"] = f"{record['description']} {text}".strip() if record.get("description") else text
+    finally:
+        con.close()
+    return records
 
 
 def build_run_summary(period: str, run_id: str, checks: list[dict], *, status: str,
