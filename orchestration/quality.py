@@ -501,6 +501,73 @@ def source_freshness(con, schema: str = "raw") -> list[dict]:
     return out
 
 
+#: Entities whose date column is already a period ('YYYY-MM').
+PERIOD_COLUMNS = {"fx_rates", "benefits", "capacity"}
+
+
+def source_periods(con, raw_schema: str = "raw", quarantine_schema: str = "quarantine") -> list[dict]:
+    """Rows loaded and quarantined per source, file, reader, entity and period.
+
+    A row's period is the month of its date (work_date, posting_date, status_date; the period column of
+    fx rates, benefits and capacity); a quarantined row's is read from the values it was quarantined
+    with (None when that date is missing or unreadable).  Entities without a date (projects, rates,
+    budgets, dependencies) have period None.  ``rows_in = rows_loaded + rows_quarantined`` per file.
+    """
+    def fetch(sql):
+        try:
+            return con.execute(sql).fetchall()
+        except duckdb.Error:
+            return []
+
+    formats = {(e, f): fmt for e, f, fmt in fetch(f"SELECT entity, _source_file, format FROM {raw_schema}.load_log")}
+    out = []
+    from orchestration.contract import ENTITIES
+
+    for entity in ENTITIES:
+        column = FRESHNESS_DATE.get(entity)
+        if column is None:
+            loaded_period = quarantined_period = "NULL"
+        else:
+            loaded_period = column if entity in PERIOD_COLUMNS else f"strftime({column}, '%Y-%m')"
+            quarantined_period = (f"nullif(regexp_extract(record, '\"{column}\": \"(\\d{{4}}-\\d{{2}})', 1), '')")
+        counts: dict[tuple, list[int]] = {}
+        for file, period, n in fetch(f"SELECT _source_file, {loaded_period}, count(*) FROM {raw_schema}.{entity} "
+                                     "GROUP BY ALL"):
+            counts.setdefault((file, period), [0, 0])[0] += n
+        for file, period, n in fetch(f"SELECT _source_file, {quarantined_period}, count(*) FROM "
+                                     f"{quarantine_schema}.{entity} GROUP BY ALL"):
+            counts.setdefault((file, period), [0, 0])[1] += n
+        for (file, period), (loaded, quarantined) in counts.items():
+            out.append({"source": source_of(file), "file": file, "reader": formats.get((entity, file)),
+                        "entity": entity, "period": period, "rows_loaded": loaded, "rows_quarantined": quarantined})
+    return sorted(out, key=lambda r: (r["source"], r["file"], r["entity"], r["period"] or ""))
+
+
+def source_period_overview(rows: list[dict]) -> list[dict]:
+    """:func:`source_periods` summed per source, reader and period (what ``pmo status`` shows)."""
+    by: dict[tuple, dict] = {}
+    for r in rows:
+        e = by.setdefault((r["source"], r["reader"] or "", r["period"] or ""),
+                          {"source": r["source"], "reader": r["reader"], "period": r["period"], "files": set(),
+                           "rows_loaded": 0, "rows_quarantined": 0})
+        e["files"].add(r["file"])
+        e["rows_loaded"] += r["rows_loaded"]
+        e["rows_quarantined"] += r["rows_quarantined"]
+    return [{**e, "files": len(e["files"])} for _, e in sorted(by.items())]
+
+
+def read_source_periods(con, from_serving: bool = False) -> list[dict]:
+    """:func:`source_periods` of a warehouse, or as published in serving's ``quality.source_periods``."""
+    if not from_serving:
+        return source_periods(con)
+    try:
+        cur = con.execute("SELECT * FROM quality.source_periods ORDER BY source, file, entity, period")
+    except duckdb.Error:
+        return []
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def source_overview(load_log: list[dict], files: list[dict], freshness: list[dict]) -> list[dict]:
     """One row per source: files, rows in/loaded/quarantined, files not read, latest file and date."""
     by: dict[str, dict] = {}

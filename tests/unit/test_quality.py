@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -123,3 +124,65 @@ def test_source_overview_counts_and_freshness():
     assert (row["files"], row["rows_in"], row["rows_loaded"], row["rows_quarantined"], row["files_not_read"]) == \
         (2, 7, 6, 1, 1)
     assert (row["latest_file"], row["latest_date"]) == ("landing/ts/a.csv", "2026-03-31")
+
+
+HAND = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
+
+
+def test_status_counts_rows_per_source_and_period(tmp_path):
+    """pmo status: rows loaded and quarantined per source, reader and period (the month of each row's date)."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+    from orchestration.ingest import load_landing
+    from orchestration.settings import load_settings
+
+    settings = load_settings(tmp_path)
+    shutil.copytree(HAND, settings.landing_dir, ignore=shutil.ignore_patterns("README.md"))
+    with open(settings.landing_dir / "timesheets" / "hand-timesheets.csv", "a", encoding="utf-8") as fh:
+        fh.write("2026-02-11,H1,Hana Example,HAND-1,T2,eight,engineer,approved,HAND-TS-10\n")  # unparseable hours
+    load_landing(settings.landing_dir, settings.warehouse_path, archive_dir=settings.archive_dir)
+
+    result = CliRunner().invoke(app, ["status", "--home", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["sources_from"] == "last ingest"
+    per = {(r["entity"], r["period"]): (r["rows_loaded"], r["rows_quarantined"]) for r in shown["source_periods"]}
+    # timesheets: 5 January entries; February 2 loaded + the bad one; March 2 loaded + the exact duplicate
+    assert per[("timesheets", "2026-01")] == (5, 0)
+    assert per[("timesheets", "2026-02")] == (2, 1)
+    assert per[("timesheets", "2026-03")] == (2, 1)
+    assert (per[("ledger", "2026-01")], per[("ledger", "2026-02")], per[("ledger", "2026-03")]) == ((1, 0), (2, 0), (3, 0))
+    assert (per[("tasks", "2026-01")], per[("tasks", "2026-02")], per[("tasks", "2026-03")]) == ((4, 0), (4, 0), (4, 0))
+    assert per[("projects", None)] == (1, 0) and per[("rates", None)] == (2, 0)
+    [ts] = [r for r in shown["source_periods"] if (r["entity"], r["period"]) == ("timesheets", "2026-02")]
+    assert (ts["source"], ts["file"], ts["reader"]) == ("timesheets", "landing/timesheets/hand-timesheets.csv",
+                                                       "canonical-csv")
+    # the per-period counts add up to the load log's rows per file
+    [src] = [s for s in shown["sources"] if s["source"] == "timesheets"]
+    assert (src["rows_in"], src["rows_loaded"], src["rows_quarantined"]) == (11, 9, 2)
+    assert sum(r["rows_loaded"] + r["rows_quarantined"] for r in shown["source_periods"]
+               if r["source"] == "timesheets") == 11
+
+    table = CliRunner().invoke(app, ["status", "--home", str(tmp_path)])
+    assert table.exit_code == 0, table.output
+    assert "Rows per source and period" in table.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in table.output.splitlines()]
+    assert "timesheets canonical-csv 2026-02 1 2 1" in lines, table.output
+
+    # publishing copies the counts into serving's quality schema; status reads them there when the
+    # working warehouse is absent or busy
+    import duckdb
+
+    from orchestration.publish import publish_marts
+
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.fct_placeholder AS SELECT 1 AS x")
+    con.close()
+    publish_marts(settings.warehouse_path, settings.serving_path, settings.parquet_dir)
+    settings.warehouse_path.unlink()
+    published = json.loads(CliRunner().invoke(app, ["status", "--home", str(tmp_path), "--json"]).output)
+    assert published["sources_from"] == "last published run"
+    assert published["source_periods"] == shown["source_periods"]
