@@ -186,3 +186,41 @@ def test_status_counts_rows_per_source_and_period(tmp_path):
     published = json.loads(CliRunner().invoke(app, ["status", "--home", str(tmp_path), "--json"]).output)
     assert published["sources_from"] == "last published run"
     assert published["source_periods"] == shown["source_periods"]
+
+
+def test_dates_after_their_own_status_date_warn(tmp_path):
+    """A schedule snapshot's actual dates, a risk's raised date, a Jira item's resolved date: not after the
+    row's own status date (warning by default, quality.yaml can make them blocking)."""
+    import shutil
+
+    import duckdb
+
+    from orchestration.ingest import load_landing
+    from orchestration.quality import run_raw_suite
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(HAND, landing, ignore=shutil.ignore_patterns("README.md"))
+    load_landing(landing, warehouse, archive_dir=tmp_path / "archive")
+    con = duckdb.connect(str(warehouse))
+    # January's snapshot says Survey started on 2 January and finished on 10 February, after its status date
+    con.execute("UPDATE raw.tasks SET actual_start = DATE '2026-01-02', actual_finish = DATE '2026-02-10' "
+                "WHERE status_date = DATE '2026-01-31' AND task_code = 'T1'")
+    con.execute("INSERT INTO raw.risks (status_date, risk_id, project_code, probability, raised_date, _source_file, "
+                "_source_row) VALUES (DATE '2026-03-31', 'R1', 'HAND-1', 0.5, DATE '2026-03-01', 'landing/risks/r.csv', 2), "
+                "(DATE '2026-03-31', 'R2', 'HAND-1', 0.5, DATE '2026-04-02', 'landing/risks/r.csv', 3)")
+    con.close()
+    today = date(2026, 4, 15)
+
+    tasks = run_raw_suite("tasks", warehouse, "2026-03", today=today)
+    assert tasks.status == "warned", tasks.summary()
+    [late] = tasks.warnings
+    assert (late.id, late.unexpected_count) == ("actual_finish_not_after_status_date", 1)
+    assert late.rows == [{"file": "landing/tasks/hand-tasks.csv", "row": 3, "value": "2026-01-31"}]
+
+    risks = run_raw_suite("risks", warehouse, "2026-03", today=today)
+    assert [(f.id, f.unexpected_count, f.rows[0]["row"]) for f in risks.warnings] == \
+        [("raised_date_not_after_status_date", 1, 3)]
+
+    strict = QualitySettings(severity=(("raw_tasks.actual_finish_not_after_status_date", "blocking"),))
+    blocked = run_raw_suite("tasks", warehouse, "2026-03", quality=strict, today=today)
+    assert blocked.status == "failed" and [f.id for f in blocked.blocking_failures] == ["actual_finish_not_after_status_date"]
