@@ -36,8 +36,8 @@ from orchestration.ingest import IngestError, load_landing
 from orchestration.landing import SourcesConfigError, load_sources_config
 from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.publish import publish_marts
+from orchestration.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
 from orchestration.reported import close_earlier_periods, list_periods, load_reported_into
-from orchestration.quality import load_suite_dict, raw_suites, run_raw_suite
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
@@ -125,30 +125,42 @@ def check_name(entity: str) -> str:
     return f"{entity}_expectations"
 
 
-def _suite_description(suite: str) -> str:
-    meta = load_suite_dict(suite).get("meta") or {}
+def _suite_description(suite: str, directory=None) -> str:
+    meta = (load_suite_dict(suite, directory) if directory else load_suite_dict(suite)).get("meta") or {}
     return (f"great-expectations suite expectations/{suite}.json. " + (meta.get("description") or "")).strip()
 
 
-def build_raw_checks(directory=None):
-    """One blocking asset check per suite ``expectations/raw_<entity>.json`` present, on raw.<entity>.
+def _suite_check_result(asset_key: AssetKey, name: str, outcome) -> AssetCheckResult:
+    """A suite's outcome as a check result: ERROR when a blocking expectation failed (nothing downstream
+    runs, nothing is published), WARN when only warnings failed (published, listed in the appendix)."""
+    severity = AssetCheckSeverity.ERROR if outcome.blocking_failures else AssetCheckSeverity.WARN
+    return AssetCheckResult(
+        asset_key=asset_key,
+        check_name=name,
+        passed=not outcome.failures,
+        severity=severity,
+        description=outcome.summary(),
+        metadata={
+            "suite": outcome.suite,
+            "outcome": outcome.status,
+            "rows_validated": outcome.rows,
+            "expectations_evaluated": outcome.evaluated,
+            "failures": MetadataValue.json([f.as_dict() for f in outcome.failures]),
+        },
+    )
 
-    All run in one step (one GX context, one read of the warehouse): a blocking expectation that
-    fails gives the check ERROR severity (the run stops before dbt, nothing is published); only
-    warnings failing give WARN (the run publishes and the pack lists them).
+
+def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]], validate, directory):
+    """One blocking asset check per suite, all run in one step (one GX context).
+
+    ``targets`` maps a table (entity or mart) to its asset key and suite; ``validate(table, suite,
+    settings, quality, period)`` returns the suite's outcome.
     """
-    from orchestration.settings import EXPECTATIONS_DIR
+    specs = [AssetCheckSpec(check_name(table), asset=key, blocking=True, description=_suite_description(suite, directory))
+             for table, (key, suite) in targets.items()]
 
-    directory = directory or EXPECTATIONS_DIR
-    suites = raw_suites(directory)
-    specs = [
-        AssetCheckSpec(check_name(entity), asset=AssetKey(["raw", entity]), blocking=True,
-                       description=_suite_description(suite))
-        for entity, suite in suites.items()
-    ]
-
-    @multi_asset_check(specs=specs, name="raw_expectations", can_subset=True)
-    def raw_expectations(context: AssetCheckExecutionContext):
+    @multi_asset_check(specs=specs, name=step_name, can_subset=True)
+    def suite_checks(context: AssetCheckExecutionContext):
         settings = load_settings()
         try:
             quality = load_quality_settings(settings.home)
@@ -156,28 +168,43 @@ def build_raw_checks(directory=None):
             raise Failure(description=str(exc)) from exc
         period = context.run.tags.get("dagster/partition")
         selected = {key.name for key in context.selected_asset_check_keys}
-        for entity, suite in suites.items():
-            if check_name(entity) not in selected:
-                continue
-            outcome = run_raw_suite(entity, settings.warehouse_path, period, quality, settings.serving_path,
-                                    suite=suite, directory=directory)
-            severity = AssetCheckSeverity.ERROR if outcome.blocking_failures else AssetCheckSeverity.WARN
-            yield AssetCheckResult(
-                asset_key=AssetKey(["raw", entity]),
-                check_name=check_name(entity),
-                passed=not outcome.failures,
-                severity=severity,
-                description=outcome.summary(),
-                metadata={
-                    "suite": outcome.suite,
-                    "outcome": outcome.status,
-                    "rows_validated": outcome.rows,
-                    "expectations_evaluated": outcome.evaluated,
-                    "failures": MetadataValue.json([f.as_dict() for f in outcome.failures]),
-                },
-            )
+        for table, (key, suite) in targets.items():
+            if check_name(table) in selected:
+                yield _suite_check_result(key, check_name(table), validate(table, suite, settings, quality, period))
 
-    return raw_expectations
+    return suite_checks
+
+
+def build_raw_checks(directory=None):
+    """One blocking asset check ``<entity>_expectations`` per suite ``expectations/raw_<entity>.json``, on
+    raw.<entity>: a blocking expectation that fails stops the run before dbt, nothing is published."""
+    from orchestration.settings import EXPECTATIONS_DIR
+
+    directory = directory or EXPECTATIONS_DIR
+    targets = {entity: (AssetKey(["raw", entity]), suite) for entity, suite in raw_suites(directory).items()}
+
+    def validate(entity, suite, settings, quality, period):
+        return run_raw_suite(entity, settings.warehouse_path, period, quality, settings.serving_path,
+                             suite=suite, directory=directory)
+
+    return _build_suite_checks("raw_expectations", targets, validate, directory)
+
+
+def build_mart_checks(mart_keys: list[AssetKey], directory=None):
+    """One blocking asset check ``<mart>_expectations`` per suite ``expectations/mart_<mart>.json`` whose mart
+    dbt builds, on marts.<mart>: they run after the dbt build and before publish, on the built warehouse,
+    so a blocking expectation that fails leaves serving.duckdb, the Parquet files and the packs as they were."""
+    from orchestration.settings import EXPECTATIONS_DIR
+
+    directory = directory or EXPECTATIONS_DIR
+    built = {key.path[-1]: key for key in mart_keys}
+    targets = {mart: (built[mart], suite) for mart, suite in mart_suites(directory).items() if mart in built}
+
+    def validate(mart, suite, settings, quality, period):
+        return run_mart_suite(mart, settings.warehouse_path, period, quality, settings.serving_path, suite=suite,
+                              reporting_currency=settings.reporting_currency, directory=directory)
+
+    return _build_suite_checks("mart_expectations", targets, validate, directory)
 
 
 def build_timesheet_check():
@@ -276,10 +303,10 @@ def build_quality_summary_asset():
                     "data-quality appendix and `pmo status` read it.",
     )
     def run_summary(context: AssetExecutionContext) -> MaterializeResult:
-        from orchestration.quality import build_run_summary, read_sources, write_run_summary
+        from orchestration.quality import attach_stored_failures, build_run_summary, read_sources, write_run_summary
 
         settings = load_settings()
-        checks = run_check_records(context.instance, context.run_id)
+        checks = attach_stored_failures(run_check_records(context.instance, context.run_id), settings.warehouse_path)
         con = duckdb.connect(str(settings.serving_path), read_only=True)
         try:
             sources = read_sources(con, raw_schema="quality", quarantine_schema="quality")

@@ -308,10 +308,10 @@ def status(
     from orchestration.quality import latest_summaries
 
     summaries = latest_summaries(settings.quality_dir)
-    sources, origin = _status_sources(settings)
+    sources, origin, per_period = _status_sources(settings)
     if as_json:
         print(json.dumps({"home": str(settings.home), "periods": summaries, "sources": sources,
-                          "sources_from": origin}, indent=2, default=str))
+                          "sources_from": origin, "source_periods": per_period}, indent=2, default=str))
         return
     from rich.table import Table
 
@@ -342,15 +342,34 @@ def status(
                           f"[yellow]{q:,}[/yellow]" if q else "0", str(r["files_not_read"]),
                           r["latest_file"] or "—", r["latest_date"] or "—")
         console.print(table)
+        _print_source_periods(per_period, origin)
     else:
         console.print("No source loaded yet.")
 
 
-def _status_sources(settings) -> tuple[list[dict], str]:
-    """Sources from the working warehouse (the last ingest); if it is busy or absent, from the published one."""
+def _print_source_periods(rows: list[dict], origin: str) -> None:
+    """Rows loaded and quarantined per source, reader and period (the month of each row's date)."""
+    from rich.table import Table
+
+    from orchestration.quality import source_period_overview
+
+    if not rows:
+        return
+    table = Table("source", "reader", "period", "files", "loaded", "quarantined",
+                  title=f"Rows per source and period ({origin})")
+    for r in source_period_overview(rows):
+        q = r["rows_quarantined"]
+        table.add_row(r["source"], r["reader"] or "—", r["period"] or "no date", str(r["files"]),
+                      f"{r['rows_loaded']:,}", f"[yellow]{q:,}[/yellow]" if q else "0")
+    console.print(table)
+
+
+def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
+    """Sources (and their rows per period) from the working warehouse (the last ingest); if it is busy or
+    absent, from the published one."""
     import duckdb
 
-    from orchestration.quality import read_sources
+    from orchestration.quality import read_source_periods, read_sources
 
     for path, kwargs, label in ((settings.warehouse_path, {}, "last ingest"),
                                 (settings.serving_path, {"raw_schema": "quality", "quarantine_schema": "quality"},
@@ -363,11 +382,12 @@ def _status_sources(settings) -> tuple[list[dict], str]:
             continue
         try:
             rows = read_sources(con, **kwargs)
+            per_period = read_source_periods(con, from_serving=bool(kwargs)) if rows else []
         finally:
             con.close()
         if rows:
-            return rows, label
-    return [], "none"
+            return rows, label, per_period
+    return [], "none", []
 
 
 @app.command()

@@ -14,6 +14,7 @@ from dagster import (
 from orchestration.assets import (
     build_dbt_assets,
     build_ingest_asset,
+    build_mart_checks,
     build_publish_asset,
     build_quality_summary_asset,
     build_raw_checks,
@@ -51,7 +52,7 @@ def build_definitions() -> Definitions:
     return Definitions(
         assets=[build_ingest_asset(), dbt_models, build_publish_asset(mart_keys),
                 build_quality_summary_asset(), build_report_asset()],
-        asset_checks=[build_raw_checks()],
+        asset_checks=[build_raw_checks(), build_mart_checks(mart_keys)],
         jobs=[job],
         schedules=[nightly_open_period],
         sensors=[build_landing_sensor(job)],

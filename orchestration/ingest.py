@@ -232,6 +232,10 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
         # exists, empty, until a period has been closed, so the dbt source always resolves.
         con.execute("CREATE SCHEMA IF NOT EXISTS reported")
         con.execute(REPORTED_DDL)
+        broken = load_log_mismatches(con)
+        if broken:
+            raise IngestError("The load does not add up, so nothing was loaded (the previous raw tables are kept): "
+                              + "; ".join(broken))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -239,6 +243,38 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
     finally:
         con.close()
     return report
+
+
+def load_log_mismatches(con) -> list[str]:
+    """The files whose rows do not add up: for every file and entity, ``rows_in = rows_loaded +
+    rows_quarantined`` in raw.load_log, and raw.<entity> and quarantine.<entity> hold exactly that many
+    of its rows. Empty when every row read is either loaded or quarantined, once."""
+    problems = []
+    for entity in ENTITIES:
+        rows = con.execute(f"""
+            WITH log AS (
+                SELECT _source_file, sum(rows_in) AS rows_in, sum(rows_loaded) AS rows_loaded,
+                       sum(rows_quarantined) AS rows_quarantined
+                FROM raw.load_log WHERE entity = ? GROUP BY 1),
+            loaded AS (SELECT _source_file, count(*) AS n FROM raw.{entity} GROUP BY 1),
+            quarantined AS (SELECT _source_file, count(*) AS n FROM quarantine.{entity} GROUP BY 1),
+            files AS (SELECT _source_file FROM log UNION SELECT _source_file FROM loaded
+                      UNION SELECT _source_file FROM quarantined)
+            SELECT files._source_file, log.rows_in, log.rows_loaded, log.rows_quarantined,
+                   coalesce(loaded.n, 0), coalesce(quarantined.n, 0)
+            FROM files
+            LEFT JOIN log USING (_source_file)
+            LEFT JOIN loaded USING (_source_file)
+            LEFT JOIN quarantined USING (_source_file)
+            WHERE log.rows_in IS NULL
+               OR log.rows_in <> log.rows_loaded + log.rows_quarantined
+               OR log.rows_loaded <> coalesce(loaded.n, 0)
+               OR log.rows_quarantined <> coalesce(quarantined.n, 0)
+            ORDER BY 1""", [entity]).fetchall()
+        for file, rows_in, logged, logged_q, loaded, quarantined in rows:
+            problems.append(f"{file} ({entity}): rows_in {rows_in}, logged loaded {logged} + quarantined {logged_q}, "
+                            f"tables hold {loaded} in raw.{entity} and {quarantined} in quarantine.{entity}")
+    return problems
 
 
 def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad, loaded_at: datetime,

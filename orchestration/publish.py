@@ -79,9 +79,10 @@ QUALITY_SCHEMA = "quality"
 def _publish_quality(con) -> None:
     """Copy what the data-quality appendix and the volume gate read into serving's ``quality`` schema:
     ``load_log`` (rows in / loaded / quarantined per file and entity), ``files`` (files not read) and
-    ``source_freshness`` (per file, the latest status/work/posting date). Absent sources give empty tables."""
+    ``source_freshness`` (per file, the latest status/work/posting date) and ``source_periods`` (rows loaded and
+    quarantined per file and period). Absent sources give empty tables."""
     from orchestration.ingest import FILES_QUARANTINE_DDL, LOAD_LOG_DDL
-    from orchestration.quality import source_freshness
+    from orchestration.quality import source_freshness, source_periods
 
     con.execute(f"CREATE SCHEMA {QUALITY_SCHEMA}")
     for table, ddl, source in (("load_log", LOAD_LOG_DDL, "wh.raw.load_log"),
@@ -98,6 +99,13 @@ def _publish_quality(con) -> None:
     if rows:
         con.executemany(f"INSERT INTO {QUALITY_SCHEMA}.source_freshness VALUES (?, ?, ?, ?, ?)",
                         [[r["source"], r["entity"], r["file"], r["rows"], r["latest_date"]] for r in rows])
+    con.execute(f"CREATE TABLE {QUALITY_SCHEMA}.source_periods (source VARCHAR, file VARCHAR, reader VARCHAR, "
+                "entity VARCHAR, period VARCHAR, rows_loaded BIGINT, rows_quarantined BIGINT)")
+    rows = source_periods(con, raw_schema="wh.raw", quarantine_schema="wh.quarantine")
+    if rows:
+        con.executemany(f"INSERT INTO {QUALITY_SCHEMA}.source_periods VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [[r[k] for k in ("source", "file", "reader", "entity", "period", "rows_loaded",
+                                         "rows_quarantined")] for r in rows])
 
 
 def _sql_path(path: Path) -> str:

@@ -23,6 +23,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -330,16 +331,21 @@ def previous_published_rows(serving: Path | None, entity: str) -> int | None:
         con.close()
 
 
-def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
-                     serving: Path | None = None, today: date | None = None) -> dict:
-    """The values the raw suites' ``$PARAMETER`` placeholders take for this run."""
-    previous = previous_published_rows(serving, entity)
+def volume_band(previous: int | None, quality: QualitySettings) -> tuple[int | None, int | None]:
+    """The (min, max) row count a table may have given the rows of the last published load."""
     vmin = vmax = None
     if previous:
         if quality.volume_min_ratio is not None:
             vmin = int(previous * quality.volume_min_ratio)
         if quality.volume_max_ratio is not None:
             vmax = int(previous * quality.volume_max_ratio + 0.999999)
+    return vmin, vmax
+
+
+def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
+                     serving: Path | None = None, today: date | None = None) -> dict:
+    """The values the raw suites' ``$PARAMETER`` placeholders take for this run."""
+    vmin, vmax = volume_band(previous_published_rows(serving, entity), quality)
     tasks = _scalar_list(con, "SELECT DISTINCT project_code || '/' || task_code FROM raw.tasks")
     return {
         "known_project_codes": _scalar_list(con, "SELECT DISTINCT project_code FROM raw.projects"),
@@ -365,6 +371,103 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
     finally:
         con.close()
     return validate_frame(suite or f"{RAW_SUITE_PREFIX}{entity}", frame, params, directory, quality)
+
+
+# --------------------------------------------------------------------------------------------
+# The mart gates: the published marts, read from the built warehouse before publishing
+# --------------------------------------------------------------------------------------------
+
+MART_SUITE_PREFIX = "mart_"
+MARTS_SCHEMA = "marts"
+
+
+def mart_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, str]:
+    """mart -> suite name, for every ``mart_<mart>.json`` in ``directory``."""
+    return {path.stem[len(MART_SUITE_PREFIX):]: path.stem
+            for path in sorted(directory.glob(f"{MART_SUITE_PREFIX}*.json"))}
+
+
+def mart_keys(suite: dict) -> list[str]:
+    """The key columns of a mart suite (``meta.keys``)."""
+    return list((suite.get("meta") or {}).get("keys") or [])
+
+
+def derive_mart_columns(frame: pd.DataFrame, keys: list[str], mart: str, period: str | None) -> pd.DataFrame:
+    """Helper columns the mart suites validate, and a location for failing rows.
+
+    ``_source_file`` is ``marts.<mart>`` and ``_source_row`` the row's key (e.g. ``PRJ-1|2026-03``), so a
+    failure names the mart row the way a raw failure names the file row.  ``_period_not_after_run`` is
+    False on rows of a period after the run's; ``_status_date_is_period_end`` is False where a row's
+    status_date is not the last day of its period.
+    """
+    frame = frame.copy()
+    present = [k for k in keys if k in frame.columns]
+    frame["_source_file"] = f"{MARTS_SCHEMA}.{mart}"
+    frame["_source_row"] = _key(frame, present) if present and len(frame) else pd.Series(dtype=object)
+    if "period" in frame.columns:
+        frame["_period_not_after_run"] = (frame["period"].isna() | (frame["period"].astype(object) <= period)
+                                          if period else True)
+        frame["_period_not_after_run"] = frame["_period_not_after_run"].astype(object)
+        if "status_date" in frame.columns:
+            ends = [None if p is None or pd.isna(p) or d is None or pd.isna(d) else
+                    bool(pd.Timestamp(d).date() == period_end(str(p))) if len(str(p)) == 7 else False
+                    for p, d in zip(frame["period"], frame["status_date"])]
+            frame["_status_date_is_period_end"] = pd.Series(ends, index=frame.index, dtype=object)
+    return frame
+
+
+def previous_published_mart_rows(serving: Path | None, mart: str, period: str | None) -> int | None:
+    """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
+    mart has a period column (so rebuilding an earlier period compares like with like)."""
+    if serving is None or not Path(serving).is_file():
+        return None
+    try:
+        con = duckdb.connect(str(serving), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        columns = set(_scalar_list(con, "SELECT column_name FROM information_schema.columns WHERE "
+                                        f"table_schema = '{MARTS_SCHEMA}' AND table_name = '{mart}'"))
+        if not columns:
+            return None
+        where, args = ("WHERE period <= ?", [period]) if period and "period" in columns else ("", [])
+        row = con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{mart} {where}", args).fetchone()
+        return None if row is None else int(row[0])
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
+                   serving: Path | None = None, suite: str | None = None, reporting_currency: str = "GBP",
+                   directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
+    """Validate ``marts.<mart>`` of the built ``warehouse`` with its suite, before it is published."""
+    quality = quality or QualitySettings()
+    suite = suite or f"{MART_SUITE_PREFIX}{mart}"
+    keys = mart_keys(load_suite_dict(suite, directory))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        frame = con.execute(f"SELECT * FROM {MARTS_SCHEMA}.{mart}").df()
+    finally:
+        con.close()
+    return validate_mart_frame(mart, frame, period, quality, serving, suite, reporting_currency, directory, keys)
+
+
+def validate_mart_frame(mart: str, frame: pd.DataFrame, period: str | None, quality: QualitySettings | None = None,
+                        serving: Path | None = None, suite: str | None = None, reporting_currency: str = "GBP",
+                        directory: Path = EXPECTATIONS_DIR, keys: list[str] | None = None) -> SuiteOutcome:
+    """:func:`validate_frame` for a mart frame: helper columns and the parameters of the run."""
+    quality = quality or QualitySettings()
+    suite = suite or f"{MART_SUITE_PREFIX}{mart}"
+    if keys is None:
+        keys = mart_keys(load_suite_dict(suite, directory))
+    if len(frame) and keys and all(k in frame.columns for k in keys):
+        frame = frame.sort_values(keys, kind="stable", na_position="first")
+    frame = derive_mart_columns(frame, keys, mart, period)
+    vmin, vmax = volume_band(previous_published_mart_rows(serving, mart, period), quality)
+    params = {"reporting_currency": [reporting_currency], "volume_min_rows": vmin, "volume_max_rows": vmax}
+    return validate_frame(suite, frame, params, directory, quality)
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,6 +499,73 @@ def source_freshness(con, schema: str = "raw") -> list[dict]:
             out.append({"source": source_of(file), "entity": entity, "file": file, "rows": n,
                         "latest_date": (latest or "")[:10] or None})
     return out
+
+
+#: Entities whose date column is already a period ('YYYY-MM').
+PERIOD_COLUMNS = {"fx_rates", "benefits", "capacity"}
+
+
+def source_periods(con, raw_schema: str = "raw", quarantine_schema: str = "quarantine") -> list[dict]:
+    """Rows loaded and quarantined per source, file, reader, entity and period.
+
+    A row's period is the month of its date (work_date, posting_date, status_date; the period column of
+    fx rates, benefits and capacity); a quarantined row's is read from the values it was quarantined
+    with (None when that date is missing or unreadable).  Entities without a date (projects, rates,
+    budgets, dependencies) have period None.  ``rows_in = rows_loaded + rows_quarantined`` per file.
+    """
+    def fetch(sql):
+        try:
+            return con.execute(sql).fetchall()
+        except duckdb.Error:
+            return []
+
+    formats = {(e, f): fmt for e, f, fmt in fetch(f"SELECT entity, _source_file, format FROM {raw_schema}.load_log")}
+    out = []
+    from orchestration.contract import ENTITIES
+
+    for entity in ENTITIES:
+        column = FRESHNESS_DATE.get(entity)
+        if column is None:
+            loaded_period = quarantined_period = "NULL"
+        else:
+            loaded_period = column if entity in PERIOD_COLUMNS else f"strftime({column}, '%Y-%m')"
+            quarantined_period = (f"nullif(regexp_extract(record, '\"{column}\": \"(\\d{{4}}-\\d{{2}})', 1), '')")
+        counts: dict[tuple, list[int]] = {}
+        for file, period, n in fetch(f"SELECT _source_file, {loaded_period}, count(*) FROM {raw_schema}.{entity} "
+                                     "GROUP BY ALL"):
+            counts.setdefault((file, period), [0, 0])[0] += n
+        for file, period, n in fetch(f"SELECT _source_file, {quarantined_period}, count(*) FROM "
+                                     f"{quarantine_schema}.{entity} GROUP BY ALL"):
+            counts.setdefault((file, period), [0, 0])[1] += n
+        for (file, period), (loaded, quarantined) in counts.items():
+            out.append({"source": source_of(file), "file": file, "reader": formats.get((entity, file)),
+                        "entity": entity, "period": period, "rows_loaded": loaded, "rows_quarantined": quarantined})
+    return sorted(out, key=lambda r: (r["source"], r["file"], r["entity"], r["period"] or ""))
+
+
+def source_period_overview(rows: list[dict]) -> list[dict]:
+    """:func:`source_periods` summed per source, reader and period (what ``pmo status`` shows)."""
+    by: dict[tuple, dict] = {}
+    for r in rows:
+        e = by.setdefault((r["source"], r["reader"] or "", r["period"] or ""),
+                          {"source": r["source"], "reader": r["reader"], "period": r["period"], "files": set(),
+                           "rows_loaded": 0, "rows_quarantined": 0})
+        e["files"].add(r["file"])
+        e["rows_loaded"] += r["rows_loaded"]
+        e["rows_quarantined"] += r["rows_quarantined"]
+    return [{**e, "files": len(e["files"])} for _, e in sorted(by.items())]
+
+
+def read_source_periods(con, from_serving: bool = False) -> list[dict]:
+    """:func:`source_periods` of a warehouse, or as published in serving's ``quality.source_periods``."""
+    if not from_serving:
+        return source_periods(con)
+    try:
+        cur = con.execute("SELECT * FROM quality.source_periods ORDER BY source, file, entity, period")
+    except duckdb.Error:
+        return []
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def source_overview(load_log: list[dict], files: list[dict], freshness: list[dict]) -> list[dict]:
@@ -487,6 +657,79 @@ def records_from_evaluations(evaluations) -> list[dict]:
         latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
                                                       ev.description, meta)
     return [latest[k] for k in sorted(latest)]
+
+
+#: Where dbt stores the failing rows of a data test configured with ``store_failures`` (e.g. the labour
+#: reconciliation), one table per test, replaced by every build.
+DBT_AUDIT_SCHEMA = "dbt_test__audit"
+
+
+def stored_failures(con, test_name: str, limit: int = SAMPLE_SIZE) -> tuple[int, list[dict]] | None:
+    """(count, first rows) of a dbt test's stored failing rows, or None when it stores none."""
+    table = f'{DBT_AUDIT_SCHEMA}."{test_name.replace(chr(34), "")}"'
+    try:
+        count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        cur = con.execute(f"SELECT * FROM {table} LIMIT {int(limit)}")
+    except duckdb.Error:
+        return None
+    names = [d[0] for d in cur.description]
+    return int(count), [{n: float(v) if isinstance(v, Decimal) else _plain(v) for n, v in zip(names, row)}
+                        for row in cur.fetchall()]
+
+
+def _show(value) -> str:
+    """Money to the cent, small ratios (a tolerance) as they are, everything else as text."""
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def describe_stored_failures(count: int, rows: list[dict], test_name: str, shown: int = 3) -> str:
+    """``2 failing row(s) in dbt_test__audit.<test>: project_code P-1, period 2026-02, ledger_labour 999.00, …``"""
+    text = f"{count} failing row(s) in {DBT_AUDIT_SCHEMA}.{test_name}"
+    if rows:
+        text += ": " + "; ".join(", ".join(f"{k} {_show(v)}" for k, v in r.items()) for r in rows[:shown])
+        if count > shown:
+            text += f"; … and {count - shown} more"
+    return text
+
+
+def stored_failure_text(warehouse: Path, test_name: str) -> str:
+    """:func:`describe_stored_failures` read from ``warehouse`` ('' when the test stores no rows)."""
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        found = stored_failures(con, test_name)
+    finally:
+        con.close()
+    return describe_stored_failures(found[0], found[1], test_name) if found and found[0] else ""
+
+
+def attach_stored_failures(records: list[dict], warehouse: Path | None) -> list[dict]:
+    """Add to each check that warned or failed the rows its dbt test stored (``sample``), and name them in
+    its description, so the run summary, ``pmo status`` and the pack's appendix show e.g. the labour gap."""
+    pending = [r for r in records if r["outcome"] != "passed" and not r.get("failures")]
+    if not pending or warehouse is None or not Path(warehouse).is_file():
+        return records
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return records
+    try:
+        for record in pending:
+            found = stored_failures(con, record["check"])
+            if not found or not found[0]:
+                continue
+            count, rows = found
+            record["sample"] = rows
+            record["failing_rows"] = record.get("failing_rows") or count
+            text = describe_stored_failures(count, rows, record["check"])
+            record["description"] = f"{record['description']} {text}".strip() if record.get("description") else text
+    finally:
+        con.close()
+    return records
 
 
 def build_run_summary(period: str, run_id: str, checks: list[dict], *, status: str,

@@ -40,6 +40,7 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
     from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, execute_job, reconstructable
 
     from orchestration import definitions
+    from orchestration.quality import stored_failure_text
 
     started = time.monotonic()
     # dbt's own console output goes to a log file; the Dagster UI keeps it with the run as well.
@@ -67,6 +68,8 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
                     meta = evaluation.metadata or {}
                     if not desc and "status" in meta:
                         desc = f"dbt test status: {meta['status'].value}"
+                        stored = stored_failure_text(settings.warehouse_path, evaluation.check_name)
+                        desc += f"; {stored}" if stored else ""
                     if desc:
                         text += f": {desc}"
                     if evaluation.severity == AssetCheckSeverity.WARN:
@@ -90,6 +93,7 @@ def _write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path
     import duckdb
 
     from orchestration.quality import (
+        attach_stored_failures,
         build_run_summary,
         read_sources,
         records_from_evaluations,
@@ -107,6 +111,7 @@ def _write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path
         finally:
             con.close()
     status = "published" if outcome.success else ("blocked" if outcome.failed_checks else "failed")
-    summary = build_run_summary(outcome.period, outcome.run_id, records_from_evaluations(evaluations),
+    records = attach_stored_failures(records_from_evaluations(evaluations), settings.warehouse_path)
+    summary = build_run_summary(outcome.period, outcome.run_id, records,
                                 status=status, sources=sources, failed_steps=outcome.failed_steps)
     return write_run_summary(settings.quality_dir, summary)

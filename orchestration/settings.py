@@ -189,7 +189,9 @@ labour_tolerance: 0.05       # ledger labour lines vs timesheet labour cost, sha
 extra_currencies: []         # currency codes accepted besides ISO 4217
 severity: {}                 # <suite>.<expectation id> (or <suite>) -> blocking | warning | off
 #   raw_timesheets.daily_hours: blocking
+#   raw_tasks.actual_finish_not_after_status_date: blocking   # a warning by default
 #   raw_risks: warning
+#   mart_fct_risk_exposure.volume: blocking                   # mart suites: mart_<mart>.<id>
 """
 
 

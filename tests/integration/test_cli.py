@@ -110,3 +110,73 @@ def test_percent_complete_going_backwards_blocks_the_run(tmp_path, monkeypatch):
     assert result.exit_code == 1, result.output
     assert "assert_percent_complete_never_goes_backwards" in result.output
     assert not (home / "serving.duckdb").exists()
+
+
+def test_blocking_mart_expectation_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
+    """A mart suite runs after dbt and before publish: a blocking mart expectation that fails stops publication."""
+    import duckdb
+
+    monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    home = tmp_path / "home"
+    shutil.copytree(FIXTURE, home / "landing", ignore=shutil.ignore_patterns("README.md"))
+    # The last published snapshot held 10 project periods up to 2026-03; this build makes 3 (HAND-1's
+    # January to March), below the volume band's half of 10: fct_earned_value's suite blocks.
+    serving = home / "serving.duckdb"
+    con = duckdb.connect(str(serving))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.fct_earned_value AS SELECT 'OLD-' || (i % 5) AS project_code, "
+                "CASE WHEN i < 5 THEN '2026-02' ELSE '2026-03' END AS period FROM range(10) t(i)")
+    con.close()
+    before = sha(serving)
+
+    result = runner.invoke(app, ["run", "--home", str(home), "--period", "2026-03"])
+    assert result.exit_code == 1, result.output
+    assert "marts/fct_earned_value · fct_earned_value_expectations" in result.output
+    assert "volume (expect_table_row_count_to_be_between)" in result.output
+    assert sha(serving) == before
+    assert not (home / "parquet" / "fct_earned_value.parquet").exists()
+    assert not (home / "reports" / "2026-03" / "portfolio-pack.pdf").exists()
+    [summary_file] = (home / "quality" / "2026-03").glob("*.json")
+    summary = json.loads(summary_file.read_text())
+    assert summary["status"] == "blocked"
+    [failed] = [c for c in summary["checks"] if c["outcome"] == "failed"]
+    assert (failed["asset"], failed["check"]) == ("marts/fct_earned_value", "fct_earned_value_expectations")
+    [volume] = failed["failures"]
+    assert (volume["id"], volume["sample"]) == ("volume", [3])
+    # the other marts' suites ran and passed, and so did the raw ones
+    passed = {c["check"] for c in summary["checks"] if c["outcome"] == "passed"}
+    assert {"fct_task_earned_value_expectations", "dim_project_expectations", "timesheets_expectations"} <= passed
+
+
+def test_ledger_labour_outside_the_tolerance_warns_and_publishes(tmp_path, monkeypatch):
+    """The ledger's labour line for HAND-1's February says 1000; the timesheets say 8h x 50 + 8h x 60 = 880.
+    The gap, 120, is over 5 % of 880 (44): a warning, published, with the gap in the summary and the pack."""
+    monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    home = tmp_path / "home"
+    shutil.copytree(FIXTURE, home / "landing", ignore=shutil.ignore_patterns("README.md"))
+    ledger = home / "landing" / "ledger" / "hand-ledger.csv"
+    ledger.write_text(ledger.read_text().replace("HL-3,1,HAND-1,T2,5000,labour,880,", "HL-3,1,HAND-1,T2,5000,labour,1000,"))
+
+    result = runner.invoke(app, ["run", "--home", str(home), "--period", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert "1 check(s) warned" in result.output
+    out = " ".join(result.output.split())
+    assert ("assert_ledger_labour_within_tolerance: dbt test status: warn; 1 failing row(s) in "
+            "dbt_test__audit.assert_ledger_labour_within_tolerance: project_code HAND-1, period 2026-02, "
+            "ledger_labour 1,000.00, timesheet_labour 880.00, difference 120.00, labour_tolerance 0.05, "
+            "tolerance_amount 44.00") in out, out
+    assert (home / "serving.duckdb").exists()
+    [summary_file] = (home / "quality" / "2026-03").glob("*.json")
+    summary = json.loads(summary_file.read_text())
+    assert summary["status"] == "published"
+    assert (summary["counts"]["warned"], summary["counts"]["failed"]) == (1, 0)
+    [warned] = [c for c in summary["checks"] if c["outcome"] == "warned"]
+    assert (warned["asset"], warned["check"], warned["failing_rows"]) == \
+        ("marts/fct_earned_value", "assert_ledger_labour_within_tolerance", 1)
+    assert warned["sample"] == [{"project_code": "HAND-1", "period": "2026-02", "ledger_labour": 1000.0,
+                                 "timesheet_labour": 880.0, "difference": 120.0, "labour_tolerance": 0.05,
+                                 "tolerance_amount": 44.0}]
+    from pypdf import PdfReader
+
+    text = " ".join(PdfReader(home / "reports" / "2026-03" / "portfolio-pack.pdf").pages[-1].extract_text().split())
+    assert "assert_ledger_labour_within_tolerance" in text and "difference 120.00" in text, text

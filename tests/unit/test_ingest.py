@@ -155,3 +155,36 @@ def test_sources_yaml_errors_name_the_key(tmp_path):
     (tmp_path / "sources.yaml").write_text("sources:\n  p6:\n    reader: nonsense\n")
     with pytest.raises(SourcesConfigError, match=r"sources.p6.reader 'nonsense'"):
         load_sources_config(tmp_path)
+
+
+def test_a_load_that_does_not_add_up_is_refused(tmp_path, monkeypatch):
+    """rows_in = loaded + quarantined is checked against the tables before the load commits."""
+    import shutil
+    from pathlib import Path
+
+    from orchestration import ingest
+
+    hand = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(hand, landing, ignore=shutil.ignore_patterns("README.md"))
+    ingest.load_landing(landing, warehouse, archive_dir=tmp_path / "archive")
+    con = duckdb.connect(str(warehouse))
+    assert ingest.load_log_mismatches(con) == []
+    before = con.execute("SELECT count(*) FROM raw.ledger").fetchone()[0]
+    con.close()
+
+    write = ingest._write_entity
+
+    def losing_a_row(con, entity, *args):
+        write(con, entity, *args)
+        if entity == "ledger":  # a row read but written nowhere
+            con.execute("DELETE FROM raw.ledger WHERE _source_row = 3")
+
+    monkeypatch.setattr(ingest, "_write_entity", losing_a_row)
+    with pytest.raises(ingest.IngestError) as failed:
+        ingest.load_landing(landing, warehouse, archive_dir=tmp_path / "archive")
+    assert ("landing/ledger/hand-ledger.csv (ledger): rows_in 6, logged loaded 6 + quarantined 0, tables hold 5 "
+            "in raw.ledger and 0 in quarantine.ledger") in str(failed.value)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.ledger").fetchone()[0] == before == 6  # rolled back
+    con.close()

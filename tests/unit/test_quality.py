@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -123,3 +124,103 @@ def test_source_overview_counts_and_freshness():
     assert (row["files"], row["rows_in"], row["rows_loaded"], row["rows_quarantined"], row["files_not_read"]) == \
         (2, 7, 6, 1, 1)
     assert (row["latest_file"], row["latest_date"]) == ("landing/ts/a.csv", "2026-03-31")
+
+
+HAND = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
+
+
+def test_status_counts_rows_per_source_and_period(tmp_path):
+    """pmo status: rows loaded and quarantined per source, reader and period (the month of each row's date)."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+    from orchestration.ingest import load_landing
+    from orchestration.settings import load_settings
+
+    settings = load_settings(tmp_path)
+    shutil.copytree(HAND, settings.landing_dir, ignore=shutil.ignore_patterns("README.md"))
+    with open(settings.landing_dir / "timesheets" / "hand-timesheets.csv", "a", encoding="utf-8") as fh:
+        fh.write("2026-02-11,H1,Hana Example,HAND-1,T2,eight,engineer,approved,HAND-TS-10\n")  # unparseable hours
+    load_landing(settings.landing_dir, settings.warehouse_path, archive_dir=settings.archive_dir)
+
+    result = CliRunner().invoke(app, ["status", "--home", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["sources_from"] == "last ingest"
+    per = {(r["entity"], r["period"]): (r["rows_loaded"], r["rows_quarantined"]) for r in shown["source_periods"]}
+    # timesheets: 5 January entries; February 2 loaded + the bad one; March 2 loaded + the exact duplicate
+    assert per[("timesheets", "2026-01")] == (5, 0)
+    assert per[("timesheets", "2026-02")] == (2, 1)
+    assert per[("timesheets", "2026-03")] == (2, 1)
+    assert (per[("ledger", "2026-01")], per[("ledger", "2026-02")], per[("ledger", "2026-03")]) == ((1, 0), (2, 0), (3, 0))
+    assert (per[("tasks", "2026-01")], per[("tasks", "2026-02")], per[("tasks", "2026-03")]) == ((4, 0), (4, 0), (4, 0))
+    assert per[("projects", None)] == (1, 0) and per[("rates", None)] == (2, 0)
+    [ts] = [r for r in shown["source_periods"] if (r["entity"], r["period"]) == ("timesheets", "2026-02")]
+    assert (ts["source"], ts["file"], ts["reader"]) == ("timesheets", "landing/timesheets/hand-timesheets.csv",
+                                                       "canonical-csv")
+    # the per-period counts add up to the load log's rows per file
+    [src] = [s for s in shown["sources"] if s["source"] == "timesheets"]
+    assert (src["rows_in"], src["rows_loaded"], src["rows_quarantined"]) == (11, 9, 2)
+    assert sum(r["rows_loaded"] + r["rows_quarantined"] for r in shown["source_periods"]
+               if r["source"] == "timesheets") == 11
+
+    table = CliRunner().invoke(app, ["status", "--home", str(tmp_path)])
+    assert table.exit_code == 0, table.output
+    assert "Rows per source and period" in table.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in table.output.splitlines()]
+    assert "timesheets canonical-csv 2026-02 1 2 1" in lines, table.output
+
+    # publishing copies the counts into serving's quality schema; status reads them there when the
+    # working warehouse is absent or busy
+    import duckdb
+
+    from orchestration.publish import publish_marts
+
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.fct_placeholder AS SELECT 1 AS x")
+    con.close()
+    publish_marts(settings.warehouse_path, settings.serving_path, settings.parquet_dir)
+    settings.warehouse_path.unlink()
+    published = json.loads(CliRunner().invoke(app, ["status", "--home", str(tmp_path), "--json"]).output)
+    assert published["sources_from"] == "last published run"
+    assert published["source_periods"] == shown["source_periods"]
+
+
+def test_dates_after_their_own_status_date_warn(tmp_path):
+    """A schedule snapshot's actual dates, a risk's raised date, a Jira item's resolved date: not after the
+    row's own status date (warning by default, quality.yaml can make them blocking)."""
+    import shutil
+
+    import duckdb
+
+    from orchestration.ingest import load_landing
+    from orchestration.quality import run_raw_suite
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    shutil.copytree(HAND, landing, ignore=shutil.ignore_patterns("README.md"))
+    load_landing(landing, warehouse, archive_dir=tmp_path / "archive")
+    con = duckdb.connect(str(warehouse))
+    # January's snapshot says Survey started on 2 January and finished on 10 February, after its status date
+    con.execute("UPDATE raw.tasks SET actual_start = DATE '2026-01-02', actual_finish = DATE '2026-02-10' "
+                "WHERE status_date = DATE '2026-01-31' AND task_code = 'T1'")
+    con.execute("INSERT INTO raw.risks (status_date, risk_id, project_code, probability, raised_date, _source_file, "
+                "_source_row) VALUES (DATE '2026-03-31', 'R1', 'HAND-1', 0.5, DATE '2026-03-01', 'landing/risks/r.csv', 2), "
+                "(DATE '2026-03-31', 'R2', 'HAND-1', 0.5, DATE '2026-04-02', 'landing/risks/r.csv', 3)")
+    con.close()
+    today = date(2026, 4, 15)
+
+    tasks = run_raw_suite("tasks", warehouse, "2026-03", today=today)
+    assert tasks.status == "warned", tasks.summary()
+    [late] = tasks.warnings
+    assert (late.id, late.unexpected_count) == ("actual_finish_not_after_status_date", 1)
+    assert late.rows == [{"file": "landing/tasks/hand-tasks.csv", "row": 3, "value": "2026-01-31"}]
+
+    risks = run_raw_suite("risks", warehouse, "2026-03", today=today)
+    assert [(f.id, f.unexpected_count, f.rows[0]["row"]) for f in risks.warnings] == \
+        [("raised_date_not_after_status_date", 1, 3)]
+
+    strict = QualitySettings(severity=(("raw_tasks.actual_finish_not_after_status_date", "blocking"),))
+    blocked = run_raw_suite("tasks", warehouse, "2026-03", quality=strict, today=today)
+    assert blocked.status == "failed" and [f.id for f in blocked.blocking_failures] == ["actual_finish_not_after_status_date"]
