@@ -475,6 +475,41 @@ def _restated_projects(settings) -> dict[str, list[str]]:
 
 
 @app.command()
+def docs(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8580,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the catalogue after building it.")] = True,
+) -> None:
+    """Build the dbt catalogue of the warehouse (every mart, column description, test and lineage) and serve it."""
+    settings = _settings(home)
+    from orchestration.docs import DocsError, generate_docs
+    from orchestration.docs import serve as serve_docs
+
+    try:
+        with console.status("Building the catalogue (dbt docs generate)…"):
+            page = generate_docs(settings)
+    except DocsError as exc:
+        err.print(f"[red]✗[/red] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"[green]✓[/green] Catalogue: {page}", soft_wrap=True, highlight=False)
+    if not serve:
+        return
+    try:
+        server = serve_docs(page.parent, host, port)
+    except OSError as exc:
+        err.print(f"[red]✗[/red] cannot listen on {host}:{port} ({exc}); choose another --port", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"Serving it on http://{host}:{port}/{page.name} (Ctrl-C to stop)", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
 def ui(
     home: HomeOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

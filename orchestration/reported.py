@@ -7,7 +7,7 @@ once P is *closed* it never changes again, so the pack of P can be rendered agai
 exactly the figures it first showed.
 
 A period is closed by ``pmo close PERIOD`` or, with the default ``close_periods: on_next_period`` in
-``settings.yaml``, as soon as a later period has been published (the PMO has moved on to the next
+``settings.yaml``, as soon as a run for a later period starts (the PMO has moved on to the next
 month's report).  ``close_periods: manual`` leaves closing to the command.
 
 The frozen figures of each closed period are loaded into the working warehouse as

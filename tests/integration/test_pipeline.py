@@ -219,3 +219,25 @@ def test_vendor_exports_went_through_their_readers(home):
     index = (home.archive_dir / "index.jsonl").read_text().splitlines()
     assert len(index) == len({line for line in index})
     assert all((home.archive_dir / json.loads(line)["sha256"]).exists() for line in index)
+
+
+def test_pmo_docs_builds_a_catalogue_with_every_mart_column_described(home):
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    result = CliRunner().invoke(app, ["docs", "--home", str(home.home), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    docs = home.home / "dbt" / "docs"
+    assert (docs / "static_index.html").stat().st_size > 100_000
+    catalog = json.loads((docs / "catalog.json").read_text())
+    manifest = json.loads((docs / "manifest.json").read_text())
+    marts = {uid: node for uid, node in catalog["nodes"].items() if node["metadata"]["schema"] == "marts"}
+    assert "model.pmo_warehouse.fct_earned_value_restatement" in marts
+    assert len(marts) >= 20
+    undocumented = {
+        uid: [c for c in node["columns"]
+              if not ({k.lower(): v for k, v in manifest["nodes"][uid]["columns"].items()}.get(c.lower()) or {})
+              .get("description")]
+        for uid, node in marts.items()}
+    assert {uid: cols for uid, cols in undocumented.items() if cols} == {}
