@@ -118,6 +118,21 @@ ENTITIES: dict[str, Entity] = {
             "A schedule snapshot as of status_date; many snapshots per project over time.",
         ),
         Entity(
+            "baseline_phasing",
+            (
+                _c("project_code", required=True),
+                _c("task_code", required=True),
+                _c("baseline_version"),
+                _c("phase_start", DATE, True),
+                _c("phase_finish", DATE, True),
+                _c("planned_cost", MONEY, True),
+            ),
+            "A baseline's own time-phased cost: the planned cost of a task in each phase (a day, week or "
+            "month) of a baseline version, as the planning tool spreads it (e.g. MS Project's Task Usage "
+            "baseline cost by month, P6's budgeted cost by period). Where a task of the current baseline "
+            "has phases, PV follows them instead of a linear spread.",
+        ),
+        Entity(
             "timesheets",
             (
                 _c("work_date", DATE, True),

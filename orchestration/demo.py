@@ -43,6 +43,9 @@ UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, c
   actual_start once started; forecast_finish (the simulated finish) on unfinished tasks.  actual_cost and
   remaining_cost are filled as well: a project's leaves' actual_cost sums to its AC from timesheets +
   ledger, so "the schedule as cost source" gives the same answer.
+* ``baseline_phasing/baseline-phasing.csv``: the agile and hybrid projects' BL1 baseline cost of each leaf task by
+  month (its days in the month; whole cents adding up to the task's baseline cost), so PV of those tasks
+  is time-phased (``pv_method = 'time_phased'``).
 * ``timesheets/timesheets-<YYYY-MM>.csv``: daily entries (Mon-Fri) per person per project while the project
   is running, hours in 0.25 steps within 0.5-10, task_code = a leaf task in progress that day, entry_id
   ``TS-000001``... sorted by date and person.  4 people per project (one is
@@ -830,6 +833,7 @@ class _Generator:
         self._progress()
         self._actuals()  # timesheets + ledger, month by month
         self._write_tasks()
+        self._write_baseline_phasing()
         self._write_projects()
         self._write_rates()
         self._write_budgets()
@@ -1563,6 +1567,32 @@ class _Generator:
                     )
                     table.add(**row)
             self._write(f"tasks/tasks-{per.label}.csv", table)
+
+    def _write_baseline_phasing(self) -> None:
+        """The agile and hybrid projects' baseline cost by month (their schedules stay canonical CSV), as MS
+        Project's Task Usage view exports it: each
+        leaf task's cost split over the months it spans in proportion to its days in each (the tasks are
+        evenly loaded, so PV equals the linear spread at every month end, to the cent); split in whole
+        cents that add up to the task's baseline cost exactly."""
+        table = _Table("baseline_phasing")
+        for p in self.projects:
+            if p.methodology not in ("agile", "hybrid"):
+                continue
+            for t in p.leaves:
+                first, last = min(t.bs, t.bf), max(t.bs, t.bf)
+                phases = []
+                o = first
+                while o <= last:
+                    d = date.fromordinal(o)
+                    month_end = date(d.year + d.month // 12, d.month % 12 + 1, 1).toordinal() - 1
+                    end = min(month_end, last)
+                    phases.append((o, end))
+                    o = end + 1
+                for (start, end), cents in zip(phases, _split_cents(t.cost, [e - s + 1 for s, e in phases])):
+                    table.add(project_code=p.code, task_code=t.code, baseline_version="BL1", phase_start=_iso(start),
+                              phase_finish=_iso(end), planned_cost=_money(cents))
+        if table.rows:
+            self._write("baseline_phasing/baseline-phasing.csv", table)
 
     # ---- small files -------------------------------------------------------------------------------------
     def _write_projects(self) -> None:

@@ -298,6 +298,10 @@ def derive_columns(entity: str, frame: pd.DataFrame, con) -> pd.DataFrame:
         frame["_closed_project_posting"] = pd.Series(late, index=frame.index, dtype=object)
     elif entity == "tasks":
         frame["_task_key"] = _key(frame, ["status_date", "project_code", "task_code"])
+    elif entity == "baseline_phasing":
+        frame["_project_task"] = (frame["project_code"].astype("string") + "/"
+                                  + frame["task_code"].astype("string")).astype(object)
+        frame["_phase_key"] = _key(frame, ["project_code", "task_code", "baseline_version", "phase_start"])
     elif entity == "rates":
         frame["_rate_subject"] = frame["person_id"].where(frame["person_id"].notna(), frame["role"]).astype(object)
         frame["_rate_key"] = _key(frame, ["person_id", "role", "valid_from"])

@@ -28,7 +28,7 @@ DBT_PROJECT = REPO_ROOT / "dbt_project"
 #: silently stops running (renamed, disabled, not parsed) makes test_unit_tests_pass fail. The unit
 #: tests of the benefits, portfolio and agile models are run by test_dbt_portfolio_marts.py.
 EXPECTED_UNIT_TESTS = {
-    "models/intermediate/_intermediate__unit_tests.yml": 24,
+    "models/intermediate/_intermediate__unit_tests.yml": 25,
     "models/marts/_marts__unit_tests.yml": 13,
     "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
 }
@@ -883,3 +883,43 @@ def test_missing_fx_rate_fails_the_build(tmp_path: Path, warehouse: Path) -> Non
     # A failed gate blocks everything downstream of it: no mart is built from unconverted amounts.
     statuses = {r.node.name: str(r.status) for r in result.result}
     assert statuses["fct_earned_value"] == "skipped"
+
+
+def test_time_phased_baseline_drives_pv_and_must_add_up(tmp_path: Path, warehouse: Path) -> None:
+    """Alpha's T2 (6000 over 1 Feb..31 Mar) carries its own phasing, 4500 in February and 1500 in March:
+    its PV at 29 Feb is 4500 instead of the linear 6000 x 29/60 = 2900, so Alpha's February PV is
+    3100 + 4500 = 7600 instead of 6000, and March is unchanged (10800). Phases that no longer add up
+    to the baseline cost fail the reconciliation test with the difference."""
+    phasing = [
+        {"project_code": GBP_PROJECT, "task_code": "T2", "phase_start": dt.date(2024, 2, 1),
+         "phase_finish": dt.date(2024, 2, 29), "planned_cost": 4500},
+        {"project_code": GBP_PROJECT, "task_code": "T2", "phase_start": dt.date(2024, 3, 1),
+         "phase_finish": dt.date(2024, 3, 31), "planned_cost": 1500},
+    ]
+    _create_raw(warehouse, {**_organisation(), "baseline_phasing": phasing})
+    result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
+    failed = {r.node.name for r in result.result if str(r.status) in ("fail", "error")}
+    assert not failed, _failures(result)
+    tasks = {(r["period"], r["task_code"]): r for r in _fetch(warehouse, f"""
+        select period, task_code, pv, pv_method from marts.fct_task_earned_value
+        where project_code = '{GBP_PROJECT}' and task_code in ('T1', 'T2')""")}
+    assert tasks[("2024-02", "T2")] == {"period": "2024-02", "task_code": "T2", "pv": Decimal(4500),
+                                        "pv_method": "time_phased"}
+    assert tasks[("2024-03", "T2")]["pv"] == Decimal(6000)
+    assert tasks[("2024-02", "T1")]["pv_method"] == "linear"
+    pv = {r["period"]: r["pv"] for r in _fetch(warehouse, f"""
+        select period, pv from marts.fct_earned_value where project_code = '{GBP_PROJECT}'""")}
+    assert pv["2024-02"] == Decimal(7600) and pv["2024-03"] == Decimal(10800)
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("update raw.baseline_phasing set planned_cost = 1400 where phase_start = DATE '2024-03-01'")
+    finally:
+        con.close()
+    result = _dbt(tmp_path, "build", "--select", "stg_raw__baseline_phasing", "assert_baseline_phasing_adds_up",
+                  "--vars", VARS)
+    assert [str(r.status) for r in result.result if r.node.name == "assert_baseline_phasing_adds_up"] == ["fail"]
+    [row] = _fetch(warehouse, "select task_code, baseline_cost, phased_cost, difference "
+                              "from dbt_test__audit.assert_baseline_phasing_adds_up")
+    assert row == {"task_code": "T2", "baseline_cost": Decimal(6000), "phased_cost": Decimal(5900),
+                   "difference": Decimal(-100)}

@@ -172,7 +172,8 @@ def test_parquet_and_pack_published(home):
 def test_pack_numbers_equal_the_mart(home):
     text = "\n".join(page.extract_text() for page in PdfReader(home.reports_dir / "2026-03" / "portfolio-pack.pdf").pages)
     assert "March 2026" in text
-    line = next(line for line in text.splitlines() if "HAND-1" in line and "1.14" in line)
+    start = text.index("HAND-1 Hand-checked refit")
+    line = " ".join(text[start:text.index("Portfolio:", start)].split())  # the row, wrapped cells joined
     # CPI 1.14, SPI(t) 0.75, EAC 105,687, VAC 14,313 (rounded at render time only)
     for figure in ("1.14", "0.75", "105,687", "14,313"):
         assert figure in line, (figure, line)
@@ -241,3 +242,34 @@ def test_pmo_docs_builds_a_catalogue_with_every_mart_column_described(home):
               .get("description")]
         for uid, node in marts.items()}
     assert {uid: cols for uid, cols in undocumented.items() if cols} == {}
+
+
+def test_pv_follows_the_baseline_phasing_where_there_is_one(home):
+    """The demo phases its agile and hybrid projects' baselines by month (landing/baseline_phasing): their tasks'
+    PV is time-phased and equals, at every period end, the phases' cost spread over each phase's days,
+    recomputed here from the landing file and converted at the period's rate."""
+    import csv
+    from datetime import date, timedelta
+
+    phases = list(csv.DictReader((home.landing_dir / "baseline_phasing" / "baseline-phasing.csv").open()))
+    assert phases
+    rows = serving_rows(home, """
+        select t.project_code, t.task_code, t.period, t.status_date, t.pv, t.pv_method, f.fx_rate
+        from marts.fct_task_earned_value t
+        join marts.fct_earned_value f using (project_code, period)
+        where t.project_code in (select distinct project_code from marts.fct_task_earned_value
+                                 where pv_method = 'time_phased')
+          and t.is_in_current_baseline""")
+    phased_tasks = {(p["project_code"], p["task_code"]) for p in phases}
+    rows = [r for r in rows if (r[0], r[1]) in phased_tasks]  # milestones (no cost) are not phased
+    assert len({(r[0], r[1]) for r in rows}) >= 5 and {r[5] for r in rows} == {"time_phased"}
+    for code, task, period, status_date, pv, _, fx in rows:
+        expected = 0.0
+        for p in phases:
+            if (p["project_code"], p["task_code"]) != (code, task):
+                continue
+            start, finish = date.fromisoformat(p["phase_start"]), date.fromisoformat(p["phase_finish"])
+            days = (finish - start).days + 1
+            done = min(max((status_date - start + timedelta(days=1)).days, 0), days)
+            expected += float(p["planned_cost"]) * done / days
+        assert float(pv) == pytest.approx(expected * fx, abs=0.01), (code, task, period)

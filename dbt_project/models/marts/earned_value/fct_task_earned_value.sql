@@ -2,8 +2,8 @@
     Earned value of each task, one row per task per reported period of its project, in the reporting
     currency: the tasks of the current baseline and of every snapshot EV is read from, so that at every
     period the tasks' BAC, PV and EV add up to fct_earned_value's (AC too, for the lines booked to a
-    task code the schedules carry). EV follows the task's technique (ev_method_applied); PV spreads the
-    current baseline linearly; AC and approved hours are those booked to the task. Formulas from
+    task code the schedules carry). EV follows the task's technique (ev_method_applied); PV follows the
+    baseline's own time-phased cost where the export has it, else spreads it linearly (pv_method); AC and approved hours are those booked to the task. Formulas from
     macros/evm.sql; a division by zero gives NULL, explained by the *_undefined flags.
 -#}
 with measures as (
@@ -23,6 +23,7 @@ select
     is_milestone,
     ev_method,
     ev_method_applied,
+    pv_method,
     bac,
     pv,
     ev,

@@ -1,0 +1,24 @@
+with source as (
+
+    select * from {{ source('raw', 'baseline_phasing') }}
+
+),
+
+renamed as (
+
+    select
+        project_code,
+        task_code,
+        baseline_version,
+        cast(phase_start as date) as phase_start,
+        cast(phase_finish as date) as phase_finish,
+        cast(planned_cost as {{ type_source_money() }}) as planned_cost,
+        _source_file as source_file,
+        _source_sha256 as source_sha256,
+        _source_row as source_row,
+        _loaded_at as loaded_at
+    from source
+
+)
+
+select * from renamed
