@@ -128,11 +128,34 @@ from pathlib import Path
 
 from orchestration.contract import ENTITIES
 
-SCENARIOS = ("on_track", "late", "over_budget", "finished_late", "not_started")
+SCENARIOS = ("on_track", "at_risk", "late", "over_budget", "finished_late", "not_started")
 # Which scenarios survive when there are fewer projects than scenarios.
-_SCENARIO_PRIORITY = ("on_track", "late", "over_budget", "not_started", "finished_late")
+_SCENARIO_PRIORITY = ("on_track", "late", "over_budget", "not_started", "finished_late", "at_risk")
 # Weights for the projects beyond the first one of each scenario.
-_SCENARIO_WEIGHTS = {"on_track": 45, "late": 20, "over_budget": 15, "finished_late": 10, "not_started": 10}
+_SCENARIO_WEIGHTS = {
+    "on_track": 40,
+    "at_risk": 10,
+    "late": 15,
+    "over_budget": 15,
+    "finished_late": 10,
+    "not_started": 10,
+}
+#: EV techniques (EVM.md §2) in the order the summary lists them.
+EV_METHODS = ("0/100", "50/50", "percent_complete", "milestone_weights", "units", "loe", "apportioned")
+# Open risk exposure (sum of probability x impact) a register is mitigated down to, as a share of BAC: on-track
+# projects stay in the green risk band (< 5 %), at-risk ones below the red one (10 %).
+_RISK_APPETITE = {"on_track": 0.04, "at_risk": 0.075}
+# What a units-measured task counts, by phase name.
+_UNIT_WORDS = {
+    "Data migration": "data batches",
+    "Training": "training sessions",
+    "Deployment": "site deployments",
+    "User acceptance test": "test scripts",
+    "System test": "test cases",
+    "Integration test": "test cases",
+    "Integration": "interfaces",
+    "Beta release": "pilot sites",
+}
 
 #: Approximate value of one unit in GBP, the centre of each currency's wander.
 _GBP_VALUE = {
@@ -531,7 +554,9 @@ class DemoSummary:
     programmes: int = 0
     projects: int = 0
     people: int = 0
-    bac: dict[str, float] = field(default_factory=dict)  # project code -> BAC in its currency
+    bac: dict[str, float] = field(default_factory=dict)  # project code -> BAC in its currency (current baseline)
+    ev_methods: dict[str, list[str]] = field(default_factory=dict)  # EV technique -> projects using it
+    rebaselined: dict[str, str] = field(default_factory=dict)  # project code -> first period of BL2
 
     @property
     def scenario_of(self) -> dict[str, str]:
@@ -556,6 +581,8 @@ class DemoSummary:
             "projects": self.projects,
             "people": self.people,
             "bac": self.bac,
+            "ev_methods": self.ev_methods,
+            "rebaselined": self.rebaselined,
         }
 
 
@@ -582,6 +609,10 @@ class _Task:
     a_start: int = 0  # simulated actual (or forecast) dates
     a_finish: int = 0
     children: list[_Task] = field(default_factory=list)
+    method: str = "percent_complete"  # ev_method
+    units: int = 0  # units-measured tasks: how many units the work is
+    base: list[_Task] = field(default_factory=list)  # apportioned tasks: the discrete tasks they follow
+    bl2: tuple[int, int, int] | None = None  # re-baselined: (start, finish, cost) from the BL2 snapshot on
 
 
 @dataclass
@@ -617,12 +648,16 @@ class _Project:
     manager: str = ""
     bac: int = 0  # cents
     tasks: list[_Task] = field(default_factory=list)  # WBS order
-    leaves: list[_Task] = field(default_factory=list)
+    leaves: list[_Task] = field(default_factory=list)  # the measured (non-summary) tasks that carry cost
+    work: list[_Task] = field(default_factory=list)  # what time and costs are booked to
+    rich: bool = False  # its schedule mixes EV techniques
+    rebase_m: int | None = None  # period index from which the schedule is re-baselined (BL2)
     act_start: int = 0
     act_finish: int = 0
     appear: int = 0  # first period index with a snapshot
     team: list[tuple[int, float]] = field(default_factory=list)  # (person index, allocation)
     pct: list[dict[str, float]] = field(default_factory=list)  # per period: leaf code -> pct (1 dp)
+    ev_task: list[dict[str, float]] = field(default_factory=list)  # per period: leaf code -> EV (cents)
     ev: list[float] = field(default_factory=list)  # cumulative EV per period (currency units)
     target: list[float] = field(default_factory=list)  # cost to spend per period (currency units)
     ac: list[int] = field(default_factory=list)  # cost per period (cents), labour + non-labour
@@ -630,6 +665,18 @@ class _Project:
     @property
     def started(self) -> bool:
         return self.scenario != "not_started"
+
+    def version(self, m: int) -> str:
+        return "BL2" if self.rebase_m is not None and m >= self.rebase_m else "BL1"
+
+    def base(self, t: _Task, m: int | None) -> tuple[int, int, int]:
+        """(baseline start, finish, cost) of a task in the snapshot of period m (None: the current one)."""
+        if t.bl2 is not None and self.rebase_m is not None and (m is None or m >= self.rebase_m):
+            return t.bl2
+        return t.bs, t.bf, t.cost
+
+    def bac_at(self, m: int | None) -> int:
+        return sum(self.base(t, m)[2] for t in self.leaves)
 
     @property
     def status(self) -> str:
@@ -734,9 +781,64 @@ def _quarter(h: float) -> float:
     return max(0.5, min(10.0, round(h * 4) / 4))
 
 
+def _linear(cost: int, bs: int, bf: int, d: int) -> float:
+    """The warehouse's linear planned value of a task at the end of day d (inclusive days)."""
+    days = max(bf - bs + 1, 1)
+    return cost * min(max(d - bs + 1, 0), days) / days
+
+
+def _task_pct(t: _Task, d: int, rounded: bool = True) -> float:
+    """percent_complete a task reports at the end of day d (apportioned tasks: see _earned)."""
+    if t.kind == "milestone":
+        return 100.0 if t.a_finish <= d else 0.0
+    if t.method == "units" and t.units:
+        if d < t.a_start:
+            return 0.0
+        if d >= t.a_finish:
+            return 100.0
+        done = (d - t.a_start + 1) * t.units // (t.a_finish - t.a_start + 1)
+        return round(100.0 * done / t.units, 1)
+    fr = _frac(d, t.a_start, t.a_finish)
+    return _pct(fr) if rounded else (100.0 if fr >= 1 else fr * 100.0)
+
+
+def _earned(p: _Project, d: int, m: int | None, rounded: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+    """(percent complete, EV in cents) of each measured task at the end of day d, by its EV technique
+    (EVM.md §2, as int_tasks_classified measures it), valued at the baseline of period m's snapshot."""
+    pcts: dict[str, float] = {}
+    ev: dict[str, float] = {}
+    if not p.started:
+        return {t.code: 0.0 for t in p.leaves}, {t.code: 0.0 for t in p.leaves}
+    for t in p.leaves:
+        if t.method == "apportioned":
+            continue
+        bs, bf, cost = p.base(t, m)
+        pc = pcts[t.code] = _task_pct(t, d, rounded)
+        finished, started = pc >= 100, t.a_start <= d
+        if t.method in ("percent_complete", "units"):
+            ev[t.code] = cost * pc / 100.0
+        elif t.method in ("0/100", "milestone_weights"):
+            ev[t.code] = float(cost) if finished else 0.0
+        elif t.method == "50/50":
+            ev[t.code] = float(cost) if finished else cost / 2.0 if started else 0.0
+        elif t.method == "loe":
+            ev[t.code] = _linear(cost, bs, bf, d)
+        else:
+            raise ValueError(t.method)
+    for t in p.leaves:
+        if t.method == "apportioned":
+            budget = sum(p.base(b, m)[2] for b in t.base)
+            ratio = sum(ev[b.code] for b in t.base) / budget
+            ev[t.code] = p.base(t, m)[2] * ratio
+            pcts[t.code] = 100.0 if ratio >= 1 else min(99.9, round(ratio * 100.0, 1))
+    return pcts, ev
+
+
 def _progress(p: _Project, d: int) -> float:
-    """Unrounded EV / BAC of a project at the end of day d (from the simulated actual dates)."""
-    return sum(t.cost * _frac(d, t.a_start, t.a_finish) for t in p.leaves) / p.bac
+    """Unrounded EV / BAC of a project at the end of day d (current baseline; 1 once it has finished)."""
+    if d >= p.act_finish:
+        return 1.0
+    return sum(_earned(p, d, None, rounded=False)[1].values()) / p.bac_at(None)
 
 
 def _first_day(p: _Project, theta: float) -> int | None:
@@ -845,7 +947,10 @@ class _Generator:
                 self._write(f"{entity}/{entity}.csv", _Table(entity))
                 s.notes.append(f"{entity}: no rows at this size; wrote a header-only file")
         s.scenarios = {sc: sorted(p.code for p in self.projects if p.scenario == sc) for sc in SCENARIOS}
-        s.bac = {p.code: p.bac / 100 for p in self.projects}
+        s.bac = {p.code: p.bac_at(None) / 100 for p in self.projects}
+        s.ev_methods = {
+            m: sorted(p.code for p in self.projects if any(t.method == m for t in p.tasks)) for m in EV_METHODS
+        }
         s.portfolios, s.programmes = self.n_portfolios, self.n_programmes
         s.projects, s.people = len(self.projects), len(self.people)
         s.anomalies.append(
@@ -1003,18 +1108,47 @@ class _Generator:
         rng.shuffle(meth)
         for p, mt in zip(self.projects, meth, strict=True):
             p.methodology = mt
-        started = [p for p in self.projects if p.started]
-        if n_a and started and not any(p.methodology in ("agile", "hybrid") for p in started):
+        # The anchor (on track, running since the first period) is agile, so that at least one agile
+        # release has sprints done and AgileEVM figures at any size.
+        lead = self.projects[anchor]
+        if n_a and lead.methodology not in ("agile", "hybrid"):
             swap = next(p for p in self.projects if p.methodology == "agile")
-            swap.methodology, started[0].methodology = started[0].methodology, "agile"
+            swap.methodology, lead.methodology = lead.methodology, "agile"
+
+        # Which schedules mix EV techniques (rich), and which project is re-baselined: a late one when
+        # another late project keeps its original plan, else an over-budget one (a re-baseline leaves CPI
+        # as it was); its schedule stays plain percent complete, so the new baseline leaves EV where it was.
+        late = [p for p in self.projects if p.scenario == "late"]
+        over = [p for p in self.projects if p.scenario == "over_budget"]
+        pool = late if len(late) >= 2 else over or late
+        rebased = rng.choice(pool) if pool else None
+        cands = [
+            p
+            for p in self.projects
+            if p.started and p.scenario != "at_risk" and p.idx != anchor and p is not rebased
+        ]
+        rng.shuffle(cands)
+        n_rich = min(len(cands), max(2, round(n * 0.25)))
+
+        def plain_xer(q: _Project) -> bool:  # a schedule that goes out as P6 XER (orchestration.demo_formats)
+            return q.started and q.methodology == "waterfall" and q.currency == self.rc
+
+        for q in cands:
+            if sum(x.rich for x in self.projects) >= n_rich:
+                break
+            if plain_xer(q) and sum(plain_xer(x) and not x.rich for x in self.projects) <= 1:
+                continue  # keep one started schedule plain enough for the P6 export
+            q.rich = True
 
         # Windows, schedules, speeds and cost factors.
         first_on_track_seen = False
         for p in self.projects:
-            self._window(rng, p, is_anchor=(p.idx == anchor), allow_closed=first_on_track_seen)
+            self._window(rng, p, is_anchor=(p.idx == anchor), allow_closed=first_on_track_seen and p.idx != anchor)
             if p.scenario == "on_track":
                 first_on_track_seen = True
             self._schedule(rng, p)
+        if rebased is not None:
+            self._rebaseline(rng, rebased)
 
         # People: 4 primary per project (a project manager plus a team), some with a second project.
         n_people = 4 * n
@@ -1078,6 +1212,11 @@ class _Generator:
             p.ps = start_in(W - 9)
             p.pf = _weekday_on_or_before(min(p.ps + rng.randint(120, 270), as_end - 35))
             p.speed, p.delay = 1.0, 0
+        elif sc == "at_risk":  # mildly late and over budget: CPI and SPI(t) in the amber band 0.90-0.95
+            p.ps = start_in(W - 5)
+            p.pf = _weekday_on_or_before(max(as_end + rng.randint(60, 300), p.ps + rng.randint(180, 540)))
+            p.speed = rng.uniform(0.92, 0.935)
+            p.delay = 0
         elif sc in ("on_track", "over_budget"):
             p.ps = start_in(W - 3)
             p.pf = _weekday_on_or_before(max(as_end + rng.randint(45, 300), p.ps + rng.randint(150, 540)))
@@ -1105,6 +1244,7 @@ class _Generator:
             p.speed, p.delay = 1.0, 0
         cf = {
             "on_track": (0.98, 1.02),
+            "at_risk": (1.07, 1.09),
             "late": (0.98, 1.04),
             "over_budget": (1.2, 1.3),
             "finished_late": (1.0, 1.06),
@@ -1125,6 +1265,8 @@ class _Generator:
 
     def _schedule(self, rng: random.Random, p: _Project) -> None:
         n_total = rng.randint(4, 10)
+        if p.rich:  # a work package group is needed for the apportioned QA task
+            n_total = max(6, n_total)
         n_ms = 1 if n_total < 6 else rng.randint(1, 2)
         n_sum = 0 if n_total < 6 else (1 if n_total < 9 else 2)
         n_leaf = n_total - n_ms - n_sum
@@ -1146,9 +1288,35 @@ class _Generator:
             e = max(e, s)
             leaves.append(_Task(code="", name=names[k], bs=s, bf=e))
         leaves[-1].bf = p.pf
+        # Rich schedules: level-of-effort project management over the whole baseline, a short 0/100
+        # mobilisation, a 50/50 review, an apportioned QA task; their budgets are shares of BAC.
+        extras: dict[str, _Task] = {}
+        if p.rich:
+            kick_end = min(p.pf, p.ps + rng.randint(10, 24))
+            rev_start = p.ps + round(dur * rng.uniform(0.3, 0.5))
+            extras = {
+                "loe": _Task(code="", name="Project management", bs=p.ps, bf=p.pf, method="loe"),
+                "0/100": _Task(code="", name="Mobilisation", bs=p.ps, bf=kick_end, method="0/100"),
+                "50/50": _Task(
+                    code="",
+                    name="Security and architecture review",
+                    bs=rev_start,
+                    bf=min(p.pf, rev_start + rng.randint(25, 50)),
+                    method="50/50",
+                ),
+                "apportioned": _Task(code="", name="Quality assurance", method="apportioned"),
+            }
+            shares = {
+                "loe": rng.uniform(0.06, 0.1),
+                "0/100": rng.uniform(0.01, 0.025),
+                "50/50": rng.uniform(0.02, 0.04),
+                "apportioned": rng.uniform(0.03, 0.05),
+            }
+            for k, t in extras.items():
+                t.cost = int(round(p.bac * shares[k], -2))
         # Costs: proportional to duration, jittered; exact cents summing to BAC.
         cw = [(t.bf - t.bs + 1) * rng.uniform(0.7, 1.3) for t in leaves]
-        for t, c in zip(leaves, _split_cents(p.bac, cw), strict=True):
+        for t, c in zip(leaves, _split_cents(p.bac - sum(t.cost for t in extras.values()), cw), strict=True):
             t.cost = c
         # Simulated actual dates: time warp around the baseline start plus jitter.
         s = p.speed
@@ -1170,7 +1338,6 @@ class _Generator:
             t.a_finish = max(t.a_start, min(t.a_finish, last))
         if p.closed_on_time or p.scenario == "finished_late":
             assert last <= self.as_end, (p.code, _iso(last))
-        p.leaves = leaves
         p.act_start, p.act_finish = min(t.a_start for t in leaves), last
         # WBS: groups of leaves under summaries, milestones.
         items: list = []  # top-level: _Task (leaf/milestone) or list[_Task] (summary group)
@@ -1195,30 +1362,122 @@ class _Generator:
                     a_finish=lead.a_finish,
                 ),
             )
+        work = list(leaves)
+        measured = list(leaves)
+        packages: dict[int, _Task] = {}  # id(leaf) -> the weighted-milestone package replacing it
+        if p.rich:
+            for t in extras.values():
+                if t.method != "apportioned":
+                    t.a_start, t.a_finish = warp(t.bs), warp(t.bf)
+            pm = extras["loe"]
+            pm.a_start, pm.a_finish = a0, last
+            for t in extras.values():
+                t.a_start = max(a0, min(t.a_start, last))
+                t.a_finish = max(t.a_start, min(t.a_finish, last))
+            # QA is apportioned to the discrete work of the first group.
+            group = items[0]
+            qa = extras["apportioned"]
+            qa.base = list(group)
+            qa.bs, qa.bf = min(c.bs for c in group), max(c.bf for c in group)
+            qa.a_start, qa.a_finish = min(c.a_start for c in group), max(c.a_finish for c in group)
+            group.append(qa)
+            # The longest top-level leaf becomes a work package earned by three weighted milestones.
+            tops = [x for x in items if isinstance(x, _Task) and x.kind == "leaf"]
+            wp = max(tops, key=lambda x: (x.bf - x.bs, -items.index(x)))
+            # A later leaf (not the package) is measured in units.
+            unit_leaf = [x for x in leaves if x is not wp][-1]
+            unit_leaf.method = "units"
+            unit_leaf.units = rng.randint(8, 40)
+            unit_leaf.name = f"{unit_leaf.name} ({unit_leaf.units} {_UNIT_WORDS.get(unit_leaf.name, 'work units')})"
+            pkg = _Task(
+                code="",
+                name=wp.name,
+                kind="summary",
+                bs=wp.bs,
+                bf=wp.bf,
+                a_start=wp.a_start,
+                a_finish=wp.a_finish,
+                method="milestone_weights",
+            )
+            labels = ("first drop accepted", "second drop accepted", "accepted")
+            fracs = (0.35, 0.7, 1.0)
+            for lab, f, c in zip(labels, fracs, _split_cents(wp.cost, [25, 35, 40]), strict=True):
+                pkg.children.append(
+                    _Task(
+                        code="",
+                        name=f"{wp.name}: {lab}",
+                        kind="milestone",
+                        bs=wp.bs + round((wp.bf - wp.bs) * f),
+                        bf=wp.bs + round((wp.bf - wp.bs) * f),
+                        cost=c,
+                        a_start=wp.a_start + round((wp.a_finish - wp.a_start) * f),
+                        a_finish=wp.a_start + round((wp.a_finish - wp.a_start) * f),
+                        method="milestone_weights",
+                    )
+                )
+            packages[id(wp)] = pkg
+            items[items.index(wp)] = pkg
+            items.insert(0, extras["0/100"])
+            items.insert(0, pm)
+            review = extras["50/50"]
+            later = [i for i, x in enumerate(items) if i > 1 and isinstance(x, _Task) and x.bs >= review.bs]
+            items.insert(later[0] if later else len(items), review)
+            work = [pm, extras["0/100"], *(packages.get(id(x), x) for x in leaves), extras["50/50"], qa]
+            measured = [pm, extras["0/100"], qa, extras["50/50"], *(x for x in leaves if x is not wp), *pkg.children]
+        p.work = work
+        p.leaves = measured
         items.append(
             _Task(code="", name="Go-live", kind="milestone", bs=p.pf, bf=p.pf, a_start=last, a_finish=last)
         )
         tasks = []
         for i, it in enumerate(items):
             code = f"T{(i + 1) * 10:03d}"
-            if isinstance(it, list):
-                summ = _Task(
+            if isinstance(it, list) or it.children:
+                kids = it if isinstance(it, list) else it.children
+                summ = it if not isinstance(it, list) else _Task(
                     code=code,
                     name=f"Stage {sum(isinstance(x, list) for x in items[: i + 1])}",
                     kind="summary",
-                    bs=min(c.bs for c in it),
-                    bf=max(c.bf for c in it),
-                    cost=sum(c.cost for c in it),
-                    children=it,
+                    bs=min(c.bs for c in kids),
+                    bf=max(c.bf for c in kids),
+                    children=kids,
                 )
+                summ.code, summ.cost = code, sum(c.cost for c in kids)
                 tasks.append(summ)
-                for j, c in enumerate(it):
+                for j, c in enumerate(kids):
                     c.code, c.parent = f"T{(i + 1) * 10 + j + 1:03d}", code
                     tasks.append(c)
             else:
                 it.code = code
                 tasks.append(it)
         p.tasks = tasks
+
+    def _rebaseline(self, rng: random.Random, p: _Project) -> None:
+        """Re-plan a running project from a mid-window snapshot on (BL2): unfinished tasks take their
+        forecast dates, and tasks not yet started a budget 8-15 % higher (an over-target baseline), so EV
+        earned so far is unchanged and BAC grows."""
+        last = len(self.periods) - 1
+        m = p.appear + max(1, (last - p.appear + 1) // 2)
+        sd = self.periods[min(m, last)].end
+        if not p.started or m > last or p.act_finish <= sd:
+            return
+        p.rebase_m = m
+        uplift = rng.uniform(1.08, 1.15)
+        for t in p.tasks:
+            if t.kind == "summary" or t.a_finish <= sd:
+                continue
+            if t.kind == "milestone":
+                t.bl2 = (t.a_finish, t.a_finish, t.cost)
+            elif t.a_start <= sd:
+                t.bl2 = (t.bs, max(t.bs, t.a_finish), t.cost)
+            else:
+                t.bl2 = (t.a_start, t.a_finish, int(round(t.cost * uplift, -2)))
+        for t in p.tasks:
+            if t.kind == "summary" and any(c.bl2 for c in t.children):
+                kids = [p.base(c, None) for c in t.children]
+                t.bl2 = (min(k[0] for k in kids), max(k[1] for k in kids), sum(k[2] for k in kids))
+        self.summary.rebaselined[p.code] = self.periods[m].label
+
 
     # ---- fx -------------------------------------------------------------------------------------------
     def _build_fx(self) -> None:
@@ -1250,17 +1509,14 @@ class _Generator:
             for m, per in enumerate(self.periods):
                 if m < p.appear:
                     p.pct.append({})
+                    p.ev_task.append({})
                     p.ev.append(0.0)
                     p.target.append(0.0)
                     continue
-                sd = per.end
-                pcts = (
-                    {t.code: _pct(_frac(sd, t.a_start, t.a_finish)) for t in p.leaves}
-                    if p.started
-                    else {t.code: 0.0 for t in p.leaves}
-                )
-                ev = sum(t.cost * pcts[t.code] for t in p.leaves) / 10000.0
+                pcts, ev_task = _earned(p, per.end, m)
+                ev = sum(ev_task.values()) / 100.0
                 p.pct.append(pcts)
+                p.ev_task.append(ev_task)
                 p.ev.append(ev)
                 d_ev = ev - prev
                 prev = ev
@@ -1468,11 +1724,11 @@ class _Generator:
             self.summary.notes.append("no non-labour ledger document to reverse at this size")
 
     def _task_on(self, rng: random.Random, p: _Project, d: int) -> str:
-        active = [t.code for t in p.leaves if t.a_start <= d <= t.a_finish]
+        active = [t.code for t in p.work if t.a_start <= d <= t.a_finish]
         if active:
             return active[0] if len(active) == 1 else rng.choice(active)
-        before = [t for t in p.leaves if t.a_start <= d]
-        return (before[-1] if before else p.leaves[0]).code
+        before = [t for t in p.work if t.a_start <= d]
+        return (before[-1] if before else p.work[0]).code
 
     def _inject_duplicates(self, rng: random.Random, table: _Table, k: int, rel: str) -> None:
         rows = table.rows
@@ -1513,13 +1769,14 @@ class _Generator:
                 if m < p.appear:
                     continue
                 pcts = p.pct[m]
-                ev_leaf = {t.code: t.cost * pcts[t.code] / 100.0 for t in p.leaves}  # cents
+                ev_leaf = p.ev_task[m]  # cents, by each task's EV technique
                 ev_total = sum(ev_leaf.values())
                 ac_cum = sum(p.ac[: m + 1])
                 act: dict[str, int] = {}
                 for t in p.leaves:
                     act[t.code] = round(ac_cum * ev_leaf[t.code] / ev_total) if ev_total > 0 else 0
                 for t in p.tasks:
+                    bs, bf, cost = p.base(t, m)
                     row = {
                         "status_date": _iso(sd),
                         "project_code": p.code,
@@ -1527,25 +1784,25 @@ class _Generator:
                         "parent_task_code": t.parent,
                         "task_name": t.name,
                         "is_milestone": t.kind == "milestone",
-                        "ev_method": "percent_complete",
-                        "baseline_start": _iso(t.bs),
-                        "baseline_finish": _iso(t.bf),
-                        "baseline_cost": _money(t.cost),
-                        "baseline_version": "BL1",
+                        "ev_method": t.method,
+                        "baseline_start": _iso(bs),
+                        "baseline_finish": _iso(bf),
+                        "baseline_cost": _money(cost),
+                        "baseline_version": p.version(m),
                     }
-                    if t.kind == "leaf":
+                    if t.code in ev_leaf:
                         pc = pcts[t.code]
                         a_s, a_f = t.a_start, t.a_finish
                         ac = act[t.code]
-                        rem = round((t.cost - ev_leaf[t.code]) * p.cost_factor)
+                        rem = round((cost - ev_leaf[t.code]) * p.cost_factor)
                     elif t.kind == "summary":
                         ev_c = sum(ev_leaf[c.code] for c in t.children)
                         done = all(pcts[c.code] >= 100 for c in t.children)
-                        pc = 100.0 if done else min(99.9, round(ev_c / t.cost * 100, 1))
-                        a_s = min(c.a_start for c in t.children)
-                        a_f = max(c.a_finish for c in t.children)
+                        pc = 100.0 if done else min(99.9, round(ev_c / cost * 100, 1))
+                        a_s = t.a_start or min(c.a_start for c in t.children)
+                        a_f = t.a_finish or max(c.a_finish for c in t.children)
                         ac = sum(act[c.code] for c in t.children)
-                        rem = round((t.cost - ev_c) * p.cost_factor)
+                        rem = round((cost - ev_c) * p.cost_factor)
                     else:
                         pc = 100.0 if p.started and t.a_finish <= sd else 0.0
                         a_s, a_f, ac, rem = t.a_start, t.a_finish, 0, 0
@@ -1638,6 +1895,14 @@ class _Generator:
                 currency=p.currency,
                 approved_date=_iso(approved),
             )
+            if p.rebase_m is not None:  # the over-target baseline, approved in the month it took effect
+                table.add(
+                    project_code=p.code,
+                    budget_version="BL2",
+                    amount=_money(p.bac_at(None)),
+                    currency=p.currency,
+                    approved_date=_iso(self.periods[p.rebase_m].workdays[0]),
+                )
         self._write("budgets/budgets.csv", table)
 
     def _write_fx(self) -> None:
@@ -1770,6 +2035,14 @@ class _Generator:
                 if m == fin_m and p.act_finish <= self.as_end:
                     for r in reg:
                         r["status"] = "closed"
+                appetite = _RISK_APPETITE.get(p.scenario)
+                exposure = sum(r["prob"] * r["cost"] for r in reg if r["status"] == "open")
+                if appetite and exposure > appetite * p.bac_at(m):
+                    # mitigation: the open risks' probabilities come down to the scenario's appetite
+                    factor = appetite * p.bac_at(m) / exposure
+                    for r in reg:
+                        if r["status"] == "open":
+                            r["prob"] = max(0.01, math.floor(r["prob"] * factor * 100) / 100)
                 for r in reg:
                     per_period[m].add(
                         status_date=_iso(per.end),
@@ -1826,10 +2099,12 @@ class _Generator:
                 continue
             pairs.add((a, b))
             src, dst = self.projects[a], self.projects[b]
-            to_task = rng.choice(dst.leaves[1:] or dst.leaves)
+            dst_work = [t for t in dst.work if t.method not in ("loe", "apportioned", "0/100")]
+            src_work = [t for t in src.work if t.method not in ("loe", "apportioned", "0/100")]
+            to_task = rng.choice(dst_work[1:] or dst_work)
             needed = to_task.bs
-            ready = [t for t in src.leaves if t.bf <= needed]
-            from_task = ready[-1] if ready else src.leaves[-1]
+            ready = [t for t in src_work if t.bf <= needed]
+            from_task = ready[-1] if ready else src_work[-1]
             delivered = from_task.a_finish if src.started else from_task.bf
             if src.started and delivered <= self.as_end and delivered <= needed:
                 status = "met"
