@@ -4,21 +4,28 @@ Why it exists
 -------------
 The warehouse needs data that *tells a story*, so that every mart, gate and report can be shown and tested
 end to end without a customer's files.  A PMO analyst opening the demo pack must see on-track projects in
-green, late ones red on SPI / SPI(t), over-budget ones red on CPI, projects that finished late (SPI = 1 at
-completion but SPI(t) < 1, EVM.md §3) and proposed ones with a plan but no actuals.  So the numbers are
-*constructed*, not noise, and a test can compute them back from the CSV rows alone.
+green, at-risk ones amber (CPI and SPI(t) in 0.90-0.95), late ones red on SPI / SPI(t), over-budget ones red
+on CPI, projects that finished late (SPI = 1 at completion but SPI(t) < 1, EVM.md §3) and proposed ones with a
+plan but no actuals; every EV technique of EVM.md §2, a re-baselined project, agile releases and a
+dis-benefit.  So the numbers are *constructed*, not noise, and a test can compute them back from the CSV
+rows alone (tests/integration/test_demo_coverage.py does, against the marts).
 
 How the numbers are built
 -------------------------
 * Each project has a baseline window [start, planned finish] cut into 4-10 tasks.  Its simulated actual
   dates are the baseline "time-warped": ``actual = start + delay + (baseline - start) / speed``.  Speed is
-  ~1 for on_track / over_budget, 0.72-0.8 for late (so EV/PV ~0.8 mid-flight) and D / (D + slip) for
-  finished_late.  percent_complete at a status date is linear in days between a task's actual start and
-  finish (inclusive), rounded to 0.1; EV = sum(baseline_cost x percent / 100) over non-summary tasks.
+  ~1 for on_track / over_budget, 0.92-0.935 for at_risk, 0.72-0.8 for late (so EV/PV ~0.8 mid-flight) and
+  D / (D + slip) for finished_late.  percent_complete at a status date is linear in days between a task's
+  actual start and finish (inclusive), rounded to 0.1 (a units task: whole units done / units, a milestone:
+  0 or 100).  EV is summed over non-summary tasks, each by its technique as the warehouse measures it
+  (``int_tasks_classified``): percent_complete and units B x % / 100; 0/100 B once finished; 50/50 B / 2
+  once started, B once finished; a weighted milestone its own B once finished; loe the linear planned value
+  of its baseline at the status date; apportioned B x EV / budget of the discrete tasks beside it.
 * Each month a project must cost ``(EV gained that month) x cost_factor x U(0.97, 1.03)`` in its own
-  currency; cost_factor is 0.98-1.02 on track, 0.98-1.04 late, 1.2-1.3 over budget, 1.0-1.06 finished late.
-  About 35-65 % of it is labour (its team's hours x their rates, converted at the month's fx rate), capped
-  by the team's allocation; the rest is non-labour ledger lines.  So AC = timesheets x rates + non-labour
+  currency (at risk: x U(0.995, 1.005), the amber band is narrow); cost_factor is 0.98-1.02 on track,
+  1.08-1.09 at risk, 0.98-1.04 late, 1.2-1.3 over budget, 1.0-1.06 finished late.  About 35-65 % of it is
+  labour (its team's hours x their rates, converted at the month's fx rate), capped by the team's
+  allocation; the rest is non-labour ledger lines.  So AC = timesheets x rates + non-labour
   ledger, computed the warehouse's way, gives CPI = 1 / cost_factor (within a few %).
 * The cost plan counts approved and submitted timesheet rows; the warehouse costs approved rows only, so the
   few entries still awaiting approval at the end of the last month are left out of its AC.
@@ -38,13 +45,24 @@ UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, c
   in every snapshot from the first, with its baseline after as_of.  Tasks: leaves, 0-2 summary tasks
   (children carry ``parent_task_code``; a summary's baseline_cost = the sum of its children, so a
   consumer must exclude summaries - tasks that are a parent - from sums), 1-2 milestones (cost 0),
-  ev_method ``percent_complete``, baseline_version ``BL1``.  BAC (sum of the leaves) is 150k-2M in the
-  project currency.  percent_complete never decreases and is 100 exactly when actual_finish is set;
-  actual_start once started; forecast_finish (the simulated finish) on unfinished tasks.  actual_cost and
-  remaining_cost are filled as well: a project's leaves' actual_cost sums to its AC from timesheets +
+  ev_method ``percent_complete``.  About a quarter of the schedules (``DemoSummary.ev_methods``; never an
+  at-risk, the re-baselined or the first on-track project) mix techniques: ``loe`` "Project management"
+  over the whole baseline (6-10 % of BAC), a ``0/100`` "Mobilisation" of 10-24 days, a ``50/50`` review of
+  25-50 days, a middle phase in ``units`` (the count in its name), an ``apportioned`` "Quality assurance"
+  in the one stage (summary), following the stage's other tasks, and the longest top-level phase as a
+  ``milestone_weights`` work package: a summary whose three milestones (25/35/40 % of its budget, at 35 %,
+  70 % and 100 % of its span) earn it.  baseline_version ``BL1``; the re-baselined project
+  (``DemoSummary.rebaselined``: a late one when there are two or more, else an over-budget one) is ``BL2``
+  from its middle snapshot on: unfinished tasks move to their forecast dates, tasks not yet started cost
+  8-15 % more, finished ones keep their baseline, so EV earned so far is unchanged and BAC grows.  BAC
+  (sum of the leaves of the current baseline) is 150k-2M (plus the uplift) in the project currency.
+  percent_complete never decreases and is 100 exactly when actual_finish is set; actual_start once
+  started; forecast_finish (the simulated finish) on unfinished tasks.  actual_cost and remaining_cost are
+  filled as well: a project's leaves' actual_cost sums to its AC from timesheets +
   ledger, so "the schedule as cost source" gives the same answer.
 * ``timesheets/timesheets-<YYYY-MM>.csv``: daily entries (Mon-Fri) per person per project while the project
-  is running, hours in 0.25 steps within 0.5-10, task_code = a leaf task in progress that day, entry_id
+  is running, hours in 0.25 steps within 0.5-10, task_code = a leaf task in progress that day (or the
+  weighted-milestone work package: its milestones take no bookings), entry_id
   ``TS-000001``... sorted by date and person.  4 people per project (one is
   its project_manager, named in projects.manager); ~25 % of people, and everyone whose project is proposed
   or finished more than 4 months before as_of, also work on a second project (a person's day stays under
@@ -62,32 +80,40 @@ UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, c
   in the project currency - to reconcile against, not to add to AC.  document_id ``GL-<year>-<6 digits>``
   (numbered per posting year), line_id 1..n, fiscal_period = posting month, is_reversal false.
 * ``budgets/budgets.csv``: per project ``BL1`` = BAC and ``MR`` (management reserve, 5-15 %), task_code
-  blank, approved before the baseline start (for proposed projects: before as_of's month end).
+  blank, approved before the baseline start (for proposed projects: before as_of's month end); the
+  re-baselined project also ``BL2`` = its new BAC, approved on the first working day of its first BL2 month.
 * ``fx_rates/fx_rates.csv``: every period x every ordered pair of the three currencies; rates wander a
   little around a centre (EUR->GBP 0.84-0.88) and the inverse row is round(1 / rate, 6).
 * ``benefits/benefits.csv``: 1-3 benefits per started project, one row per period for the 12 months from
   the planned-finish month (periods after as_of carry planned_value only; realised_value starts the month
   after the actual finish, so late projects realise late); monetary (unit = currency) and non-monetary
   (NPS points, minutes, incidents; their values are levels, not amounts); max(1, projects//30)
-  dis-benefits, category ``operational cost``.
+  dis-benefits (so at least one whenever a project has started; closed projects first, whose benefits are
+  already due), category ``operational cost``.
 * ``risks/risks-<YYYY-MM>.csv``: a register snapshot per started project per month until it finishes
   (all closed in its finish month), 2-6 risks; late / over-budget projects carry likelier schedule / cost
-  risks.  impact_cost is in the project currency.
+  risks.  impact_cost is in the project currency.  On-track and at-risk registers are mitigated (open risks'
+  probabilities scaled down) whenever their exposure would pass 4 % / 7.5 % of BAC, so the risk measure
+  keeps them green / below red.
 * ``dependencies/dependencies.csv``: projects//3 between tasks of two projects; needed_by_date is the
   receiving task's baseline start; status met / met_late / late / at_risk / open from the simulated dates.
 * ``capacity/capacity.csv``: per person per period, working days x 7.5 h minus 0-10 days of leave.
 * ``work_items/work_items-<YYYY-MM>.csv``: 18-40 stories / bugs / tasks per agile or hybrid project, per
   month; an item is done (resolved_date = the day it happened) once the project's EV / BAC passes its
   cumulative share of the points, so done points track EV.  Two-week sprints ``Sprint <n>``; releases R1-R3.
+  The first on-track project (running since the first period, never closed) is agile, so a release with
+  sprints done - AgileEVM PV, EV, CPI and SPI - exists at any size.
 
 Scenarios (``DemoSummary.scenarios``)
 ------------------------------------
-on_track (CPI, SPI ~1; with months >= 9 a few finished on time and are ``closed``), late (SPI ~0.6-0.85),
-over_budget (AC / EV ~1.2-1.3), finished_late (``closed``; baseline finished >= 2 months before as_of, work
-100 % done 2-4 months after it), not_started (``proposed``, baseline after as_of, tasks / budgets /
-work items only: no timesheets, ledger, risks or benefits).  Quotas are fixed by size (45/20/15/10/10 %
-after one of each; 12/6/5/4/3 for 30 projects); which project gets which is random.  With fewer than 5
-projects the priority is on_track, late, over_budget, not_started, finished_late.  finished_late needs
+on_track (CPI, SPI ~1; with months >= 9 a few finished on time and are ``closed``), at_risk (CPI and
+SPI(t) ~0.92-0.94: amber), late (SPI ~0.6-0.85), over_budget (AC / EV ~1.2-1.3), finished_late
+(``closed``; baseline finished >= 2 months before as_of, work 100 % done 2-4 months after it), not_started
+(``proposed``, baseline after as_of, tasks / budgets / work items only: no timesheets, ledger, risks or
+benefits).  Quotas are fixed by size (on_track 40, at_risk 10, late 15, over_budget 15, finished_late 10,
+not_started 10 % after one of each; 11/3/5/5/3/3 for 30 projects); which project gets which is random.
+With fewer than 6 projects the priority is on_track, late, over_budget, not_started, finished_late,
+at_risk.  finished_late needs
 ``months >= 4`` (a baseline of >= 1 month plus >= 2 months of slip must fit in the window); with fewer
 months there is none, the other scenarios share its projects, and ``DemoSummary.notes`` says so.
 
@@ -1244,7 +1270,7 @@ class _Generator:
             p.speed, p.delay = 1.0, 0
         cf = {
             "on_track": (0.98, 1.02),
-            "at_risk": (1.07, 1.09),
+            "at_risk": (1.08, 1.09),
             "late": (0.98, 1.04),
             "over_budget": (1.2, 1.3),
             "finished_late": (1.0, 1.06),
@@ -1268,7 +1294,7 @@ class _Generator:
         if p.rich:  # a work package group is needed for the apportioned QA task
             n_total = max(6, n_total)
         n_ms = 1 if n_total < 6 else rng.randint(1, 2)
-        n_sum = 0 if n_total < 6 else (1 if n_total < 9 else 2)
+        n_sum = 0 if n_total < 6 else (1 if n_total < 9 or p.rich else 2)  # rich: one stage, leaves at top level
         n_leaf = n_total - n_ms - n_sum
         phases = _PHASES[p.methodology]
         # The most essential phases for this many tasks, in life-cycle order.
@@ -1384,8 +1410,9 @@ class _Generator:
             # The longest top-level leaf becomes a work package earned by three weighted milestones.
             tops = [x for x in items if isinstance(x, _Task) and x.kind == "leaf"]
             wp = max(tops, key=lambda x: (x.bf - x.bs, -items.index(x)))
-            # A later leaf (not the package) is measured in units.
-            unit_leaf = [x for x in leaves if x is not wp][-1]
+            # A middle phase (not the package) is measured in units.
+            others = [x for x in leaves if x is not wp]
+            unit_leaf = others[len(others) // 2]
             unit_leaf.method = "units"
             unit_leaf.units = rng.randint(8, 40)
             unit_leaf.name = f"{unit_leaf.name} ({unit_leaf.units} {_UNIT_WORDS.get(unit_leaf.name, 'work units')})"
@@ -1520,7 +1547,8 @@ class _Generator:
                 p.ev.append(ev)
                 d_ev = ev - prev
                 prev = ev
-                p.target.append(max(0.0, d_ev * p.cost_factor * rng.uniform(0.97, 1.03)) if d_ev > 0 else 0.0)
+                jitter = (0.995, 1.005) if p.scenario == "at_risk" else (0.97, 1.03)  # amber is a narrow band
+                p.target.append(max(0.0, d_ev * p.cost_factor * rng.uniform(*jitter)) if d_ev > 0 else 0.0)
 
     # ---- timesheets and ledger -------------------------------------------------------------------------
     def _actuals(self) -> None:
