@@ -4,21 +4,28 @@ Why it exists
 -------------
 The warehouse needs data that *tells a story*, so that every mart, gate and report can be shown and tested
 end to end without a customer's files.  A PMO analyst opening the demo pack must see on-track projects in
-green, late ones red on SPI / SPI(t), over-budget ones red on CPI, projects that finished late (SPI = 1 at
-completion but SPI(t) < 1, EVM.md §3) and proposed ones with a plan but no actuals.  So the numbers are
-*constructed*, not noise, and a test can compute them back from the CSV rows alone.
+green, at-risk ones amber (CPI and SPI(t) in 0.90-0.95), late ones red on SPI / SPI(t), over-budget ones red
+on CPI, projects that finished late (SPI = 1 at completion but SPI(t) < 1, EVM.md §3) and proposed ones with a
+plan but no actuals; every EV technique of EVM.md §2, a re-baselined project, agile releases and a
+dis-benefit.  So the numbers are *constructed*, not noise, and a test can compute them back from the CSV
+rows alone (tests/integration/test_demo_coverage.py does, against the marts).
 
 How the numbers are built
 -------------------------
 * Each project has a baseline window [start, planned finish] cut into 4-10 tasks.  Its simulated actual
   dates are the baseline "time-warped": ``actual = start + delay + (baseline - start) / speed``.  Speed is
-  ~1 for on_track / over_budget, 0.72-0.8 for late (so EV/PV ~0.8 mid-flight) and D / (D + slip) for
-  finished_late.  percent_complete at a status date is linear in days between a task's actual start and
-  finish (inclusive), rounded to 0.1; EV = sum(baseline_cost x percent / 100) over non-summary tasks.
+  ~1 for on_track / over_budget, 0.92-0.935 for at_risk, 0.72-0.8 for late (so EV/PV ~0.8 mid-flight) and
+  D / (D + slip) for finished_late.  percent_complete at a status date is linear in days between a task's
+  actual start and finish (inclusive), rounded to 0.1 (a units task: whole units done / units, a milestone:
+  0 or 100).  EV is summed over non-summary tasks, each by its technique as the warehouse measures it
+  (``int_tasks_classified``): percent_complete and units B x % / 100; 0/100 B once finished; 50/50 B / 2
+  once started, B once finished; a weighted milestone its own B once finished; loe the linear planned value
+  of its baseline at the status date; apportioned B x EV / budget of the discrete tasks beside it.
 * Each month a project must cost ``(EV gained that month) x cost_factor x U(0.97, 1.03)`` in its own
-  currency; cost_factor is 0.98-1.02 on track, 0.98-1.04 late, 1.2-1.3 over budget, 1.0-1.06 finished late.
-  About 35-65 % of it is labour (its team's hours x their rates, converted at the month's fx rate), capped
-  by the team's allocation; the rest is non-labour ledger lines.  So AC = timesheets x rates + non-labour
+  currency (at risk: x U(0.995, 1.005), the amber band is narrow); cost_factor is 0.98-1.02 on track,
+  1.08-1.09 at risk, 0.98-1.04 late, 1.2-1.3 over budget, 1.0-1.06 finished late.  About 35-65 % of it is
+  labour (its team's hours x their rates, converted at the month's fx rate), capped by the team's
+  allocation; the rest is non-labour ledger lines.  So AC = timesheets x rates + non-labour
   ledger, computed the warehouse's way, gives CPI = 1 / cost_factor (within a few %).
 * The cost plan counts approved and submitted timesheet rows; the warehouse costs approved rows only, so the
   few entries still awaiting approval at the end of the last month are left out of its AC.
@@ -38,16 +45,27 @@ UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, c
   in every snapshot from the first, with its baseline after as_of.  Tasks: leaves, 0-2 summary tasks
   (children carry ``parent_task_code``; a summary's baseline_cost = the sum of its children, so a
   consumer must exclude summaries - tasks that are a parent - from sums), 1-2 milestones (cost 0),
-  ev_method ``percent_complete``, baseline_version ``BL1``.  BAC (sum of the leaves) is 150k-2M in the
-  project currency.  percent_complete never decreases and is 100 exactly when actual_finish is set;
-  actual_start once started; forecast_finish (the simulated finish) on unfinished tasks.  actual_cost and
-  remaining_cost are filled as well: a project's leaves' actual_cost sums to its AC from timesheets +
+  ev_method ``percent_complete``.  About a quarter of the schedules (``DemoSummary.ev_methods``; never an
+  at-risk, the re-baselined or the first on-track project) mix techniques: ``loe`` "Project management"
+  over the whole baseline (6-10 % of BAC), a ``0/100`` "Mobilisation" of 10-24 days, a ``50/50`` review of
+  25-50 days, a middle phase in ``units`` (the count in its name), an ``apportioned`` "Quality assurance"
+  in the one stage (summary), following the stage's other tasks, and the longest top-level phase as a
+  ``milestone_weights`` work package: a summary whose three milestones (25/35/40 % of its budget, at 35 %,
+  70 % and 100 % of its span) earn it.  baseline_version ``BL1``; the re-baselined project
+  (``DemoSummary.rebaselined``: a late one when there are two or more, else an over-budget one) is ``BL2``
+  from its middle snapshot on: unfinished tasks move to their forecast dates, tasks not yet started cost
+  8-15 % more, finished ones keep their baseline, so EV earned so far is unchanged and BAC grows.  BAC
+  (sum of the leaves of the current baseline) is 150k-2M (plus the uplift) in the project currency.
+  percent_complete never decreases and is 100 exactly when actual_finish is set; actual_start once
+  started; forecast_finish (the simulated finish) on unfinished tasks.  actual_cost and remaining_cost are
+  filled as well: a project's leaves' actual_cost sums to its AC from timesheets +
   ledger, so "the schedule as cost source" gives the same answer.
 * ``baseline_phasing/baseline-phasing.csv``: the agile and hybrid projects' BL1 baseline cost of each leaf task by
   month (its days in the month; whole cents adding up to the task's baseline cost), so PV of those tasks
   is time-phased (``pv_method = 'time_phased'``).
 * ``timesheets/timesheets-<YYYY-MM>.csv``: daily entries (Mon-Fri) per person per project while the project
-  is running, hours in 0.25 steps within 0.5-10, task_code = a leaf task in progress that day, entry_id
+  is running, hours in 0.25 steps within 0.5-10, task_code = a leaf task in progress that day (or the
+  weighted-milestone work package: its milestones take no bookings), entry_id
   ``TS-000001``... sorted by date and person.  4 people per project (one is
   its project_manager, named in projects.manager); ~25 % of people, and everyone whose project is proposed
   or finished more than 4 months before as_of, also work on a second project (a person's day stays under
@@ -65,32 +83,40 @@ UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, c
   in the project currency - to reconcile against, not to add to AC.  document_id ``GL-<year>-<6 digits>``
   (numbered per posting year), line_id 1..n, fiscal_period = posting month, is_reversal false.
 * ``budgets/budgets.csv``: per project ``BL1`` = BAC and ``MR`` (management reserve, 5-15 %), task_code
-  blank, approved before the baseline start (for proposed projects: before as_of's month end).
+  blank, approved before the baseline start (for proposed projects: before as_of's month end); the
+  re-baselined project also ``BL2`` = its new BAC, approved on the first working day of its first BL2 month.
 * ``fx_rates/fx_rates.csv``: every period x every ordered pair of the three currencies; rates wander a
   little around a centre (EUR->GBP 0.84-0.88) and the inverse row is round(1 / rate, 6).
 * ``benefits/benefits.csv``: 1-3 benefits per started project, one row per period for the 12 months from
   the planned-finish month (periods after as_of carry planned_value only; realised_value starts the month
   after the actual finish, so late projects realise late); monetary (unit = currency) and non-monetary
   (NPS points, minutes, incidents; their values are levels, not amounts); max(1, projects//30)
-  dis-benefits, category ``operational cost``.
+  dis-benefits (so at least one whenever a project has started; closed projects first, whose benefits are
+  already due), category ``operational cost``.
 * ``risks/risks-<YYYY-MM>.csv``: a register snapshot per started project per month until it finishes
   (all closed in its finish month), 2-6 risks; late / over-budget projects carry likelier schedule / cost
-  risks.  impact_cost is in the project currency.
+  risks.  impact_cost is in the project currency.  On-track and at-risk registers are mitigated (open risks'
+  probabilities scaled down) whenever their exposure would pass 4 % / 7.5 % of BAC, so the risk measure
+  keeps them green / below red.
 * ``dependencies/dependencies.csv``: projects//3 between tasks of two projects; needed_by_date is the
   receiving task's baseline start; status met / met_late / late / at_risk / open from the simulated dates.
 * ``capacity/capacity.csv``: per person per period, working days x 7.5 h minus 0-10 days of leave.
 * ``work_items/work_items-<YYYY-MM>.csv``: 18-40 stories / bugs / tasks per agile or hybrid project, per
   month; an item is done (resolved_date = the day it happened) once the project's EV / BAC passes its
   cumulative share of the points, so done points track EV.  Two-week sprints ``Sprint <n>``; releases R1-R3.
+  The first on-track project (running since the first period, never closed) is agile, so a release with
+  sprints done - AgileEVM PV, EV, CPI and SPI - exists at any size.
 
 Scenarios (``DemoSummary.scenarios``)
 ------------------------------------
-on_track (CPI, SPI ~1; with months >= 9 a few finished on time and are ``closed``), late (SPI ~0.6-0.85),
-over_budget (AC / EV ~1.2-1.3), finished_late (``closed``; baseline finished >= 2 months before as_of, work
-100 % done 2-4 months after it), not_started (``proposed``, baseline after as_of, tasks / budgets /
-work items only: no timesheets, ledger, risks or benefits).  Quotas are fixed by size (45/20/15/10/10 %
-after one of each; 12/6/5/4/3 for 30 projects); which project gets which is random.  With fewer than 5
-projects the priority is on_track, late, over_budget, not_started, finished_late.  finished_late needs
+on_track (CPI, SPI ~1; with months >= 9 a few finished on time and are ``closed``), at_risk (CPI and
+SPI(t) ~0.92-0.94: amber), late (SPI ~0.6-0.85), over_budget (AC / EV ~1.2-1.3), finished_late
+(``closed``; baseline finished >= 2 months before as_of, work 100 % done 2-4 months after it), not_started
+(``proposed``, baseline after as_of, tasks / budgets / work items only: no timesheets, ledger, risks or
+benefits).  Quotas are fixed by size (on_track 40, at_risk 10, late 15, over_budget 15, finished_late 10,
+not_started 10 % after one of each; 11/3/5/5/3/3 for 30 projects); which project gets which is random.
+With fewer than 6 projects the priority is on_track, late, over_budget, not_started, finished_late,
+at_risk.  finished_late needs
 ``months >= 4`` (a baseline of >= 1 month plus >= 2 months of slip must fit in the window); with fewer
 months there is none, the other scenarios share its projects, and ``DemoSummary.notes`` says so.
 
@@ -131,11 +157,34 @@ from pathlib import Path
 
 from orchestration.contract import ENTITIES
 
-SCENARIOS = ("on_track", "late", "over_budget", "finished_late", "not_started")
+SCENARIOS = ("on_track", "at_risk", "late", "over_budget", "finished_late", "not_started")
 # Which scenarios survive when there are fewer projects than scenarios.
-_SCENARIO_PRIORITY = ("on_track", "late", "over_budget", "not_started", "finished_late")
+_SCENARIO_PRIORITY = ("on_track", "late", "over_budget", "not_started", "finished_late", "at_risk")
 # Weights for the projects beyond the first one of each scenario.
-_SCENARIO_WEIGHTS = {"on_track": 45, "late": 20, "over_budget": 15, "finished_late": 10, "not_started": 10}
+_SCENARIO_WEIGHTS = {
+    "on_track": 40,
+    "at_risk": 10,
+    "late": 15,
+    "over_budget": 15,
+    "finished_late": 10,
+    "not_started": 10,
+}
+#: EV techniques (EVM.md §2) in the order the summary lists them.
+EV_METHODS = ("0/100", "50/50", "percent_complete", "milestone_weights", "units", "loe", "apportioned")
+# Open risk exposure (sum of probability x impact) a register is mitigated down to, as a share of BAC: on-track
+# projects stay in the green risk band (< 5 %), at-risk ones below the red one (10 %).
+_RISK_APPETITE = {"on_track": 0.04, "at_risk": 0.075}
+# What a units-measured task counts, by phase name.
+_UNIT_WORDS = {
+    "Data migration": "data batches",
+    "Training": "training sessions",
+    "Deployment": "site deployments",
+    "User acceptance test": "test scripts",
+    "System test": "test cases",
+    "Integration test": "test cases",
+    "Integration": "interfaces",
+    "Beta release": "pilot sites",
+}
 
 #: Approximate value of one unit in GBP, the centre of each currency's wander.
 _GBP_VALUE = {
@@ -534,7 +583,9 @@ class DemoSummary:
     programmes: int = 0
     projects: int = 0
     people: int = 0
-    bac: dict[str, float] = field(default_factory=dict)  # project code -> BAC in its currency
+    bac: dict[str, float] = field(default_factory=dict)  # project code -> BAC in its currency (current baseline)
+    ev_methods: dict[str, list[str]] = field(default_factory=dict)  # EV technique -> projects using it
+    rebaselined: dict[str, str] = field(default_factory=dict)  # project code -> first period of BL2
 
     @property
     def scenario_of(self) -> dict[str, str]:
@@ -559,6 +610,8 @@ class DemoSummary:
             "projects": self.projects,
             "people": self.people,
             "bac": self.bac,
+            "ev_methods": self.ev_methods,
+            "rebaselined": self.rebaselined,
         }
 
 
@@ -585,6 +638,10 @@ class _Task:
     a_start: int = 0  # simulated actual (or forecast) dates
     a_finish: int = 0
     children: list[_Task] = field(default_factory=list)
+    method: str = "percent_complete"  # ev_method
+    units: int = 0  # units-measured tasks: how many units the work is
+    base: list[_Task] = field(default_factory=list)  # apportioned tasks: the discrete tasks they follow
+    bl2: tuple[int, int, int] | None = None  # re-baselined: (start, finish, cost) from the BL2 snapshot on
 
 
 @dataclass
@@ -620,12 +677,16 @@ class _Project:
     manager: str = ""
     bac: int = 0  # cents
     tasks: list[_Task] = field(default_factory=list)  # WBS order
-    leaves: list[_Task] = field(default_factory=list)
+    leaves: list[_Task] = field(default_factory=list)  # the measured (non-summary) tasks that carry cost
+    work: list[_Task] = field(default_factory=list)  # what time and costs are booked to
+    rich: bool = False  # its schedule mixes EV techniques
+    rebase_m: int | None = None  # period index from which the schedule is re-baselined (BL2)
     act_start: int = 0
     act_finish: int = 0
     appear: int = 0  # first period index with a snapshot
     team: list[tuple[int, float]] = field(default_factory=list)  # (person index, allocation)
     pct: list[dict[str, float]] = field(default_factory=list)  # per period: leaf code -> pct (1 dp)
+    ev_task: list[dict[str, float]] = field(default_factory=list)  # per period: leaf code -> EV (cents)
     ev: list[float] = field(default_factory=list)  # cumulative EV per period (currency units)
     target: list[float] = field(default_factory=list)  # cost to spend per period (currency units)
     ac: list[int] = field(default_factory=list)  # cost per period (cents), labour + non-labour
@@ -633,6 +694,18 @@ class _Project:
     @property
     def started(self) -> bool:
         return self.scenario != "not_started"
+
+    def version(self, m: int) -> str:
+        return "BL2" if self.rebase_m is not None and m >= self.rebase_m else "BL1"
+
+    def base(self, t: _Task, m: int | None) -> tuple[int, int, int]:
+        """(baseline start, finish, cost) of a task in the snapshot of period m (None: the current one)."""
+        if t.bl2 is not None and self.rebase_m is not None and (m is None or m >= self.rebase_m):
+            return t.bl2
+        return t.bs, t.bf, t.cost
+
+    def bac_at(self, m: int | None) -> int:
+        return sum(self.base(t, m)[2] for t in self.leaves)
 
     @property
     def status(self) -> str:
@@ -737,9 +810,64 @@ def _quarter(h: float) -> float:
     return max(0.5, min(10.0, round(h * 4) / 4))
 
 
+def _linear(cost: int, bs: int, bf: int, d: int) -> float:
+    """The warehouse's linear planned value of a task at the end of day d (inclusive days)."""
+    days = max(bf - bs + 1, 1)
+    return cost * min(max(d - bs + 1, 0), days) / days
+
+
+def _task_pct(t: _Task, d: int, rounded: bool = True) -> float:
+    """percent_complete a task reports at the end of day d (apportioned tasks: see _earned)."""
+    if t.kind == "milestone":
+        return 100.0 if t.a_finish <= d else 0.0
+    if t.method == "units" and t.units:
+        if d < t.a_start:
+            return 0.0
+        if d >= t.a_finish:
+            return 100.0
+        done = (d - t.a_start + 1) * t.units // (t.a_finish - t.a_start + 1)
+        return round(100.0 * done / t.units, 1)
+    fr = _frac(d, t.a_start, t.a_finish)
+    return _pct(fr) if rounded else (100.0 if fr >= 1 else fr * 100.0)
+
+
+def _earned(p: _Project, d: int, m: int | None, rounded: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+    """(percent complete, EV in cents) of each measured task at the end of day d, by its EV technique
+    (EVM.md §2, as int_tasks_classified measures it), valued at the baseline of period m's snapshot."""
+    pcts: dict[str, float] = {}
+    ev: dict[str, float] = {}
+    if not p.started:
+        return {t.code: 0.0 for t in p.leaves}, {t.code: 0.0 for t in p.leaves}
+    for t in p.leaves:
+        if t.method == "apportioned":
+            continue
+        bs, bf, cost = p.base(t, m)
+        pc = pcts[t.code] = _task_pct(t, d, rounded)
+        finished, started = pc >= 100, t.a_start <= d
+        if t.method in ("percent_complete", "units"):
+            ev[t.code] = cost * pc / 100.0
+        elif t.method in ("0/100", "milestone_weights"):
+            ev[t.code] = float(cost) if finished else 0.0
+        elif t.method == "50/50":
+            ev[t.code] = float(cost) if finished else cost / 2.0 if started else 0.0
+        elif t.method == "loe":
+            ev[t.code] = _linear(cost, bs, bf, d)
+        else:
+            raise ValueError(t.method)
+    for t in p.leaves:
+        if t.method == "apportioned":
+            budget = sum(p.base(b, m)[2] for b in t.base)
+            ratio = sum(ev[b.code] for b in t.base) / budget
+            ev[t.code] = p.base(t, m)[2] * ratio
+            pcts[t.code] = 100.0 if ratio >= 1 else min(99.9, round(ratio * 100.0, 1))
+    return pcts, ev
+
+
 def _progress(p: _Project, d: int) -> float:
-    """Unrounded EV / BAC of a project at the end of day d (from the simulated actual dates)."""
-    return sum(t.cost * _frac(d, t.a_start, t.a_finish) for t in p.leaves) / p.bac
+    """Unrounded EV / BAC of a project at the end of day d (current baseline; 1 once it has finished)."""
+    if d >= p.act_finish:
+        return 1.0
+    return sum(_earned(p, d, None, rounded=False)[1].values()) / p.bac_at(None)
 
 
 def _first_day(p: _Project, theta: float) -> int | None:
@@ -849,7 +977,10 @@ class _Generator:
                 self._write(f"{entity}/{entity}.csv", _Table(entity))
                 s.notes.append(f"{entity}: no rows at this size; wrote a header-only file")
         s.scenarios = {sc: sorted(p.code for p in self.projects if p.scenario == sc) for sc in SCENARIOS}
-        s.bac = {p.code: p.bac / 100 for p in self.projects}
+        s.bac = {p.code: p.bac_at(None) / 100 for p in self.projects}
+        s.ev_methods = {
+            m: sorted(p.code for p in self.projects if any(t.method == m for t in p.tasks)) for m in EV_METHODS
+        }
         s.portfolios, s.programmes = self.n_portfolios, self.n_programmes
         s.projects, s.people = len(self.projects), len(self.people)
         s.anomalies.append(
@@ -1007,18 +1138,47 @@ class _Generator:
         rng.shuffle(meth)
         for p, mt in zip(self.projects, meth, strict=True):
             p.methodology = mt
-        started = [p for p in self.projects if p.started]
-        if n_a and started and not any(p.methodology in ("agile", "hybrid") for p in started):
+        # The anchor (on track, running since the first period) is agile, so that at least one agile
+        # release has sprints done and AgileEVM figures at any size.
+        lead = self.projects[anchor]
+        if n_a and lead.methodology not in ("agile", "hybrid"):
             swap = next(p for p in self.projects if p.methodology == "agile")
-            swap.methodology, started[0].methodology = started[0].methodology, "agile"
+            swap.methodology, lead.methodology = lead.methodology, "agile"
+
+        # Which schedules mix EV techniques (rich), and which project is re-baselined: a late one when
+        # another late project keeps its original plan, else an over-budget one (a re-baseline leaves CPI
+        # as it was); its schedule stays plain percent complete, so the new baseline leaves EV where it was.
+        late = [p for p in self.projects if p.scenario == "late"]
+        over = [p for p in self.projects if p.scenario == "over_budget"]
+        pool = late if len(late) >= 2 else over or late
+        rebased = rng.choice(pool) if pool else None
+        cands = [
+            p
+            for p in self.projects
+            if p.started and p.scenario != "at_risk" and p.idx != anchor and p is not rebased
+        ]
+        rng.shuffle(cands)
+        n_rich = min(len(cands), max(2, round(n * 0.25)))
+
+        def plain_xer(q: _Project) -> bool:  # a schedule that goes out as P6 XER (orchestration.demo_formats)
+            return q.started and q.methodology == "waterfall" and q.currency == self.rc
+
+        for q in cands:
+            if sum(x.rich for x in self.projects) >= n_rich:
+                break
+            if plain_xer(q) and sum(plain_xer(x) and not x.rich for x in self.projects) <= 1:
+                continue  # keep one started schedule plain enough for the P6 export
+            q.rich = True
 
         # Windows, schedules, speeds and cost factors.
         first_on_track_seen = False
         for p in self.projects:
-            self._window(rng, p, is_anchor=(p.idx == anchor), allow_closed=first_on_track_seen)
+            self._window(rng, p, is_anchor=(p.idx == anchor), allow_closed=first_on_track_seen and p.idx != anchor)
             if p.scenario == "on_track":
                 first_on_track_seen = True
             self._schedule(rng, p)
+        if rebased is not None:
+            self._rebaseline(rng, rebased)
 
         # People: 4 primary per project (a project manager plus a team), some with a second project.
         n_people = 4 * n
@@ -1082,6 +1242,11 @@ class _Generator:
             p.ps = start_in(W - 9)
             p.pf = _weekday_on_or_before(min(p.ps + rng.randint(120, 270), as_end - 35))
             p.speed, p.delay = 1.0, 0
+        elif sc == "at_risk":  # mildly late and over budget: CPI and SPI(t) in the amber band 0.90-0.95
+            p.ps = start_in(W - 5)
+            p.pf = _weekday_on_or_before(max(as_end + rng.randint(60, 300), p.ps + rng.randint(180, 540)))
+            p.speed = rng.uniform(0.92, 0.935)
+            p.delay = 0
         elif sc in ("on_track", "over_budget"):
             p.ps = start_in(W - 3)
             p.pf = _weekday_on_or_before(max(as_end + rng.randint(45, 300), p.ps + rng.randint(150, 540)))
@@ -1109,6 +1274,7 @@ class _Generator:
             p.speed, p.delay = 1.0, 0
         cf = {
             "on_track": (0.98, 1.02),
+            "at_risk": (1.08, 1.09),
             "late": (0.98, 1.04),
             "over_budget": (1.2, 1.3),
             "finished_late": (1.0, 1.06),
@@ -1129,8 +1295,10 @@ class _Generator:
 
     def _schedule(self, rng: random.Random, p: _Project) -> None:
         n_total = rng.randint(4, 10)
+        if p.rich:  # a work package group is needed for the apportioned QA task
+            n_total = max(6, n_total)
         n_ms = 1 if n_total < 6 else rng.randint(1, 2)
-        n_sum = 0 if n_total < 6 else (1 if n_total < 9 else 2)
+        n_sum = 0 if n_total < 6 else (1 if n_total < 9 or p.rich else 2)  # rich: one stage, leaves at top level
         n_leaf = n_total - n_ms - n_sum
         phases = _PHASES[p.methodology]
         # The most essential phases for this many tasks, in life-cycle order.
@@ -1150,9 +1318,35 @@ class _Generator:
             e = max(e, s)
             leaves.append(_Task(code="", name=names[k], bs=s, bf=e))
         leaves[-1].bf = p.pf
+        # Rich schedules: level-of-effort project management over the whole baseline, a short 0/100
+        # mobilisation, a 50/50 review, an apportioned QA task; their budgets are shares of BAC.
+        extras: dict[str, _Task] = {}
+        if p.rich:
+            kick_end = min(p.pf, p.ps + rng.randint(10, 24))
+            rev_start = p.ps + round(dur * rng.uniform(0.3, 0.5))
+            extras = {
+                "loe": _Task(code="", name="Project management", bs=p.ps, bf=p.pf, method="loe"),
+                "0/100": _Task(code="", name="Mobilisation", bs=p.ps, bf=kick_end, method="0/100"),
+                "50/50": _Task(
+                    code="",
+                    name="Security and architecture review",
+                    bs=rev_start,
+                    bf=min(p.pf, rev_start + rng.randint(25, 50)),
+                    method="50/50",
+                ),
+                "apportioned": _Task(code="", name="Quality assurance", method="apportioned"),
+            }
+            shares = {
+                "loe": rng.uniform(0.06, 0.1),
+                "0/100": rng.uniform(0.01, 0.025),
+                "50/50": rng.uniform(0.02, 0.04),
+                "apportioned": rng.uniform(0.03, 0.05),
+            }
+            for k, t in extras.items():
+                t.cost = int(round(p.bac * shares[k], -2))
         # Costs: proportional to duration, jittered; exact cents summing to BAC.
         cw = [(t.bf - t.bs + 1) * rng.uniform(0.7, 1.3) for t in leaves]
-        for t, c in zip(leaves, _split_cents(p.bac, cw), strict=True):
+        for t, c in zip(leaves, _split_cents(p.bac - sum(t.cost for t in extras.values()), cw), strict=True):
             t.cost = c
         # Simulated actual dates: time warp around the baseline start plus jitter.
         s = p.speed
@@ -1174,7 +1368,6 @@ class _Generator:
             t.a_finish = max(t.a_start, min(t.a_finish, last))
         if p.closed_on_time or p.scenario == "finished_late":
             assert last <= self.as_end, (p.code, _iso(last))
-        p.leaves = leaves
         p.act_start, p.act_finish = min(t.a_start for t in leaves), last
         # WBS: groups of leaves under summaries, milestones.
         items: list = []  # top-level: _Task (leaf/milestone) or list[_Task] (summary group)
@@ -1199,30 +1392,123 @@ class _Generator:
                     a_finish=lead.a_finish,
                 ),
             )
+        work = list(leaves)
+        measured = list(leaves)
+        packages: dict[int, _Task] = {}  # id(leaf) -> the weighted-milestone package replacing it
+        if p.rich:
+            for t in extras.values():
+                if t.method != "apportioned":
+                    t.a_start, t.a_finish = warp(t.bs), warp(t.bf)
+            pm = extras["loe"]
+            pm.a_start, pm.a_finish = a0, last
+            for t in extras.values():
+                t.a_start = max(a0, min(t.a_start, last))
+                t.a_finish = max(t.a_start, min(t.a_finish, last))
+            # QA is apportioned to the discrete work of the first group.
+            group = items[0]
+            qa = extras["apportioned"]
+            qa.base = list(group)
+            qa.bs, qa.bf = min(c.bs for c in group), max(c.bf for c in group)
+            qa.a_start, qa.a_finish = min(c.a_start for c in group), max(c.a_finish for c in group)
+            group.append(qa)
+            # The longest top-level leaf becomes a work package earned by three weighted milestones.
+            tops = [x for x in items if isinstance(x, _Task) and x.kind == "leaf"]
+            wp = max(tops, key=lambda x: (x.bf - x.bs, -items.index(x)))
+            # A middle phase (not the package) is measured in units.
+            others = [x for x in leaves if x is not wp]
+            unit_leaf = others[len(others) // 2]
+            unit_leaf.method = "units"
+            unit_leaf.units = rng.randint(8, 40)
+            unit_leaf.name = f"{unit_leaf.name} ({unit_leaf.units} {_UNIT_WORDS.get(unit_leaf.name, 'work units')})"
+            pkg = _Task(
+                code="",
+                name=wp.name,
+                kind="summary",
+                bs=wp.bs,
+                bf=wp.bf,
+                a_start=wp.a_start,
+                a_finish=wp.a_finish,
+                method="milestone_weights",
+            )
+            labels = ("first drop accepted", "second drop accepted", "accepted")
+            fracs = (0.35, 0.7, 1.0)
+            for lab, f, c in zip(labels, fracs, _split_cents(wp.cost, [25, 35, 40]), strict=True):
+                pkg.children.append(
+                    _Task(
+                        code="",
+                        name=f"{wp.name}: {lab}",
+                        kind="milestone",
+                        bs=wp.bs + round((wp.bf - wp.bs) * f),
+                        bf=wp.bs + round((wp.bf - wp.bs) * f),
+                        cost=c,
+                        a_start=wp.a_start + round((wp.a_finish - wp.a_start) * f),
+                        a_finish=wp.a_start + round((wp.a_finish - wp.a_start) * f),
+                        method="milestone_weights",
+                    )
+                )
+            packages[id(wp)] = pkg
+            items[items.index(wp)] = pkg
+            items.insert(0, extras["0/100"])
+            items.insert(0, pm)
+            review = extras["50/50"]
+            later = [i for i, x in enumerate(items) if i > 1 and isinstance(x, _Task) and x.bs >= review.bs]
+            items.insert(later[0] if later else len(items), review)
+            work = [pm, extras["0/100"], *(packages.get(id(x), x) for x in leaves), extras["50/50"], qa]
+            measured = [pm, extras["0/100"], qa, extras["50/50"], *(x for x in leaves if x is not wp), *pkg.children]
+        p.work = work
+        p.leaves = measured
         items.append(
             _Task(code="", name="Go-live", kind="milestone", bs=p.pf, bf=p.pf, a_start=last, a_finish=last)
         )
         tasks = []
         for i, it in enumerate(items):
             code = f"T{(i + 1) * 10:03d}"
-            if isinstance(it, list):
-                summ = _Task(
+            if isinstance(it, list) or it.children:
+                kids = it if isinstance(it, list) else it.children
+                summ = it if not isinstance(it, list) else _Task(
                     code=code,
                     name=f"Stage {sum(isinstance(x, list) for x in items[: i + 1])}",
                     kind="summary",
-                    bs=min(c.bs for c in it),
-                    bf=max(c.bf for c in it),
-                    cost=sum(c.cost for c in it),
-                    children=it,
+                    bs=min(c.bs for c in kids),
+                    bf=max(c.bf for c in kids),
+                    children=kids,
                 )
+                summ.code, summ.cost = code, sum(c.cost for c in kids)
                 tasks.append(summ)
-                for j, c in enumerate(it):
+                for j, c in enumerate(kids):
                     c.code, c.parent = f"T{(i + 1) * 10 + j + 1:03d}", code
                     tasks.append(c)
             else:
                 it.code = code
                 tasks.append(it)
         p.tasks = tasks
+
+    def _rebaseline(self, rng: random.Random, p: _Project) -> None:
+        """Re-plan a running project from a mid-window snapshot on (BL2): unfinished tasks take their
+        forecast dates, and tasks not yet started a budget 8-15 % higher (an over-target baseline), so EV
+        earned so far is unchanged and BAC grows."""
+        last = len(self.periods) - 1
+        m = p.appear + max(1, (last - p.appear + 1) // 2)
+        sd = self.periods[min(m, last)].end
+        if not p.started or m > last or p.act_finish <= sd:
+            return
+        p.rebase_m = m
+        uplift = rng.uniform(1.08, 1.15)
+        for t in p.tasks:
+            if t.kind == "summary" or t.a_finish <= sd:
+                continue
+            if t.kind == "milestone":
+                t.bl2 = (t.a_finish, t.a_finish, t.cost)
+            elif t.a_start <= sd:
+                t.bl2 = (t.bs, max(t.bs, t.a_finish), t.cost)
+            else:
+                t.bl2 = (t.a_start, t.a_finish, int(round(t.cost * uplift, -2)))
+        for t in p.tasks:
+            if t.kind == "summary" and any(c.bl2 for c in t.children):
+                kids = [p.base(c, None) for c in t.children]
+                t.bl2 = (min(k[0] for k in kids), max(k[1] for k in kids), sum(k[2] for k in kids))
+        self.summary.rebaselined[p.code] = self.periods[m].label
+
 
     # ---- fx -------------------------------------------------------------------------------------------
     def _build_fx(self) -> None:
@@ -1254,21 +1540,19 @@ class _Generator:
             for m, per in enumerate(self.periods):
                 if m < p.appear:
                     p.pct.append({})
+                    p.ev_task.append({})
                     p.ev.append(0.0)
                     p.target.append(0.0)
                     continue
-                sd = per.end
-                pcts = (
-                    {t.code: _pct(_frac(sd, t.a_start, t.a_finish)) for t in p.leaves}
-                    if p.started
-                    else {t.code: 0.0 for t in p.leaves}
-                )
-                ev = sum(t.cost * pcts[t.code] for t in p.leaves) / 10000.0
+                pcts, ev_task = _earned(p, per.end, m)
+                ev = sum(ev_task.values()) / 100.0
                 p.pct.append(pcts)
+                p.ev_task.append(ev_task)
                 p.ev.append(ev)
                 d_ev = ev - prev
                 prev = ev
-                p.target.append(max(0.0, d_ev * p.cost_factor * rng.uniform(0.97, 1.03)) if d_ev > 0 else 0.0)
+                jitter = (0.995, 1.005) if p.scenario == "at_risk" else (0.97, 1.03)  # amber is a narrow band
+                p.target.append(max(0.0, d_ev * p.cost_factor * rng.uniform(*jitter)) if d_ev > 0 else 0.0)
 
     # ---- timesheets and ledger -------------------------------------------------------------------------
     def _actuals(self) -> None:
@@ -1472,11 +1756,11 @@ class _Generator:
             self.summary.notes.append("no non-labour ledger document to reverse at this size")
 
     def _task_on(self, rng: random.Random, p: _Project, d: int) -> str:
-        active = [t.code for t in p.leaves if t.a_start <= d <= t.a_finish]
+        active = [t.code for t in p.work if t.a_start <= d <= t.a_finish]
         if active:
             return active[0] if len(active) == 1 else rng.choice(active)
-        before = [t for t in p.leaves if t.a_start <= d]
-        return (before[-1] if before else p.leaves[0]).code
+        before = [t for t in p.work if t.a_start <= d]
+        return (before[-1] if before else p.work[0]).code
 
     def _inject_duplicates(self, rng: random.Random, table: _Table, k: int, rel: str) -> None:
         rows = table.rows
@@ -1517,13 +1801,14 @@ class _Generator:
                 if m < p.appear:
                     continue
                 pcts = p.pct[m]
-                ev_leaf = {t.code: t.cost * pcts[t.code] / 100.0 for t in p.leaves}  # cents
+                ev_leaf = p.ev_task[m]  # cents, by each task's EV technique
                 ev_total = sum(ev_leaf.values())
                 ac_cum = sum(p.ac[: m + 1])
                 act: dict[str, int] = {}
                 for t in p.leaves:
                     act[t.code] = round(ac_cum * ev_leaf[t.code] / ev_total) if ev_total > 0 else 0
                 for t in p.tasks:
+                    bs, bf, cost = p.base(t, m)
                     row = {
                         "status_date": _iso(sd),
                         "project_code": p.code,
@@ -1531,25 +1816,25 @@ class _Generator:
                         "parent_task_code": t.parent,
                         "task_name": t.name,
                         "is_milestone": t.kind == "milestone",
-                        "ev_method": "percent_complete",
-                        "baseline_start": _iso(t.bs),
-                        "baseline_finish": _iso(t.bf),
-                        "baseline_cost": _money(t.cost),
-                        "baseline_version": "BL1",
+                        "ev_method": t.method,
+                        "baseline_start": _iso(bs),
+                        "baseline_finish": _iso(bf),
+                        "baseline_cost": _money(cost),
+                        "baseline_version": p.version(m),
                     }
-                    if t.kind == "leaf":
+                    if t.code in ev_leaf:
                         pc = pcts[t.code]
                         a_s, a_f = t.a_start, t.a_finish
                         ac = act[t.code]
-                        rem = round((t.cost - ev_leaf[t.code]) * p.cost_factor)
+                        rem = round((cost - ev_leaf[t.code]) * p.cost_factor)
                     elif t.kind == "summary":
                         ev_c = sum(ev_leaf[c.code] for c in t.children)
                         done = all(pcts[c.code] >= 100 for c in t.children)
-                        pc = 100.0 if done else min(99.9, round(ev_c / t.cost * 100, 1))
-                        a_s = min(c.a_start for c in t.children)
-                        a_f = max(c.a_finish for c in t.children)
+                        pc = 100.0 if done else min(99.9, round(ev_c / cost * 100, 1))
+                        a_s = t.a_start or min(c.a_start for c in t.children)
+                        a_f = t.a_finish or max(c.a_finish for c in t.children)
                         ac = sum(act[c.code] for c in t.children)
-                        rem = round((t.cost - ev_c) * p.cost_factor)
+                        rem = round((cost - ev_c) * p.cost_factor)
                     else:
                         pc = 100.0 if p.started and t.a_finish <= sd else 0.0
                         a_s, a_f, ac, rem = t.a_start, t.a_finish, 0, 0
@@ -1668,6 +1953,14 @@ class _Generator:
                 currency=p.currency,
                 approved_date=_iso(approved),
             )
+            if p.rebase_m is not None:  # the over-target baseline, approved in the month it took effect
+                table.add(
+                    project_code=p.code,
+                    budget_version="BL2",
+                    amount=_money(p.bac_at(None)),
+                    currency=p.currency,
+                    approved_date=_iso(self.periods[p.rebase_m].workdays[0]),
+                )
         self._write("budgets/budgets.csv", table)
 
     def _write_fx(self) -> None:
@@ -1800,6 +2093,14 @@ class _Generator:
                 if m == fin_m and p.act_finish <= self.as_end:
                     for r in reg:
                         r["status"] = "closed"
+                appetite = _RISK_APPETITE.get(p.scenario)
+                exposure = sum(r["prob"] * r["cost"] for r in reg if r["status"] == "open")
+                if appetite and exposure > appetite * p.bac_at(m):
+                    # mitigation: the open risks' probabilities come down to the scenario's appetite
+                    factor = appetite * p.bac_at(m) / exposure
+                    for r in reg:
+                        if r["status"] == "open":
+                            r["prob"] = max(0.01, math.floor(r["prob"] * factor * 100) / 100)
                 for r in reg:
                     per_period[m].add(
                         status_date=_iso(per.end),
@@ -1856,10 +2157,12 @@ class _Generator:
                 continue
             pairs.add((a, b))
             src, dst = self.projects[a], self.projects[b]
-            to_task = rng.choice(dst.leaves[1:] or dst.leaves)
+            dst_work = [t for t in dst.work if t.method not in ("loe", "apportioned", "0/100")]
+            src_work = [t for t in src.work if t.method not in ("loe", "apportioned", "0/100")]
+            to_task = rng.choice(dst_work[1:] or dst_work)
             needed = to_task.bs
-            ready = [t for t in src.leaves if t.bf <= needed]
-            from_task = ready[-1] if ready else src.leaves[-1]
+            ready = [t for t in src_work if t.bf <= needed]
+            from_task = ready[-1] if ready else src_work[-1]
             delivered = from_task.a_finish if src.started else from_task.bf
             if src.started and delivered <= self.as_end and delivered <= needed:
                 status = "met"

@@ -7,7 +7,9 @@ demo run goes through the vendor readers as a real deployment does:
   all of them (``landing/p6/schedule-<YYYY-MM>.xer``);
 * schedules of projects in another currency: one MS Project XML file per project and month
   (``landing/msproject/<project>-<YYYY-MM>.xml``);
-* agile and hybrid schedules stay canonical CSV (``landing/tasks/``);
+* agile and hybrid schedules stay canonical CSV (``landing/tasks/``), and so do schedules that use an EV
+  technique other than percent complete or carry a baseline version other than BL1 (a re-baseline): the
+  XER and MSPDI readers give every activity percent complete and one baseline, so those would be lost;
 * timesheets as Tempo CSV exports (even months) and Harvest CSV exports (odd months)
   (``landing/tempo/``, ``landing/harvest/``);
 * agile work items as Jira issue CSV exports (``landing/jira/issues-<YYYY-MM>.csv``);
@@ -87,7 +89,13 @@ def write_vendor_exports(landing: Path, files: list[Path], reporting_currency: s
     projects = {r["project_code"]: r for r in read_canonical_csv(landing / "projects" / "projects.csv", "projects").rows}
     kept = [f for f in files if f.parent.name != "tasks"]
     written: list[Path] = []
-    for tasks_file in sorted(f for f in files if f.parent.name == "tasks"):
+    tasks_files = sorted(f for f in files if f.parent.name == "tasks")
+    canonical = {code for code, p in projects.items() if p.get("methodology") in ("agile", "hybrid")}
+    for tasks_file in tasks_files:  # a project's schedule keeps one format across its snapshots
+        for row in read_canonical_csv(tasks_file, "tasks").rows:
+            if row.get("ev_method") not in (None, "percent_complete") or row.get("baseline_version") not in (None, "BL1"):
+                canonical.add(row["project_code"])
+    for tasks_file in tasks_files:
         month = tasks_file.stem.removeprefix("tasks-")
         rows = read_canonical_csv(tasks_file, "tasks").rows
         by_project: dict[str, list[dict]] = defaultdict(list)
@@ -96,7 +104,7 @@ def write_vendor_exports(landing: Path, files: list[Path], reporting_currency: s
         xer_projects, xer_rows, canonical_rows = [], [], []
         for code, task_rows in by_project.items():
             project = projects[code]
-            if project.get("methodology") in ("agile", "hybrid"):
+            if code in canonical:
                 canonical_rows += task_rows
             elif project["currency"] == reporting_currency:
                 xer_projects.append(project)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD
-from orchestration.demo import SCENARIOS, generate_demo
+from orchestration.demo import EV_METHODS, SCENARIOS, generate_demo
 
 AS_OF = "2026-11"
 AS_OF_END = "2026-11-30"
@@ -40,17 +40,48 @@ def small(tmp_path_factory):
 # ---------------------------------------------------------------------------------------------------------
 # helpers computing EV, PV and AC from the CSV rows
 # ---------------------------------------------------------------------------------------------------------
+def technique_ev(snapshot: pd.DataFrame) -> pd.DataFrame:
+    """PV and EV of each measured (non-summary) task of one schedule snapshot, EV by the task's technique
+    (EVM.md §2, as the warehouse's int_tasks_classified applies it)."""
+    t = snapshot.copy()
+    parents = set(zip(t.project_code, t.parent_task_code))
+    t["summary"] = [(p, c) in parents for p, c in zip(t.project_code, t.task_code)]
+    method = dict(zip(zip(t.project_code, t.task_code), t.ev_method.replace("", "percent_complete")))
+    sd, bs, bf = (pd.to_datetime(t[c]) for c in ("status_date", "baseline_start", "baseline_finish"))
+    days = ((bf - bs).dt.days + 1).clip(lower=1)
+    cost = t.baseline_cost.astype(float)
+    pct = t.percent_complete.replace("", "0").astype(float)
+    finished = (t.actual_finish.ne("") & (t.actual_finish <= t.status_date)) | (pct >= 100)
+    started = finished | (t.actual_start.ne("") & (t.actual_start <= t.status_date)) | (pct > 0)
+    t["pv"] = cost * ((sd - bs).dt.days + 1).clip(lower=0).clip(upper=days) / days
+    t["bac"] = cost
+    ev = []
+    for i, r in enumerate(t.itertuples()):
+        m = method[(r.project_code, r.task_code)]
+        if (r.is_milestone == "true" and method.get((r.project_code, r.parent_task_code)) == "milestone_weights") or m in (
+            "0/100",
+            "milestone_weights",
+        ):
+            ev.append(cost.iloc[i] if finished.iloc[i] else 0.0)
+        elif m == "50/50":
+            ev.append(cost.iloc[i] if finished.iloc[i] else cost.iloc[i] / 2 if started.iloc[i] else 0.0)
+        elif m == "loe":
+            ev.append(t.pv.iloc[i])
+        else:
+            ev.append(cost.iloc[i] * pct.iloc[i] / 100)
+    t["ev"] = ev
+    t = t[~t.summary]
+    for i in t.index[t.ev_method == "apportioned"]:
+        r = t.loc[i]
+        base = t[(t.project_code == r.project_code) & (t.parent_task_code == r.parent_task_code)]
+        base = base[~base.ev_method.isin(["loe", "apportioned"])]
+        t.loc[i, "ev"] = float(r.baseline_cost) * base.ev.sum() / base.bac.sum()
+    return t
+
+
 def latest_ev_pv(landing: Path) -> pd.DataFrame:
     tasks = read_entity(landing, "tasks")
-    t = tasks[tasks.status_date == tasks.status_date.max()].copy()
-    parents = set(zip(t.project_code, t.parent_task_code))
-    t = t[[(p, c) not in parents for p, c in zip(t.project_code, t.task_code)]]  # no summary rows
-    sd, bs, bf = (pd.to_datetime(t[c]) for c in ("status_date", "baseline_start", "baseline_finish"))
-    frac = (((sd - bs).dt.days + 1) / ((bf - bs).dt.days + 1)).clip(0, 1)
-    cost = t.baseline_cost.astype(float)
-    t["pv"] = cost * frac
-    t["ev"] = cost * t.percent_complete.astype(float) / 100
-    t["bac"] = cost
+    t = technique_ev(tasks[tasks.status_date == tasks.status_date.max()])
     return t.groupby("project_code")[["pv", "ev", "bac"]].sum()
 
 
@@ -236,12 +267,13 @@ def test_scenarios_are_recorded_and_disjoint(org):
     assert all(len(codes) >= 1 for codes in s.scenarios.values())
     allc = [c for codes in s.scenarios.values() for c in codes]
     assert len(allc) == len(set(allc)) == 30
-    # quotas are fixed by size: 12 on track, 6 late, 5 over budget, 4 finished late, 3 not started
+    # quotas are fixed by size: 11 on track, 3 at risk, 5 late, 5 over budget, 3 finished late, 3 not started
     assert {k: len(v) for k, v in s.scenarios.items()} == {
-        "on_track": 12,
-        "late": 6,
+        "on_track": 11,
+        "at_risk": 3,
+        "late": 5,
         "over_budget": 5,
-        "finished_late": 4,
+        "finished_late": 3,
         "not_started": 3,
     }
 
@@ -251,7 +283,11 @@ def test_scenarios_tell_their_story_in_the_numbers(org):
     ev = latest_ev_pv(landing)
     ac = actual_cost(landing)
     for code in s.scenarios["late"]:
-        assert ev.ev[code] / ev.pv[code] < 0.9, code
+        if code not in s.rebaselined:  # re-planned to its forecast: on schedule against BL2
+            assert ev.ev[code] / ev.pv[code] < 0.9, code
+    for code in s.scenarios["at_risk"]:  # mildly over budget and behind: the amber band
+        assert 0.9 < ev.ev[code] / ac[code] < 0.95, code
+        assert 0.8 < ev.ev[code] / ev.pv[code] < 0.97, code
     for code in s.scenarios["over_budget"]:
         assert 1.1 < ac[code] / ev.ev[code] < 1.4, code
         assert ev.ev[code] / ev.pv[code] > 0.9, code
@@ -309,7 +345,8 @@ def test_not_started_projects_have_a_plan_but_no_actuals(org):
 def test_small_org_has_one_of_each_scenario(small):
     landing, s = small
     assert s.periods == ["2026-08", "2026-09", "2026-10", "2026-11"]
-    assert {k: len(v) for k, v in s.scenarios.items()} == {k: 1 for k in SCENARIOS}
+    # at_risk comes last in the priority order, so five projects have one of each other scenario
+    assert {k: len(v) for k, v in s.scenarios.items()} == {k: int(k != "at_risk") for k in SCENARIOS}
     assert s.portfolios == 1 and s.programmes == 1 and s.people == 20
     ev = latest_ev_pv(landing)
     ac = actual_cost(landing)
@@ -340,15 +377,20 @@ def test_bad_arguments_are_rejected(tmp_path):
 # entity details
 # ---------------------------------------------------------------------------------------------------------
 def test_schedules(org):
-    landing, _ = org
+    landing, s = org
     tasks = read_entity(landing, "tasks")
     budgets = read_entity(landing, "budgets")
     latest = tasks[tasks.status_date == AS_OF_END]
     for code, t in latest.groupby("project_code"):
-        assert 4 <= len(t) <= 10
-        ms = t[t.is_milestone == "true"]
+        weighted = t.parent_task_code.isin(t.task_code[t.ev_method == "milestone_weights"])
+        ms = t[(t.is_milestone == "true") & ~weighted]
         assert 1 <= len(ms) <= 2 and (ms.baseline_cost.astype(float) == 0).all()
-        assert set(t.ev_method) == {"percent_complete"} and set(t.baseline_version) == {"BL1"}
+        if set(t.ev_method) == {"percent_complete"}:
+            assert 4 <= len(t) <= 10
+        else:  # a schedule mixing techniques: every one of them, plus the extra tasks they need
+            assert set(t.ev_method) == set(EV_METHODS) and 11 <= len(t) <= 17
+            assert len(t[weighted]) == 3 and (t[weighted].baseline_cost.astype(float) > 0).all()
+        assert set(t.baseline_version) == {"BL2" if code in s.rebaselined else "BL1"}
         parents = set(t.parent_task_code) - {""}
         assert parents <= set(t.task_code)
         for parent in parents:
@@ -358,7 +400,7 @@ def test_schedules(org):
         leaves = t[~t.task_code.isin(parents)]
         bac = leaves.baseline_cost.astype(float).sum()
         b = budgets[budgets.project_code == code].set_index("budget_version")
-        assert float(b.amount["BL1"]) == pytest.approx(bac, abs=0.001)
+        assert float(b.amount[t.baseline_version.iloc[0]]) == pytest.approx(bac, abs=0.001)
         assert 0 < float(b.amount["MR"]) < bac and b.task_code["MR"] == ""
         assert (t.baseline_start <= t.baseline_finish).all()
     # percent complete never decreases, and is 100 exactly when finished
@@ -406,10 +448,12 @@ def test_timesheet_duplicates_and_hygiene(org):
     share = ts.approval_status.value_counts(normalize=True)
     assert share["approved"] > 0.95 and share["submitted"] > 0 and share["rejected"] > 0
     assert set(ts[ts.approval_status == "submitted"].work_date.str[:7]) == {AS_OF}
-    # task_code is a leaf task of that project, and a person works on 1-2 projects
+    # task_code is a leaf task of that project (or a work package earned by weighted milestones, whose
+    # milestones take no bookings), and a person works on 1-2 projects
     tasks = read_entity(landing, "tasks")
     parents = set(zip(tasks.project_code, tasks.parent_task_code))
-    leaves = set(zip(tasks.project_code, tasks.task_code)) - parents
+    packages = tasks[tasks.ev_method == "milestone_weights"]
+    leaves = set(zip(tasks.project_code, tasks.task_code)) - parents | set(zip(packages.project_code, packages.task_code))
     ms = set(
         zip(tasks[tasks.is_milestone == "true"].project_code, tasks[tasks.is_milestone == "true"].task_code)
     )
@@ -539,3 +583,89 @@ def test_benefits_risks_dependencies_work_items(org):
     cap = read_entity(landing, "capacity")
     hours = cap.available_hours.astype(float)
     assert hours.between(0, 23 * 7.5).all() and hours.median() >= 140
+
+
+# ---------------------------------------------------------------------------------------------------------
+# EV techniques, the re-baseline, the guaranteed features of a small organisation
+# ---------------------------------------------------------------------------------------------------------
+def test_ev_techniques_with_the_columns_each_needs(org):
+    landing, s = org
+    assert list(s.ev_methods) == list(EV_METHODS) and all(s.ev_methods[m] for m in EV_METHODS)
+    tasks = read_entity(landing, "tasks")
+    latest = tasks[tasks.status_date == AS_OF_END]
+    counts = latest.ev_method.value_counts()
+    assert counts.idxmax() == "percent_complete" and set(counts.index) == set(EV_METHODS)
+    rich = s.ev_methods["loe"]
+    assert 3 <= len(rich) <= s.projects // 2 and not set(rich) & set(s.scenarios["at_risk"])
+    for code in rich:
+        t = latest[latest.project_code == code].set_index("task_code")
+        by = {m: t[t.ev_method == m] for m in EV_METHODS}
+        # level of effort spans the whole baseline
+        assert by["loe"].baseline_start.iloc[0] == t.baseline_start.min()
+        assert by["loe"].baseline_finish.iloc[0] == t.baseline_finish.max()
+        # 0/100 and 50/50 are short (at most one and two months)
+        for m, most in (("0/100", 31), ("50/50", 62)):
+            span = pd.to_datetime(by[m].baseline_finish) - pd.to_datetime(by[m].baseline_start)
+            assert (span.dt.days <= most).all(), (code, m)
+        # weighted milestones: a package (summary) whose milestone children carry its budget
+        (pkg,) = [c for c in by["milestone_weights"].index if c in set(t.parent_task_code)]
+        kids = t[t.parent_task_code == pkg]
+        assert (kids.is_milestone == "true").all() and len(kids) == 3
+        assert kids.baseline_cost.astype(float).sum() == pytest.approx(float(t.baseline_cost[pkg]), abs=0.001)
+        # units: percent complete is whole units done of the count in the task name
+        (name,) = by["units"].task_name
+        n = int(re.search(r"\((\d+) ", name).group(1))
+        done = float(by["units"].percent_complete.iloc[0]) * n / 100
+        assert abs(done - round(done)) < 0.06, (code, name, done)
+        # apportioned: under a summary, beside discrete tasks it follows
+        (qa,) = by["apportioned"].index
+        siblings = t[(t.parent_task_code == t.parent_task_code[qa]) & (t.index != qa)]
+        assert t.parent_task_code[qa] != "" and len(siblings) >= 2
+        assert not set(siblings.ev_method) & {"loe", "apportioned"}
+
+
+def test_a_running_project_is_rebaselined(org):
+    landing, s = org
+    ((code, first_bl2),) = s.rebaselined.items()
+    assert code in s.scenarios["late"] and code not in s.ev_methods["loe"]
+    tasks = read_entity(landing, "tasks")
+    t = tasks[tasks.project_code == code]
+    versions = t.groupby(t.status_date.str[:7]).baseline_version.agg(set)
+    assert all(v == ({"BL2"} if p >= first_bl2 else {"BL1"}) for p, v in versions.items())
+    assert versions.index.min() < first_bl2 < AS_OF or first_bl2 == AS_OF
+    before = t[t.status_date.str[:7] == _prev(first_bl2)].set_index("task_code")
+    after = t[t.status_date.str[:7] == first_bl2].set_index("task_code")
+    parents = set(t.parent_task_code)
+    leaf = [c for c in after.index if c not in parents]
+    bac1 = before.baseline_cost[leaf].astype(float).sum()
+    bac2 = after.baseline_cost[leaf].astype(float).sum()
+    assert bac2 > bac1 and s.bac[code] == pytest.approx(
+        t[t.status_date == AS_OF_END].set_index("task_code").baseline_cost[leaf].astype(float).sum()
+    )
+    # finished work keeps its baseline; EV earned so far is unchanged by the new baseline
+    done = before.index[before.actual_finish != ""]
+    assert (after.loc[done, ["baseline_start", "baseline_finish", "baseline_cost"]] == before.loc[
+        done, ["baseline_start", "baseline_finish", "baseline_cost"]]).all().all()
+    budgets = read_entity(landing, "budgets")
+    bl2 = budgets[(budgets.project_code == code) & (budgets.budget_version == "BL2")]
+    assert float(bl2.amount.iloc[0]) == pytest.approx(s.bac[code]) and bl2.approved_date.iloc[0][:7] == first_bl2
+
+
+def _prev(period: str) -> str:
+    y, m = int(period[:4]), int(period[5:])
+    return f"{y - (m == 1):04d}-{(m - 2) % 12 + 1:02d}"
+
+
+@pytest.mark.parametrize("projects, months", [(8, 6), (10, 8)])
+def test_a_small_organisation_still_has_every_feature(tmp_path, projects, months):
+    s = generate_demo(tmp_path, seed=7, projects=projects, months=months, as_of=AS_OF)
+    assert all(s.scenarios[k] for k in SCENARIOS)
+    assert all(s.ev_methods[m] for m in EV_METHODS) and len(s.rebaselined) == 1
+    ben = read_entity(tmp_path, "benefits")
+    assert ben[ben.is_disbenefit == "true"].benefit_id.nunique() >= 1
+    projects_df = read_entity(tmp_path, "projects").set_index("project_code")
+    wi = read_entity(tmp_path, "work_items")
+    latest = wi[wi.status_date == AS_OF_END]
+    agile_done = latest[(latest.status_category == "done") & latest.project_code.isin(
+        projects_df.index[projects_df.status == "active"])]
+    assert len(agile_done) > 0  # an active agile release has sprints done: AgileEVM has figures
