@@ -19,13 +19,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/pmo demo
 
-## The default (quick) test suite.
+## The default (quick) test suite, one test module per worker process (modules share pipeline runs).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 ## Every test, slow ones included.
 test-all: $(STAMP)
-	$(BIN)/pytest -m ''
+	$(BIN)/pytest -m '' -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests

@@ -127,6 +127,13 @@ def run(
         _print_outcome(outcome, settings)
         raise typer.Exit(1)
     console.print(f"[green]✓[/green] {period} published in {outcome.seconds:.1f} s")
+    from orchestration.reported import read_period
+
+    frozen = read_period(settings.home, period)
+    if frozen is not None and frozen.is_closed:
+        console.print(f"{period} is closed: its pack shows the figures reported on {_when(frozen.reported_at)} "
+                      f"(run {frozen.run_id[:8]}); corrections since are in marts.fct_earned_value_restatement "
+                      "and `pmo periods`.", highlight=False, soft_wrap=True)
     _print_warnings(outcome)
     _print_quarantine(settings)
     _print_locations(settings, [period])

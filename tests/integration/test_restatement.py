@@ -1,7 +1,7 @@
 """As reported vs restated, through the whole flow on the hand-worked project HAND-1.
 
-February is reported (AC 50,880, EV 45,750, CPI 0.8991745..., see test_pipeline.py), then closed by
-the run for March. A supplier invoice of 1,500 posted on 2026-02-25 arrives afterwards: February is
+February is reported (AC 50,880, EV 45,750, CPI 0.8991745..., see test_pipeline.py), then closed
+(`pmo close`). A supplier invoice of 1,500 posted on 2026-02-25 arrives afterwards: February is
 restated (AC 52,380, CPI 45,750 / 52,380 = 0.8734249...), February's pack still renders exactly as
 first issued, and the March pack lists the restatement.
 """
@@ -71,12 +71,13 @@ def test_a_closed_period_is_restated_but_its_pack_reproduces(home, monkeypatch):
     first_feb_text = pack_text(feb_pack)
     assert "50,880" in first_feb_text
 
-    # The run for March closes February: its files are frozen from now on.
-    run(home, "2026-03")
+    # The PMO closes February: its files are frozen from now on. (A run for March would close it too,
+    # with the default close_periods: on_next_period; tests/unit/test_reported.py covers that.)
+    closed = runner.invoke(app, ["close", "2026-02", "--home", str(home)])
+    assert closed.exit_code == 0 and "2026-02 closed" in closed.output, closed.output
     manifest = json.loads((home / "reported" / "2026-02" / "manifest.json").read_text())
     assert manifest["closed_at"] is not None
     frozen = {p.name: sha(p) for p in (home / "reported" / "2026-02").iterdir()}
-    assert serving(home, "select count(*) from marts.fct_earned_value_restatement where is_restated") == [(0,)]
 
     # A late invoice posted into February arrives.
     (home / "landing" / "ledger").mkdir(exist_ok=True)
@@ -104,7 +105,8 @@ def test_a_closed_period_is_restated_but_its_pack_reproduces(home, monkeypatch):
     assert re.search(r"2026-02\s+HAND-1\s+45,750\s+45,750\s+50,880\s+52,380\s+1,500\s+0\.90\s+0\.87", march_text)
 
     # February's pack, rendered again after the correction, shows what it showed when it was issued.
-    run(home, "2026-02")
+    output = run(home, "2026-02")
+    assert "2026-02 is closed: its pack shows the figures reported on" in " ".join(output.split())
     assert {p.name: sha(p) for p in (home / "reported" / "2026-02").iterdir()} == frozen
     again = pack_text(feb_pack)
     assert again == first_feb_text
