@@ -213,12 +213,15 @@ def build_timesheet_check():
 
 
 class PmoDbtTranslator(DagsterDbtTranslator):
-    """Groups dbt models by layer (staging, intermediate, marts) in the asset graph."""
+    """Groups dbt models by layer (staging, intermediate, marts) and the seeds (RAG rules, prioritisation
+    weights) in their own group in the asset graph."""
 
     def get_group_name(self, dbt_resource_props):
         fqn = dbt_resource_props.get("fqn") or []
         if dbt_resource_props.get("resource_type") == "model" and len(fqn) > 2:
             return fqn[1]
+        if dbt_resource_props.get("resource_type") == "seed":
+            return "seeds"
         return super().get_group_name(dbt_resource_props)
 
 
