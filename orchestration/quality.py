@@ -318,8 +318,9 @@ def derive_columns(entity: str, frame: pd.DataFrame, con) -> pd.DataFrame:
     return frame
 
 
-def previous_published_rows(serving: Path | None, entity: str) -> int | None:
-    """Rows of ``entity`` loaded by the last published run (``quality.load_log`` in serving.duckdb)."""
+def _read_serving(serving: Path | None, read):
+    """``read(con)`` on the published snapshot opened read-only; None when it is absent, busy or lacks
+    what ``read`` queries (the first run has no previous load to compare with)."""
     if serving is None or not Path(serving).is_file():
         return None
     try:
@@ -327,12 +328,20 @@ def previous_published_rows(serving: Path | None, entity: str) -> int | None:
     except duckdb.Error:
         return None
     try:
-        row = con.execute("SELECT sum(rows_loaded) FROM quality.load_log WHERE entity = ?", [entity]).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return read(con)
     except duckdb.Error:
         return None
     finally:
         con.close()
+
+
+def previous_published_rows(serving: Path | None, entity: str) -> int | None:
+    """Rows of ``entity`` loaded by the last published run (``quality.load_log`` in serving.duckdb)."""
+    def read(con):
+        row = con.execute("SELECT sum(rows_loaded) FROM quality.load_log WHERE entity = ?", [entity]).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    return _read_serving(serving, read)
 
 
 def volume_band(previous: int | None, quality: QualitySettings) -> tuple[int | None, int | None]:
@@ -423,13 +432,7 @@ def derive_mart_columns(frame: pd.DataFrame, keys: list[str], mart: str, period:
 def previous_published_mart_rows(serving: Path | None, mart: str, period: str | None) -> int | None:
     """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
     mart has a period column (so rebuilding an earlier period compares like with like)."""
-    if serving is None or not Path(serving).is_file():
-        return None
-    try:
-        con = duckdb.connect(str(serving), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
+    def read(con):
         columns = set(_scalar_list(con, "SELECT column_name FROM information_schema.columns WHERE "
                                         f"table_schema = '{MARTS_SCHEMA}' AND table_name = '{mart}'"))
         if not columns:
@@ -437,10 +440,8 @@ def previous_published_mart_rows(serving: Path | None, mart: str, period: str | 
         where, args = ("WHERE period <= ?", [period]) if period and "period" in columns else ("", [])
         row = con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{mart} {where}", args).fetchone()
         return None if row is None else int(row[0])
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
+
+    return _read_serving(serving, read)
 
 
 def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
