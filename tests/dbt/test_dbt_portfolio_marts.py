@@ -15,13 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dbt.cli.main import dbtRunner, dbtRunnerResult
-
-from orchestration.contract import ENTITIES, raw_table_ddl
-from orchestration.reported import REPORTED_DDL
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT = REPO_ROOT / "dbt_project"
+from dbt_harness import DBT_PROJECT, create_contract_tables
+from dbt_harness import dbt_failures as _failures
+from dbt_harness import run_dbt as _dbt
 
 #: The folders of these marts; their unit tests are the ones this module runs.
 FOLDERS = (
@@ -71,42 +67,11 @@ def _create_raw(db_path: Path, score_columns: tuple[str, ...] = ()) -> None:
     """Create schema raw with one empty table per contract entity, plus extra score columns."""
     con = duckdb.connect(str(db_path))
     try:
-        con.execute("create schema if not exists raw")
-        con.execute("create schema if not exists reported")
-        con.execute(REPORTED_DDL)
-        for entity in ENTITIES.values():
-            con.execute(raw_table_ddl(entity))
+        create_contract_tables(con)
         for column in score_columns:
             con.execute(f'alter table raw.projects add column "{column}" DOUBLE')
     finally:
         con.close()
-
-
-def _dbt(tmp_path: Path, *args: str) -> dbtRunnerResult:
-    """Run a dbt command on the project with target and logs inside tmp_path."""
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ]
-    )
-
-
-def _failures(result: dbtRunnerResult) -> list[str]:
-    if result.exception is not None:
-        return [repr(result.exception)]
-    return [
-        f"{r.node.unique_id}: {r.status} {r.message or ''}"
-        for r in (result.result or [])
-        if str(r.status) not in ("pass", "success")
-    ]
 
 
 def _fetch(db_path: Path, sql: str) -> list[tuple]:
@@ -124,15 +89,6 @@ def _declared_unit_tests() -> set[str]:
             doc = yaml.safe_load(path.read_text()) or {}
             names |= {t["name"] for t in doc.get("unit_tests", [])}
     return names
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("PMO_WAREHOUSE_PATH", str(db_path))
-    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    monkeypatch.setenv("DO_NOT_TRACK", "1")
-    return db_path
 
 
 # --------------------------------------------------------------------------- unit tests

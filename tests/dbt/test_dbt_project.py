@@ -16,13 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt_harness import DBT_PROJECT, create_contract_tables
+from dbt_harness import dbt_failures as _failures
+from dbt_harness import run_dbt as _dbt
 
-from orchestration.contract import ENTITIES, raw_table_ddl
-from orchestration.reported import REPORTED_DDL
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT = REPO_ROOT / "dbt_project"
+from orchestration.contract import ENTITIES
 
 #: The unit tests of the earned value models and how many each file declares. A test that dbt
 #: silently stops running (renamed, disabled, not parsed) makes test_unit_tests_pass fail. The unit
@@ -44,12 +42,9 @@ def _create_raw(db_path: Path, rows: dict[str, list[dict]] | None = None) -> Non
     assert not unknown, f"not contract entities: {unknown}"
     con = duckdb.connect(str(db_path))
     try:
-        con.execute("create schema if not exists raw")
-        con.execute("create schema if not exists reported")
-        con.execute(REPORTED_DDL)
+        create_contract_tables(con)
         loaded_at = dt.datetime(2024, 4, 1, 6, 0, 0)
         for name, entity in ENTITIES.items():
-            con.execute(raw_table_ddl(entity))
             entity_rows = rows.get(name, [])
             if not entity_rows:
                 continue
@@ -65,42 +60,6 @@ def _create_raw(db_path: Path, rows: dict[str, list[dict]] | None = None) -> Non
                 con.execute(f"insert into raw.{name} ({quoted}) values ({placeholders})", values)
     finally:
         con.close()
-
-
-def _dbt(tmp_path: Path, *args: str) -> dbtRunnerResult:
-    """Run a dbt command on the project with target and logs inside tmp_path."""
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-        ]
-    )
-
-
-def _failures(result: dbtRunnerResult) -> list[str]:
-    if result.exception is not None:
-        return [repr(result.exception)]
-    return [
-        f"{r.node.unique_id}: {r.status} {r.message or ''}"
-        for r in (result.result or [])
-        if str(r.status) not in ("pass", "success")
-    ]
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("PMO_WAREHOUSE_PATH", str(db_path))
-    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    monkeypatch.setenv("DO_NOT_TRACK", "1")
-    return db_path
 
 
 #: The marts of the earned value models; their unit tests test these and the models upstream of them.
