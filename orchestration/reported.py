@@ -65,10 +65,12 @@ RESTATED_MEASURES: dict[str, str] = {
     "forecast_finish_date": "DATE",
 }
 REPORTED_TABLE = "reported.earned_value"
+#: Kept beside the measures: what they were measured against.
+REPORTED_CONTEXT: dict[str, str] = {"baseline_version": "VARCHAR"}
 REPORTED_DDL = (
     f"CREATE TABLE IF NOT EXISTS {REPORTED_TABLE} (project_code VARCHAR, period VARCHAR, currency VARCHAR, "
     "reported_run_id VARCHAR, reported_at TIMESTAMP, closed_at TIMESTAMP, "
-    + ", ".join(f"{m} {t}" for m, t in RESTATED_MEASURES.items()) + ")"
+    + ", ".join(f"{m} {t}" for m, t in {**RESTATED_MEASURES, **REPORTED_CONTEXT}.items()) + ")"
 )
 
 CLOSE_ON_NEXT_PERIOD = "on_next_period"
@@ -275,7 +277,7 @@ def load_reported_into(home: Path, warehouse: Path) -> int:
             available = {r[0] for r in con.execute(
                 f"DESCRIBE SELECT * FROM read_parquet('{_sql_path(path)}')").fetchall()}
             measures = ", ".join(f"CAST({m} AS {t})" if m in available else f"CAST(NULL AS {t})"
-                                 for m, t in RESTATED_MEASURES.items())
+                                 for m, t in {**RESTATED_MEASURES, **REPORTED_CONTEXT}.items())
             con.execute(
                 f"INSERT INTO {REPORTED_TABLE} SELECT project_code, period, currency, ?, CAST(? AS TIMESTAMP), "
                 f"CAST(? AS TIMESTAMP), {measures} FROM read_parquet('{_sql_path(path)}') WHERE period = ?",

@@ -183,6 +183,20 @@ class RestatementRow:
     reported_cpi: float | None
     restated_cpi: float | None
     restated_measures: str
+    cause: str = "source_correction"
+
+
+@dataclass(frozen=True)
+class RebaselineNote:
+    """A project re-baselined since some closed periods were reported: those periods' BAC and PV are now
+    measured against the new baseline (fct_earned_value_restatement, cause 'rebaseline')."""
+
+    project_code: str
+    reported_baseline_version: str | None
+    restated_baseline_version: str | None
+    first_period: str
+    last_period: str
+    period_count: int
 
 
 @dataclass(frozen=True)
@@ -213,6 +227,7 @@ class PackData:
     rag_counts: dict[str, int] = field(default_factory=dict)
     rule_version: str | None = None
     restatements: tuple[RestatementRow, ...] = ()
+    rebaselines: tuple[RebaselineNote, ...] = ()
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -362,7 +377,7 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
-                    restatements=load_restatements(con, period))
+                    restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period))
 
 
 def _rag(value: object) -> str:
@@ -387,23 +402,45 @@ def rule_descriptions(rule_version: str | None, seed: Path = RAG_RULES_SEED) -> 
     return sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
 
 
+def _restatement_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns WHERE "
+                                                 "table_schema = 'marts' AND table_name = 'fct_earned_value_restatement'")}
+
+
 def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
-    """Closed periods before ``period`` whose figures today differ from those reported (empty when the
-    mart is absent, as in snapshots published before restatements were tracked)."""
-    if not _rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'marts' "
-                      "AND table_name = 'fct_earned_value_restatement'"):
+    """Closed periods before ``period`` whose figures were corrected since they were reported (a source
+    correction, with or without a re-baseline); empty when the mart is absent, as in snapshots published
+    before restatements were tracked."""
+    columns = _restatement_columns(con)
+    if not columns:
         return ()
+    cause = "restatement_cause" if "restatement_cause" in columns else "'source_correction'"
     return tuple(RestatementRow(
         period=r["period"], project_code=r["project_code"], reported_ev=r["reported_ev"],
         restated_ev=r["restated_ev"], reported_ac=r["reported_ac"], restated_ac=r["restated_ac"],
         ac_restatement=r["ac_restatement"], reported_cpi=_float(r["reported_cpi"]),
-        restated_cpi=_float(r["restated_cpi"]), restated_measures=r["restated_measures"] or "")
-        for r in _rows(con, """
+        restated_cpi=_float(r["restated_cpi"]), restated_measures=r["restated_measures"] or "", cause=r["cause"])
+        for r in _rows(con, f"""
         SELECT period, project_code, reported_ev, restated_ev, reported_ac, restated_ac, ac_restatement,
-               reported_cpi, restated_cpi, restated_measures
+               reported_cpi, restated_cpi, restated_measures, {cause} AS cause
         FROM marts.fct_earned_value_restatement
-        WHERE period < ? AND is_restated
+        WHERE period < ? AND is_restated AND {cause} <> 'rebaseline'
         ORDER BY period, project_code
+    """, [period]))
+
+
+def load_rebaselines(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RebaselineNote, ...]:
+    """Per project, the closed periods before ``period`` restated only because the project was re-baselined
+    since they were reported."""
+    if "restatement_cause" not in _restatement_columns(con):
+        return ()
+    return tuple(RebaselineNote(**r) for r in _rows(con, """
+        SELECT project_code, reported_baseline_version, restated_baseline_version,
+               min(period) AS first_period, max(period) AS last_period, count(*) AS period_count
+        FROM marts.fct_earned_value_restatement
+        WHERE period < ? AND restatement_cause = 'rebaseline'
+        GROUP BY project_code, reported_baseline_version, restated_baseline_version
+        ORDER BY project_code, first_period
     """, [period]))
 
 

@@ -32,7 +32,8 @@ def test_demo_restates_the_period_before_the_last(tmp_path, monkeypatch):
     con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
     try:
         rows = con.execute("""
-            select r.project_code, r.reported_ac, r.restated_ac, r.ac_restatement, f.fx_rate, r.restated_measures
+            select r.project_code, r.reported_ac, r.restated_ac, r.ac_restatement, f.fx_rate, r.restated_measures,
+                   r.restatement_cause
             from marts.fct_earned_value_restatement r
             join marts.fct_earned_value f using (project_code, period)
             where r.is_restated and r.period = '2026-05'""").fetchall()
@@ -42,8 +43,10 @@ def test_demo_restates_the_period_before_the_last(tmp_path, monkeypatch):
         con.close()
     # The invoice restates its project's AC. Another project may be restated too, on BAC and PV only: a
     # re-baseline since May means May is now reported against the new (current) baseline.
-    [(code, reported_ac, restated_ac, change, fx_rate, measures)] = [r for r in rows if r[0] == line["project_code"]]
-    assert all("ac" not in r[5].split(", ") for r in rows if r[0] != code)
+    [(code, reported_ac, restated_ac, change, fx_rate, measures, cause)] = [r for r in rows
+                                                                          if r[0] == line["project_code"]]
+    assert cause == "source_correction"
+    assert all("ac" not in r[5].split(", ") and r[6] == "rebaseline" for r in rows if r[0] != code)
     assert code == line["project_code"]
     # The invoice is booked in the project's currency and converted at May's rate (1.0 for GBP projects).
     expected = Decimal(line["amount"]) * Decimal(str(fx_rate))

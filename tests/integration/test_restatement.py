@@ -84,10 +84,12 @@ def test_a_closed_period_is_restated_but_its_pack_reproduces(home, monkeypatch):
     (home / "landing" / "ledger" / "late-invoice.csv").write_text(LATE_INVOICE, encoding="utf-8")
     run(home, "2026-03")
 
-    [(period, reported_ac, restated_ac, ac_change, reported_cpi, restated_cpi, measures, run_id)] = serving(home, """
+    [(period, reported_ac, restated_ac, ac_change, reported_cpi, restated_cpi, measures, run_id, cause)] = serving(
+        home, """
         select period, reported_ac, restated_ac, ac_restatement, reported_cpi, restated_cpi, restated_measures,
-               reported_run_id
+               reported_run_id, restatement_cause
         from marts.fct_earned_value_restatement where is_restated""")
+    assert cause == "source_correction"  # HAND-1 keeps its baseline BL1
     assert period == "2026-02"
     assert float(reported_ac) == pytest.approx(50_880, abs=1e-6)
     assert float(restated_ac) == pytest.approx(52_380, abs=1e-6)
