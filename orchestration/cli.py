@@ -459,7 +459,8 @@ def _when(iso: str | None) -> str:
 
 
 def _restated_projects(settings) -> dict[str, list[str]]:
-    """Period -> projects restated since it closed, from the published snapshot (empty when unavailable)."""
+    """Period -> projects restated since it closed, from the published snapshot (empty when unavailable);
+    a project restated only because it was re-baselined says so."""
     import duckdb
 
     if not settings.serving_path.is_file():
@@ -469,15 +470,16 @@ def _restated_projects(settings) -> dict[str, list[str]]:
     except duckdb.Error:
         return {}
     try:
-        rows = con.execute("SELECT period, project_code FROM marts.fct_earned_value_restatement "
+        rows = con.execute("SELECT period, project_code, restatement_cause FROM marts.fct_earned_value_restatement "
                            "WHERE is_restated ORDER BY period, project_code").fetchall()
     except duckdb.Error:
         return {}
     finally:
         con.close()
+    labels = {"rebaseline": " (re-baselined)", "rebaseline_and_source_correction": " (corrected, re-baselined)"}
     out: dict[str, list[str]] = {}
-    for period, code in rows:
-        out.setdefault(period, []).append(code)
+    for period, code, cause in rows:
+        out.setdefault(period, []).append(code + labels.get(cause, ""))
     return out
 
 
