@@ -180,3 +180,16 @@ def test_ledger_labour_outside_the_tolerance_warns_and_publishes(tmp_path, monke
 
     text = " ".join(PdfReader(home / "reports" / "2026-03" / "portfolio-pack.pdf").pages[-1].extract_text().split())
     assert "assert_ledger_labour_within_tolerance" in text and "difference 120.00" in text, text
+
+
+def test_docs_and_periods_on_a_home_with_nothing_built(tmp_path):
+    """Before any run there is no warehouse to describe and no reported period: clear messages, no traceback."""
+    docs = runner.invoke(app, ["docs", "--home", str(tmp_path), "--no-serve"])
+    assert docs.exit_code == 1
+    assert "does not exist yet: run `pmo run` (or `pmo demo`) first" in " ".join(docs.output.split())
+    periods = runner.invoke(app, ["periods", "--home", str(tmp_path)])
+    assert periods.exit_code == 0 and "No period has been reported yet" in periods.output
+    shown = runner.invoke(app, ["periods", "--home", str(tmp_path), "--json"])
+    assert json.loads(shown.output)["periods"] == []
+    closed = runner.invoke(app, ["close", "2026-03", "--home", str(tmp_path)])
+    assert closed.exit_code == 1 and "has not been published" in " ".join(closed.output.split())
