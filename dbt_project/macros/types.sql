@@ -27,3 +27,12 @@
 {% macro default__type_index() -%}
     {{ return('double precision') }}
 {%- endmacro %}
+
+{#- The lineage every staging model carries from raw: the landing file, its sha256, the row in it and
+    when it was loaded, renamed without the leading underscore. -#}
+{% macro lineage_columns() -%}
+_source_file as source_file,
+        _source_sha256 as source_sha256,
+        _source_row as source_row,
+        _loaded_at as loaded_at
+{%- endmacro %}

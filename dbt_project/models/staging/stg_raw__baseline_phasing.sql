@@ -13,10 +13,7 @@ renamed as (
         cast(phase_start as date) as phase_start,
         cast(phase_finish as date) as phase_finish,
         cast(planned_cost as {{ type_source_money() }}) as planned_cost,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

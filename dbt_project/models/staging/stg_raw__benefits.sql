@@ -21,10 +21,7 @@ renamed as (
         cast(planned_value as {{ type_index() }}) as planned_value,
         cast(realised_value as {{ type_index() }}) as realised_value,
         cast(is_disbenefit as boolean) as is_disbenefit,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

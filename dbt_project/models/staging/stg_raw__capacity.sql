@@ -12,10 +12,7 @@ renamed as (
         role,
         period,
         cast(available_hours as {{ type_index() }}) as available_hours,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

@@ -14,10 +14,7 @@ renamed as (
         to_task_code,
         cast(needed_by_date as date) as needed_by_date,
         status,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

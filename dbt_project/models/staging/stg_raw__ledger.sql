@@ -20,10 +20,7 @@ renamed as (
         cast(is_reversal as boolean) as is_reversal,
         reverses_document_id,
         description,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

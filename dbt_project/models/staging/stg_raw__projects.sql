@@ -18,10 +18,7 @@ renamed as (
         cast(start_date as date) as start_date,
         cast(planned_finish_date as date) as planned_finish_date,
         status,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

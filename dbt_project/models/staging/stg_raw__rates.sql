@@ -13,10 +13,7 @@ renamed as (
         cast(valid_to as date) as valid_to,
         cast(hourly_cost as {{ type_source_money() }}) as hourly_cost,
         upper(trim(currency)) as currency,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

@@ -20,10 +20,7 @@ renamed as (
         cast(raised_date as date) as raised_date,
         cast(target_date as date) as target_date,
         mitigation,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

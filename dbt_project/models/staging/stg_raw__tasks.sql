@@ -24,10 +24,7 @@ renamed as (
         baseline_version,
         cast(actual_cost as {{ type_source_money() }}) as actual_cost,
         cast(remaining_cost as {{ type_source_money() }}) as remaining_cost,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

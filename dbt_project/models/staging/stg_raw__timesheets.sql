@@ -19,10 +19,7 @@ renamed as (
         role,
         approval_status,
         entry_id,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )

@@ -17,10 +17,7 @@ renamed as (
         sprint,
         epic,
         release,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
+        {{ lineage_columns() }}
     from source
 
 )
