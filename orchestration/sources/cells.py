@@ -1,4 +1,5 @@
-"""Cell parsing shared by the schedule readers (XER, PMXML, MSPDI): one place for number and date rules."""
+"""Cell parsing shared by the schedule readers (XER, PMXML, MSPDI): one place for number and date rules,
+and for recognising an XML export by its first bytes."""
 from __future__ import annotations
 
 import re
@@ -35,3 +36,15 @@ def parse_date(raw: str | None, pattern: re.Pattern, expected: str) -> date | No
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
         raise CellError(f"not a valid date ({exc})") from None
+
+
+def xml_head_matches(head: bytes, root_pattern: re.Pattern) -> bool:
+    """True when ``head`` (a file's first bytes, UTF-8 or UTF-16, a BOM allowed) is XML whose text matches
+    ``root_pattern`` (the root element and namespace a format declares)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    if not text.lstrip().startswith("<"):
+        return False
+    return bool(root_pattern.search(text))

@@ -838,6 +838,20 @@ class _Ctx:
             return None
 
 
+def _well_shaped_rows(table: Table, cols: dict[str, int], path: Path, ent):
+    """Each data row of ``table`` as (row number, its :class:`_Ctx`, its problems, its raw record);
+    a row with the wrong number of cells is quarantined whole (in ``ent.quarantine``) and skipped."""
+    for row_no, cells in table.rows:
+        problems = RowProblems(path, row_no)
+        record = row_record(table.headers, cells)
+        shape = table.shape_problem(cells)
+        if shape:
+            problems.add("(whole row)", None, shape)
+            ent.quarantine.append(problems.quarantine(record))
+            continue
+        yield row_no, _Ctx(table, cols, cells, problems), problems, record
+
+
 def _required_problems(row: dict, ctx: _Ctx, roles: dict[str, str]) -> None:
     """Report blank required values, unless the cell already failed to parse.  ``roles`` maps a
     canonical column to the source role (or canonical column) that feeds it."""
@@ -1012,15 +1026,7 @@ def _read_sap(path: Path, fmt: str, *, signed: bool, fiscal_calendar=None, accou
     pending_stblg: list[tuple[dict, str]] = []  # rows whose reversal role must be resolved by pairing
     belnr_keys: dict[str, set] = {}
 
-    for row_no, cells in table.rows:
-        problems = RowProblems(path, row_no)
-        ctx = _Ctx(table, cols, cells, problems)
-        record = row_record(table.headers, cells)
-        shape = table.shape_problem(cells)
-        if shape:
-            problems.add("(whole row)", None, shape)
-            ent.quarantine.append(problems.quarantine(record))
-            continue
+    for row_no, ctx, problems, record in _well_shaped_rows(table, cols, path, ent):
         # parallel ledgers
         led = ctx.text("ledger")
         if ledger is not None and led is not None and led.upper() != ledger.upper():
@@ -1378,15 +1384,7 @@ def _read_oracle(path: Path, *, fiscal_calendar=None, account_cost_types=None, d
             return parts[opt - 1].strip() or None
         return ctx.text(fallback_role) if fallback_role else None
 
-    for row_no, cells in table.rows:
-        problems = RowProblems(path, row_no)
-        ctx = _Ctx(table, cols, cells, problems)
-        record = row_record(table.headers, cells)
-        shape = table.shape_problem(cells)
-        if shape:
-            problems.add("(whole row)", None, shape)
-            ent.quarantine.append(problems.quarantine(record))
-            continue
+    for row_no, ctx, problems, record in _well_shaped_rows(table, cols, path, ent):
         # not actuals / not posted / not money: quarantine with the reason
         flag = (ctx.text("actual_flag") or "A")[:1].upper()
         if flag != "A":
@@ -1598,15 +1596,7 @@ def _read_generic(path: Path, *, mapping=None, fiscal_calendar=None, account_cos
         except ValueError as exc:
             raise ValueError(f"defaults[{col!r}] = {value!r}: {exc}") from None
 
-    for row_no, cells in table.rows:
-        problems = RowProblems(path, row_no)
-        ctx = _Ctx(table, cols, cells, problems)
-        record = row_record(table.headers, cells)
-        shape = table.shape_problem(cells)
-        if shape:
-            problems.add("(whole row)", None, shape)
-            ent.quarantine.append(problems.quarantine(record))
-            continue
+    for row_no, ctx, problems, record in _well_shaped_rows(table, cols, path, ent):
         row: dict[str, Any] = {"source_system": source_system}
 
         def get(col, parser=None, ctx=ctx):

@@ -81,7 +81,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from orchestration.sources.cells import CellError, parse_date, parse_decimal
+from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError
 
@@ -114,13 +114,7 @@ _COST_KINDS = ("Labor", "NonLabor", "Material", "Expense")
 
 def detect(path: Path, head: bytes) -> bool:
     """True when ``head`` is XML whose root ``APIBusinessObjects`` is in Oracle's Primavera P6 namespace."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = head.decode("utf-16", errors="ignore")
-    else:
-        text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
-    if not text.lstrip().startswith("<"):
-        return False
-    return bool(_DETECT_RE.search(text))
+    return xml_head_matches(head, _DETECT_RE)
 
 
 # ------------------------------------------------------------------------------------------- parsing
