@@ -263,11 +263,17 @@ def inspect(
     status_date: Annotated[str | None, typer.Option("--status-date", help="Status date YYYY-MM-DD for "
                                                     "files that carry none.")] = None,
 ) -> None:
-    """Show what the warehouse would make of FILE (format, rows, quarantine, totals) without loading it."""
-    from orchestration.inspection import inspect_path
+    """Show what the warehouse would make of FILE (format, rows, quarantine, totals) without loading it.
+
+    Exit status 0 when a reader took the file, 1 when none could (the reason is printed, and with --json
+    it is in "errors" of the JSON object), 2 for a usage error."""
+    from orchestration.inspection import failure, inspect_path
     from orchestration.sources.registry import format_names
 
     if not file.is_file():
+        if as_json:  # still one JSON object, for scripts
+            print(json.dumps(failure(str(file), f"{file}: no such file"), indent=2))
+            raise typer.Exit(2)
         raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
     if reader is not None and reader not in format_names():
         raise typer.BadParameter(f"{reader!r}; known readers: {', '.join(format_names())}", param_hint="--reader")
@@ -277,12 +283,17 @@ def inspect(
             options["status_date"] = date.fromisoformat(status_date)
         except ValueError:
             raise typer.BadParameter(f"{status_date!r} is not a date (YYYY-MM-DD)", param_hint="--status-date") from None
-    described = inspect_path(file, reader, options)
+    try:
+        described = inspect_path(file, reader, options)
+    except Exception as exc:  # noqa: BLE001 - whatever happens, one line (and valid JSON), never a traceback
+        described = failure(str(file), f"{file}: cannot be inspected ({type(exc).__name__}: {exc})")
+    code = 1 if described["format"] is None or described.get("failed") else 0
     if as_json:
-        console.print_json(data=described) if sys.stdout.isatty() else print(json.dumps(described, indent=2))
-        raise typer.Exit(1 if described["format"] is None else 0)
+        text = json.dumps(described, indent=2, default=str)
+        console.print_json(text) if sys.stdout.isatty() else print(text)
+        raise typer.Exit(code)
     _print_inspection(described)
-    raise typer.Exit(1 if described["format"] is None else 0)
+    raise typer.Exit(code)
 
 
 def _print_inspection(described: dict, indent: str = "") -> None:

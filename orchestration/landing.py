@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -67,7 +68,7 @@ def load_sources_config(home: Path) -> SourcesConfig:
     if not path.exists():
         return SourcesConfig()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_bytes()) or {}  # bytes: PyYAML decodes UTF-8 and UTF-16 by their BOM
     except yaml.YAMLError as exc:
         raise SourcesConfigError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
@@ -210,7 +211,7 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
                 inner = archive.unpacked(msha, path.name[:-3], data)
                 out.append(LandingFile(display, inner, folder, msha, sha))
                 continue
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # damaged or truncated
             out.append(FileReport(display, sha, None, "error", f"{display}: cannot decompress ({exc})"))
             continue
         out.append(LandingFile(display, path, folder, sha))

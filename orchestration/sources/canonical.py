@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD, TEXT, Entity
+from orchestration.sources.cells import csv_delimiter, decode_bom, number_problem
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -92,8 +93,9 @@ def parse_value(type_: str, raw: str):
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError("not a number") from None
-        if not value.is_finite():
-            raise ValueError("not a finite number")
+        problem = number_problem(value, text)  # NaN, infinity, or beyond what raw's DECIMAL(18,4) holds
+        if problem is not None:
+            raise ValueError(problem)
         return value if type_ == MONEY else float(value)
     if type_ == BOOL:
         low = text.lower()
@@ -106,6 +108,9 @@ def parse_value(type_: str, raw: str):
 
 
 def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
+    text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM: Excel's "Unicode text"
+    if text is not None:
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -133,7 +138,7 @@ def read_canonical_csv(path: Path | str, entity: str | Entity) -> ReadResult:
     text = _decode(data, path, warnings)
     result = ReadResult(path, ent.name, sha, [], [], warnings, [])
 
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:

@@ -642,7 +642,7 @@ def read_jira_worklog_json(path: Path | str, **options) -> SourceResult:
 
     if path.is_file():
         try:
-            obj = json.loads(path.read_bytes().decode("utf-8-sig", errors="replace"))
+            obj = json.loads(head_text(path.read_bytes()))
             if isinstance(obj, dict):
                 wrapper_key = text_or_none(obj.get("issueKey")) or (
                     text_or_none(obj.get("key")) if key_prefix(str(obj.get("key") or "")) else None)

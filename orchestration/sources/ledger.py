@@ -123,6 +123,7 @@ from typing import Any
 from orchestration.contract import ENTITIES
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError, ReadResult
+from orchestration.sources.cells import decode_bom
 
 __all__ = [
     "DEFAULT_ACCOUNT_COST_TYPES",
@@ -542,8 +543,9 @@ def _is_xlsx(path: Path, head: bytes | None = None) -> bool:
 def _decode(data: bytes, path: Path, encoding: str | None, warnings: list[str]) -> str:
     if encoding:
         return data.decode(encoding, errors="replace")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
+    text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM (Excel's "Unicode text")
+    if text is not None:
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -671,7 +673,7 @@ def load_mapping_file(path: Path | str) -> dict:
     import yaml
 
     path = Path(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.safe_load(path.read_bytes()) or {}  # bytes: PyYAML honours a UTF-8/UTF-16 BOM
     if not isinstance(data, dict):
         raise TypeError(f"{path}: a mapping file must hold a dict")
     if "columns" in data:

@@ -4,6 +4,11 @@ Every export format has a name (``p6-xer``, ``mspdi``, ``jira-csv``, ``tempo-csv
 ``canonical-csv`` …) and a ``(detect, read)`` pair.  A file is never guessed at silently: when no
 setting names its reader and no signature matches, :func:`detect_format` returns None and the caller
 reports the file as unknown.
+
+:func:`read_source` is the one door every reader's rows leave by (the landing zone and `pmo inspect` both
+read through it): there, rows holding a money or number value outside the contract's range, NaN or
+infinity are moved to quarantine (:func:`orchestration.sources.cells.quarantine_out_of_range`), whatever
+reader produced them.
 """
 from __future__ import annotations
 
@@ -15,9 +20,14 @@ from pathlib import Path
 from orchestration.contract import ENTITIES
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import file_sha256, read_canonical_csv
+from orchestration.sources.cells import csv_delimiter, head_text, quarantine_out_of_range
 
 CANONICAL = "canonical-csv"
 HEAD_BYTES = 64 * 1024
+#: Canonical CSV file names: ``.csv``, and ``.tsv``/``.txt`` (Excel's "Unicode text" save) when the
+#: header holds an entity's required columns.
+CSV_SUFFIXES = (".csv",)
+TEXT_TABLE_SUFFIXES = (".tsv", ".txt")
 
 Detect = Callable[[Path, bytes], bool]
 Read = Callable[..., SourceResult]
@@ -59,12 +69,7 @@ def canonical_entity(head: bytes, folder: str | None = None) -> str | None:
     """
     if folder in ENTITIES:
         return folder
-    try:
-        text = head.decode("utf-8-sig", errors="replace")
-        header = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:
-        return None
-    names = {h.strip().lower() for h in header}
+    names = header_names(head)
     candidates = []
     for name, ent in ENTITIES.items():
         if set(ent.required) <= names:
@@ -75,6 +80,25 @@ def canonical_entity(head: bytes, folder: str | None = None) -> str | None:
     if len(candidates) > 1 and candidates[0][0] == candidates[1][0]:
         return None
     return candidates[0][1]
+
+
+def header_names(head: bytes) -> set[str]:
+    """The header row of a CSV or tab-separated head (UTF-8, UTF-16 or UTF-32), trimmed and lower-cased."""
+    text = head_text(head)
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)), [])
+    except csv.Error:
+        return set()
+    return {h.strip().lower() for h in header}
+
+
+def _text_table_entity(head: bytes, folder: str | None) -> str | None:
+    """The entity of a ``.tsv``/``.txt`` file: its folder's entity when the header holds that entity's
+    required columns, else the entity its header identifies (never a text file with another header)."""
+    names = header_names(head)
+    if folder in ENTITIES:
+        return folder if set(ENTITIES[folder].required) <= names else None
+    return canonical_entity(head)
 
 
 def read_head(path: Path) -> bytes:
@@ -91,7 +115,10 @@ def detect_format(path: Path, folder: str | None = None, head: bytes | None = No
                 return name
         except Exception:  # a detector must never stop the others
             continue
-    if path.suffix.lower() == ".csv" and canonical_entity(head, folder):
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES and canonical_entity(head, folder):
+        return CANONICAL
+    if suffix in TEXT_TABLE_SUFFIXES and _text_table_entity(head, folder):
         return CANONICAL
     return None
 
@@ -110,8 +137,10 @@ def read_source(path: Path, fmt: str, *, folder: str | None = None, display_name
         res = read_canonical_csv(path, entity)
         result.entities[entity] = res
         result.warnings += res.warnings
-        return result
+        return result  # parse_value already holds every cell to the contract's range
     formats = {**vendor_formats(), **register_formats()}
     if fmt not in formats:
         raise ValueError(f"unknown reader {fmt!r}; known readers: {', '.join(format_names())}")
-    return formats[fmt][1](path, **options)
+    result = formats[fmt][1](path, **options)
+    quarantine_out_of_range(result.entities, display_name or path.name)
+    return result

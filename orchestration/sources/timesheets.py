@@ -106,6 +106,8 @@ from pathlib import Path
 
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.cells import csv_delimiter, decode_bom
+from orchestration.sources.cells import head_text as _head_text
 
 __all__ = [
     "FORMATS",
@@ -131,8 +133,9 @@ ENTITY = "timesheets"
 def load_export(path: Path | str, fmt: str, entity: str = ENTITY) -> tuple[SourceResult, str]:
     """Read ``path`` and return an empty SourceResult (with its sha256) and the decoded text.
 
-    UTF-8 (with or without BOM) is expected; anything else is read as Windows-1252 with a warning.
-    A path that is not a readable file raises :class:`ReaderError`.
+    UTF-8 (with or without BOM) is expected, and UTF-16 with a BOM (Excel's "Unicode text"); anything
+    else is read as Windows-1252 with a warning. A path that is not a readable file raises
+    :class:`ReaderError`.
     """
     path = Path(path)
     if not path.is_file():
@@ -140,7 +143,9 @@ def load_export(path: Path | str, fmt: str, entity: str = ENTITY) -> tuple[Sourc
     data = path.read_bytes()
     result = SourceResult(format=fmt, path=path, sha256=hashlib.sha256(data).hexdigest())
     try:
-        text = data.decode("utf-8-sig")
+        text = decode_bom(data, path.name, result.warnings)
+        if text is None:
+            text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         result.warnings.append(
             f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
@@ -153,7 +158,7 @@ def load_export(path: Path | str, fmt: str, entity: str = ENTITY) -> tuple[Sourc
 
 def head_text(head: bytes) -> str:
     """The first few KB of a file as text, for detection (never raises; the head may end mid-character)."""
-    return head.decode("utf-8-sig", errors="replace")
+    return _head_text(head)
 
 
 def header_names(head: bytes) -> list[str]:
@@ -163,7 +168,7 @@ def header_names(head: bytes) -> list[str]:
     if not first:
         return []
     try:
-        cells = next(csv.reader([first]))
+        cells = next(csv.reader([first], delimiter=csv_delimiter(first)))
     except (csv.Error, StopIteration):
         return []
     return [c.strip().lower() for c in cells]
@@ -189,7 +194,7 @@ class CsvTable:
         old_limit = csv.field_size_limit()
         csv.field_size_limit(max(old_limit, 64 * 1024 * 1024))  # Jira descriptions can be long
         try:
-            reader = csv.reader(io.StringIO(text, newline=""))
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
             try:
                 self.header = next(reader)
             except StopIteration:

@@ -76,7 +76,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from orchestration.sources.cells import CellError, parse_date, parse_decimal
+from orchestration.sources.cells import CellError, bom_encoding, decode_bom, head_text, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
 from orchestration.sources.canonical import QuarantineRecord, ReaderError
 
@@ -211,6 +211,8 @@ def detect(path: Path, head: bytes) -> bool:
             return False
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
+    elif bom_encoding(head) is not None:  # UTF-16/32 with a BOM
+        return head_text(head).startswith("ERMHDR")
     return head.startswith(b"ERMHDR")
 
 
@@ -289,6 +291,9 @@ def _decode(data: bytes, name: str, encoding: str | None, warnings: list[str]) -
         except UnicodeDecodeError as exc:
             warnings.append(f"{name}: not valid {encoding} at byte {exc.start}; undecodable bytes replaced")
             return data.decode(encoding, errors="replace")
+    text = decode_bom(data, name, warnings)  # UTF-16/32 with a BOM
+    if text is not None:
+        return text
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.isascii():

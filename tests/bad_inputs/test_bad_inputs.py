@@ -1,5 +1,6 @@
-"""The bad-input corpus (issue 5): every case is a small file dropped beside a clean base organisation,
-loaded with orchestration.ingest.load_landing and then judged by the raw gates.
+"""The bad-input corpus (issues 5 and 10): every case is a small file dropped beside a clean base
+organisation, loaded with orchestration.ingest.load_landing and then judged by the raw gates; `pmo inspect
+--json` of every case's file prints one valid JSON object (test_inspect_json_of_every_case).
 
 For every case: the load does not crash; rows_in = loaded + quarantined for every file; the case's
 good rows are all loaded; its bad rows are quarantined with a reason (or the gate that must catch them
@@ -11,12 +12,15 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from orchestration.cli import app
 from orchestration.ingest import load_landing
 from orchestration.quality import run_raw_suite
 from orchestration.settings import QualitySettings
@@ -47,6 +51,7 @@ class Case:
     reason: str | None = None       # a quarantine reason must contain this (regex)
     warning: str | None = None      # a load-log warning for this file must contain this (regex)
     file_status: str | None = None  # quarantine.files status for this file (unknown, error, duplicate)
+    file_reason: str | None = None  # quarantine.files reason for this file must contain this (regex)
     gate: tuple[str, str, str] | None = None   # (entity, expectation id, "blocking" | "warning")
     gate_passes: str | None = None  # entity whose gate must pass cleanly
     extra: dict = field(default_factory=dict)  # more files: path -> content
@@ -67,6 +72,48 @@ def _mspdi_without_baseline(landing: Path) -> None:
     (landing / "msp" / "plan.xml").write_text(text, encoding="utf-8")
 
 
+def _fixture_with(src: str, dest: str, old: str, new: str, encoding: str = "utf-8"):
+    """A maker: the fixture ``src`` with the first ``old`` replaced by ``new``, written to landing/``dest``."""
+    def make(landing: Path) -> None:
+        text = (FIXTURES / src).read_text(encoding=encoding)
+        assert old in text, (src, old)
+        target = landing / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.replace(old, new, 1), encoding=encoding, newline="")
+    return make
+
+
+def _excel_unicode_text(src: str, dest: str):
+    """A maker: the fixture CSV ``src`` as Excel saves it as "Unicode text": UTF-16-LE with a BOM, tabs."""
+    def make(landing: Path) -> None:
+        import csv
+        import io
+        rows = list(csv.reader(io.StringIO((FIXTURES / src).read_text(encoding="utf-8-sig"), newline="")))
+        buf = io.StringIO()
+        csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
+        target = landing / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"\xff\xfe" + buf.getvalue().encode("utf-16-le"))
+    return make
+
+
+def _zip_with_traversal(landing: Path) -> None:
+    (landing / "timesheets").mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(landing / "timesheets" / "evil.zip", "w") as zf:
+        zf.writestr("../../../outside.csv", TS + "2026-03-02,P1,A,T1,7,E1\n")
+
+
+def _truncated_gzip() -> bytes:
+    data = gzip.compress((TS + "".join(f"2026-03-{d:02d},P1,A,T1,7,E{d}\n" for d in range(2, 28))).encode())
+    return data[: len(data) // 2]
+
+
+def _utf16(text: str) -> bytes:
+    return b"\xff\xfe" + text.encode("utf-16-le")
+
+
+#: 1e308 is a finite double, so it used to load (and the gate reported a daily total of 1e+308 hours).
+OUT_OF_RANGE = "is out of range: amounts and quantities must be below 100,000,000,000,000"
 BIG = "x" * (10 * 1024 * 1024)
 
 CASES = [
@@ -171,6 +218,76 @@ CASES = [
     Case("unrecognised-file", "notes/readme.txt", "hello", file_status="unknown"),
     Case("xer-unknown-table", "p6/plan.xer", None, make=_xer_with_unknown_table),  # its tasks load: see below
     Case("mspdi-without-baseline", "msp/plan.xml", None, make=_mspdi_without_baseline),
+    # --- hostile files (issue 10) --------------------------------------------------------------
+    Case("truncated-gzip", "timesheets/ts.csv.gz", _truncated_gzip(), file_status="error",
+         file_reason=r"^landing/timesheets/ts\.csv\.gz: cannot decompress \(Compressed file ended"),
+    Case("corrupt-gzip", "timesheets/bad.csv.gz", gzip.compress(b"x" * 100)[:10] + b"\xff" * 40 + b"\0" * 8,
+         file_status="error", file_reason=r"^landing/timesheets/bad\.csv\.gz: cannot decompress"),
+    Case("zip-path-traversal", "timesheets/evil.zip!../../../outside.csv", None, make=_zip_with_traversal,
+         loaded=1),
+    Case("nul-and-garbage-bytes", "notes/blob.bin", bytes(range(256)) * 64 + b"\0" * 4096, file_status="unknown",
+         file_reason="no reader recognises this file"),
+    Case("3000-extra-columns", "timesheets/wide.csv", TS.rstrip("\n") + "".join(f",c{i}" for i in range(3000)) + "\n"
+         + "2026-03-02,P1,A,T1,7,E1" + ",x" * 3000 + "\n", loaded=1, warning="ignored: c0, c1"),
+    # --- numbers beyond the contract's range (raw money is DECIMAL(18,4)), NaN and infinity ----------
+    Case("hours-1e308", "timesheets/huge.csv", TS + "2026-03-02,P1,A,T1,1e308,E1\n2026-03-03,P1,A,T1,7,E2\n",
+         loaded=1, quarantined=1, reason=r"^hours: 1e308 " + OUT_OF_RANGE, gate_passes="timesheets"),
+    Case("hours-nan-and-inf", "timesheets/nan.csv", TS + "2026-03-02,P1,A,T1,NaN,E1\n2026-03-03,P1,A,T1,inf,E2\n"
+         "2026-03-04,P1,A,T1,-Infinity,E3\n2026-03-05,P1,A,T1,7,E4\n", loaded=1, quarantined=3,
+         reason="hours: not a number", gate_passes="timesheets"),
+    Case("amount-beyond-decimal-18-4", "ledger/huge.csv", LEDGER + "2026-03-02,D1,1,A,material,1e15,GBP,x\n"
+         "2026-03-02,D2,1,A,material,99999999999999.99995,GBP,rounds up to 10^14\n"
+         "2026-03-02,D3,1,A,material,99999999999999.9999,GBP,the largest amount\n", loaded=1, quarantined=2,
+         reason="amount: (1e15|99999999999999.99995) " + OUT_OF_RANGE),
+    Case("tempo-hours-out-of-range", "tempo/tempo.csv", None, loaded=4, quarantined=1,
+         reason=r"^landing/tempo/tempo\.csv row 2, column 'hours': 1e\+20 " + OUT_OF_RANGE,
+         make=_fixture_with("timesheets/tempo-export.csv", "tempo/tempo.csv", ",7.5,", ",99999999999999999999,")),
+    Case("harvest-hours-out-of-range", "harvest/harvest.csv", None, loaded=3, quarantined=1,
+         reason=r"^landing/harvest/harvest\.csv row 2, column 'hours': 1e\+16 " + OUT_OF_RANGE,
+         make=_fixture_with("timesheets/harvest-detailed.csv", "harvest/harvest.csv", ",1.1,1.25,",
+                            ",10000000000000000,1.25,")),
+    Case("toggl-duration-out-of-range", "toggl/toggl.csv", None, loaded=2, quarantined=1,
+         reason=r"^landing/toggl/toggl\.csv row 2, column 'hours': 1e\+20 " + OUT_OF_RANGE,
+         make=_fixture_with("timesheets/toggl-detailed.csv", "toggl/toggl.csv", ",01:30:00,",
+                            ",100000000000000000000:00:00,", encoding="utf-8-sig")),
+    Case("sap-cats-hours-out-of-range", "cats/cats.csv", None, loaded=8, quarantined=1,
+         reason=r"^landing/cats/cats\.csv row 2, column 'hours': 1e\+20 " + OUT_OF_RANGE,
+         make=_fixture_with("timesheets/sap-cats.csv", "cats/cats.csv", '"8,00"', '"100000000000000000000,00"')),
+    Case("sap-acdoca-amount-out-of-range", "sap/acdoca.csv", None, loaded=6, quarantined=1,
+         reason=r"^landing/sap/acdoca\.csv row 2, column 'local_amount': 123456789012345678\.00 " + OUT_OF_RANGE,
+         make=_fixture_with("ledger/sap-acdoca-table.csv", "sap/acdoca.csv", ",1200.00,GBP,1200.00,",
+                            ",123456789012345678.00,GBP,1200.00,")),
+    Case("oracle-gl-amount-out-of-range", "oracle/gl.csv", None, loaded=6, quarantined=5,  # 4 are the fixture's
+         reason=r"^landing/oracle/gl\.csv row 2, column 'amount': 1000000000000000000 " + OUT_OF_RANGE,
+         make=_fixture_with("ledger/oracle-gl-lines.csv", "oracle/gl.csv", ",GBP,1000.00,,1000.00,",
+                            ",GBP,1000000000000000000,,1000.00,")),
+    Case("jira-worklog-nan-and-inf", "jira/PAY-12.json", None, loaded=1, quarantined=1,
+         reason=r"^landing/jira/PAY-12\.json row 1, column 'hours': nan is not a finite number",
+         make=_fixture_with("jira/PAY-12.json", "jira/PAY-12.json", '"timeSpentSeconds": ', '"timeSpentSeconds": NaN, "x": ')),
+    Case("xer-cost-out-of-range", "p6/multi.xer", None, loaded=9, quarantined=1,  # 7 tasks, 2 projects
+         reason=r"^landing/p6/multi\.xer row \d+, column 'baseline_cost': 1E\+300 " + OUT_OF_RANGE,
+         make=_fixture_with("xer/multi_project.xer", "p6/multi.xer", "12000.50\t12500.25", "1e300\t12500.25",
+                            encoding="cp1252")),
+    Case("mspdi-cost-out-of-range", "msp/plan.xml", None, loaded=5, quarantined=1,  # MSPDI costs are cents
+         reason=r"^landing/msp/plan\.xml row \d+, column 'baseline_cost': 1E\+300 " + OUT_OF_RANGE,
+         make=_fixture_with("mspdi/statused.xml", "msp/plan.xml", "<Cost>350000</Cost>", "<Cost>1e302</Cost>")),
+    Case("pmxml-cost-out-of-range", "p6xml/plan.xml", None, loaded=6, quarantined=1,  # 5 tasks, 1 project
+         reason=r"^landing/p6xml/plan\.xml row \d+, column 'actual_cost': 1E\+300 " + OUT_OF_RANGE,
+         make=_fixture_with("pmxml/two_baselines.xml", "p6xml/plan.xml", "<ActualLaborCost>100</ActualLaborCost>",
+                            "<ActualLaborCost>1e300</ActualLaborCost>")),
+    # --- encodings: Excel's "Unicode text" (UTF-16 with a BOM, tab-separated) -----------------------
+    Case("excel-unicode-text", "timesheets/ts.txt", _utf16((TS + "2026-03-02,P1,A,T1,7.5,E1\n2026-03-03,P1,A,T1,6,E2\n")
+                                                          .replace(",", "\t").replace("\n", "\r\n")),
+         loaded=2, gate_passes="timesheets"),
+    Case("utf16-be-csv", "timesheets/be.csv", b"\xfe\xff" + (TS + "2026-03-02,P1,A,T1,7,E1\n").encode("utf-16-be"),
+         loaded=1, gate_passes="timesheets"),
+    Case("utf16-truncated-mid-character", "timesheets/cut.csv",
+         _utf16(TS + "2026-03-02,P1,A,T1,7,E1\n2026-03-03,P1,A")[:-1], loaded=1, quarantined=1,
+         reason="row has 3 cells but the header has 6", warning="not valid UTF-16 at byte"),
+    Case("excel-unicode-text-tempo", "tempo/tempo.txt", None, loaded=5, make=_excel_unicode_text(
+        "timesheets/tempo-export.csv", "tempo/tempo.txt")),
+    Case("excel-unicode-text-sap-ledger", "sap/acdoca.txt", None, loaded=7, make=_excel_unicode_text(
+        "ledger/sap-acdoca-table.csv", "sap/acdoca.txt")),
 ]
 
 
@@ -202,6 +319,7 @@ def observe(wh: Path) -> dict:
         log = con.execute("select entity, _source_file, rows_in, rows_loaded, rows_quarantined, warnings "
                           "from raw.load_log").fetchall()
         files = dict(con.execute("select _source_file, status from quarantine.files").fetchall())
+        file_reasons = dict(con.execute("select _source_file, reason from quarantine.files").fetchall())
         reasons: dict[str, list[str]] = {}
         entities = [r[0] for r in con.execute("select table_name from information_schema.tables "
                                               "where table_schema = 'quarantine' and table_name <> 'files'").fetchall()]
@@ -210,7 +328,7 @@ def observe(wh: Path) -> dict:
                 reasons.setdefault(file, []).append(reason)
     finally:
         con.close()
-    return {"log": log, "files": files, "reasons": reasons}
+    return {"log": log, "files": files, "file_reasons": file_reasons, "reasons": reasons}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -244,6 +362,10 @@ def test_bad_input(case: Case, tmp_path):
         assert re.search(case.warning, warnings), warnings
     if case.file_status:
         assert seen["files"].get(display) == case.file_status, seen["files"]
+    if case.file_reason:
+        reason = seen["file_reasons"].get(display) or ""
+        assert re.search(case.file_reason, reason), reason
+        assert "\n" not in reason and "Traceback" not in reason
     if case.gate:
         entity, expectation, severity = case.gate
         outcome = run_raw_suite(entity, wh, PERIOD, QualitySettings())
@@ -261,13 +383,94 @@ def test_bad_input(case: Case, tmp_path):
 
 def test_xer_and_mspdi_rows_load(tmp_path):
     """The vendor cases above load their schedules: tasks from the XER and the baseline-less MSPDI."""
-    for case in (c for c in CASES if c.make is not None):
+    for case in (c for c in CASES if c.id in ("xer-unknown-table", "mspdi-without-baseline")):
         root = tmp_path / case.id
         landing = make_landing(root, case)
         wh = root / "wh.duckdb"
         load_landing(landing, wh, archive_dir=root / "archive")
         log = [r for r in observe(wh)["log"] if r[1] == f"landing/{case.path}" and r[0] == "tasks"]
         assert log and log[0][3] > 0, (case.id, log)
+
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_inspect_json_of_every_case(case: Case, tmp_path):
+    """`pmo inspect --json` of every bad input prints one valid JSON object, never a traceback; a file no
+    reader can take exits 1 with a one-line reason in "errors" (the reason `pmo run` records), and the
+    quarantine reasons the load records are the ones inspect shows."""
+    landing = make_landing(tmp_path, case)
+    target = landing / case.path.split("!")[0]
+    result = runner.invoke(app, ["inspect", "--json", str(target)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    described = json.loads(result.output)
+    assert described["file"] == str(target)
+    assert isinstance(described["errors"], list) and isinstance(described["entities"], dict)
+    if case.file_status in ("error", "unknown"):
+        assert result.exit_code == 1 and described["format"] is None
+        assert len(described["errors"]) == 1 and "\n" not in described["errors"][0]
+        if case.file_reason:  # the same words as quarantine.files, about the file as named here
+            assert re.search(case.file_reason.replace("^landing/", "^.*/"), described["errors"][0]), described
+    else:
+        assert result.exit_code == 0, described
+    if case.reason and case.quarantined and "duplicate" not in case.reason:
+        reasons = [q["reason"] for e in described["entities"].values() for q in e["quarantine_reasons"]]
+        reasons += [q["reason"] for m in described.get("members", []) for e in m["entities"].values()
+                    for q in e["quarantine_reasons"]]
+        assert any(re.search(case.reason.replace("^landing/", "^.*/"), r) for r in reasons), reasons
+
+
+def test_inspect_gives_json_for_a_missing_file(tmp_path):
+    result = runner.invoke(app, ["inspect", "--json", str(tmp_path / "nowhere.csv")])
+    assert result.exit_code == 2
+    assert json.loads(result.output)["errors"] == [f"{tmp_path / 'nowhere.csv'}: no such file"]
+
+
+def test_inspect_of_a_truncated_gzip_says_why_in_one_line(tmp_path):
+    """Not "Aborted." (click's answer to an EOFError): the reason, and exit 1."""
+    path = tmp_path / "ts.csv.gz"
+    path.write_bytes(_truncated_gzip())
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 1
+    assert "Aborted" not in result.output
+    assert "cannot decompress (Compressed file ended before the end-of-stream marker was reached)" in result.output
+
+
+def test_inspect_of_hours_1e308_has_no_traceback(tmp_path):
+    """It died in _totals with decimal.InvalidOperation; now the row is quarantined and the total is the rest."""
+    path = tmp_path / "timesheets" / "huge.csv"
+    path.parent.mkdir()
+    path.write_text(TS + "2026-03-02,P1,A,T1,1e308,E1\n2026-03-03,P1,A,T1,7.25,E2\n")
+    result = runner.invoke(app, ["inspect", "--json", str(path)])
+    assert result.exit_code == 0
+    ts = json.loads(result.output)["entities"]["timesheets"]
+    assert (ts["rows"], ts["quarantined"], ts["totals"]) == (1, 1, {"hours": 7.25})
+    assert ts["quarantine_reasons"] == [{"row": 2, "column": "hours", "value": "1e308",
+                                         "reason": "hours: 1e308 " + OUT_OF_RANGE + " in magnitude"}]
+
+
+def test_register_amount_out_of_range(tmp_path):
+    """Registers are read only when sources.yaml names them; their money is held to the same range."""
+    from orchestration.landing import load_sources_config
+
+    landing = make_landing(tmp_path, Case("x", "risks/risks.csv", (FIXTURES / "registers" / "risks-own-headings.csv")
+                                          .read_text().replace('"£12,500"', '"£1,000,000,000,000,000"', 1)))
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n  risks:\n    reader: risks-register\n"
+        f"    options: {{mapping_file: {FIXTURES / 'registers' / 'risks-mapping.yaml'}}}\n")
+    load_landing(landing, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive",
+                 config=load_sources_config(tmp_path))
+    reasons = observe(tmp_path / "wh.duckdb")["reasons"]["landing/risks/risks.csv"]
+    assert ("landing/risks/risks.csv row 2, column 'impact_cost': 1000000000000000 " + OUT_OF_RANGE
+            + " in magnitude") in reasons
+
+
+def test_zip_member_named_outside_stays_inside(tmp_path):
+    landing = make_landing(tmp_path, next(c for c in CASES if c.id == "zip-path-traversal"))
+    load_landing(landing, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive")
+    assert not any(tmp_path.parent.glob("outside.csv")) and not (tmp_path / "outside.csv").exists()
+    assert [p.name for p in (tmp_path / "archive" / "unpacked").rglob("*.csv")] == ["outside.csv"]
 
 
 def test_changed_file_with_the_same_name_replaces_the_earlier_one(tmp_path):
