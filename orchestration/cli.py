@@ -321,15 +321,27 @@ def status(
     home: HomeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
-    """The latest run of each period (checks passed/warned/failed), rows quarantined and freshness per source."""
-    settings = _settings(home)
+    """The latest run of each period (checks passed/warned/failed), rows quarantined and freshness per source.
+
+    With --json, one JSON object on stdout whatever the home holds (nothing yet, runs, a failed last run):
+    ``home``, ``periods`` (period -> its latest run summary), ``sources``, ``sources_from``,
+    ``source_periods``; strict JSON (a NaN or infinity in a check's metadata is null)."""
+    if as_json:
+        try:
+            settings = load_settings(home)
+        except SettingsError as exc:
+            print(json.dumps({"home": str(home) if home else None, "error": f"Settings error: {exc}"}, indent=2))
+            raise typer.Exit(2) from None
+    else:
+        settings = _settings(home)
     from orchestration.quality import latest_summaries
 
     summaries = latest_summaries(settings.quality_dir)
     sources, origin, per_period = _status_sources(settings)
     if as_json:
-        print(json.dumps({"home": str(settings.home), "periods": summaries, "sources": sources,
-                          "sources_from": origin, "source_periods": per_period}, indent=2, default=str))
+        print(json.dumps(_strict_json({"home": str(settings.home), "periods": summaries, "sources": sources,
+                                       "sources_from": origin, "source_periods": per_period}),
+                         indent=2, default=str, allow_nan=False))
         return
     from rich.table import Table
 
@@ -363,6 +375,17 @@ def status(
         _print_source_periods(per_period, origin)
     else:
         console.print("No source loaded yet.")
+
+
+def _strict_json(value):
+    """``value`` with every NaN or infinite float made None, so that strict JSON parsers accept it."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def _print_source_periods(rows: list[dict], origin: str) -> None:
