@@ -4,10 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP_FLAGS := -qq --disable-pip-version-check
+# The oldest DuckDB client the README promises reads serving.duckdb, installed beside the venv (never on
+# sys.path of the project) for tests/integration/test_pipeline.py::test_oldest_promised_client_reads_serving.
+OLD_DUCKDB_VERSION := 1.1.3
+OLD_DUCKDB := $(VENV)/duckdb-$(OLD_DUCKDB_VERSION)
+OLD_DUCKDB_STAMP := $(OLD_DUCKDB)/.installed
 
 .PHONY: demo test test-all lint dev bench clean install
 
-install: $(STAMP)
+install: $(STAMP) $(OLD_DUCKDB_STAMP)
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first time: about a minute)…"
@@ -15,16 +20,21 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
 	@touch $(STAMP)
 
+$(OLD_DUCKDB_STAMP): | $(STAMP)
+	@rm -rf $(OLD_DUCKDB)
+	@$(BIN)/python -m pip install $(PIP_FLAGS) --no-warn-conflicts --no-deps --target $(OLD_DUCKDB) duckdb==$(OLD_DUCKDB_VERSION)
+	@touch $(OLD_DUCKDB_STAMP)
+
 ## Generate the demo organisation and run the whole flow for each of its periods.
 demo: $(STAMP)
 	$(BIN)/pmo demo
 
 ## The default (quick) test suite, one test module per worker process (modules share pipeline runs).
-test: $(STAMP)
+test: $(STAMP) $(OLD_DUCKDB_STAMP)
 	$(BIN)/pytest -n auto --dist loadfile
 
 ## Every test, slow ones included.
-test-all: $(STAMP)
+test-all: $(STAMP) $(OLD_DUCKDB_STAMP)
 	$(BIN)/pytest -m '' -n auto --dist loadfile
 
 lint: $(STAMP)

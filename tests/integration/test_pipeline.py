@@ -273,3 +273,106 @@ def test_pv_follows_the_baseline_phasing_where_there_is_one(home):
             done = min(max((status_date - start + timedelta(days=1)).days, 0), days)
             expected += float(p["planned_cost"]) * done / days
         assert float(pv) == pytest.approx(expected * fx, abs=0.01), (code, task, period)
+
+
+# --- BI clients (README "For BI users") ----------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+OLD_CLIENT_READS = r"""
+import json, sys
+import duckdb
+serving, parquet_dir = sys.argv[1], sys.argv[2]
+con = duckdb.connect(serving, read_only=True)
+marts = [t for (t,) in con.execute("select table_name from information_schema.tables "
+                                   "where table_schema = 'marts' order by 1").fetchall()]
+rows = {}
+for t in marts:
+    data = con.execute(f"select * from marts.{t}").fetchall()  # every column of every row, decoded
+    rows[t] = len(data)
+ac = con.execute("select ac::varchar from marts.fct_earned_value "
+                 "where project_code = 'HAND-1' and period = '2026-03'").fetchone()[0]
+parquet = con.execute(f"select count(*) from read_parquet('{parquet_dir}/fct_earned_value.parquet')").fetchone()[0]
+print(json.dumps({"version": duckdb.__version__, "rows": rows, "ac": ac, "parquet_rows": parquet}))
+"""
+
+
+def _old_client_version() -> str:
+    import re
+
+    return re.search(r"^OLD_DUCKDB_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M).group(1)
+
+
+def test_oldest_promised_client_reads_serving(home):
+    """serving.duckdb is written by DuckDB 1.5; the README promises that 1.x clients from the version `make
+    install` puts in .venv/duckdb-<version> (1.1.3) read it: every mart, every row, and HAND-1's March AC."""
+    import os
+    import subprocess
+    import sys
+
+    version = _old_client_version()
+    client = Path(sys.prefix) / f"duckdb-{version}"  # .venv/duckdb-<version>
+    if not (client / "duckdb").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{client} is missing: `make install` installs DuckDB {version} there")
+        pytest.skip(f"DuckDB {version} is not installed in {client} (run `make install`)")
+    assert f"DuckDB {version}" in (REPO / "README.md").read_text()
+    result = subprocess.run([sys.executable, "-c", OLD_CLIENT_READS, str(home.serving_path), str(home.parquet_dir)],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(client)})
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["version"] == version
+    con = duckdb.connect(str(home.serving_path), read_only=True)
+    try:
+        expected = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+                    for (t,) in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'marts' order by 1").fetchall()}
+    finally:
+        con.close()
+    assert len(expected) >= 20 and seen["rows"] == expected
+    assert float(seen["ac"]) == pytest.approx(58_480, abs=1e-6)  # worked by hand in the module docstring
+    assert seen["parquet_rows"] == expected["fct_earned_value"]
+
+
+def test_sqlalchemy_through_duckdb_engine_reads_serving_read_only(home):
+    """The URL form the README gives Superset-style tools: duckdb:///<absolute path>?access_mode=read_only."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"duckdb:///{home.serving_path}?access_mode=read_only")
+    try:
+        with engine.connect() as conn:
+            assert "fct_earned_value" in sa.inspect(conn).get_table_names(schema="marts")
+            ac = conn.execute(sa.text("select ac from marts.fct_earned_value "
+                                      "where project_code = :p and period = :m"), {"p": "HAND-1", "m": "2026-03"}).scalar()
+            assert float(ac) == pytest.approx(58_480, abs=1e-6)
+            with pytest.raises(sa.exc.DBAPIError, match="read-only"):
+                conn.execute(sa.text("create table marts.scratch (a integer)"))
+    finally:
+        engine.dispose()
+
+
+def test_readme_question_table_names_real_marts_and_columns(home):
+    """Every mart and column the README's "Which mart answers which question" table names exists in serving."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    table = text[text.index("**Which mart answers which question**"):]
+    table = table[:table.index("\n\n", table.index("| question"))]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| question")]
+    assert len(rows) >= 15
+    con = duckdb.connect(str(home.serving_path), read_only=True)
+    try:
+        columns: dict[str, set[str]] = {}
+        for schema, name, column in con.execute("select table_schema, table_name, column_name "
+                                                "from information_schema.columns").fetchall():
+            columns.setdefault(name if schema == "marts" else f"{schema}.{name}", set()).add(column)
+    finally:
+        con.close()
+    for row in rows:
+        _, _question, marts, keys, figures, _ = row.split("|")
+        named = re.findall(r"`([^`]+)`", marts)
+        assert named and all(m in columns for m in named), row
+        for col in re.findall(r"`([^`]+)`", keys + figures):
+            if "<" in col:  # a pattern such as reported_<measure>
+                col = col.replace("<measure>", "ac")
+            assert any(col in columns[m] for m in named), (col, row)
