@@ -147,11 +147,13 @@ from __future__ import annotations
 import argparse
 import calendar
 import csv
+import gc
 import json
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -741,7 +743,7 @@ class _Table:
             unknown = set(values) - self._colset
             if unknown:
                 raise KeyError(f"{self.entity}: unknown columns {sorted(unknown)}")
-        self.rows.append([_fmt(v) for v in map(values.get, self.columns, repeat(""))])
+        self.rows.append([v if v.__class__ is str else _fmt(v) for v in map(values.get, self.columns, repeat(""))])
 
     def adder(self, *names: str) -> Callable[[list[str]], None]:
         """A faster :meth:`add` for the big tables: the returned function takes one list of *strings* for
@@ -797,13 +799,31 @@ def _plain_csv(rows: list[list[str]]) -> str | None:
     quote or line break in any cell, no row of one empty cell), else None; about three times faster than
     the csv module on the big tables.  Joining and then counting the separators proves it: a cell holding
     a comma or a line break would add one."""
-    text = "\n".join(map(",".join, rows)) + "\n"
-    commas = sum(len(r) - 1 for r in rows)
-    if text.count(",") != commas or text.count("\n") != len(rows) or '"' in text or "\r" in text:
+    widths = list(map(len, rows))
+    if 1 in widths:  # a row of one empty cell is written as "": leave such tables to the csv module
         return None
-    if any(len(r) == 1 and r[0] == "" for r in rows):
+    text = "\n".join(map(",".join, rows)) + "\n"
+    if text.count(",") != sum(widths) - len(rows) or text.count("\n") != len(rows) or '"' in text or "\r" in text:
         return None
     return text
+
+
+class _Without(Sequence):
+    """``[x for x in items if x != left_out]`` for a sorted list without copying it (rng.choice needs only
+    len and indexing, and draws the same number as it would from the copy)."""
+
+    def __init__(self, items: list[int], left_out: int):
+        self.items = items
+        at = bisect_left(items, left_out)
+        self.at = at if at < len(items) and items[at] == left_out else len(items)
+
+    def __len__(self) -> int:
+        return len(self.items) - (self.at < len(self.items))
+
+    def __getitem__(self, i: int) -> int:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.items[i + (i >= self.at)]
 
 
 def _money(cents: int) -> str:
@@ -984,7 +1004,17 @@ def generate_demo(
     if rc not in _GBP_VALUE:
         raise ValueError(f"reporting_currency {reporting_currency!r} is not one of {sorted(_GBP_VALUE)}")
     gen = _Generator(Path(landing), seed, projects, months, as_of, rc)
-    return gen.run()
+    # The generator holds millions of small lists at scale (a month of timesheet rows, the schedules, the
+    # registers) and makes no reference cycles; the cyclic collector would traverse them over and over
+    # (a third of the time at 1,000 projects, growing faster than the organisation).  Plain reference
+    # counting still frees everything.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return gen.run()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Generator:
@@ -1272,13 +1302,12 @@ class _Generator:
             q.rate1 = self._role_rate(q.role, 1)
         # Second assignments.
         active = [p.idx for p in self.projects if p.started]
+        running = [i for i in active if self.projects[i].act_finish >= self.win_start]
         for q in self.people:
             primary = self.projects[q.assignments[0][0]]
             idle = (not primary.started) or primary.act_finish < self.as_end - 120
             if active and (idle or rng.random() < 0.25):
-                choices = [
-                    i for i in active if i != primary.idx and self.projects[i].act_finish >= self.win_start
-                ]
+                choices = _Without(running, primary.idx)  # not a copy per person: that was quadratic
                 if not choices:
                     continue
                 other = rng.choice(choices)
@@ -1643,9 +1672,13 @@ class _Generator:
         code_rank = {code: k for k, code in enumerate(sorted(p.code for p in self.projects))}
         span = len(pid_rank) * len(code_rank)
         approved, rejected, submitted = 0, 1, 2  # the statuses' alphabetical order
+        hours_text = {k / 4: _fmt(k / 4) for k in range(2, 41)}  # every value _quarter gives
         for m, per in enumerate(self.periods):
             submitted_days = set(per.workdays[-3:]) if m == last_m else set()
-            ts: list[tuple] = []  # (sort key, date, pid, project code, task, hours, status, person)
+            iso = {d: _iso(d) for d in per.workdays}
+            # (sort key, row: work_date, person_id, person_name, project_code, task_code, hours, role,
+            # approval_status, entry_id once sorted)
+            ts: list[tuple[int, list[str]]] = []
             labour: dict[int, float] = {}
             for p in self.projects:
                 C = p.target[m] if p.started else 0.0
@@ -1677,6 +1710,7 @@ class _Generator:
                         # The hot loop (one pass per timesheet entry): locals only; the draws from rng_ts
                         # and the float arithmetic stay in the same order, so the files do not change.
                         pid, code, rate0, rate1, booking = q.pid, p.code, q.rate0, q.rate1, p.booking
+                        name, role = q.name, q.role
                         who = pid_rank[pid] * len(code_rank) + code_rank[code]
                         for d in chosen:
                             # = _quarter(daily * rng_ts.uniform(0.85, 1.15)), inlined
@@ -1687,12 +1721,16 @@ class _Generator:
                                 task = choice(task)
                             key = (d * span + who) * 3
                             if d in submitted_days and chance() < 0.6:
-                                ts.append((key + submitted, d, pid, code, task, h, "submitted", q))
+                                ts.append((key + submitted,
+                                           [iso[d], pid, name, code, task, hours_text[h], role, "submitted", ""]))
                             else:
-                                ts.append((key + approved, d, pid, code, task, h, "approved", q))
+                                ts.append((key + approved,
+                                           [iso[d], pid, name, code, task, hours_text[h], role, "approved", ""]))
                             spent += h * (rate0 if d < rate_change else rate1) * fx
                             if chance() < 0.01:
-                                ts.append((key + rejected, d, pid, code, task, _quarter(uniform(1, 4)), "rejected", q))
+                                h = _quarter(uniform(1, 4))
+                                ts.append((key + rejected,
+                                           [iso[d], pid, name, code, task, hours_text[h], role, "rejected", ""]))
                 labour[p.idx] = spent
                 lab_c = round(spent * 100)
                 p.ac[m] = max(round(C * 100), lab_c)
@@ -1701,9 +1739,10 @@ class _Generator:
             table = _Table("timesheets")
             add = table.adder("work_date", "person_id", "person_name", "project_code", "task_code", "hours", "role",
                               "approval_status", "entry_id")
-            for _, d, pid, code, task, h, status, q in ts:
+            for _, row in ts:
                 entry_seq += 1
-                add([_iso(d), pid, q.name, code, task, _fmt(h), q.role, status, f"TS-{entry_seq:06d}"])
+                row[8] = f"TS-{entry_seq:06d}"
+                add(row)
             want = dup_plan[m] + carry
             rel = f"timesheets/timesheets-{per.label}.csv"
             if want and table.rows:
