@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP_FLAGS := -qq --disable-pip-version-check
 
-.PHONY: demo test test-all lint dev bench clean install
+.PHONY: demo test test-all lint dev bench bench-scale clean install
 
 install: $(STAMP)
 
@@ -37,6 +37,12 @@ dev: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_xer.py
 	$(BIN)/python bench/bench_mart.py
+
+## Cold run and a night's increment at 30, 300 and 2,000 projects x 36 months (minutes; 8 GB at 2,000 on main).
+## e.g. make bench-scale BENCH_SCALE_ARGS="--sizes 30,300 --record"
+BENCH_SCALE_ARGS ?=
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pmo dbt_project/target dbt_project/logs
