@@ -10,7 +10,7 @@ OLD_DUCKDB_VERSION := 1.1.3
 OLD_DUCKDB := $(VENV)/duckdb-$(OLD_DUCKDB_VERSION)
 OLD_DUCKDB_STAMP := $(OLD_DUCKDB)/.installed
 
-.PHONY: demo test test-all lint dev bench clean install
+.PHONY: demo test test-all lint dev bench bench-scale clean install
 
 install: $(STAMP) $(OLD_DUCKDB_STAMP)
 
@@ -47,6 +47,12 @@ dev: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_xer.py
 	$(BIN)/python bench/bench_mart.py
+
+## Cold run and a night's increment at 30, 300 and 2,000 projects x 36 months (minutes; 8 GB at 2,000 on main).
+## e.g. make bench-scale BENCH_SCALE_ARGS="--sizes 30,300 --record"
+BENCH_SCALE_ARGS ?=
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pmo dbt_project/target dbt_project/logs

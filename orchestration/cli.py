@@ -203,8 +203,17 @@ def demo(
     months: Annotated[int, typer.Option(min=2, max=120, help="Number of monthly periods.")] = 18,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Last period, YYYY-MM "
                                                  "(default: the current month).")] = None,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Write the exports and stop: no run, no warehouse "
+                                         "(scale data for benchmarks and your own runs).")] = False,
+    canonical: Annotated[bool, typer.Option("--canonical", help="Write every entity as canonical CSV, with no "
+                                            "vendor formats (P6, MS Project, Tempo, Harvest, Jira, SAP).")] = False,
 ) -> None:
-    """Write a demo organisation's exports into landing/ and run the flow for every period, oldest first."""
+    """Write a demo organisation's exports into landing/ and run the flow for every period, oldest first.
+
+    With --no-run it stops once the files are written (the late invoice that restates a closed period is
+    part of the runs, so it is not written); with --canonical every file is canonical CSV, which is what
+    the scale benchmark (bench/bench_scale.py) generates: 2,000 projects x 36 months in well under a minute.
+    """
     as_of = _period_arg(as_of, "--as-of") or date.today().strftime("%Y-%m")
     if as_of > date.today().strftime("%Y-%m"):
         raise typer.BadParameter(f"{as_of} is in the future; the demo's last period is at most this month",
@@ -219,18 +228,25 @@ def demo(
     _clear_previous_demo(settings.landing_dir)
     # A new organisation: the figures frozen for the previous one's periods no longer apply.
     shutil.rmtree(settings.reported_dir, ignore_errors=True)
+    generating = time.monotonic()
     with console.status("Generating the demo organisation…"):
         summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
                                 reporting_currency=settings.reporting_currency)
-    if as_of == date.today().strftime("%Y-%m"):
-        clip_to_data_date(summary.files, date.today())
-    written = write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
+        if as_of == date.today().strftime("%Y-%m"):
+            clip_to_data_date(summary.files, date.today())
+        written = summary.files if canonical else \
+            write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
     files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in written)
     (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
     rows = sum(summary.row_counts.values())
     console.print(f"Demo organisation (seed {seed}): {projects} projects, {len(summary.periods)} periods "
                   f"{summary.periods[0]}…{summary.periods[-1]}, {len(files)} files, {rows:,} rows in "
-                  f"{settings.landing_dir}")
+                  f"{settings.landing_dir}" + (" (canonical CSV)" if canonical else ""))
+    if no_run:
+        console.print(f"Written in {time.monotonic() - generating:.1f} s; nothing was run (--no-run). To build the "
+                      f"last period: pmo run --home {settings.home} --period {summary.periods[-1]}",
+                      highlight=False, soft_wrap=True)
+        return
     started = time.monotonic()
     late = None
     for i, period in enumerate(summary.periods, 1):

@@ -68,6 +68,8 @@ def clip_to_data_date(files: list[Path], data_date) -> None:
         if entity not in _DATED or not path.exists():
             continue
         column, how = _DATED[entity]
+        if _latest(path, column) <= data_date.isoformat():
+            continue  # every month but the last: nothing to cut, and no need to parse the file
         rows = read_canonical_csv(path, entity).rows
         if all(r[column] <= data_date for r in rows):
             continue
@@ -82,6 +84,14 @@ def clip_to_data_date(files: list[Path], data_date) -> None:
                         row[later] = None
             kept.append(row)
         _write_canonical(path, entity, kept)
+
+
+def _latest(path: Path, column: str) -> str:
+    """The greatest value of an ISO-date column of a generated CSV, as text (ISO dates sort as text)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        at = next(reader).index(column)
+        return max((row[at] for row in reader), default="")
 
 
 def write_vendor_exports(landing: Path, files: list[Path], reporting_currency: str) -> list[Path]:
