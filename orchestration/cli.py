@@ -608,6 +608,82 @@ def ui(
         raise typer.Exit(0) from None
 
 
+WORKSPACE_YAML = """\
+# Written by `pmo serve`: the code location the webserver and the daemon load.
+load_from:
+  - python_module:
+      module_name: orchestration.definitions
+      location_name: pmo_warehouse
+"""
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Interface the web UI listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web UI.")] = 3000,
+) -> None:
+    """Run the warehouse unattended: the Dagster webserver and daemon on the home's instance.
+
+    The daemon runs the nightly schedule, the landing sensor and the alerts (settings.yaml
+    ``schedule:`` turns them on or off; both are on by default) and launches their runs one at a time.
+    SIGTERM or Ctrl-C stops both processes.  deploy/ has a systemd unit and a docker compose file.
+    """
+    import signal
+
+    settings = _settings(home)
+    from orchestration.settings import activate
+
+    activate(settings)
+    workspace = settings.dagster_home / "workspace.yaml"
+    workspace.write_text(WORKSPACE_YAML, encoding="utf-8")
+    bindir = Path(sys.executable).parent
+
+    def tool(name: str) -> str:
+        return str(bindir / name) if (bindir / name).exists() else name
+
+    commands = {
+        "daemon": [tool("dagster-daemon"), "run", "-w", str(workspace)],
+        "webserver": [tool("dagster-webserver"), "-w", str(workspace), "-h", host, "-p", str(port)],
+    }
+    nightly = (f"nightly run at {settings.nightly_time} {settings.timezone}" if settings.nightly_enabled
+               else "nightly run off")
+    sensor = "landing sensor on" if settings.landing_sensor_enabled else "landing sensor off"
+    console.print(f"Serving {settings.home}: web UI on http://{host}:{port}; {nightly}; {sensor}. "
+                  "Ctrl-C or SIGTERM stops it.", highlight=False, soft_wrap=True)
+    procs = {name: subprocess.Popen(cmd, env=os.environ.copy(), cwd=settings.home) for name, cmd in commands.items()}
+    stopping = False
+
+    def stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    status = 0
+    try:
+        while not stopping:
+            exited = [(name, p.returncode) for name, p in procs.items() if p.poll() is not None]
+            if exited:
+                name, code = exited[0]
+                err.print(f"[red]The Dagster {name} stopped (exit {code}); stopping the other.[/red] "
+                          f"Its log is above; `pmo status --home {settings.home}` shows the last runs.")
+                status = 1
+                stop(None, None)
+                break
+            time.sleep(1)
+    except KeyboardInterrupt:
+        stop(None, None)
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    raise typer.Exit(status)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
