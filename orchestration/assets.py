@@ -44,11 +44,22 @@ from orchestration.settings import SettingsError, load_quality_settings, load_se
 warnings.filterwarnings("ignore", category=BetaWarning)
 
 RAW_GROUP = "raw"
-#: Each run builds exactly one reporting period (its dbt vars name that period).
-ONE_PERIOD_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
+#: A run covers one period, or a range of periods in a backfill: the marts hold every period's rows,
+#: so one build at the range's last period serves them all, and each period of the range then gets its
+#: own pack and frozen figures (orchestration/backfill.py).
+PERIOD_RANGE_PER_RUN = BackfillPolicy.single_run()
 SERVING_KEY = AssetKey(["serving", "snapshot"])
 PACK_KEY = AssetKey(["reports", "portfolio_pack"])
 REPORTED_KEY = AssetKey(["reported", "earned_value"])
+
+
+def run_period_range(tags) -> tuple[str | None, str | None]:
+    """The first and last reporting period of a run, from its tags: one period for a normal run
+    (``dagster/partition``), a range for a backfill run (``dagster/asset_partition_range_start/end``)."""
+    single = tags.get("dagster/partition")
+    if single:
+        return single, single
+    return tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
 
 
 def _md_table(rows: list[dict], limit: int = 20) -> MetadataValue:
@@ -78,7 +89,7 @@ def build_ingest_asset():
                                   "periods before it (settings close_periods: on_next_period)."),
         ],
         partitions_def=monthly_periods,
-        backfill_policy=ONE_PERIOD_PER_RUN,
+        backfill_policy=PERIOD_RANGE_PER_RUN,
         pool=DUCKDB_WRITER_POOL,
         can_subset=False,
     )
@@ -107,10 +118,14 @@ def build_ingest_asset():
                     "warnings": len(load.warnings),
                 },
             )
-        closed = close_earlier_periods(settings.home, context.partition_key, settings.close_periods)
+        # A run for a period (or the first period of a backfill's range) closes the open periods before it.
+        closed = close_earlier_periods(settings.home, context.partition_key_range.start, settings.close_periods)
         if closed:
             context.log.info(f"closed {', '.join(closed)}: their figures are now frozen as reported")
-        frozen_rows = load_reported_into(settings.home, settings.warehouse_path)
+        from orchestration.backfill import BACKFILL_STARTED_TAG
+
+        frozen_rows = load_reported_into(settings.home, settings.warehouse_path,
+                                         closed_by=context.run.tags.get(BACKFILL_STARTED_TAG))
         yield MaterializeResult(asset_key=REPORTED_KEY, metadata={
             "dagster/row_count": frozen_rows, "closed_now": MetadataValue.json(closed),
             "closed_periods": MetadataValue.json([p.period for p in list_periods(settings.home) if p.is_closed])})
@@ -166,7 +181,7 @@ def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]]
             quality = load_quality_settings(settings.home)
         except SettingsError as exc:
             raise Failure(description=str(exc)) from exc
-        period = context.run.tags.get("dagster/partition")
+        period = run_period_range(context.run.tags)[1]
         selected = {key.name for key in context.selected_asset_check_keys}
         for table, (key, suite) in targets.items():
             if check_name(table) in selected:
@@ -232,7 +247,7 @@ def build_dbt_assets(manifest: Path, project):
         manifest=manifest,
         project=project,
         partitions_def=monthly_periods,
-        backfill_policy=ONE_PERIOD_PER_RUN,
+        backfill_policy=PERIOD_RANGE_PER_RUN,
         dagster_dbt_translator=translator,
         pool=DUCKDB_WRITER_POOL,
         name="dbt_models",
@@ -240,7 +255,8 @@ def build_dbt_assets(manifest: Path, project):
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """dbt build for the run's period: models, then their data tests as blocking checks."""
         settings = load_settings()
-        dbt_vars = {"reporting_period": context.partition_key, "reporting_currency": settings.reporting_currency,
+        # One build at the last period of the run's range: the marts hold every earlier period's rows.
+        dbt_vars = {"reporting_period": context.partition_key_range.end, "reporting_currency": settings.reporting_currency,
                     "labour_tolerance": load_quality_settings(settings.home).labour_tolerance}
         yield from dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
@@ -258,7 +274,7 @@ def build_publish_asset(mart_keys: list[AssetKey]):
         deps=mart_keys,
         group_name="publish",
         partitions_def=monthly_periods,
-        backfill_policy=ONE_PERIOD_PER_RUN,
+        backfill_policy=PERIOD_RANGE_PER_RUN,
         kinds={"duckdb", "parquet"},
         description="The published snapshot: every marts.* table copied to serving.duckdb (temporary file, then "
                     "atomic rename) and parquet/<mart>.parquet. BI tools only read this.",
@@ -271,7 +287,7 @@ def build_publish_asset(mart_keys: list[AssetKey]):
             metadata={
                 "path": MetadataValue.path(str(settings.serving_path)),
                 "parquet_dir": MetadataValue.path(str(settings.parquet_dir)),
-                "period": context.partition_key,
+                "period": context.partition_key_range.end,
                 "tables": MetadataValue.json(counts),
                 "dagster/row_count": sum(counts.values()),
             }
@@ -299,7 +315,7 @@ def build_quality_summary_asset():
         deps=[SERVING_KEY],
         group_name="publish",
         partitions_def=monthly_periods,
-        backfill_policy=ONE_PERIOD_PER_RUN,
+        backfill_policy=PERIOD_RANGE_PER_RUN,
         kinds={"json"},
         description="quality/<period>/<run_id>.json: every check of the run (passed, warned, failed, failing "
                     "counts, sample rows) and, per source, rows quarantined and freshness. The pack's "
@@ -315,9 +331,10 @@ def build_quality_summary_asset():
             sources = read_sources(con, raw_schema="quality", quarantine_schema="quality")
         finally:
             con.close()
-        summary = build_run_summary(context.partition_key, context.run_id, checks, status="published",
-                                    sources=sources)
-        path = write_run_summary(settings.quality_dir, summary)
+        # One summary per period of the run (a backfill's range), so each period's pack has its appendix.
+        for period in context.partition_keys:
+            summary = build_run_summary(period, context.run_id, checks, status="published", sources=sources)
+            path = write_run_summary(settings.quality_dir, summary)
         return MaterializeResult(metadata={"path": MetadataValue.path(str(path)),
                                            **{f"checks_{k}": v for k, v in summary["counts"].items()}})
 
@@ -330,34 +347,38 @@ def build_report_asset():
         deps=[SERVING_KEY, QUALITY_SUMMARY_KEY],
         group_name="reports",
         partitions_def=monthly_periods,
-        backfill_policy=ONE_PERIOD_PER_RUN,
+        backfill_policy=PERIOD_RANGE_PER_RUN,
         kinds={"pdf"},
         description="reports/<period>/portfolio-pack.pdf rendered by WeasyPrint from the published snapshot, "
                     "whose figures are then frozen in reported/<period>/. A closed period's pack is rendered "
                     "from its frozen figures, so it reproduces the pack first issued.",
     )
     def portfolio_pack(context: AssetExecutionContext) -> MaterializeResult:
-        from orchestration.quality import summary_path
-        from orchestration.reported import read_period, record_reported
-        from orchestration.reports import render_portfolio_pack, render_reported_pack
+        """The pack of every period of the run (one, or a backfill's range, oldest first)."""
+        from orchestration.backfill import BACKFILL_TAG, RESTATE_TAG, issue_packs, mark_issued
+        from orchestration.reported import read_period
 
         settings = load_settings()
-        period = context.partition_key
-        frozen = read_period(settings.home, period)
-        if frozen is not None and frozen.is_closed:
-            out = render_reported_pack(settings.home, frozen, settings.reports_dir / period)
-            context.log.info(f"{period} is closed (since {frozen.closed_at}): pack rendered from the figures "
-                             f"reported on {frozen.reported_at} by run {frozen.run_id[:8]}")
-            state = "closed"
-        else:
-            summary = summary_path(settings.quality_dir, period, context.run_id)
-            out = render_portfolio_pack(settings.serving_path, period, settings.reports_dir / period,
-                                        quality_summary=summary if summary.exists() else None)
-            record_reported(settings.home, settings.serving_path, period, context.run_id,
-                            quality_summary=summary.relative_to(settings.home).as_posix() if summary.exists()
-                            else None, close_policy=settings.close_periods)
-            state = read_period(settings.home, period).state
-        return MaterializeResult(metadata={"path": MetadataValue.path(str(out)), "period": period,
-                                           "bytes": out.stat().st_size, "period_state": state})
+        periods = list(context.partition_keys)
+        restate = context.run.tags.get(RESTATE_TAG) == "true"
+        backfill_id = context.run.tags.get(BACKFILL_TAG)
+
+        def on_issued(pack):
+            if pack.state == "kept":
+                frozen = read_period(settings.home, pack.period)
+                context.log.info(f"{pack.period} is closed (since {frozen.closed_at}): pack rendered from the "
+                                 f"figures reported on {frozen.reported_at} by run {frozen.run_id[:8]}")
+            else:
+                context.log.info(f"{pack.period}: pack {pack.state} ({pack.path})")
+            if backfill_id:
+                mark_issued(settings.home, backfill_id, pack.period, context.run_id)
+
+        packs = issue_packs(settings, periods, context.run_id, restate=restate, on_issued=on_issued)
+        last = packs[-1]
+        out = Path(last.path)
+        state = read_period(settings.home, last.period).state
+        return MaterializeResult(metadata={"path": MetadataValue.path(str(out)), "period": last.period,
+                                           "bytes": out.stat().st_size, "period_state": state,
+                                           "packs": MetadataValue.json({p.period: p.state for p in packs})})
 
     return portfolio_pack

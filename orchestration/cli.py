@@ -448,6 +448,75 @@ def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
 
 
 @app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First period of the range, YYYY-MM.")],
+    end: Annotated[str, typer.Option("--end", help="Last period of the range, YYYY-MM.")],
+    home: HomeOption = None,
+    restate: Annotated[bool, typer.Option("--restate", help="Replace the frozen figures of closed periods in the "
+                                          "range with today's (by default they keep their figures as reported).")]
+    = False,
+    fresh: Annotated[bool, typer.Option("--new", help="Start a new backfill even if one of this range stopped "
+                                        "part-way (by default it is resumed).")] = False,
+) -> None:
+    """Build the marts once and issue the pack of every period from --start to --end, oldest first.
+
+    Stopped part-way (a crash, Ctrl-C, a failed check), the same command resumes from the first period
+    whose pack was not issued.
+    """
+    import threading
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from orchestration.backfill import load_backfill, periods_between, run_backfill
+
+    start_p, end_p = _period_arg(start, "--start"), _period_arg(end, "--end")
+    if end_p < start_p:
+        raise typer.BadParameter(f"--end {end_p} is before --start {start_p}", param_hint="--end")
+    settings = _settings(home)
+    total = len(periods_between(start_p, end_p))
+    done = threading.Event()
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=False)
+    task = progress.add_task(f"Backfill {start_p}…{end_p}", total=total)
+
+    def watch(backfill_id: str) -> None:
+        while not done.wait(0.5):
+            bf = load_backfill(settings.home, backfill_id)
+            if bf is not None:
+                building = "building the marts" if not bf.issued else f"issued {bf.issued[-1]}"
+                progress.update(task, completed=len(bf.issued), description=f"Backfill {start_p}…{end_p}: {building}")
+
+    def on_start(bf, resumed: bool) -> None:
+        if resumed:
+            console.print(f"Resuming backfill {bf.backfill_id} of {bf.start}…{bf.end} from {bf.resume_from} "
+                          f"({len(bf.issued)} of {total} period(s) already issued; --new starts over).",
+                          highlight=False, soft_wrap=True)
+        progress.update(task, completed=len(bf.issued))
+        threading.Thread(target=watch, args=(bf.backfill_id,), daemon=True).start()
+
+    try:
+        with progress:
+            bf, outcome = run_backfill(settings, start_p, end_p, restate=restate, resume=not fresh, on_start=on_start)
+            done.set()
+            progress.update(task, completed=len(bf.issued))
+    except Exception as exc:  # the run could not start (e.g. the dbt project does not parse)
+        done.set()
+        err.print(f"[red]✗ The backfill could not start:[/red] {type(exc).__name__}: {exc}", soft_wrap=True,
+                  highlight=False)
+        raise typer.Exit(1) from None
+    if outcome is not None and not outcome.success:
+        _print_outcome(outcome, settings)
+        err.print(f"Backfill {bf.backfill_id} stopped with {len(bf.issued)} of {total} period(s) issued; run the same "
+                  "command again to resume it.")
+        raise typer.Exit(1)
+    kept = [p for p in bf.periods if (settings.reported_dir / p).is_dir()]
+    console.print(f"[green]✓[/green] backfill {bf.backfill_id}: {len(bf.issued)} period(s) issued "
+                  f"{bf.start}…{bf.end}" + (" (closed periods restated)" if restate else ""), highlight=False)
+    _print_locations(settings, kept[-1:])
+    console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf")
+
+
+@app.command()
 def close(
     period: Annotated[str, typer.Argument(help="The period to close, YYYY-MM.")],
     home: HomeOption = None,
@@ -587,6 +656,82 @@ def ui(
         raise typer.Exit(subprocess.call(cmd, env=os.environ.copy(), cwd=settings.home))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+WORKSPACE_YAML = """\
+# Written by `pmo serve`: the code location the webserver and the daemon load.
+load_from:
+  - python_module:
+      module_name: orchestration.definitions
+      location_name: pmo_warehouse
+"""
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Interface the web UI listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web UI.")] = 3000,
+) -> None:
+    """Run the warehouse unattended: the Dagster webserver and daemon on the home's instance.
+
+    The daemon runs the nightly schedule, the landing sensor and the alerts (settings.yaml
+    ``schedule:`` turns them on or off; both are on by default) and launches their runs one at a time.
+    SIGTERM or Ctrl-C stops both processes.  deploy/ has a systemd unit and a docker compose file.
+    """
+    import signal
+
+    settings = _settings(home)
+    from orchestration.settings import activate
+
+    activate(settings)
+    workspace = settings.dagster_home / "workspace.yaml"
+    workspace.write_text(WORKSPACE_YAML, encoding="utf-8")
+    bindir = Path(sys.executable).parent
+
+    def tool(name: str) -> str:
+        return str(bindir / name) if (bindir / name).exists() else name
+
+    commands = {
+        "daemon": [tool("dagster-daemon"), "run", "-w", str(workspace)],
+        "webserver": [tool("dagster-webserver"), "-w", str(workspace), "-h", host, "-p", str(port)],
+    }
+    nightly = (f"nightly run at {settings.nightly_time} {settings.timezone}" if settings.nightly_enabled
+               else "nightly run off")
+    sensor = "landing sensor on" if settings.landing_sensor_enabled else "landing sensor off"
+    console.print(f"Serving {settings.home}: web UI on http://{host}:{port}; {nightly}; {sensor}. "
+                  "Ctrl-C or SIGTERM stops it.", highlight=False, soft_wrap=True)
+    procs = {name: subprocess.Popen(cmd, env=os.environ.copy(), cwd=settings.home) for name, cmd in commands.items()}
+    stopping = False
+
+    def stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    status = 0
+    try:
+        while not stopping:
+            exited = [(name, p.returncode) for name, p in procs.items() if p.poll() is not None]
+            if exited:
+                name, code = exited[0]
+                err.print(f"[red]The Dagster {name} stopped (exit {code}); stopping the other.[/red] "
+                          f"Its log is above; `pmo status --home {settings.home}` shows the last runs.")
+                status = 1
+                stop(None, None)
+                break
+            time.sleep(1)
+    except KeyboardInterrupt:
+        stop(None, None)
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    raise typer.Exit(status)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
+    DefaultScheduleStatus,
     Definitions,
     RunRequest,
     ScheduleEvaluationContext,
@@ -43,9 +44,13 @@ def build_definitions() -> Definitions:
                     "the portfolio pack for one reporting period.",
     )
 
-    @schedule(job=job, cron_schedule="0 2 * * *", execution_timezone="UTC", name="nightly_open_period")
+    @schedule(job=job, cron_schedule=settings.nightly_cron, execution_timezone=settings.timezone,
+              name="nightly_open_period",
+              default_status=DefaultScheduleStatus.RUNNING if settings.nightly_enabled else DefaultScheduleStatus.STOPPED,
+              description=f"Every night at {settings.nightly_time} {settings.timezone}, refresh the open reporting "
+                          "period (settings.yaml: schedule).")
     def nightly_open_period(context: ScheduleEvaluationContext):
-        """Every night at 02:00 UTC, refresh the open (current) reporting period."""
+        """Every night (settings.yaml schedule.time and timezone), refresh the open (current) reporting period."""
         period = context.scheduled_execution_time.strftime("%Y-%m")
         return RunRequest(run_key=None, partition_key=period)
 
@@ -55,7 +60,7 @@ def build_definitions() -> Definitions:
         asset_checks=[build_raw_checks(), build_mart_checks(mart_keys)],
         jobs=[job],
         schedules=[nightly_open_period],
-        sensors=[build_landing_sensor(job)],
+        sensors=[build_landing_sensor(job, running=settings.landing_sensor_enabled)],
         resources={"dbt": dbt_resource(project)},
     )
 

@@ -154,16 +154,22 @@ def list_periods(home: Path) -> list[ReportedPeriod]:
 
 
 def record_reported(home: Path, serving: Path, period: str, run_id: str, *,
-                    quality_summary: str | None = None, close_policy: str = CLOSE_ON_NEXT_PERIOD) -> str:
+                    quality_summary: str | None = None, close_policy: str = CLOSE_ON_NEXT_PERIOD,
+                    restate: bool = False) -> str:
     """Freeze what the pack of ``period`` shows, from the snapshot just published to ``serving``.
 
     Returns ``'recorded'``, or ``'kept'`` when the period is closed (its figures stay as first
     reported).  With the ``on_next_period`` policy a period reported after a later one (a backfill
-    of history) is closed at once.
+    of history) is closed at once.  ``restate`` (``pmo backfill --restate``) replaces the figures of a
+    closed period too, and returns ``'restated'``: the period stays closed, with the new figures.
     """
     existing = read_period(home, period)
     if existing is not None and existing.is_closed:
-        return "kept"
+        if not restate:
+            return "kept"
+        _write_snapshot(home, serving, period, run_id, quality_summary)
+        close_period(home, period)
+        return "restated"
     _write_snapshot(home, serving, period, run_id, quality_summary)
     if close_policy == CLOSE_ON_NEXT_PERIOD and any(p.period > period for p in list_periods(home)):
         close_period(home, period)
@@ -262,10 +268,16 @@ def verify_period(rp: ReportedPeriod) -> list[str]:
     return problems
 
 
-def load_reported_into(home: Path, warehouse: Path) -> int:
+def load_reported_into(home: Path, warehouse: Path, *, closed_by: str | None = None) -> int:
     """Replace ``reported.earned_value`` in the working warehouse with every closed period's own
-    frozen rows (``period`` = the reported period).  Returns the number of rows loaded."""
-    closed = [p for p in list_periods(home) if p.is_closed and (p.directory / "fct_earned_value.parquet").is_file()]
+    frozen rows (``period`` = the reported period).  Returns the number of rows loaded.
+
+    ``closed_by`` (an ISO timestamp) keeps only the periods closed by then: a backfill's runs see the
+    closed periods as they were when it began, so a backfill resumed after a crash builds the same
+    marts as one that ran straight through, although it closed periods on the way.
+    """
+    closed = [p for p in list_periods(home) if p.is_closed and (p.directory / "fct_earned_value.parquet").is_file()
+              and (closed_by is None or p.closed_at <= closed_by)]
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS reported")

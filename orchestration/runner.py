@@ -34,8 +34,12 @@ class RunOutcome:
         return bool(self.failed_checks)
 
 
-def run_period(settings: Settings, period: str) -> RunOutcome:
-    """Materialise every asset of the monthly job for ``period`` and report what happened."""
+def run_period(settings: Settings, period: str, *, start: str | None = None, tags: dict | None = None) -> RunOutcome:
+    """Materialise every asset of the monthly job for ``period`` and report what happened.
+
+    With ``start`` (a backfill), the run covers every period from ``start`` to ``period``: one build
+    of the marts, then a pack for each period.  ``tags`` are added to the run's tags.
+    """
     activate(settings)
     from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, execute_job, reconstructable
 
@@ -52,7 +56,7 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
         result = execute_job(
             reconstructable(definitions.monthly_job),
             instance=instance,
-            tags={"dagster/partition": period, "pmo/trigger": "cli"},
+            tags={**_partition_tags(start, period), "pmo/trigger": "cli", **(tags or {})},
             run_config=QUIET_RUN_CONFIG,
         )
         outcome = RunOutcome(period, result.run_id, result.success, time.monotonic() - started, str(log_path))
@@ -86,6 +90,13 @@ def run_period(settings: Settings, period: str) -> RunOutcome:
                 outcome.skipped_steps.append(event.step_key)
     outcome.summary_path = str(_write_summary(settings, outcome, evaluations))
     return outcome
+
+
+def _partition_tags(start: str | None, end: str) -> dict[str, str]:
+    """One period's run, or a range's (a backfill): the tags Dagster reads the partitions from."""
+    if start is None or start == end:
+        return {"dagster/partition": end}
+    return {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
 
 
 def _write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:

@@ -5,7 +5,7 @@ import hashlib
 import json
 from datetime import date
 
-from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from orchestration.landing import (
     Archive,
@@ -43,8 +43,9 @@ def periods_touched(item: LandingFile, settings: Settings) -> set[str]:
     return periods
 
 
-def build_landing_sensor(job):
+def build_landing_sensor(job, running: bool = True):
     @sensor(job=job, name="landing_files", minimum_interval_seconds=60,
+            default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
             description="Requests a run of the monthly job for every period that a new or changed file in "
                         "landing/ touches. Files with no dated rows (e.g. the project register) refresh the "
                         "latest period.")

@@ -40,8 +40,16 @@ reporting_currency: GBP
 # When a period's figures are frozen as reported: on_next_period (a run for a later period closes
 # it) or manual (only `pmo close PERIOD` does).
 close_periods: on_next_period
+# Unattended operation (`pmo serve`): the nightly run of the open period, and the sensor that runs
+# the periods new or changed landing files touch.
+schedule:
+  nightly: true                # false: the schedule is defined but stopped
+  time: "02:00"                # HH:MM, in the timezone below
+  timezone: UTC                # an IANA name, e.g. Europe/London
+  landing_sensor: true         # false: new files wait for the nightly run or `pmo run`
 """
 CLOSE_POLICIES = ("on_next_period", "manual")
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class SettingsError(ValueError):
@@ -59,6 +67,16 @@ class Settings:
     home: Path
     reporting_currency: str
     close_periods: str = "on_next_period"
+    nightly_enabled: bool = True
+    nightly_time: str = "02:00"
+    timezone: str = "UTC"
+    landing_sensor_enabled: bool = True
+
+    @property
+    def nightly_cron(self) -> str:
+        """The nightly schedule as a cron expression ('MM HH * * *')."""
+        hour, minute = self.nightly_time.split(":")
+        return f"{int(minute)} {int(hour)} * * *"
 
     @property
     def settings_file(self) -> Path:
@@ -135,7 +153,40 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     close = str(data.get("close_periods") or CLOSE_POLICIES[0]).strip().lower()
     if close not in CLOSE_POLICIES:
         raise SettingsError(f"{path}: close_periods is {close!r}; use one of {', '.join(CLOSE_POLICIES)}")
-    return Settings(home=root, reporting_currency=currency, close_periods=close)
+    nightly, at, tz, sensor = _schedule_settings(path, data.get("schedule"))
+    return Settings(home=root, reporting_currency=currency, close_periods=close, nightly_enabled=nightly,
+                    nightly_time=at, timezone=tz, landing_sensor_enabled=sensor)
+
+
+def _schedule_settings(path: Path, block) -> tuple[bool, str, str, bool]:
+    """settings.yaml's ``schedule:`` block: (nightly on, HH:MM, timezone, landing sensor on)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    block = {} if block is None else block
+    if not isinstance(block, dict):
+        raise SettingsError(f"{path}: schedule must be a mapping (nightly, time, timezone, landing_sensor)")
+    unknown = sorted(set(block) - {"nightly", "time", "timezone", "landing_sensor"})
+    if unknown:
+        raise SettingsError(f"{path}: unknown schedule setting(s) {', '.join(unknown)}; "
+                            "known: landing_sensor, nightly, time, timezone")
+    flags = {}
+    for key in ("nightly", "landing_sensor"):
+        value = block.get(key, True)
+        if not isinstance(value, bool):
+            raise SettingsError(f"{path}: schedule.{key} must be true or false, not {value!r}")
+        flags[key] = value
+    at = block.get("time", "02:00")
+    if isinstance(at, int) and 0 <= at < 24 * 60:  # YAML 1.1 reads an unquoted 02:00 as 120 minutes
+        at = f"{at // 60:02d}:{at % 60:02d}"
+    if not isinstance(at, str) or not TIME_RE.match(at.strip()):
+        raise SettingsError(f"{path}: schedule.time must be HH:MM (24-hour, quoted), not {at!r}")
+    tz = str(block.get("timezone", "UTC")).strip()
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{path}: schedule.timezone {tz!r} is not an IANA timezone (e.g. UTC, "
+                            "Europe/London)") from None
+    return flags["nightly"], at.strip(), tz, flags["landing_sensor"]
 
 
 def init_home(settings: Settings) -> None:
@@ -154,10 +205,41 @@ def activate(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["PMO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["PMO_DAGSTER_STORAGE"] = str(settings.dagster_home / "storage")
+    if os.environ.get(PG_URL_ENV):
+        os.environ[PG_DRIVER_URL_ENV] = psycopg2_url(os.environ[PG_URL_ENV])
     instance_yaml = settings.dagster_home / "dagster.yaml"
-    template = DAGSTER_YAML_TEMPLATE.read_text(encoding="utf-8")
+    template = instance_yaml_text()
     if not instance_yaml.exists() or instance_yaml.read_text(encoding="utf-8") != template:
         instance_yaml.write_text(template, encoding="utf-8")
+
+
+#: When set, the Dagster instance keeps its runs, event logs and schedules in this Postgres database
+#: (dagster-postgres) instead of SQLite files under <home>/dagster/storage.
+PG_URL_ENV = "PMO_DAGSTER_PG_URL"
+#: The same URL with the driver dagster-postgres installs (psycopg2) named; the instance reads this one.
+PG_DRIVER_URL_ENV = "PMO_DAGSTER_PG_URL_PSYCOPG2"
+
+
+def psycopg2_url(url: str) -> str:
+    """``postgresql://…`` with the psycopg2 driver named: SQLAlchemy 2.1 reads a bare ``postgresql://``
+    as psycopg 3, which dagster-postgres does not install.  A URL that names a driver is kept."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg2://{rest}"
+    return url
+
+
+def instance_yaml_text() -> str:
+    """The instance's dagster.yaml: the repository's template, with Postgres storage instead of
+    SQLite when ``$PMO_DAGSTER_PG_URL`` is set (the URL itself stays in the environment, never in a
+    file)."""
+    template = DAGSTER_YAML_TEMPLATE.read_text(encoding="utf-8")
+    if not os.environ.get(PG_URL_ENV):
+        return template
+    data = yaml.safe_load(template)
+    data["storage"] = {"postgres": {"postgres_url": {"env": PG_DRIVER_URL_ENV}}}
+    return (f"# Written by pmo from {DAGSTER_YAML_TEMPLATE.name}: Postgres storage because {PG_URL_ENV} is set.\n"
+            + yaml.safe_dump(data, sort_keys=False))
 
 
 def check_period(value: str) -> str:

@@ -1,0 +1,120 @@
+"""`pmo backfill`: one build for a range of periods, a pack and frozen figures for each.
+
+On the hand-worked project HAND-1 (January to March 2026; February's AC is 50,880 and, once a late
+invoice of 1,500 dated 2026-02-25 lands, 52,380: see test_restatement.py):
+
+* a backfill of January..March issues three packs, freezes each period's figures and closes January
+  and February, and its marts are exactly those of a plain run of March on a fresh home;
+* a second backfill after the late invoice keeps the closed periods' figures as reported (their frozen
+  files do not change by a byte) and shows February restated in fct_earned_value_restatement;
+* with --restate, February's frozen AC becomes 52,380 and February stays closed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from orchestration.backfill import list_backfills, periods_between
+from orchestration.cli import app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from mart_hashes import fingerprints  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
+runner = CliRunner()
+PERIODS = ["2026-01", "2026-02", "2026-03"]
+LATE_INVOICE = (
+    "posting_date,document_id,line_id,project_code,task_code,account,cost_type,amount,currency,description\n"
+    "2026-02-25,HL-7,1,HAND-1,T2,5200,material,1500,GBP,Fit-out fixings invoiced late\n"
+)
+
+
+def tree_sha(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+def frozen_ac(home: Path, period: str) -> float:
+    path = home / "reported" / period / "fct_earned_value.parquet"
+    [(ac,)] = duckdb.sql(f"select ac from read_parquet('{path}') where period = '{period}'").fetchall()
+    return float(ac)
+
+
+def manifest(home: Path, period: str) -> dict:
+    return json.loads((home / "reported" / period / "manifest.json").read_text())
+
+
+def new_home(root: Path, name: str) -> Path:
+    home = root / name
+    shutil.copytree(FIXTURE, home / "landing", ignore=shutil.ignore_patterns("README.md"))
+    return home
+
+
+def backfill(home: Path, *extra: str):
+    return runner.invoke(app, ["backfill", "--start", PERIODS[0], "--end", PERIODS[-1], "--home", str(home), *extra])
+
+
+def test_periods_between():
+    assert periods_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert periods_between("2026-02", "2026-01") == []
+
+
+def test_end_before_start_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["backfill", "--start", "2026-03", "--end", "2026-01", "--home", str(tmp_path)])
+    assert result.exit_code == 2 and "before" in result.output
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory) -> Path:
+    home = new_home(tmp_path_factory.mktemp("backfill"), "home")
+    result = backfill(home)
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def test_a_backfill_issues_a_pack_and_frozen_figures_per_period(backfilled, monkeypatch):
+    monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    for period in PERIODS:
+        assert (backfilled / "reports" / period / "portfolio-pack.pdf").stat().st_size > 10_000
+    assert [manifest(backfilled, p)["closed_at"] is not None for p in PERIODS] == [True, True, False]
+    assert frozen_ac(backfilled, "2026-02") == pytest.approx(50_880, abs=1e-6)
+    # One run built the marts for all three periods.
+    [bf] = list_backfills(backfilled)
+    assert (bf.state, bf.issued, len(bf.runs)) == ("completed", PERIODS, 1)
+
+
+def test_a_backfill_builds_the_marts_of_a_plain_run_of_its_last_period(backfilled, tmp_path):
+    plain = new_home(tmp_path, "plain")
+    result = runner.invoke(app, ["run", "--home", str(plain), "--period", PERIODS[-1]])
+    assert result.exit_code == 0, result.output
+    assert fingerprints(str(backfilled / "serving.duckdb")) == fingerprints(str(plain / "serving.duckdb"))
+
+
+def test_closed_periods_keep_their_figures_unless_restated(backfilled):
+    frozen_feb = tree_sha(backfilled / "reported" / "2026-02")
+    (backfilled / "landing" / "ledger" / "late-invoice.csv").write_text(LATE_INVOICE)
+
+    result = backfill(backfilled)
+    assert result.exit_code == 0, result.output
+    assert tree_sha(backfilled / "reported" / "2026-02") == frozen_feb
+    con = duckdb.connect(str(backfilled / "serving.duckdb"), read_only=True)
+    try:
+        [(reported, restated, cause)] = con.execute(
+            "select reported_ac, restated_ac, restatement_cause from marts.fct_earned_value_restatement "
+            "where period = '2026-02' and is_restated").fetchall()
+    finally:
+        con.close()
+    assert (float(reported), float(restated), cause) == (pytest.approx(50_880), pytest.approx(52_380),
+                                                         "source_correction")
+
+    result = backfill(backfilled, "--restate")
+    assert result.exit_code == 0, result.output
+    assert frozen_ac(backfilled, "2026-02") == pytest.approx(52_380, abs=1e-6)
+    assert manifest(backfilled, "2026-02")["closed_at"] is not None
+    assert [b.state for b in list_backfills(backfilled)] == ["completed"] * 3
