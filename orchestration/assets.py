@@ -32,6 +32,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.contract import ENTITIES
+from orchestration.dbt import build_target_dir, dbt_vars, reporting_period_env
 from orchestration.ingest import IngestError, load_landing
 from orchestration.landing import SourcesConfigError, load_sources_config
 from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
@@ -256,14 +257,16 @@ def build_dbt_assets(manifest: Path, project):
         """dbt build for the run's period: models, then their data tests as blocking checks."""
         settings = load_settings()
         # One build at the last period of the run's range: the marts hold every earlier period's rows.
-        dbt_vars = {"reporting_period": context.partition_key_range.end, "reporting_currency": settings.reporting_currency,
-                    "labour_tolerance": load_quality_settings(settings.home).labour_tolerance}
-        yield from dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)],
-            context=context,
-            # One target folder for every run lets dbt reuse its partial parse (runs are serial).
-            target_path=settings.dbt_target_dir / "build",
-        ).stream()
+        # The period goes in the environment, not --vars: dbt reuses its saved parse only while the vars
+        # stay the same (orchestration/dbt.py). dbt is started, with the environment copied, inside cli().
+        with reporting_period_env(context.partition_key_range.end):
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings))],
+                context=context,
+                # One target folder for every run lets dbt reuse its partial parse (runs are serial).
+                target_path=build_target_dir(settings),
+            )
+        yield from invocation.stream()
 
     return dbt_models
 

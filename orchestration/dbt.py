@@ -1,15 +1,78 @@
-"""The dbt project as Dagster sees it: where it lives, where its artefacts go, its manifest."""
+"""The dbt project as Dagster sees it: where it lives, where its artefacts go, its manifest, and
+the parameters a build gets.
+
+Parsing the project (about 320 nodes) costs as much as building it at demo scale, so every build
+should reuse dbt's saved parse (``partial_parse.msgpack`` in the target folder). dbt throws that
+away whenever the ``--vars`` differ from the previous invocation's, so the vars hold only what is
+fixed for a home (:func:`dbt_vars`) and the reporting period, which changes every run, goes in the
+environment variable :data:`REPORTING_PERIOD_ENV` (a changed environment variable only makes dbt
+re-parse the one model that reads it). :func:`ensure_manifest` parses with the same vars and hands
+its saved parse to the build folder, so even a home's first build does not parse the project again.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_quality_settings
+
+#: The environment variable that carries the run's reporting period ('YYYY-MM') to dbt; read by
+#: int_reporting_parameters_resolved (a ``reporting_period`` var, when given, wins).
+REPORTING_PERIOD_ENV = "PMO_REPORTING_PERIOD"
+
+#: dbt's saved parse, reused by the next invocation with the same vars, profile and project files.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def dbt_vars(settings: Settings) -> dict:
+    """The --vars of every dbt invocation for this home: settings that do not change from run to run
+    (so dbt can reuse its parse). The reporting period is not one of them: see :func:`reporting_period_env`."""
+    return {"reporting_currency": settings.reporting_currency,
+            "labour_tolerance": load_quality_settings(settings.home).labour_tolerance}
+
+
+def build_target_dir(settings: Settings) -> Path:
+    """The target folder of the builds: the same for every run, so each reuses the last one's parse."""
+    return settings.dbt_target_dir / "build"
+
+
+@contextlib.contextmanager
+def reporting_period_env(period: str) -> Iterator[None]:
+    """Set :data:`REPORTING_PERIOD_ENV` to ``period`` while dbt is started, then restore it, so the period
+    never leaks into a later dbt invocation of the same process."""
+    previous = os.environ.get(REPORTING_PERIOD_ENV)
+    os.environ[REPORTING_PERIOD_ENV] = period
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(REPORTING_PERIOD_ENV, None)
+        else:
+            os.environ[REPORTING_PERIOD_ENV] = previous
+
+
+def seed_partial_parse(parsed_target: Path, build_target: Path) -> bool:
+    """Copy the saved parse of ``parsed_target`` into ``build_target`` when that has none or an older
+    one (a fresh home, or project files changed since its last build). Returns whether it copied."""
+    source = Path(parsed_target) / PARTIAL_PARSE_FILE
+    dest = Path(build_target) / PARTIAL_PARSE_FILE
+    if not source.is_file():
+        return False
+    if dest.is_file() and dest.stat().st_mtime >= source.stat().st_mtime:
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".tmp")
+    shutil.copy2(source, tmp)
+    os.replace(tmp, dest)
+    return True
 
 
 def dbt_project_for(settings: Settings) -> DbtProject:
@@ -28,9 +91,11 @@ def _newest_source_mtime(project_dir: Path) -> float:
 
 
 def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
-    """Parse the dbt project when its manifest is missing or older than any project file."""
+    """Parse the dbt project when its manifest is missing or older than any project file, and give the
+    build folder the saved parse (:func:`seed_partial_parse`)."""
     manifest = Path(project.manifest_path)
     if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(Path(project.project_dir)):
+        seed_partial_parse(Path(project.target_path), build_target_dir(settings))
         return manifest
     from dbt.cli.main import dbtRunner
 
@@ -48,12 +113,16 @@ def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
             str(project.target_path),
             "--log-path",
             str(settings.dbt_log_dir),
+            # The builds' vars, so that they can reuse this parse.
+            "--vars",
+            json.dumps(dbt_vars(settings)),
         ]
     )
     if not result.success or not manifest.exists():
         raise RuntimeError(
             f"dbt could not parse {project.project_dir}: {result.exception or 'see dbt logs in ' + str(settings.dbt_log_dir)}"
         )
+    seed_partial_parse(Path(project.target_path), build_target_dir(settings))
     return manifest
 
 

@@ -1,7 +1,12 @@
+{{ config(materialized='view') }}
 {#-
     Actual cost lines dated on or before the end of the reporting period, converted to the reporting
     currency at the rate of the month they were worked or posted. amount_reporting is NULL when the
     line has no amount (hours without a rate) or no rate exists for its currency and month.
+
+    Materialised as a view: each of its readers (the AC accumulations and the labour
+    reconciliation test) aggregates it, so the fx join is cheaper re-run than a million-row table is to
+    write.
 -#}
 with costs as (
 

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#-
     Every actual cost line in its own currency: priced timesheet hours (labour) and general-ledger
     lines. counts_in_ac says whether the line adds to AC: timesheet labour does; ledger lines do unless
@@ -6,6 +7,10 @@
     so a reversal line carries the negative of the line it reverses and nets out when summed.
     task_code is the task the hours or the line were booked to (NULL when none); hours are the
     timesheet line's approved hours (NULL on ledger lines).
+
+    Materialised as a view: a projection of int_timesheets_costed and the ledger, so writing its
+    million-row copy cost more than its readers (int_actual_costs_converted, int_fx_rates_resolved) spend
+    reading through it.
 -#}
 with labour as (
 

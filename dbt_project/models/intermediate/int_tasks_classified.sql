@@ -55,7 +55,11 @@ progressed as (
         actual_cost,
         remaining_cost,
         {{ task_is_finished('actual_finish', 'percent_complete', 'status_date') }} as is_finished,
-        {{ task_is_started('actual_start', 'actual_finish', 'percent_complete', 'status_date') }} as is_started
+        {{ task_is_started('actual_start', 'actual_finish', 'percent_complete', 'status_date') }} as is_started,
+        -- The parent to look up: NULL for a task that names itself (no parent, as before). A join key
+        -- rather than a one-sided condition in ON keeps the joins below hash joins (a one-sided
+        -- predicate in a LEFT JOIN's ON makes DuckDB fall back to a blockwise nested loop).
+        case when parent_task_code <> task_code then parent_task_code end as parent_lookup_code
     from tasks
 
 ),
@@ -96,13 +100,11 @@ structured as (
     left join progressed as parent
         on parent.project_code = progressed.project_code
         and parent.status_date = progressed.status_date
-        and parent.task_code = progressed.parent_task_code
-        and progressed.parent_task_code <> progressed.task_code
+        and parent.task_code = progressed.parent_lookup_code
     left join children as parent_children
         on parent_children.project_code = progressed.project_code
         and parent_children.status_date = progressed.status_date
-        and parent_children.task_code = progressed.parent_task_code
-        and progressed.parent_task_code <> progressed.task_code
+        and parent_children.task_code = progressed.parent_lookup_code
 
 ),
 
@@ -165,14 +167,17 @@ applied as (
                 then 'percent_complete'
             else discretely_earned.resolved_method
         end as ev_method_applied,
-        apportionment_bases.base_budget as apportionment_base_budget,
-        apportionment_bases.base_earned_value as apportionment_base_earned_value
+        -- Only an apportioned task has a base; the condition is here rather than in ON so that the
+        -- join stays a hash join (apportionment_bases has one row per key, so no row is repeated).
+        case when discretely_earned.resolved_method = 'apportioned'
+            then apportionment_bases.base_budget end as apportionment_base_budget,
+        case when discretely_earned.resolved_method = 'apportioned'
+            then apportionment_bases.base_earned_value end as apportionment_base_earned_value
     from discretely_earned
     left join apportionment_bases
         on apportionment_bases.project_code = discretely_earned.project_code
         and apportionment_bases.status_date = discretely_earned.status_date
         and apportionment_bases.parent_task_code = discretely_earned.parent_task_code
-        and discretely_earned.resolved_method = 'apportioned'
 
 )
 

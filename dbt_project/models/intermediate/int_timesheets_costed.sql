@@ -27,69 +27,147 @@ parameters as (
 
 ),
 
-candidate_rates as (
+-- The rates as their owner sees them: a person's own rates (by person_id) and the rates of a role
+-- (rates without a person, by role compared without regard to case or surrounding spaces).
+keyed_rates as (
 
     select
-        timesheets.timesheet_line_id,
         'person' as rate_basis,
-        1 as rate_priority,
-        rates.valid_from,
-        rates.hourly_cost,
-        rates.currency
-    from timesheets
-    inner join rates
-        on rates.person_id = timesheets.person_id
-        and rates.valid_from <= timesheets.work_date
-        and (rates.valid_to is null or timesheets.work_date <= rates.valid_to)
+        person_id as rate_key,
+        valid_from,
+        valid_to,
+        hourly_cost,
+        currency
+    from rates
+    where person_id is not null
+      and valid_from is not null
 
     union all
 
     select
-        timesheets.timesheet_line_id,
         'role' as rate_basis,
-        2 as rate_priority,
-        rates.valid_from,
-        rates.hourly_cost,
-        rates.currency
-    from timesheets
-    inner join rates
-        on rates.person_id is null
-        and lower(trim(rates.role)) = lower(trim(timesheets.role))
-        and rates.valid_from <= timesheets.work_date
-        and (rates.valid_to is null or timesheets.work_date <= rates.valid_to)
+        lower(trim(role)) as rate_key,
+        valid_from,
+        valid_to,
+        hourly_cost,
+        currency
+    from rates
+    where person_id is null
+      and role is not null
+      and valid_from is not null
 
 ),
 
-ranked_rates as (
+-- Which of an owner's rates are valid changes only on a valid_from or the day after a valid_to, so
+-- those days cut each owner's time line into segments [segment_start, segment_end) in which the
+-- winning rate (the latest valid_from, then the highest cost) is the same every day.
+breakpoints as (
+
+    select distinct rate_basis, rate_key, valid_from as segment_start
+    from keyed_rates
+
+    union
+
+    select distinct rate_basis, rate_key, cast({{ dbt.dateadd('day', 1, 'valid_to') }} as date) as segment_start
+    from keyed_rates
+    where valid_to is not null
+
+),
+
+segments as (
 
     select
-        *,
+        rate_basis,
+        rate_key,
+        segment_start,
+        -- the last segment runs on for ever
+        coalesce(
+            lead(segment_start) over (partition by rate_basis, rate_key order by segment_start),
+            cast('9999-12-31' as date)
+        ) as segment_end
+    from breakpoints
+
+),
+
+segment_rates as (
+
+    select
+        segments.rate_basis,
+        segments.rate_key,
+        segments.segment_start,
+        segments.segment_end,
+        keyed_rates.valid_from,
+        keyed_rates.hourly_cost,
+        keyed_rates.currency,
         row_number() over (
-            partition by timesheet_line_id
-            order by rate_priority, valid_from desc, hourly_cost desc
+            partition by segments.rate_basis, segments.rate_key, segments.segment_start
+            order by keyed_rates.valid_from desc, keyed_rates.hourly_cost desc
         ) as rate_rank
-    from candidate_rates
+    from segments
+    inner join keyed_rates
+        on keyed_rates.rate_basis = segments.rate_basis
+        and keyed_rates.rate_key = segments.rate_key
+        and keyed_rates.valid_from <= segments.segment_start
+        and (keyed_rates.valid_to is null or segments.segment_start <= keyed_rates.valid_to)
+
+),
+
+person_rates as (
+
+    select * from segment_rates
+    where rate_basis = 'person' and rate_rank = 1
+
+),
+
+role_rates as (
+
+    select * from segment_rates
+    where rate_basis = 'role' and rate_rank = 1
+
+),
+
+-- Each line meets at most one segment of its person and one of its role (segments do not overlap):
+-- hash joins on the owner with the day inside the segment, rather than every valid rate per line.
+priced as (
+
+    select
+        timesheets.*,
+        case
+            when person_rates.rate_key is not null then 'person'
+            when role_rates.rate_key is not null then 'role'
+        end as rate_basis,
+        coalesce(person_rates.valid_from, role_rates.valid_from) as rate_valid_from,
+        case when person_rates.rate_key is not null then person_rates.hourly_cost else role_rates.hourly_cost end
+            as hourly_cost,
+        case when person_rates.rate_key is not null then person_rates.currency else role_rates.currency end
+            as rate_currency
+    from timesheets
+    left join person_rates
+        on person_rates.rate_key = timesheets.person_id
+        and person_rates.segment_start <= timesheets.work_date
+        and timesheets.work_date < person_rates.segment_end
+    left join role_rates
+        on role_rates.rate_key = lower(trim(timesheets.role))
+        and role_rates.segment_start <= timesheets.work_date
+        and timesheets.work_date < role_rates.segment_end
 
 )
 
 select
-    timesheets.timesheet_line_id,
-    timesheets.work_date,
-    {{ period_label('timesheets.work_date') }} as work_period,
-    timesheets.project_code,
-    timesheets.task_code,
-    timesheets.person_id,
-    timesheets.role,
-    timesheets.hours,
-    timesheets.approval_status,
-    ranked_rates.rate_basis,
-    ranked_rates.valid_from as rate_valid_from,
-    ranked_rates.hourly_cost,
-    ranked_rates.currency as cost_currency,
-    {{ to_money('timesheets.hours * ranked_rates.hourly_cost') }} as labour_cost,
-    coalesce(timesheets.work_date <= parameters.reporting_period_end, false) as is_in_reporting_window
-from timesheets
+    priced.timesheet_line_id,
+    priced.work_date,
+    {{ period_label('priced.work_date') }} as work_period,
+    priced.project_code,
+    priced.task_code,
+    priced.person_id,
+    priced.role,
+    priced.hours,
+    priced.approval_status,
+    priced.rate_basis,
+    priced.rate_valid_from,
+    priced.hourly_cost,
+    priced.rate_currency as cost_currency,
+    {{ to_money('priced.hours * priced.hourly_cost') }} as labour_cost,
+    coalesce(priced.work_date <= parameters.reporting_period_end, false) as is_in_reporting_window
+from priced
 cross join parameters
-left join ranked_rates
-    on ranked_rates.timesheet_line_id = timesheets.timesheet_line_id
-    and ranked_rates.rate_rank = 1

@@ -20,43 +20,77 @@ timesheets as (
 
 ),
 
-rates as (
+-- Rates as the rule reads them: a person's own, or (no person) a role's by its trimmed lower-case
+-- name; valid from valid_from to valid_to (open-ended when NULL). Exact duplicates count once.
+person_rates as (
 
-    select * from {{ ref('stg_raw__rates') }}
+    select distinct
+        person_id, valid_from, coalesce(valid_to, cast('9999-12-31' as date)) as valid_to, hourly_cost, currency
+    from {{ ref('stg_raw__rates') }}
+    where person_id is not null and valid_from is not null
 
 ),
 
-rate_candidates as (
+role_rates as (
 
-    select t.timesheet_line_id, 1 as priority, r.valid_from, r.hourly_cost, r.currency
+    select distinct
+        lower(trim(role)) as role_key, valid_from, coalesce(valid_to, cast('9999-12-31' as date)) as valid_to,
+        hourly_cost, currency
+    from {{ ref('stg_raw__rates') }}
+    where person_id is null and valid_from is not null
+
+),
+
+-- A line's rate is the valid rate that no other valid rate of the same kind beats (the later
+-- valid_from, then the higher cost; currency and valid_to only break exact ties); its role's rate
+-- only when the person has no valid rate that day. Written as anti-joins, a different route from
+-- int_timesheets_costed's, and without ranking every line.
+person_priced as (
+
+    select t.project_code, t.work_date, t.hours, r.hourly_cost, r.currency
     from timesheets as t
-    inner join rates as r
+    inner join person_rates as r
         on r.person_id = t.person_id
-        and r.valid_from <= t.work_date and (r.valid_to is null or t.work_date <= r.valid_to)
-    union all
-    select t.timesheet_line_id, 2 as priority, r.valid_from, r.hourly_cost, r.currency
-    from timesheets as t
-    inner join rates as r
-        on r.person_id is null and lower(trim(r.role)) = lower(trim(t.role))
-        and r.valid_from <= t.work_date and (r.valid_to is null or t.work_date <= r.valid_to)
+        and t.work_date between r.valid_from and r.valid_to
+    where not exists (
+        select 1 from person_rates as better
+        where better.person_id = r.person_id
+          and t.work_date between better.valid_from and better.valid_to
+          and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
+              > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
+    )
 
 ),
 
-chosen_rates as (
+role_priced as (
 
-    select * from (
-        select *, row_number() over (
-            partition by timesheet_line_id order by priority, valid_from desc, hourly_cost desc) as n
-        from rate_candidates
-    ) where n = 1
+    select t.project_code, t.work_date, t.hours, r.hourly_cost, r.currency
+    from timesheets as t
+    left join role_rates as r
+        on r.role_key = lower(trim(t.role))
+        and t.work_date between r.valid_from and r.valid_to
+    where not exists (
+        select 1 from person_rates as own
+        where own.person_id = t.person_id
+          and t.work_date between own.valid_from and own.valid_to
+    )
+      and not exists (
+        select 1 from role_rates as better
+        where better.role_key = r.role_key
+          and t.work_date between better.valid_from and better.valid_to
+          and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
+              > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
+    )
 
 ),
 
 lines as (
 
-    select t.project_code, t.work_date as cost_date, t.hours * r.hourly_cost as amount, r.currency
-    from timesheets as t
-    left join chosen_rates as r on r.timesheet_line_id = t.timesheet_line_id
+    select project_code, work_date as cost_date, hours * hourly_cost as amount, currency
+    from person_priced
+    union all
+    select project_code, work_date as cost_date, hours * hourly_cost as amount, currency
+    from role_priced
     union all
     select project_code, posting_date as cost_date, amount, currency
     from {{ ref('stg_raw__ledger') }}
@@ -64,23 +98,50 @@ lines as (
 
 ),
 
+-- Each project's lines per month and currency: one conversion per month and currency, and
+-- fct_earned_value's periods (each ends on its month's last day) sum whole months.
+monthly as (
+
+    select
+        project_code,
+        {{ period_label('cost_date') }} as cost_period,
+        currency,
+        count(*) as line_count,
+        count(amount) as priced_count,
+        sum(amount) as amount
+    from lines
+    group by 1, 2, 3
+
+),
+
+monthly_rates as (
+
+    select
+        monthly.*,
+        case
+            when monthly.currency = '{{ var("reporting_currency") }}' then 1
+            when direct.rate is not null then direct.rate
+            when inverse.rate is not null and inverse.rate <> 0 then 1 / inverse.rate
+        end as fx_rate
+    from monthly
+    left join fx as direct
+        on direct.period = monthly.cost_period
+        and direct.from_currency = monthly.currency and direct.to_currency = '{{ var("reporting_currency") }}'
+    left join fx as inverse
+        on inverse.period = monthly.cost_period
+        and inverse.to_currency = monthly.currency and inverse.from_currency = '{{ var("reporting_currency") }}'
+
+),
+
 converted as (
 
     select
-        lines.project_code,
-        lines.cost_date,
-        lines.amount * case
-            when lines.currency = '{{ var("reporting_currency") }}' then 1
-            when direct.rate is not null then direct.rate
-            when inverse.rate is not null and inverse.rate <> 0 then 1 / inverse.rate
-        end as amount_reporting
-    from lines
-    left join fx as direct
-        on direct.period = {{ period_label('lines.cost_date') }}
-        and direct.from_currency = lines.currency and direct.to_currency = '{{ var("reporting_currency") }}'
-    left join fx as inverse
-        on inverse.period = {{ period_label('lines.cost_date') }}
-        and inverse.to_currency = lines.currency and inverse.from_currency = '{{ var("reporting_currency") }}'
+        project_code,
+        cost_period,
+        line_count,
+        case when fx_rate is null then 0 else priced_count end as converted_count,
+        amount * fx_rate as amount_reporting
+    from monthly_rates
 
 ),
 
@@ -90,11 +151,11 @@ expected as (
         f.project_code,
         f.period,
         f.ac,
-        case when count(c.cost_date) = count(c.amount_reporting) then coalesce(sum(c.amount_reporting), 0) end
-            as expected_ac
+        case when coalesce(sum(c.line_count), 0) = coalesce(sum(c.converted_count), 0)
+            then coalesce(sum(c.amount_reporting), 0) end as expected_ac
     from {{ ref('fct_earned_value') }} as f
     left join converted as c
-        on c.project_code = f.project_code and c.cost_date <= f.status_date
+        on c.project_code = f.project_code and c.cost_period <= f.period
     group by f.project_code, f.period, f.ac
 
 )

@@ -54,15 +54,38 @@ hours as (
 
 ),
 
-latest_roles as (
+-- The role of each person's latest timesheet of the period that names one (the first role by name
+-- when that day has several): the latest day by aggregate, then its roles, rather than ranking
+-- every timesheet line.
+latest_role_days as (
 
     select
         person_id,
         period,
-        role,
-        row_number() over (partition by person_id, period order by work_date desc, role) as recency
+        max(work_date) as work_date
     from timesheets
     where role is not null
+    group by
+        person_id,
+        period
+
+),
+
+latest_roles as (
+
+    select
+        timesheets.person_id,
+        timesheets.period,
+        min(timesheets.role) as role
+    from timesheets
+    inner join latest_role_days
+        on latest_role_days.person_id = timesheets.person_id
+        and latest_role_days.period = timesheets.period
+        and latest_role_days.work_date = timesheets.work_date
+    where timesheets.role is not null
+    group by
+        timesheets.person_id,
+        timesheets.period
 
 ),
 
@@ -101,7 +124,6 @@ joined as (
     left join latest_roles
         on latest_roles.person_id = hours.person_id
         and latest_roles.period = hours.period
-        and latest_roles.recency = 1
 
 )
 

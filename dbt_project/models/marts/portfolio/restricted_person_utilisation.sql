@@ -16,19 +16,41 @@ parameters as (
 
 ),
 
-names as (
+named_timesheets as (
 
     select
         timesheets.person_id,
         timesheets.person_name,
-        row_number() over (
-            partition by timesheets.person_id
-            order by timesheets.work_date desc, timesheets.person_name
-        ) as recency
+        timesheets.work_date
     from {{ ref('stg_raw__timesheets') }} as timesheets
     cross join parameters
     where nullif(trim(timesheets.person_name), '') is not null
       and timesheets.work_date <= parameters.reporting_period_end
+
+),
+
+-- The latest day by aggregate, then the first name by order on that day, rather than ranking every
+-- timesheet line.
+latest_name_days as (
+
+    select
+        person_id,
+        max(work_date) as work_date
+    from named_timesheets
+    group by person_id
+
+),
+
+names as (
+
+    select
+        named_timesheets.person_id,
+        min(named_timesheets.person_name) as person_name
+    from named_timesheets
+    inner join latest_name_days
+        on latest_name_days.person_id = named_timesheets.person_id
+        and latest_name_days.work_date = named_timesheets.work_date
+    group by named_timesheets.person_id
 
 )
 
@@ -48,4 +70,3 @@ select
 from utilisation
 left join names
     on names.person_id = utilisation.person_id
-    and names.recency = 1
