@@ -197,12 +197,14 @@ def _prefer_the_register(reports: list[FileReport]) -> None:
 #: The parse cache lives in the warehouse, in this schema; nothing but the ingest reads it.
 CACHE_SCHEMA = "ingest_cache"
 #: The shape of the cache tables: a cache of another layout is dropped and rebuilt (every file parsed again).
-CACHE_LAYOUT = "1"
+CACHE_LAYOUT = "2"
 #: DuckDB's memory for the ingest connection (it spills to disk beyond this): ingest is a small share of a run.
 INGEST_MEMORY_LIMIT = "1GB"
 _CACHE_HEAD = {"file_id": "INTEGER", "_seq": "INTEGER", "_source_row": "INTEGER", "_quarantined": "BOOLEAN"}
 _CACHE_TAIL = {"column_name": "VARCHAR", "value": "VARCHAR", "reason": "VARCHAR", "record": "VARCHAR",
-               "_cells": "VARCHAR[]", "_register_record": "VARCHAR"}
+               "_cells": "VARCHAR[]", "_register_record": "VARCHAR", "_h": "UBIGINT"}
+_MOVED_DDL = (f"CREATE TABLE {{schema}}.moved (entity VARCHAR, file_id INTEGER, _seq INTEGER, _source_row INTEGER, "
+              "phase INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR, _h UBIGINT)")
 #: Modules whose code decides what a file parses into; any change to them makes every cached parse stale.
 _PARSER_MODULES = ("contract.py", "landing.py", "ingest.py", "sources")
 
@@ -234,15 +236,24 @@ def _cache_key(item: LandingFile, settings: SourceSettings) -> str:
          _parser_fingerprint()], sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _key_hash(entity: str, alias: str = "") -> str:
+    """SQL for the hash of a row's contract values (the key of the duplicate rule; equal rows hash equal)."""
+    return f"hash({', '.join(alias + ident(c) for c in ENTITIES[entity].column_names)})"
+
+
 class _ParseCache:
     """Every landing file's parse, kept in the warehouse by cache key (see :func:`_cache_key`).
 
     ``ingest_cache.files`` (one row per parsed file: its id, key, format, status and message),
     ``ingest_cache.results`` (per file and entity: warnings and kept extra columns, in the reader's order)
     and ``ingest_cache.<entity>`` (per file: every row the reader returned, ``_quarantined`` or not, each
-    contract value as the text the raw table casts; ``_seq`` is the reader's order).  Rows are stored
-    before the cross-file rules (duplicates, the project register), which :func:`_write_entity` applies
-    to the files present on every run.
+    contract value as the text the raw table casts; ``_seq`` is the reader's order, ``_h`` a hash of the
+    contract values).  Rows are stored before the cross-file rules (duplicates, the project register).
+
+    Beside them, the state of the raw tables: ``ingest_cache.loaded`` (the files whose rows raw.<entity>
+    and quarantine.<entity> hold, and when they were written) and ``ingest_cache.moved`` (the loaded rows
+    the cross-file rules moved to quarantine), so that :func:`_write_entity` only rewrites the rows of
+    files that came, went or share a duplicate with one that did.
     """
 
     def __init__(self, con):
@@ -260,7 +271,9 @@ class _ParseCache:
                         "display VARCHAR, format VARCHAR, status VARCHAR, message VARCHAR, parser VARCHAR, "
                         "parsed_at TIMESTAMP); "
                         f"CREATE TABLE {CACHE_SCHEMA}.results (file_id INTEGER, entity VARCHAR, position INTEGER, "
-                        "warnings VARCHAR, extra_columns VARCHAR); " + "; ".join(tables))
+                        "warnings VARCHAR, extra_columns VARCHAR); "
+                        f"CREATE TABLE {CACHE_SCHEMA}.loaded (entity VARCHAR, file_id INTEGER, loaded_at TIMESTAMP); "
+                        + _MOVED_DDL.format(schema=CACHE_SCHEMA) + "; " + "; ".join(tables))
         self.columns: dict[str, set[str]] = {name: set() for name in ENTITIES}
         for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
                                          "WHERE database_name = current_database() AND schema_name = ?",
@@ -337,7 +350,8 @@ class _ParseCache:
             self.con.register("_python_rows", frame)
             try:
                 select = ", ".join(f"CAST({ident(c)} AS {_CACHE_HEAD.get(c, 'VARCHAR')}) AS {ident(c)}" for c in names)
-                self.con.execute(f"INSERT INTO {CACHE_SCHEMA}.{entity} BY NAME SELECT {select} FROM _python_rows")
+                self.con.execute(f"INSERT INTO {CACHE_SCHEMA}.{entity} BY NAME SELECT *, {_key_hash(entity)} AS _h "
+                                 f"FROM (SELECT {select} FROM _python_rows)")
             finally:
                 self.con.unregister("_python_rows")
         self._rows = {}
@@ -354,7 +368,7 @@ class _ParseCache:
             return
         ids = ", ".join(map(str, stale))
         self.con.execute("; ".join(f"DELETE FROM {CACHE_SCHEMA}.{table} WHERE file_id IN ({ids})"
-                                   for table in [*ENTITIES, "results", "files"]))
+                                   for table in [*ENTITIES, "results", "files", "loaded", "moved"]))
         self.known = {k: v for k, v in self.known.items() if v[0] in keep}
 
     def _drop_orphans(self) -> None:
@@ -440,7 +454,8 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
         cache.ensure_extra_columns(entity, batch[0][4].plan.extras)
         outcome = canonical_sql.insert_canonical(
             cache.con, [(file_id, prepared) for _, file_id, _, _, prepared in batch],
-            f"{CACHE_SCHEMA}.{entity}", config.for_folder(batch[0][2].folder).project_codes or None)
+            f"{CACHE_SCHEMA}.{entity}", config.for_folder(batch[0][2].folder).project_codes or None,
+            computed={"_h": _key_hash(entity)})
         for position, file_id, item, key, prepared in batch:
             if isinstance(outcome[file_id], canonical_sql.Fallback):
                 report = read_landing_file(item, config)
@@ -498,7 +513,6 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
     try:
         cache = _ParseCache(con)
         files, current, parsed = _refresh(cache, landing, archive_dir, config or SourcesConfig())
-        cache.forget({c.file_id for c in current})
         report = IngestReport(loaded_at, {}, files, parsed=parsed, reused=len(current) - len(parsed))
         con.execute("BEGIN TRANSACTION")
         try:
@@ -507,6 +521,7 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
         except Exception:
             con.execute("ROLLBACK")
             raise
+        cache.forget({c.file_id for c in current})  # after the load: it needed the rows of removed files
     except IngestError:
         con.close()
         if not existed:
@@ -595,9 +610,15 @@ def load_log_mismatches(con) -> list[str]:
 
 
 def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -> None:
-    """raw.<entity>, quarantine.<entity> and the entity's raw.load_log rows, from the cached parses of the
-    files of this run (temp table ``_current``), with the cross-file rules of :func:`read_landing`; the
-    counts go to ``report.entities[entity]``."""
+    """raw.<entity>, quarantine.<entity> and the entity's raw.load_log rows for the files of this run
+    (temp table ``_current``), from their cached parses, with the cross-file rules of :func:`read_landing`;
+    the counts go to ``report.entities[entity]``.
+
+    Only what changed is written: the rows of files that came, went or share a duplicate key with one
+    that did (the rows of the other files stay as they are, with the time they were loaded).  The whole
+    entity is rebuilt when its tables are missing or differ in shape, when none of its files was loaded
+    before, and for projects (the project register rule compares every file).
+    """
     ent = ENTITIES[entity]
     cache = f"{CACHE_SCHEMA}.{entity}"
     load = report.entities[entity] = EntityLoad(entity)
@@ -610,49 +631,34 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
         load.warnings += json.loads(warnings)
         load.extra_columns += [c for c in json.loads(extras) if c not in load.extra_columns]
 
-    con.execute(f"DROP TABLE IF EXISTS raw.{entity}; {raw_table_ddl(ent)}; "
-                + "".join(f"ALTER TABLE raw.{entity} ADD COLUMN {ident(extra)} DOUBLE; " for extra in load.extra_columns)
-                + f"DROP TABLE IF EXISTS quarantine.{entity}; CREATE TABLE quarantine.{entity} "
-                + f"({', '.join(f'{k} {v}' for k, v in QUARANTINE_COLUMNS.items())})")
-    if not results:
-        return
-
-    # Loaded rows the cross-file rules move to quarantine: phase 1 the project register, phase 2 duplicates.
-    con.execute("CREATE OR REPLACE TEMP TABLE _moved (file_id INTEGER, _seq INTEGER, _source_row INTEGER, "
-                "phase INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR)")
-    if entity == "projects":
-        _prefer_the_register_sql(con)
-    _dedupe_sql(con, entity)
-
-    columns = ent.column_names + load.extra_columns
-    types = {c.name: DUCKDB_TYPES[c.type] for c in ent.columns}
-    casts = ", ".join(f"CAST(t.{ident(c)} AS {types.get(c, DUCKDB_TYPES[NUMBER])})" for c in columns)
-    con.execute(
-        f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
-        f"SELECT {casts}, c.display, c.sha256, t._source_row, ?::TIMESTAMP "
-        f"FROM {cache} t JOIN _current c USING (file_id) "
-        f"WHERE NOT t._quarantined AND NOT EXISTS (SELECT 1 FROM _moved m WHERE m.file_id = t.file_id AND m._seq = t._seq) "
-        f"ORDER BY c.display, t._source_row, t._seq", [loaded_at])
-    con.execute(
-        f"INSERT INTO quarantine.{entity} SELECT display, sha256, _source_row, ?::TIMESTAMP, column_name, value, "
-        f"reason, record FROM ("
-        f" SELECT c.ord, 0 AS phase, t._seq, c.display, c.sha256, t._source_row, t.column_name, t.value, t.reason, "
-        f"        t.record FROM {cache} t JOIN _current c USING (file_id) WHERE t._quarantined"
-        f" UNION ALL"
-        f" SELECT c.ord, m.phase, m._seq, c.display, c.sha256, m._source_row, m.column_name, m.value, m.reason, "
-        f"        m.record FROM _moved m JOIN _current c USING (file_id)"
-        f") ORDER BY ord, phase, _seq", [loaded_at])
+    current = {r[0] for r in results}
+    before = dict(con.execute(f"SELECT file_id, loaded_at FROM {CACHE_SCHEMA}.loaded WHERE entity = ?",
+                              [entity]).fetchall())
+    added, removed, kept = current - set(before), set(before) - current, current & set(before)
+    shape = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'raw' "
+        "AND table_name = ? ORDER BY column_index", [entity]).fetchall()]
+    in_shape = shape == [*ent.column_names, *LINEAGE_COLUMNS, *load.extra_columns] and con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'quarantine' "
+        "AND table_name = ?", [entity]).fetchone()[0] == 1
+    if not in_shape or not kept or entity == "projects" and (added or removed):
+        _rebuild_entity(con, entity, load.extra_columns, loaded_at)
+    elif added or removed:
+        _update_entity(con, entity, load.extra_columns, loaded_at, added, removed, kept)
 
     counts = {fid: (rows_in, quarantined) for fid, rows_in, quarantined in con.execute(
         f"SELECT file_id, count(*), count(*) FILTER (WHERE _quarantined) FROM {cache} "
         f"WHERE file_id IN (SELECT file_id FROM _current) GROUP BY 1").fetchall()}
-    moved = dict(con.execute("SELECT file_id, count(*) FROM _moved GROUP BY 1").fetchall())
+    moved = dict(con.execute(f"SELECT file_id, count(*) FROM {CACHE_SCHEMA}.moved WHERE entity = ? GROUP BY 1",
+                             [entity]).fetchall())
+    written = dict(con.execute(f"SELECT file_id, loaded_at FROM {CACHE_SCHEMA}.loaded WHERE entity = ?",
+                               [entity]).fetchall())
     log = []
     for file_id, display, sha, fmt, warnings, _ in results:
         rows_in, quarantined = counts.get(file_id, (0, 0))
         quarantined += moved.get(file_id, 0)
-        log.append([entity, display, sha, loaded_at, fmt, rows_in, rows_in - quarantined, quarantined,
-                    "\n".join(json.loads(warnings)) or None])
+        log.append([entity, display, sha, written.get(file_id, loaded_at), fmt, rows_in, rows_in - quarantined,
+                    quarantined, "\n".join(json.loads(warnings)) or None])
         load.rows_in += rows_in
         load.loaded += rows_in - quarantined
         load.quarantined += quarantined
@@ -660,13 +666,90 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
         _insert_values(con, "raw.load_log", log)
 
 
+def _rebuild_entity(con, entity: str, extras: list[str], loaded_at: datetime) -> None:
+    """raw.<entity> and quarantine.<entity> from scratch, every file of the run loaded now."""
+    ent = ENTITIES[entity]
+    con.execute(f"DROP TABLE IF EXISTS raw.{entity}; {raw_table_ddl(ent)}; "
+                + "".join(f"ALTER TABLE raw.{entity} ADD COLUMN {ident(extra)} DOUBLE; " for extra in extras)
+                + f"DROP TABLE IF EXISTS quarantine.{entity}; CREATE TABLE quarantine.{entity} "
+                + f"({', '.join(f'{k} {v}' for k, v in QUARANTINE_COLUMNS.items())}); "
+                + f"DELETE FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}'; "
+                + f"DELETE FROM {CACHE_SCHEMA}.loaded WHERE entity = '{entity}'")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS SELECT DISTINCT r.file_id FROM {CACHE_SCHEMA}.results r "
+                f"JOIN _current c USING (file_id) WHERE r.entity = '{entity}'")
+    if con.execute("SELECT count(*) FROM _written").fetchone()[0] == 0:
+        return
+    if entity == "projects":
+        _prefer_the_register_sql(con)
+    _dedupe_sql(con, entity)
+    _write_rows(con, entity, extras, loaded_at)
+
+
+def _update_entity(con, entity: str, extras: list[str], loaded_at: datetime, added: set[int], removed: set[int],
+                   kept: set[int]) -> None:
+    """Replace the rows of the files that came or went, and of the kept files that share a duplicate key
+    with them (their duplicate status may change); every other row stays."""
+    cache = f"{CACHE_SCHEMA}.{entity}"
+    changed = ", ".join(map(str, added | removed))
+    # the keys whose duplicates may change: those of the loaded rows of the files that came or went
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT _h FROM {cache} "
+                f"WHERE file_id IN ({changed}) AND NOT _quarantined")
+    touched = {r[0] for r in con.execute(
+        f"SELECT DISTINCT file_id FROM {cache} WHERE file_id IN ({', '.join(map(str, kept))}) AND NOT _quarantined "
+        f"AND _h IN (SELECT _h FROM _keys)").fetchall()}
+    dropped = ", ".join(map(str, removed | touched)) or "NULL"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS SELECT file_id FROM _current "
+                f"WHERE file_id IN ({', '.join(map(str, added | touched)) or 'NULL'})")
+    # the duplicates among those keys, decided again over every file of the run
+    con.execute(f"DELETE FROM {CACHE_SCHEMA}.moved WHERE entity = ? AND (file_id IN ({', '.join(map(str, removed)) or 'NULL'}) "
+                f"OR _h IN (SELECT _h FROM _keys))", [entity])
+    _dedupe_sql(con, entity, only_keys=True)
+    for table in (f"raw.{entity}", f"quarantine.{entity}"):
+        con.execute(f"DELETE FROM {table} WHERE (_source_file, _source_sha256) IN "
+                    f"(SELECT display, sha256 FROM {CACHE_SCHEMA}.files WHERE file_id IN ({dropped}))")
+    con.execute(f"DELETE FROM {CACHE_SCHEMA}.loaded WHERE entity = ? AND file_id IN ({dropped})", [entity])
+    _write_rows(con, entity, extras, loaded_at)
+
+
+def _write_rows(con, entity: str, extras: list[str], loaded_at: datetime) -> None:
+    """Insert the rows of the files in temp table ``_written``: loaded rows not moved by a cross-file rule
+    into raw.<entity> (by file and row), the reader's quarantine records and the moved rows into
+    quarantine.<entity> (by file, then reader, register and duplicates, each in reader order)."""
+    ent = ENTITIES[entity]
+    cache = f"{CACHE_SCHEMA}.{entity}"
+    columns = ent.column_names + extras
+    types = {c.name: DUCKDB_TYPES[c.type] for c in ent.columns}
+    casts = ", ".join(f"CAST(t.{ident(c)} AS {types.get(c, DUCKDB_TYPES[NUMBER])})" for c in columns)
+    moved = f"(SELECT file_id, _seq FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}')"
+    con.execute(
+        f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
+        f"SELECT {casts}, c.display, c.sha256, t._source_row, ?::TIMESTAMP "
+        f"FROM {cache} t JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id) "
+        f"WHERE NOT t._quarantined AND (t.file_id, t._seq) NOT IN {moved} "
+        f"ORDER BY c.display, t._source_row, t._seq", [loaded_at])
+    con.execute(
+        f"INSERT INTO quarantine.{entity} SELECT display, sha256, _source_row, ?::TIMESTAMP, column_name, value, "
+        f"reason, record FROM ("
+        f" SELECT c.ord, 0 AS phase, t._seq, c.display, c.sha256, t._source_row, t.column_name, t.value, t.reason, "
+        f"        t.record FROM {cache} t JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id) "
+        f"        WHERE t._quarantined"
+        f" UNION ALL"
+        f" SELECT c.ord, m.phase, m._seq, c.display, c.sha256, m._source_row, m.column_name, m.value, m.reason, "
+        f"        m.record FROM {CACHE_SCHEMA}.moved m JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id)"
+        f"        WHERE m.entity = '{entity}'"
+        f") ORDER BY ord, phase, _seq", [loaded_at])
+    con.execute(f"INSERT INTO {CACHE_SCHEMA}.loaded SELECT '{entity}', file_id, ?::TIMESTAMP FROM _written",
+                [loaded_at])
+
+
 def _prefer_the_register_sql(con) -> None:
     """:func:`_prefer_the_register` over the cached project rows: a vendor export's project row is moved to
     quarantine when the canonical register has the project, or when a later export describes it again."""
     con.execute(f"""
-        INSERT INTO _moved
+        INSERT INTO {CACHE_SCHEMA}.moved
         WITH loaded AS (
-            SELECT t.file_id, t._seq, t._source_row, t.project_code, t._register_record, c.ord, c.display, c.format
+            SELECT t.file_id, t._seq, t._source_row, t.project_code, t._register_record, t._h, c.ord, c.display,
+                   c.format
             FROM {CACHE_SCHEMA}.projects t JOIN _current c USING (file_id) WHERE NOT t._quarantined),
         register AS (
             SELECT project_code, arg_min(display, ord) AS register_file FROM loaded
@@ -677,53 +760,54 @@ def _prefer_the_register_sql(con) -> None:
         latest AS (
             SELECT project_code, max(ord) AS latest_ord, arg_max(display, ord) AS latest_file FROM vendor
             WHERE register_file IS NULL GROUP BY project_code)
-        SELECT v.file_id, v._seq, v._source_row, 1, 'project_code', v.project_code,
+        SELECT 'projects', v.file_id, v._seq, v._source_row, 1, 'project_code', v.project_code,
                CASE WHEN v.register_file IS NOT NULL
                     THEN 'project ' || v.project_code || ' is in the project register (' || v.register_file
                          || '), whose row is used'
                     ELSE 'project ' || coalesce(v.project_code, 'None') || ' is described again by a later export ('
                          || l.latest_file || ')' END,
-               v._register_record
+               v._register_record, v._h
         FROM vendor v LEFT JOIN latest l ON l.project_code IS NOT DISTINCT FROM v.project_code
         WHERE v.register_file IS NOT NULL OR l.latest_ord <> v.ord""")
 
 
-def _dedupe_sql(con, entity: str) -> None:
-    """:func:`_dedupe` over the cached rows: a loaded row equal in every contract column to an earlier one
-    (files in landing order, rows in reader order) is moved to quarantine as its duplicate.
-
-    Rows are first grouped by a hash of the contract columns, so only rows whose hash repeats are compared
-    exactly (a window over every column, NULLs equal as Python's None == None)."""
+def _dedupe_sql(con, entity: str, only_keys: bool = False) -> None:
+    """:func:`_dedupe` over the cached rows of the run's files: a loaded row equal in every contract column
+    to an earlier one (files in landing order, rows in reader order) is moved to quarantine as its
+    duplicate.  Rows are first grouped by their hash (``_h``), so only rows whose hash repeats are compared
+    exactly (a window over every column, NULLs equal as Python's None == None).  ``only_keys``: only the
+    hashes in temp table ``_keys`` (the rest is known not to have changed)."""
     cols = ENTITIES[entity].column_names
     quoted = ", ".join(f"t.{ident(c)}" for c in cols)
     partition = ", ".join(ident(c) for c in cols)
+    keys = "AND t._h IN (SELECT _h FROM _keys)" if only_keys else ""
     dups = con.execute(f"""
         WITH loaded AS MATERIALIZED (
-            SELECT t.file_id, t._seq, hash({quoted}) AS h FROM {CACHE_SCHEMA}.{entity} t
-            JOIN _current c USING (file_id)
-            WHERE NOT t._quarantined AND NOT EXISTS (SELECT 1 FROM _moved m WHERE m.file_id = t.file_id AND m._seq = t._seq)),
-        repeated AS (SELECT h FROM loaded GROUP BY h HAVING count(*) > 1),
+            SELECT t.file_id, t._seq, t._h FROM {CACHE_SCHEMA}.{entity} t SEMI JOIN _current c USING (file_id)
+            WHERE NOT t._quarantined {keys}
+              AND (t.file_id, t._seq) NOT IN (SELECT file_id, _seq FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}')),
+        repeated AS (SELECT _h FROM loaded GROUP BY _h HAVING count(*) > 1),
         candidates AS (
-            SELECT t.file_id, t._seq, t._source_row, {quoted}, c.ord, c.display
+            SELECT t.file_id, t._seq, t._source_row, t._h, {quoted}, c.ord, c.display
             FROM {CACHE_SCHEMA}.{entity} t JOIN _current c USING (file_id)
-            JOIN (SELECT file_id, _seq FROM loaded WHERE h IN (SELECT h FROM repeated)) k USING (file_id, _seq)),
+            SEMI JOIN (SELECT file_id, _seq FROM loaded WHERE _h IN (SELECT _h FROM repeated)) k USING (file_id, _seq)),
         ranked AS (
             SELECT *, row_number() OVER w AS rn, first_value(display) OVER w AS first_file,
                    first_value(_source_row) OVER w AS first_row
             FROM candidates WINDOW w AS (PARTITION BY {partition} ORDER BY ord, _seq))
-        SELECT file_id, _seq, _source_row, first_file, first_row, {partition} FROM ranked WHERE rn > 1""").fetchall()
+        SELECT file_id, _seq, _source_row, _h, first_file, first_row, {partition} FROM ranked WHERE rn > 1""").fetchall()
     if not dups:
         return
     frame = pd.DataFrame(
-        [(file_id, seq, row, 2, None, None, f"exact duplicate of {first_file} row {first_row}",
-          json.dumps({c: v or "" for c, v in zip(cols, values)}, ensure_ascii=False, sort_keys=True))
-         for file_id, seq, row, first_file, first_row, *values in dups],
-        columns=["file_id", "_seq", "_source_row", "phase", "column_name", "value", "reason", "record"])
+        [(entity, file_id, seq, row, 2, None, None, f"exact duplicate of {first_file} row {first_row}",
+          json.dumps({c: v or "" for c, v in zip(cols, values)}, ensure_ascii=False, sort_keys=True), h)
+         for file_id, seq, row, h, first_file, first_row, *values in dups],
+        columns=["entity", "file_id", "_seq", "_source_row", "phase", "column_name", "value", "reason", "record", "_h"])
     con.register("_duplicates", frame)
     try:
-        con.execute("INSERT INTO _moved SELECT CAST(file_id AS INTEGER), CAST(_seq AS INTEGER), "
+        con.execute(f"INSERT INTO {CACHE_SCHEMA}.moved SELECT entity, CAST(file_id AS INTEGER), CAST(_seq AS INTEGER), "
                     "CAST(_source_row AS INTEGER), CAST(phase AS INTEGER), CAST(column_name AS VARCHAR), "
-                    "CAST(value AS VARCHAR), reason, record FROM _duplicates")
+                    "CAST(value AS VARCHAR), reason, record, CAST(_h AS UBIGINT) FROM _duplicates")
     finally:
         con.unregister("_duplicates")
 

@@ -58,7 +58,7 @@ _FIELDS_RE = r',("(?:[^"]|"")*"|[^,"]*)'
 _LINE_DELIMITER = "\x01"   # line mode: a line holding it is an error, so the file goes to Python
 _NULL_SENTINEL = "\x02"    # native mode: nullstr, so that an empty cell is '' and only padding is NULL
 _BOM = b"\xef\xbb\xbf"
-_EDGE_SPACE = (b" ,", b", ", b"\n ", b" \n", b" \r\n")
+_SEPARATORS = bytes.maketrans(b",\r", b"\n\n")
 _CONTROL_SPACE = (b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
 _COMMAS_ONLY_LINE = re.compile(rb"(?:^|\n),*\r?(?:\n|$)")
@@ -130,13 +130,17 @@ def prepare(path: Path | str, entity: str | Entity) -> Prepared:
     core = body.rstrip(b"\r\n")
     native = not (
         b'"' in body or _LINE_DELIMITER.encode() in body or _NULL_SENTINEL.encode() in body
-        or b"\n\n" in core or b"\n\r\n" in core                                # an empty line DuckDB would skip
         or ((b"\n," in core or core.startswith(b",")) and _COMMAS_ONLY_LINE.search(core))  # a blank line
-        or body.startswith(b" ") or core.endswith(b" ") or any(s in body for s in _EDGE_SPACE)
-        or any(c in body for c in _CONTROL_SPACE)
+        or any(c in body for c in _CONTROL_SPACE) or _edge_space(core)
         or (not ascii and _UNICODE_SPACE.search(body))                         # a cell that needs trimming
-    )
+    )  # (an empty line, which DuckDB's scanner skips, shows in the row count insert_canonical checks)
     return Prepared(path, ent, "native" if native else "lines", plan, core.count(b"\n") + 1, ascii)
+
+
+def _edge_space(core: bytes) -> bool:
+    """A space at the start or end of a cell: next to a comma or a line end (one pass for all of them)."""
+    marked = b"\n" + core.translate(_SEPARATORS) + b"\n"
+    return b"\n " in marked or b" \n" in marked
 
 
 def _trim(expr: str) -> str:
@@ -351,10 +355,12 @@ def batch_key(prepared: Prepared) -> tuple:
 
 
 def insert_canonical(con, files: list[tuple[int, Prepared]], target: str,
-                     project_codes: dict[str, str] | None = None) -> dict[int, Prepared | Fallback]:
+                     project_codes: dict[str, str] | None = None,
+                     computed: dict[str, str] | None = None) -> dict[int, Prepared | Fallback]:
     """Parse files of one :func:`batch_key` and INSERT their rows BY NAME into ``target``, a table with
-    ``parse_sql``'s columns plus ``record``; returns, per file id, its Prepared or the :class:`Fallback`
-    that says the Python reader must read it (nothing of that file is then left in ``target``).
+    ``parse_sql``'s columns plus ``record`` (and the ``computed`` columns: name -> SQL over parse_sql's
+    columns); returns, per file id, its Prepared or the :class:`Fallback` that says the Python reader must
+    read it (nothing of that file is then left in ``target``).
 
     Native mode reads the batch in one query; when DuckDB's scanner refuses it (a row with two or more
     cells too many) or a row needs Python, the files are retried one by one, native then line mode.
@@ -362,7 +368,7 @@ def insert_canonical(con, files: list[tuple[int, Prepared]], target: str,
     outcome: dict[int, Prepared | Fallback] = {}
     if len(files) > 1 and files[0][1].mode == "native":
         try:
-            _insert(con, files, target, project_codes)
+            _insert(con, files, target, project_codes, computed)
             return {file_id: p for file_id, p in files}
         except (Fallback, _Refused):
             pass
@@ -370,7 +376,7 @@ def insert_canonical(con, files: list[tuple[int, Prepared]], target: str,
         for mode in dict.fromkeys([prepared.mode, "lines"]):
             prepared.mode = mode
             try:
-                _insert(con, [(file_id, prepared)], target, project_codes)
+                _insert(con, [(file_id, prepared)], target, project_codes, computed)
                 outcome[file_id] = prepared
                 break
             except _Refused as exc:
@@ -386,11 +392,12 @@ class _Refused(Exception):
     """DuckDB's scanner refused the file (native mode); line mode may still read it."""
 
 
-def _insert(con, files: list[tuple[int, Prepared]], target: str, project_codes) -> None:
+def _insert(con, files: list[tuple[int, Prepared]], target: str, project_codes, computed) -> None:
     ids = ", ".join(str(file_id) for file_id, _ in files)
     sql = parse_sql(con, [(str(file_id), p) for file_id, p in files], project_codes)
+    extra = "".join(f", {expr} AS {ident(name)}" for name, expr in (computed or {}).items())
     try:
-        con.execute(f"INSERT INTO {target} BY NAME {sql}")
+        con.execute(f"INSERT INTO {target} BY NAME SELECT *{extra} FROM ({sql})")
     except Exception as exc:
         first = str(exc).splitlines()[0]
         if FALLBACK_MARK in first:
@@ -402,9 +409,9 @@ def _insert(con, files: list[tuple[int, Prepared]], target: str, project_codes) 
             f"SELECT file_id, count(*), min(_seq), max(_seq) FROM {target} WHERE file_id IN ({ids}) GROUP BY 1").fetchall()}
         wrong = [p.path.name for file_id, p in files
                  if counts.get(file_id, (0, 2, 1)) != ((p.records - 1, 2, p.records) if p.records > 1 else (0, 2, 1))]
-        if wrong:
+        if wrong:  # e.g. an empty line DuckDB's scanner skipped: line mode reads it as Python does
             con.execute(f"DELETE FROM {target} WHERE file_id IN ({ids})")
-            raise Fallback(f"DuckDB's rows do not match the lines of {', '.join(wrong)}")
+            raise _Refused(f"DuckDB's rows do not match the lines of {', '.join(wrong)}")
     names = files[0][1].plan.names
     pending = con.execute(f"SELECT file_id, _seq, _cells FROM {target} WHERE file_id IN ({ids}) "
                           "AND _cells IS NOT NULL").fetchall()
