@@ -203,7 +203,7 @@ INGEST_MEMORY_LIMIT = "1GB"
 _CACHE_HEAD = {"file_id": "INTEGER", "_seq": "INTEGER", "_source_row": "INTEGER", "_quarantined": "BOOLEAN"}
 _CACHE_TAIL = {"column_name": "VARCHAR", "value": "VARCHAR", "reason": "VARCHAR", "record": "VARCHAR",
                "_cells": "VARCHAR[]", "_register_record": "VARCHAR", "_h": "UBIGINT"}
-_MOVED_DDL = (f"CREATE TABLE {{schema}}.moved (entity VARCHAR, file_id INTEGER, _seq INTEGER, _source_row INTEGER, "
+_MOVED_DDL = ("CREATE TABLE {schema}.moved (entity VARCHAR, file_id INTEGER, _seq INTEGER, _source_row INTEGER, "
               "phase INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR, _h UBIGINT)")
 #: Modules whose code decides what a file parses into; any change to them makes every cached parse stale.
 _PARSER_MODULES = ("contract.py", "landing.py", "ingest.py", "sources")
@@ -449,7 +449,7 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
         current.append(_Current(position, file_id, item.display, item.sha256, report.format))
         parsed.append(item.display)
 
-    for (_, codes), batch in canonical.items():
+    for (_, _codes), batch in canonical.items():
         entity = batch[0][4].entity.name
         cache.ensure_extra_columns(entity, batch[0][4].plan.extras)
         outcome = canonical_sql.insert_canonical(
@@ -546,6 +546,13 @@ def _load(con, current: list[_Current], files: list[FileReport], report: IngestR
         con.register("_current_frame", frame)
         con.execute("INSERT INTO _current SELECT * FROM _current_frame")
         con.unregister("_current_frame")
+    # What the last load wrote (any version of the ingest): the incremental path is taken only when the
+    # raw tables still hold exactly that.
+    con.execute("CREATE OR REPLACE TEMP TABLE _previous_log (entity VARCHAR, _source_file VARCHAR, "
+                "_source_sha256 VARCHAR, rows_loaded BIGINT, rows_quarantined BIGINT)")
+    if _table_exists(con, "raw", "load_log"):
+        con.execute("INSERT INTO _previous_log SELECT entity, _source_file, _source_sha256, rows_loaded, "
+                    "rows_quarantined FROM raw.load_log")
     con.execute("DROP TABLE IF EXISTS raw.load_log")
     con.execute(LOAD_LOG_DDL)
     con.execute("DROP TABLE IF EXISTS quarantine.files")
@@ -619,7 +626,6 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
     entity is rebuilt when its tables are missing or differ in shape, when none of its files was loaded
     before, and for projects (the project register rule compares every file).
     """
-    ent = ENTITIES[entity]
     cache = f"{CACHE_SCHEMA}.{entity}"
     load = report.entities[entity] = EntityLoad(entity)
     results = con.execute(
@@ -635,13 +641,7 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
     before = dict(con.execute(f"SELECT file_id, loaded_at FROM {CACHE_SCHEMA}.loaded WHERE entity = ?",
                               [entity]).fetchall())
     added, removed, kept = current - set(before), set(before) - current, current & set(before)
-    shape = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'raw' "
-        "AND table_name = ? ORDER BY column_index", [entity]).fetchall()]
-    in_shape = shape == [*ent.column_names, *LINEAGE_COLUMNS, *load.extra_columns] and con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'quarantine' "
-        "AND table_name = ?", [entity]).fetchone()[0] == 1
-    if not in_shape or not kept or entity == "projects" and (added or removed):
+    if not kept or entity == "projects" and (added or removed) or not _as_left(con, entity, before, load.extra_columns):
         _rebuild_entity(con, entity, load.extra_columns, loaded_at)
     elif added or removed:
         _update_entity(con, entity, load.extra_columns, loaded_at, added, removed, kept)
@@ -664,6 +664,30 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
         load.quarantined += quarantined
     if log:
         _insert_values(con, "raw.load_log", log)
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = ? AND table_name = ?", [schema, table]).fetchone()[0] == 1
+
+
+def _as_left(con, entity: str, before: dict[int, datetime], extras: list[str]) -> bool:
+    """raw.<entity> and quarantine.<entity> are as the last load left them, holding the files in ``before``:
+    the right columns, and the files and row counts of the last load log (which any version of the
+    ingest writes).  Otherwise the entity is rebuilt."""
+    shape = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'raw' "
+        "AND table_name = ? ORDER BY column_index", [entity]).fetchall()]
+    if shape != [*ENTITIES[entity].column_names, *LINEAGE_COLUMNS, *extras] or not _table_exists(con, "quarantine", entity):
+        return False
+    logged = con.execute("SELECT _source_file, _source_sha256, rows_loaded, rows_quarantined FROM _previous_log "
+                         "WHERE entity = ?", [entity]).fetchall()
+    files = con.execute(f"SELECT display, sha256 FROM {CACHE_SCHEMA}.files WHERE file_id IN "
+                        f"({', '.join(map(str, before)) or 'NULL'})").fetchall()
+    counts = con.execute(f"SELECT (SELECT count(*) FROM raw.{entity}), (SELECT count(*) FROM quarantine.{entity})"
+                         ).fetchone()
+    return (sorted((f, s) for f, s, _, _ in logged) == sorted(files)
+            and counts == (sum(r[2] for r in logged), sum(r[3] for r in logged)))
 
 
 def _rebuild_entity(con, entity: str, extras: list[str], loaded_at: datetime) -> None:

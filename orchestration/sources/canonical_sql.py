@@ -90,16 +90,6 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def pyjson_str(expr: str) -> str:
-    """SQL for ``json.dumps(<expr>, ensure_ascii=False)`` of a VARCHAR, escaped exactly as Python's json."""
-    out = f"replace(replace({expr}, '\\', '\\\\'), '\"', '\\\"')"
-    short = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-    for code in range(0x20):
-        escaped = short.get(chr(code), "\\u%04x" % code)
-        out = f"replace({out}, chr({code}), {sql_str(escaped)})"
-    return f"('\"' || {out} || '\"')"
-
-
 def prepare(path: Path | str, entity: str | Entity) -> Prepared:
     """Scan the file's bytes: is it one the SQL path reads exactly like the Python reader, and how?"""
     path = Path(path)
@@ -258,7 +248,7 @@ def parse_sql(con, files: list[tuple[str, Prepared]], project_codes: dict[str, s
                   f"escape = '', auto_detect = false, parallel = false, null_padding = true, filename = true, "
                   f"nullstr = {sql_str(_NULL_SENTINEL)}, max_line_size = {CSV_FIELD_LIMIT}) WITH ORDINALITY) AS csv "
                   f"JOIN (VALUES {', '.join(offsets)}) f(filename, file_id, line_offset) ON f.filename = csv.filename")
-        rows = (f"SELECT *, CASE " + " ".join(f"WHEN c{i} IS NOT NULL THEN {i}" for i in range(width, 1, -1))
+        rows = ("SELECT *, CASE " + " ".join(f"WHEN c{i} IS NOT NULL THEN {i}" for i in range(width, 1, -1))
                 + f" ELSE 1 END AS ncells FROM ({source}) WHERE n >= 2")
         cell_list = f"list_value({', '.join(f'c{i}' for i in range(1, n_names + 1))})"
 

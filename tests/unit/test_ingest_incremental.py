@@ -165,3 +165,16 @@ def test_latest_period_reads_only_what_the_warehouse_does_not_hold(landing, tmp_
     # do not count
     put(landing, "ledger/l.csv", "posting_date,document_id,project_code,amount,currency\n2026-05-31,D1,A,x,GBP\n")
     assert latest_period(landing, tmp_path / "other-archive") == "2026-03"
+
+
+def test_raw_tables_changed_behind_the_ingest_are_rebuilt(landing, tmp_path):
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    load_landing(landing, wh, archive_dir=archive, loaded_at=FIRST)
+    con = duckdb.connect(str(wh))
+    con.execute("DELETE FROM raw.timesheets WHERE entry_id = 'E9'")  # e.g. another version of the ingest
+    con.close()
+    load_landing(landing, wh, archive_dir=archive, loaded_at=SECOND)
+    assert rows(wh, "SELECT entry_id, _loaded_at FROM raw.timesheets ORDER BY 1") == [
+        ("E1", SECOND), ("E2", SECOND), ("E9", SECOND)]
+    assert rows(wh, "SELECT DISTINCT _loaded_at FROM raw.tasks") == [(FIRST,)]  # other entities untouched
+    same_as_cold(landing, wh, tmp_path)
