@@ -3,8 +3,13 @@
 Which reader takes which file, the archive and the compressed files are the landing zone's business
 (:mod:`orchestration.landing`); this module turns what the readers return into tables.
 
-The load is a full, idempotent refresh: every run re-reads what is in ``landing/`` and replaces
-the raw tables in one transaction, so running twice on the same landing gives the same tables.
+Each run replaces the raw tables in one transaction with what is in ``landing/`` now, so running twice
+on the same landing gives the same tables.  Parsing is incremental: every file's parse is kept in the
+warehouse (schema ``ingest_cache``, keyed by the file's sha256, name, folder settings and the parser
+code), so only new and changed files are read; a file that disappears or changes takes its rows with
+it.  Canonical CSV is parsed in DuckDB (:mod:`orchestration.sources.canonical_sql`, identical to the
+Python reader by construction), vendor formats by their Python readers.
+
 Every loaded row carries its lineage (``_source_file``, ``_source_sha256``, ``_source_row``,
 ``_loaded_at``); every rejected row lands in ``quarantine.<entity>`` with the file, row, column,
 offending value and reason, so that ``rows_in = loaded + quarantined`` holds for every file.
@@ -12,13 +17,17 @@ offending value and reason, so that ``rows_in = loaded + quarantined`` holds for
 Exact duplicate rows (every contract field equal, as from a double export) are quarantined as
 duplicates of the first copy.  Rows that share a key but differ are *not* resolved here: the
 quality gates catch them, because choosing one silently would change the numbers.
+
+:func:`read_landing` is the same load in plain Python over the readers' rows (the reference the SQL
+rules are written against, and what tests compare with).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -32,10 +41,21 @@ from orchestration.contract import (
     REQUIRED_ENTITIES,
     raw_table_ddl,
 )
-from orchestration.landing import FileReport, SourcesConfig, read_landing_zone
+from orchestration.landing import (
+    Archive,
+    FileReport,
+    LandingFile,
+    SourceSettings,
+    SourcesConfig,
+    iter_landing_files,
+    read_landing_file,
+    read_landing_zone,
+)
 from orchestration.reported import REPORTED_DDL
-from orchestration.sources.registry import CANONICAL
-from orchestration.sources.canonical import QuarantineRecord, ReadResult
+from orchestration.sources import canonical_sql
+from orchestration.sources.canonical import QuarantineRecord, ReadResult, to_text
+from orchestration.sources.canonical_sql import ident
+from orchestration.sources.registry import CANONICAL, canonical_entity, detect_format, read_head
 
 QUARANTINE_COLUMNS = {
     "_source_file": "VARCHAR",
@@ -81,6 +101,8 @@ class IngestReport:
     loaded_at: datetime
     entities: dict[str, EntityLoad]
     files: list[FileReport]
+    parsed: list[str] = field(default_factory=list)  # the files read this run (the others' parses were reused)
+    reused: int = 0                                   # files whose cached parse was used
 
     @property
     def problem_files(self) -> list[FileReport]:
@@ -92,14 +114,7 @@ class IngestReport:
         return sum(e.quarantined for e in self.entities.values())
 
 
-def _to_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
+_to_text = to_text  # the text a parsed value is written as (kept under its old name)
 
 
 def _dedupe(entity: str, results: list[ReadResult]) -> None:
@@ -179,26 +194,375 @@ def _prefer_the_register(reports: list[FileReport]) -> None:
         res.rows = kept
 
 
+#: The parse cache lives in the warehouse, in this schema; nothing but the ingest reads it.
+CACHE_SCHEMA = "ingest_cache"
+#: The shape of the cache tables: a cache of another layout is dropped and rebuilt (every file parsed again).
+CACHE_LAYOUT = "2"
+#: DuckDB's memory for the ingest connection (it spills to disk beyond this): ingest is a small share of a run.
+INGEST_MEMORY_LIMIT = "1GB"
+_CACHE_HEAD = {"file_id": "INTEGER", "_seq": "INTEGER", "_source_row": "INTEGER", "_quarantined": "BOOLEAN"}
+_CACHE_TAIL = {"column_name": "VARCHAR", "value": "VARCHAR", "reason": "VARCHAR", "record": "VARCHAR",
+               "_cells": "VARCHAR[]", "_register_record": "VARCHAR", "_h": "UBIGINT"}
+_MOVED_DDL = ("CREATE TABLE {schema}.moved (entity VARCHAR, file_id INTEGER, _seq INTEGER, _source_row INTEGER, "
+              "phase INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR, _h UBIGINT)")
+#: Modules whose code decides what a file parses into; any change to them makes every cached parse stale.
+_PARSER_MODULES = ("contract.py", "landing.py", "ingest.py", "sources")
+
+
+def _parser_fingerprint() -> str:
+    """sha256 over the source of the modules that turn a landing file into rows (readers, contract, landing
+    rules, this module), so a changed reader never serves a parse made by the old code."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha256(CACHE_LAYOUT.encode())
+        for name in _PARSER_MODULES:
+            target = root / name
+            for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+                h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        _FINGERPRINT = h.hexdigest()
+    return _FINGERPRINT
+
+
+_FINGERPRINT: str | None = None
+
+
+def _cache_key(item: LandingFile, settings: SourceSettings) -> str:
+    """What a file's parse depends on: its bytes, its name (warnings and lineage name it), its folder and that
+    folder's settings (reader, options, status date, project-code mapping) and the parser code."""
+    return hashlib.sha256(json.dumps(
+        [item.sha256, item.display, item.folder, settings.reader, settings.options,
+         settings.status_date.isoformat() if settings.status_date else None, settings.project_codes,
+         _parser_fingerprint()], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _key_hash(entity: str, alias: str = "") -> str:
+    """SQL for the hash of a row's contract values (the key of the duplicate rule; equal rows hash equal)."""
+    return f"hash({', '.join(alias + ident(c) for c in ENTITIES[entity].column_names)})"
+
+
+class _ParseCache:
+    """Every landing file's parse, kept in the warehouse by cache key (see :func:`_cache_key`).
+
+    ``ingest_cache.files`` (one row per parsed file: its id, key, format, status and message),
+    ``ingest_cache.results`` (per file and entity: warnings and kept extra columns, in the reader's order)
+    and ``ingest_cache.<entity>`` (per file: every row the reader returned, ``_quarantined`` or not, each
+    contract value as the text the raw table casts; ``_seq`` is the reader's order, ``_h`` a hash of the
+    contract values).  Rows are stored before the cross-file rules (duplicates, the project register).
+
+    Beside them, the state of the raw tables: ``ingest_cache.loaded`` (the files whose rows raw.<entity>
+    and quarantine.<entity> hold, and when they were written) and ``ingest_cache.moved`` (the loaded rows
+    the cross-file rules moved to quarantine), so that :func:`_write_entity` only rewrites the rows of
+    files that came, went or share a duplicate with one that did.
+    """
+
+    def __init__(self, con):
+        self.con = con
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE_SCHEMA}; "
+                    f"CREATE TABLE IF NOT EXISTS {CACHE_SCHEMA}.layout (layout VARCHAR)")
+        if con.execute(f"SELECT max(layout) FROM {CACHE_SCHEMA}.layout").fetchone()[0] != CACHE_LAYOUT:
+            tables = [f"CREATE TABLE {CACHE_SCHEMA}.{name} ("
+                      + ", ".join(f"{ident(c)} {t}" for c, t in
+                                  {**_CACHE_HEAD, **{c: "VARCHAR" for c in ent.column_names}, **_CACHE_TAIL}.items())
+                      + ")" for name, ent in ENTITIES.items()]
+            con.execute(f"DROP SCHEMA {CACHE_SCHEMA} CASCADE; CREATE SCHEMA {CACHE_SCHEMA}; "
+                        f"CREATE TABLE {CACHE_SCHEMA}.layout AS SELECT '{CACHE_LAYOUT}' AS layout; "
+                        f"CREATE TABLE {CACHE_SCHEMA}.files (file_id INTEGER, cache_key VARCHAR, sha256 VARCHAR, "
+                        "display VARCHAR, format VARCHAR, status VARCHAR, message VARCHAR, parser VARCHAR, "
+                        "parsed_at TIMESTAMP); "
+                        f"CREATE TABLE {CACHE_SCHEMA}.results (file_id INTEGER, entity VARCHAR, position INTEGER, "
+                        "warnings VARCHAR, extra_columns VARCHAR); "
+                        f"CREATE TABLE {CACHE_SCHEMA}.loaded (entity VARCHAR, file_id INTEGER, loaded_at TIMESTAMP); "
+                        + _MOVED_DDL.format(schema=CACHE_SCHEMA) + "; " + "; ".join(tables))
+        self.columns: dict[str, set[str]] = {name: set() for name in ENTITIES}
+        for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                         "WHERE database_name = current_database() AND schema_name = ?",
+                                         [CACHE_SCHEMA]).fetchall():
+            self.columns.setdefault(table, set()).add(column)
+        self.known = {key: (file_id, fmt, status, message) for key, file_id, fmt, status, message in con.execute(
+            f"SELECT cache_key, file_id, format, status, message FROM {CACHE_SCHEMA}.files").fetchall()}
+        # Rows are written before their file's entry in ingest_cache.files; rows of an id without an entry
+        # (a run that died in between) are orphans, removed here and never given to a new file.
+        registered, written = con.execute(
+            f"SELECT (SELECT max(file_id) FROM {CACHE_SCHEMA}.files), greatest("
+            + ", ".join(f"(SELECT max(file_id) FROM {CACHE_SCHEMA}.{name})" for name in [*ENTITIES, "results"])
+            + ")").fetchone()
+        self.next_id = max(registered or 0, written or 0) + 1
+        if (written or 0) > (registered or 0):
+            self._drop_orphans()
+        self._files: list[list] = []
+        self._results: list[list] = []
+        self._rows: dict[str, list[dict]] = {}
+
+    def ensure_extra_columns(self, entity: str, names) -> None:
+        for name in names:
+            if name not in self.columns[entity]:
+                self.con.execute(f"ALTER TABLE {CACHE_SCHEMA}.{entity} ADD COLUMN {ident(name)} VARCHAR")
+                self.columns[entity].add(name)
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def record_file(self, file_id: int, key: str, item: LandingFile, fmt: str, status: str, message: str,
+                    parser: str, results: list[tuple[str, list[str], list[str]]]) -> None:
+        """A parsed file and, per entity in the reader's order, its warnings and kept extra columns
+        (written by :meth:`flush`, after the file's rows)."""
+        for position, (entity, warnings, extras) in enumerate(results):
+            self._results.append([file_id, entity, position, json.dumps(warnings), json.dumps(extras)])
+        self._files.append([file_id, key, item.sha256, item.display, fmt, status, message, parser,
+                            datetime.now(UTC).replace(tzinfo=None, microsecond=0)])
+        self.known[key] = (file_id, fmt, status, message)
+
+    def store_result(self, file_id: int, report: FileReport) -> list[tuple[str, list[str], list[str]]]:
+        """Keep a Python reader's rows and quarantine records of one file for the cache tables (written by
+        :meth:`flush`); returns, per entity, its warnings and kept extra columns."""
+        out = []
+        for entity, res in report.result.entities.items():
+            if entity not in ENTITIES:
+                continue
+            out.append((entity, list(res.warnings), list(res.extra_columns)))
+            cols = ENTITIES[entity].column_names + list(res.extra_columns)
+            register = entity == "projects" and report.format != CANONICAL
+            rows = self._rows.setdefault(entity, [])
+            for seq, row in enumerate(res.rows):
+                record = {c: to_text(row.get(c)) for c in cols}
+                record.update(file_id=file_id, _seq=seq, _source_row=row["_source_row"], _quarantined=False)
+                if register:
+                    record["_register_record"] = json.dumps(
+                        {k: to_text(v) or "" for k, v in row.items() if not k.startswith("_")},
+                        ensure_ascii=False, sort_keys=True)
+                rows.append(record)
+            for seq, q in enumerate(res.quarantine, start=len(res.rows)):
+                rows.append({"file_id": file_id, "_seq": seq, "_source_row": q.source_row, "_quarantined": True,
+                             "column_name": q.column, "value": q.value, "reason": q.reason,
+                             "record": json.dumps(q.record, ensure_ascii=False, sort_keys=True)})
+        return out
+
+    def flush(self) -> None:
+        """Write the kept Python rows (one insert per entity), then the files' entries."""
+        for entity, rows in self._rows.items():
+            if not rows:
+                continue
+            names = list(dict.fromkeys(name for row in rows for name in row))
+            self.ensure_extra_columns(entity, [n for n in names if n not in self.columns[entity]])
+            frame = pd.DataFrame([[row.get(n) for n in names] for row in rows], columns=names, dtype=object)
+            self.con.register("_python_rows", frame)
+            try:
+                select = ", ".join(f"CAST({ident(c)} AS {_CACHE_HEAD.get(c, 'VARCHAR')}) AS {ident(c)}" for c in names)
+                self.con.execute(f"INSERT INTO {CACHE_SCHEMA}.{entity} BY NAME SELECT *, {_key_hash(entity)} AS _h "
+                                 f"FROM (SELECT {select} FROM _python_rows)")
+            finally:
+                self.con.unregister("_python_rows")
+        self._rows = {}
+        if self._results:
+            _insert_values(self.con, f"{CACHE_SCHEMA}.results", self._results)
+        if self._files:
+            _insert_values(self.con, f"{CACHE_SCHEMA}.files", self._files)
+        self._results, self._files = [], []
+
+    def forget(self, keep: set[int]) -> None:
+        """Drop the parses of files no longer in landing/ (a removed or changed file)."""
+        stale = [fid for fid, *_ in self.known.values() if fid not in keep]
+        if not stale:
+            return
+        ids = ", ".join(map(str, stale))
+        self.con.execute("; ".join(f"DELETE FROM {CACHE_SCHEMA}.{table} WHERE file_id IN ({ids})"
+                                   for table in [*ENTITIES, "results", "files", "loaded", "moved"]))
+        self.known = {k: v for k, v in self.known.items() if v[0] in keep}
+
+    def _drop_orphans(self) -> None:
+        self.con.execute("; ".join(
+            f"DELETE FROM {CACHE_SCHEMA}.{table} WHERE file_id NOT IN (SELECT file_id FROM {CACHE_SCHEMA}.files)"
+            for table in [*ENTITIES, "results"]))
+
+
+@dataclass
+class _Current:
+    """A file of this run whose parse is in the cache."""
+
+    ord: int
+    file_id: int
+    display: str
+    sha256: str
+    format: str
+
+
+def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: SourcesConfig,
+             entities: set[str] | None = None) -> tuple[list[FileReport], list[_Current], list[str]]:
+    """Archive and identify every landing file, parse the ones the cache does not hold (canonical CSV in SQL,
+    the rest with their Python readers), and return the run's file reports (in landing order), the files
+    whose rows the cache holds, and the names of the files parsed now.
+
+    ``entities`` (latest_period) skips canonical files of other entities.
+    """
+    archive = Archive(archive_dir)
+    reports: list[FileReport | None] = []
+    current: list[_Current] = []
+    seen: dict[str, str] = {}
+    pending: list[tuple[int, LandingFile, str]] = []
+    for item in iter_landing_files(landing, archive):
+        if isinstance(item, FileReport):
+            reports.append(item)
+            continue
+        if item.sha256 in seen:
+            reports.append(FileReport(item.display, item.sha256, None, "duplicate",
+                                      f"{item.display}: same content as {seen[item.sha256]}; loaded once"))
+            continue
+        seen[item.sha256] = item.display
+        key = _cache_key(item, config.for_folder(item.folder))
+        if key in cache.known:
+            file_id, fmt, status, message = cache.known[key]
+            reports.append(FileReport(item.display, item.sha256, fmt, status, message or ""))
+            current.append(_Current(len(reports) - 1, file_id, item.display, item.sha256, fmt))
+        else:
+            pending.append((len(reports), item, key))
+            reports.append(None)
+
+    parsed: list[str] = []
+    canonical: dict[tuple, list[tuple[int, int, LandingFile, str, canonical_sql.Prepared]]] = {}
+    for position, item, key in pending:
+        settings = config.for_folder(item.folder)
+        fmt = settings.reader or detect_format(item.path, folder=item.folder)
+        entity = None
+        if fmt == CANONICAL:
+            entity = settings.options.get("entity") or canonical_entity(read_head(item.path), item.folder)
+        if entities is not None and fmt == CANONICAL and entity not in entities:
+            reports[position] = FileReport(item.display, item.sha256, fmt, "skipped")
+            continue
+        if fmt == CANONICAL and entity in ENTITIES:
+            try:
+                prepared = canonical_sql.prepare(item.path, entity)
+            except canonical_sql.Fallback:
+                prepared = None
+            if prepared is not None:
+                batch = (canonical_sql.batch_key(prepared), json.dumps(settings.project_codes, sort_keys=True))
+                canonical.setdefault(batch, []).append((position, cache.new_id(), item, key, prepared))
+                continue
+        report = read_landing_file(item, config)
+        reports[position] = report
+        if report.result is None:  # unknown, or the reader failed: not cached, tried again next run
+            continue
+        file_id = cache.new_id()
+        results = cache.store_result(file_id, report)
+        cache.record_file(file_id, key, item, report.format, report.status, report.message, "python", results)
+        current.append(_Current(position, file_id, item.display, item.sha256, report.format))
+        parsed.append(item.display)
+
+    for (_, _codes), batch in canonical.items():
+        entity = batch[0][4].entity.name
+        cache.ensure_extra_columns(entity, batch[0][4].plan.extras)
+        outcome = canonical_sql.insert_canonical(
+            cache.con, [(file_id, prepared) for _, file_id, _, _, prepared in batch],
+            f"{CACHE_SCHEMA}.{entity}", config.for_folder(batch[0][2].folder).project_codes or None,
+            computed={"_h": _key_hash(entity)})
+        for position, file_id, item, key, prepared in batch:
+            if isinstance(outcome[file_id], canonical_sql.Fallback):
+                report = read_landing_file(item, config)
+                reports[position] = report
+                if report.result is None:
+                    continue
+                results, parser = cache.store_result(file_id, report), "python"
+            else:
+                report = FileReport(item.display, item.sha256, CANONICAL, "loaded")
+                reports[position] = report
+                results, parser = [(entity, list(prepared.plan.warnings), list(prepared.plan.extras))], "sql"
+            cache.record_file(file_id, key, item, report.format, report.status, report.message, parser, results)
+            current.append(_Current(position, file_id, item.display, item.sha256, report.format))
+            parsed.append(item.display)
+    cache.flush()
+    current.sort(key=lambda c: c.ord)
+    return [r for r in reports if r is not None and r.status != "skipped"], current, parsed
+
+
+def _insert_values(con, table: str, rows: list[list]) -> None:
+    """INSERT many small rows in a few statements (DuckDB's executemany runs one statement per row)."""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        marks = ", ".join("(" + ", ".join("?" for _ in row) + ")" for row in chunk)
+        con.execute(f"INSERT INTO {table} VALUES {marks}", [value for row in chunk for value in row])
+
+
+def _open_warehouse(path: Path):
+    con = duckdb.connect(str(path))
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    return con
+
+
 def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = None,
                  config: SourcesConfig | None = None, loaded_at: datetime | None = None) -> IngestReport:
     """Replace raw.* and quarantine.* in ``warehouse`` with what is in ``landing``.
 
-    Raises :class:`IngestError` when a required entity (projects, tasks) has no loadable row.
+    Incremental: a file whose parse the warehouse already holds (same bytes, name, folder settings and
+    parser code; see :class:`_ParseCache`) is not read again; new and changed files are parsed (canonical
+    CSV in DuckDB, :mod:`orchestration.sources.canonical_sql`), and a file gone from landing/ takes its rows
+    with it.  The raw and quarantine tables are then rebuilt from the parses of the files present, in one
+    transaction, with the cross-file rules applied as before: exact duplicates across files, the project
+    register preferred over vendor exports, ``rows_in = loaded + quarantined`` per file.
+
+    Raises :class:`IngestError` when a required entity (projects, tasks) has no loadable row; the previous
+    raw tables are then kept (and a warehouse that did not exist before is not left behind).
     """
     landing = Path(landing)
     loaded_at = (loaded_at or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
-    results, files = read_landing(landing, archive_dir, config)
-    report = IngestReport(loaded_at, {}, files)
-    for entity, res_list in results.items():
-        load = EntityLoad(entity)
-        for res in res_list:
-            load.files.append(res.source_name)
-            load.rows_in += res.rows_in
-            load.loaded += len(res.rows)
-            load.quarantined += len(res.quarantine)
-            load.warnings += res.warnings
-            load.extra_columns += [c for c in res.extra_columns if c not in load.extra_columns]
-        report.entities[entity] = load
+    archive_dir = archive_dir or landing.parent / "archive"
+    warehouse = Path(warehouse)
+    existed = warehouse.exists()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = _open_warehouse(warehouse)
+    try:
+        cache = _ParseCache(con)
+        files, current, parsed = _refresh(cache, landing, archive_dir, config or SourcesConfig())
+        report = IngestReport(loaded_at, {}, files, parsed=parsed, reused=len(current) - len(parsed))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _load(con, current, files, report, loaded_at, landing)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        cache.forget({c.file_id for c in current})  # after the load: it needed the rows of removed files
+    except IngestError:
+        con.close()
+        if not existed:
+            for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    return report
+
+
+def _load(con, current: list[_Current], files: list[FileReport], report: IngestReport, loaded_at: datetime,
+          landing: Path) -> None:
+    """Rebuild raw.*, quarantine.* and raw.load_log from the cached parses of ``current`` (in a transaction)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    con.execute("CREATE OR REPLACE TEMP TABLE _current (ord INTEGER, file_id INTEGER, display VARCHAR, "
+                "sha256 VARCHAR, format VARCHAR)")
+    if current:
+        frame = pd.DataFrame([(c.ord, c.file_id, c.display, c.sha256, c.format) for c in current],
+                             columns=["ord", "file_id", "display", "sha256", "format"])
+        con.register("_current_frame", frame)
+        con.execute("INSERT INTO _current SELECT * FROM _current_frame")
+        con.unregister("_current_frame")
+    # What the last load wrote (any version of the ingest): the incremental path is taken only when the
+    # raw tables still hold exactly that.
+    con.execute("CREATE OR REPLACE TEMP TABLE _previous_log (entity VARCHAR, _source_file VARCHAR, "
+                "_source_sha256 VARCHAR, rows_loaded BIGINT, rows_quarantined BIGINT)")
+    if _table_exists(con, "raw", "load_log"):
+        con.execute("INSERT INTO _previous_log SELECT entity, _source_file, _source_sha256, rows_loaded, "
+                    "rows_quarantined FROM raw.load_log")
+    con.execute("DROP TABLE IF EXISTS raw.load_log")
+    con.execute(LOAD_LOG_DDL)
+    con.execute("DROP TABLE IF EXISTS quarantine.files")
+    con.execute(FILES_QUARANTINE_DDL)
+    for f in files:
+        if f.status != "loaded" or f.message:
+            con.execute("INSERT INTO quarantine.files VALUES (?, ?, ?, ?, ?, ?)",
+                        [f.display, f.sha256, loaded_at, f.format, f.status, f.message])
+    for entity in ENTITIES:
+        _write_entity(con, entity, loaded_at, report)
     empty = [e for e in REQUIRED_ENTITIES if report.entities[e].loaded == 0]
     if empty:
         details = "; ".join(
@@ -210,39 +574,14 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
             f"under {landing} ({details}). Put the canonical CSV under landing/<entity>/, "
             "or run `pmo demo` to generate a demo organisation."
         )
-
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
-        con.execute("DROP TABLE IF EXISTS raw.load_log")
-        con.execute(LOAD_LOG_DDL)
-        con.execute("DROP TABLE IF EXISTS quarantine.files")
-        con.execute(FILES_QUARANTINE_DDL)
-        formats = {f.display: f.format for f in files}
-        for f in files:
-            if f.status != "loaded" or f.message:
-                con.execute("INSERT INTO quarantine.files VALUES (?, ?, ?, ?, ?, ?)",
-                            [f.display, f.sha256, loaded_at, f.format, f.status, f.message])
-        for entity, res_list in results.items():
-            _write_entity(con, entity, res_list, report.entities[entity], loaded_at, formats)
-        # The frozen figures of closed periods (orchestration/reported.py) live beside raw; the table
-        # exists, empty, until a period has been closed, so the dbt source always resolves.
-        con.execute("CREATE SCHEMA IF NOT EXISTS reported")
-        con.execute(REPORTED_DDL)
-        broken = load_log_mismatches(con)
-        if broken:
-            raise IngestError("The load does not add up, so nothing was loaded (the previous raw tables are kept): "
-                              + "; ".join(broken))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
-    return report
+    # The frozen figures of closed periods (orchestration/reported.py) live beside raw; the table
+    # exists, empty, until a period has been closed, so the dbt source always resolves.
+    con.execute("CREATE SCHEMA IF NOT EXISTS reported")
+    con.execute(REPORTED_DDL)
+    broken = load_log_mismatches(con)
+    if broken:
+        raise IngestError("The load does not add up, so nothing was loaded (the previous raw tables are kept): "
+                          + "; ".join(broken))
 
 
 def load_log_mismatches(con) -> list[str]:
@@ -277,72 +616,267 @@ def load_log_mismatches(con) -> list[str]:
     return problems
 
 
-def _write_entity(con, entity: str, res_list: list[ReadResult], load: EntityLoad, loaded_at: datetime,
-                  formats: dict[str, str | None]) -> None:
+def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -> None:
+    """raw.<entity>, quarantine.<entity> and the entity's raw.load_log rows for the files of this run
+    (temp table ``_current``), from their cached parses, with the cross-file rules of :func:`read_landing`;
+    the counts go to ``report.entities[entity]``.
+
+    Only what changed is written: the rows of files that came, went or share a duplicate key with one
+    that did (the rows of the other files stay as they are, with the time they were loaded).  The whole
+    entity is rebuilt when its tables are missing or differ in shape, when none of its files was loaded
+    before, and for projects (the project register rule compares every file).
+    """
+    cache = f"{CACHE_SCHEMA}.{entity}"
+    load = report.entities[entity] = EntityLoad(entity)
+    results = con.execute(
+        f"SELECT r.file_id, c.display, c.sha256, c.format, r.warnings, r.extra_columns "
+        f"FROM {CACHE_SCHEMA}.results r JOIN _current c USING (file_id) WHERE r.entity = ? ORDER BY c.ord, r.position",
+        [entity]).fetchall()
+    for _, display, _, _, warnings, extras in results:
+        load.files.append(display)
+        load.warnings += json.loads(warnings)
+        load.extra_columns += [c for c in json.loads(extras) if c not in load.extra_columns]
+
+    current = {r[0] for r in results}
+    before = dict(con.execute(f"SELECT file_id, loaded_at FROM {CACHE_SCHEMA}.loaded WHERE entity = ?",
+                              [entity]).fetchall())
+    added, removed, kept = current - set(before), set(before) - current, current & set(before)
+    if not kept or entity == "projects" and (added or removed) or not _as_left(con, entity, before, load.extra_columns):
+        _rebuild_entity(con, entity, load.extra_columns, loaded_at)
+    elif added or removed:
+        _update_entity(con, entity, load.extra_columns, loaded_at, added, removed, kept)
+
+    counts = {fid: (rows_in, quarantined) for fid, rows_in, quarantined in con.execute(
+        f"SELECT file_id, count(*), count(*) FILTER (WHERE _quarantined) FROM {cache} "
+        f"WHERE file_id IN (SELECT file_id FROM _current) GROUP BY 1").fetchall()}
+    moved = dict(con.execute(f"SELECT file_id, count(*) FROM {CACHE_SCHEMA}.moved WHERE entity = ? GROUP BY 1",
+                             [entity]).fetchall())
+    written = dict(con.execute(f"SELECT file_id, loaded_at FROM {CACHE_SCHEMA}.loaded WHERE entity = ?",
+                               [entity]).fetchall())
+    log = []
+    for file_id, display, sha, fmt, warnings, _ in results:
+        rows_in, quarantined = counts.get(file_id, (0, 0))
+        quarantined += moved.get(file_id, 0)
+        log.append([entity, display, sha, written.get(file_id, loaded_at), fmt, rows_in, rows_in - quarantined,
+                    quarantined, "\n".join(json.loads(warnings)) or None])
+        load.rows_in += rows_in
+        load.loaded += rows_in - quarantined
+        load.quarantined += quarantined
+    if log:
+        _insert_values(con, "raw.load_log", log)
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = ? AND table_name = ?", [schema, table]).fetchone()[0] == 1
+
+
+def _as_left(con, entity: str, before: dict[int, datetime], extras: list[str]) -> bool:
+    """raw.<entity> and quarantine.<entity> are as the last load left them, holding the files in ``before``:
+    the right columns, and the files and row counts of the last load log (which any version of the
+    ingest writes).  Otherwise the entity is rebuilt."""
+    shape = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'raw' "
+        "AND table_name = ? ORDER BY column_index", [entity]).fetchall()]
+    if shape != [*ENTITIES[entity].column_names, *LINEAGE_COLUMNS, *extras] or not _table_exists(con, "quarantine", entity):
+        return False
+    logged = con.execute("SELECT _source_file, _source_sha256, rows_loaded, rows_quarantined FROM _previous_log "
+                         "WHERE entity = ?", [entity]).fetchall()
+    files = con.execute(f"SELECT display, sha256 FROM {CACHE_SCHEMA}.files WHERE file_id IN "
+                        f"({', '.join(map(str, before)) or 'NULL'})").fetchall()
+    counts = con.execute(f"SELECT (SELECT count(*) FROM raw.{entity}), (SELECT count(*) FROM quarantine.{entity})"
+                         ).fetchone()
+    return (sorted((f, s) for f, s, _, _ in logged) == sorted(files)
+            and counts == (sum(r[2] for r in logged), sum(r[3] for r in logged)))
+
+
+def _rebuild_entity(con, entity: str, extras: list[str], loaded_at: datetime) -> None:
+    """raw.<entity> and quarantine.<entity> from scratch, every file of the run loaded now."""
     ent = ENTITIES[entity]
-    con.execute(f"DROP TABLE IF EXISTS raw.{entity}")
-    con.execute(raw_table_ddl(ent))
-    for extra in load.extra_columns:
-        con.execute(f'ALTER TABLE raw.{entity} ADD COLUMN "{extra}" DOUBLE')
-    con.execute(f"DROP TABLE IF EXISTS quarantine.{entity}")
+    con.execute(f"DROP TABLE IF EXISTS raw.{entity}; {raw_table_ddl(ent)}; "
+                + "".join(f"ALTER TABLE raw.{entity} ADD COLUMN {ident(extra)} DOUBLE; " for extra in extras)
+                + f"DROP TABLE IF EXISTS quarantine.{entity}; CREATE TABLE quarantine.{entity} "
+                + f"({', '.join(f'{k} {v}' for k, v in QUARANTINE_COLUMNS.items())}); "
+                + f"DELETE FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}'; "
+                + f"DELETE FROM {CACHE_SCHEMA}.loaded WHERE entity = '{entity}'")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS SELECT DISTINCT r.file_id FROM {CACHE_SCHEMA}.results r "
+                f"JOIN _current c USING (file_id) WHERE r.entity = '{entity}'")
+    if con.execute("SELECT count(*) FROM _written").fetchone()[0] == 0:
+        return
+    if entity == "projects":
+        _prefer_the_register_sql(con)
+    _dedupe_sql(con, entity)
+    _write_rows(con, entity, extras, loaded_at)
+
+
+def _update_entity(con, entity: str, extras: list[str], loaded_at: datetime, added: set[int], removed: set[int],
+                   kept: set[int]) -> None:
+    """Replace the rows of the files that came or went, and of the kept files that share a duplicate key
+    with them (their duplicate status may change); every other row stays."""
+    cache = f"{CACHE_SCHEMA}.{entity}"
+    changed = ", ".join(map(str, added | removed))
+    # the keys whose duplicates may change: those of the loaded rows of the files that came or went
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT _h FROM {cache} "
+                f"WHERE file_id IN ({changed}) AND NOT _quarantined")
+    touched = {r[0] for r in con.execute(
+        f"SELECT DISTINCT file_id FROM {cache} WHERE file_id IN ({', '.join(map(str, kept))}) AND NOT _quarantined "
+        f"AND _h IN (SELECT _h FROM _keys)").fetchall()}
+    dropped = ", ".join(map(str, removed | touched)) or "NULL"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS SELECT file_id FROM _current "
+                f"WHERE file_id IN ({', '.join(map(str, added | touched)) or 'NULL'})")
+    # the duplicates among those keys, decided again over every file of the run
+    con.execute(f"DELETE FROM {CACHE_SCHEMA}.moved WHERE entity = ? AND (file_id IN ({', '.join(map(str, removed)) or 'NULL'}) "
+                f"OR _h IN (SELECT _h FROM _keys))", [entity])
+    _dedupe_sql(con, entity, only_keys=True)
+    for table in (f"raw.{entity}", f"quarantine.{entity}"):
+        con.execute(f"DELETE FROM {table} WHERE (_source_file, _source_sha256) IN "
+                    f"(SELECT display, sha256 FROM {CACHE_SCHEMA}.files WHERE file_id IN ({dropped}))")
+    con.execute(f"DELETE FROM {CACHE_SCHEMA}.loaded WHERE entity = ? AND file_id IN ({dropped})", [entity])
+    _write_rows(con, entity, extras, loaded_at)
+
+
+def _write_rows(con, entity: str, extras: list[str], loaded_at: datetime) -> None:
+    """Insert the rows of the files in temp table ``_written``: loaded rows not moved by a cross-file rule
+    into raw.<entity> (by file and row), the reader's quarantine records and the moved rows into
+    quarantine.<entity> (by file, then reader, register and duplicates, each in reader order)."""
+    ent = ENTITIES[entity]
+    cache = f"{CACHE_SCHEMA}.{entity}"
+    columns = ent.column_names + extras
+    types = {c.name: DUCKDB_TYPES[c.type] for c in ent.columns}
+    casts = ", ".join(f"CAST(t.{ident(c)} AS {types.get(c, DUCKDB_TYPES[NUMBER])})" for c in columns)
+    moved = f"(SELECT file_id, _seq FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}')"
     con.execute(
-        f"CREATE TABLE quarantine.{entity} ({', '.join(f'{k} {v}' for k, v in QUARANTINE_COLUMNS.items())})"
-    )
-    columns = ent.column_names + load.extra_columns
-    records, q_records = [], []
-    for res in res_list:
-        rel = res.source_name or res.path.as_posix()
-        for row in res.rows:
-            rec = [_to_text(row.get(c)) for c in columns]
-            rec += [rel, res.sha256, row["_source_row"]]
-            records.append(rec)
-        for q in res.quarantine:
-            q_records.append([rel, res.sha256, q.source_row, q.column, q.value, q.reason,
-                              json.dumps(q.record, ensure_ascii=False, sort_keys=True)])
-        con.execute(
-            "INSERT INTO raw.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [entity, rel, res.sha256, loaded_at, formats.get(rel), res.rows_in, len(res.rows), len(res.quarantine),
-             "\n".join(res.warnings) or None],
-        )
-    if records:
-        frame = pd.DataFrame(records, columns=columns + ["_source_file", "_source_sha256", "_source_row"],
-                             dtype=object)
-        types = {c.name: c for c in ent.columns}
-        select = [
-            f'CAST("{c}" AS {DUCKDB_TYPES[types[c].type] if c in types else DUCKDB_TYPES[NUMBER]})'
-            for c in columns
-        ]
-        select += ["_source_file", "_source_sha256", "CAST(_source_row AS INTEGER)", "?::TIMESTAMP"]
-        con.register("_incoming", frame)
-        con.execute(
-            f"INSERT INTO raw.{entity} ({', '.join(chr(34) + c + chr(34) for c in columns)}, "
-            f"{', '.join(LINEAGE_COLUMNS)}) SELECT {', '.join(select)} FROM _incoming ORDER BY "
-            "_source_file, CAST(_source_row AS INTEGER)",
-            [loaded_at],
-        )
-        con.unregister("_incoming")
-    if q_records:
-        qframe = pd.DataFrame(q_records, columns=["_source_file", "_source_sha256", "_source_row", "column_name",
-                                                  "value", "reason", "record"], dtype=object)
-        con.register("_quarantined", qframe)
-        con.execute(
-            f"INSERT INTO quarantine.{entity} SELECT _source_file, _source_sha256, CAST(_source_row AS INTEGER), "
-            "?::TIMESTAMP, column_name, value, reason, record FROM _quarantined",
-            [loaded_at],
-        )
-        con.unregister("_quarantined")
+        f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
+        f"SELECT {casts}, c.display, c.sha256, t._source_row, ?::TIMESTAMP "
+        f"FROM {cache} t JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id) "
+        f"WHERE NOT t._quarantined AND (t.file_id, t._seq) NOT IN {moved} "
+        f"ORDER BY c.display, t._source_row, t._seq", [loaded_at])
+    con.execute(
+        f"INSERT INTO quarantine.{entity} SELECT display, sha256, _source_row, ?::TIMESTAMP, column_name, value, "
+        f"reason, record FROM ("
+        f" SELECT c.ord, 0 AS phase, t._seq, c.display, c.sha256, t._source_row, t.column_name, t.value, t.reason, "
+        f"        t.record FROM {cache} t JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id) "
+        f"        WHERE t._quarantined"
+        f" UNION ALL"
+        f" SELECT c.ord, m.phase, m._seq, c.display, c.sha256, m._source_row, m.column_name, m.value, m.reason, "
+        f"        m.record FROM {CACHE_SCHEMA}.moved m JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id)"
+        f"        WHERE m.entity = '{entity}'"
+        f") ORDER BY ord, phase, _seq", [loaded_at])
+    con.execute(f"INSERT INTO {CACHE_SCHEMA}.loaded SELECT '{entity}', file_id, ?::TIMESTAMP FROM _written",
+                [loaded_at])
 
 
-def latest_period(landing: Path, archive_dir: Path | None = None, config: SourcesConfig | None = None
-                  ) -> str | None:
+def _prefer_the_register_sql(con) -> None:
+    """:func:`_prefer_the_register` over the cached project rows: a vendor export's project row is moved to
+    quarantine when the canonical register has the project, or when a later export describes it again."""
+    con.execute(f"""
+        INSERT INTO {CACHE_SCHEMA}.moved
+        WITH loaded AS (
+            SELECT t.file_id, t._seq, t._source_row, t.project_code, t._register_record, t._h, c.ord, c.display,
+                   c.format
+            FROM {CACHE_SCHEMA}.projects t JOIN _current c USING (file_id) WHERE NOT t._quarantined),
+        register AS (
+            SELECT project_code, arg_min(display, ord) AS register_file FROM loaded
+            WHERE format = '{CANONICAL}' GROUP BY project_code),
+        vendor AS (
+            SELECT l.*, r.register_file FROM loaded l LEFT JOIN register r USING (project_code)
+            WHERE l.format IS DISTINCT FROM '{CANONICAL}'),
+        latest AS (
+            SELECT project_code, max(ord) AS latest_ord, arg_max(display, ord) AS latest_file FROM vendor
+            WHERE register_file IS NULL GROUP BY project_code)
+        SELECT 'projects', v.file_id, v._seq, v._source_row, 1, 'project_code', v.project_code,
+               CASE WHEN v.register_file IS NOT NULL
+                    THEN 'project ' || v.project_code || ' is in the project register (' || v.register_file
+                         || '), whose row is used'
+                    ELSE 'project ' || coalesce(v.project_code, 'None') || ' is described again by a later export ('
+                         || l.latest_file || ')' END,
+               v._register_record, v._h
+        FROM vendor v LEFT JOIN latest l ON l.project_code IS NOT DISTINCT FROM v.project_code
+        WHERE v.register_file IS NOT NULL OR l.latest_ord <> v.ord""")
+
+
+def _dedupe_sql(con, entity: str, only_keys: bool = False) -> None:
+    """:func:`_dedupe` over the cached rows of the run's files: a loaded row equal in every contract column
+    to an earlier one (files in landing order, rows in reader order) is moved to quarantine as its
+    duplicate.  Rows are first grouped by their hash (``_h``), so only rows whose hash repeats are compared
+    exactly (a window over every column, NULLs equal as Python's None == None).  ``only_keys``: only the
+    hashes in temp table ``_keys`` (the rest is known not to have changed)."""
+    cols = ENTITIES[entity].column_names
+    quoted = ", ".join(f"t.{ident(c)}" for c in cols)
+    partition = ", ".join(ident(c) for c in cols)
+    keys = "AND t._h IN (SELECT _h FROM _keys)" if only_keys else ""
+    dups = con.execute(f"""
+        WITH loaded AS MATERIALIZED (
+            SELECT t.file_id, t._seq, t._h FROM {CACHE_SCHEMA}.{entity} t SEMI JOIN _current c USING (file_id)
+            WHERE NOT t._quarantined {keys}
+              AND (t.file_id, t._seq) NOT IN (SELECT file_id, _seq FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}')),
+        repeated AS (SELECT _h FROM loaded GROUP BY _h HAVING count(*) > 1),
+        candidates AS (
+            SELECT t.file_id, t._seq, t._source_row, t._h, {quoted}, c.ord, c.display
+            FROM {CACHE_SCHEMA}.{entity} t JOIN _current c USING (file_id)
+            SEMI JOIN (SELECT file_id, _seq FROM loaded WHERE _h IN (SELECT _h FROM repeated)) k USING (file_id, _seq)),
+        ranked AS (
+            SELECT *, row_number() OVER w AS rn, first_value(display) OVER w AS first_file,
+                   first_value(_source_row) OVER w AS first_row
+            FROM candidates WINDOW w AS (PARTITION BY {partition} ORDER BY ord, _seq))
+        SELECT file_id, _seq, _source_row, _h, first_file, first_row, {partition} FROM ranked WHERE rn > 1""").fetchall()
+    if not dups:
+        return
+    frame = pd.DataFrame(
+        [(entity, file_id, seq, row, 2, None, None, f"exact duplicate of {first_file} row {first_row}",
+          json.dumps({c: v or "" for c, v in zip(cols, values)}, ensure_ascii=False, sort_keys=True), h)
+         for file_id, seq, row, h, first_file, first_row, *values in dups],
+        columns=["entity", "file_id", "_seq", "_source_row", "phase", "column_name", "value", "reason", "record", "_h"])
+    con.register("_duplicates", frame)
+    try:
+        con.execute(f"INSERT INTO {CACHE_SCHEMA}.moved SELECT entity, CAST(file_id AS INTEGER), CAST(_seq AS INTEGER), "
+                    "CAST(_source_row AS INTEGER), CAST(phase AS INTEGER), CAST(column_name AS VARCHAR), "
+                    "CAST(value AS VARCHAR), reason, record, CAST(_h AS UBIGINT) FROM _duplicates")
+    finally:
+        con.unregister("_duplicates")
+
+
+#: The date column of each entity that says how recent its data is, for :func:`latest_period`.
+_LATEST_COLUMNS = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date"}
+
+
+def latest_period(landing: Path, archive_dir: Path | None = None, config: SourcesConfig | None = None,
+                  warehouse: Path | None = None) -> str | None:
     """The latest reporting period with data: the newest task status date, timesheet work date or
-    ledger posting date in landing/ (rows that fail the contract are ignored)."""
-    results, _ = read_landing(landing, archive_dir, config)
-    best = None
-    for entity, column in (("tasks", "status_date"), ("timesheets", "work_date"), ("ledger", "posting_date")):
-        for res in results[entity]:
-            for row in res.rows:
-                value = row.get(column)
-                if value is not None and (best is None or value > best):
-                    best = value
+    ledger posting date in landing/ (rows that fail the contract are ignored).
+
+    With ``warehouse``, files already parsed there are not read again, and the files parsed now are kept
+    for the ingest that follows (so ``pmo run`` parses each file once).  Without it (or when the warehouse
+    is busy), the task, timesheet and ledger files are parsed into a scratch database.
+    """
+    landing = Path(landing)
+    archive_dir = archive_dir or landing.parent / "archive"
+    config = config or SourcesConfig()
+    if warehouse is not None:
+        try:
+            Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+            con = _open_warehouse(Path(warehouse))
+        except duckdb.Error:  # another process holds the warehouse
+            con = None
+        if con is not None:
+            try:
+                return _latest_period(con, landing, archive_dir, config, None)
+            finally:
+                con.close()
+    with tempfile.TemporaryDirectory(prefix="pmo-latest-") as scratch:
+        con = _open_warehouse(Path(scratch) / "scan.duckdb")
+        try:
+            return _latest_period(con, landing, archive_dir, config, set(_LATEST_COLUMNS))
+        finally:
+            con.close()
+
+
+def _latest_period(con, landing: Path, archive_dir: Path, config: SourcesConfig, entities) -> str | None:
+    _, current, _ = _refresh(_ParseCache(con), landing, archive_dir, config, entities)
+    if not current:
+        return None
+    ids = ", ".join(str(c.file_id) for c in current)
+    best = con.execute(" SELECT max(d) FROM (" + " UNION ALL ".join(
+        f"SELECT max(TRY_CAST({column} AS DATE)) AS d FROM {CACHE_SCHEMA}.{entity} "
+        f"WHERE file_id IN ({ids}) AND NOT _quarantined" for entity, column in _LATEST_COLUMNS.items()) + ")").fetchone()[0]
     return f"{best.year:04d}-{best.month:02d}" if best else None

@@ -65,6 +65,18 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def to_text(value) -> str | None:
+    """The text a parsed value is stored as before DuckDB casts it to the raw column's type: ISO dates,
+    ``true``/``false``, money as written (``format(Decimal, 'f')``), numbers as ``repr(float)``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
 def parse_value(type_: str, raw: str):
     """Parse one cell into its contract type; raises ValueError with a reason on bad input.
 
@@ -107,6 +119,38 @@ def parse_value(type_: str, raw: str):
     raise AssertionError(f"unknown column type {type_}")
 
 
+@dataclass
+class HeaderPlan:
+    """What a canonical CSV's header row says: how each column is found, and what is wrong with it."""
+
+    names: list[str]            # the header cells, trimmed and lower-cased, in file order
+    index: dict[str, int]       # column name -> its cell (the first one when a name appears twice)
+    extras: list[str]           # kept open-ended columns (e.g. score_<criterion>), in header order
+    missing: list[str]          # required contract columns the header lacks
+    warnings: list[str]
+
+
+def plan_header(header: list[str], ent: Entity, file_name: str) -> HeaderPlan:
+    """Match a header row to the contract of ``ent``: names are matched case-insensitively after trimming,
+    unknown columns are ignored with a warning, except the entity's open-ended prefixes. Shared by the
+    Python reader and the SQL fast path (:mod:`orchestration.sources.canonical_sql`)."""
+    warnings: list[str] = []
+    names = [h.strip().lower() for h in header]
+    known = set(ent.column_names)
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in index:
+            warnings.append(f"{file_name}: column {name!r} appears twice; the first one is used")
+            continue
+        index[name] = i
+    extras = [n for n in index if n not in known and any(n.startswith(p) for p in ent.extra_prefixes)]
+    ignored = [n for n in index if n not in known and n not in extras and n]
+    if ignored:
+        warnings.append(f"{file_name}: columns not in the {ent.name} contract are ignored: {', '.join(ignored)}")
+    missing = [c for c in ent.required if c not in index]
+    return HeaderPlan(names, index, extras, missing, warnings)
+
+
 def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
     text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM: Excel's "Unicode text"
     if text is not None:
@@ -147,20 +191,10 @@ def read_canonical_csv(path: Path | str, entity: str | Entity) -> ReadResult:
     except csv.Error as exc:
         result.quarantine.append(QuarantineRecord(1, None, None, f"unreadable header: {exc}"))
         return result
-    names = [h.strip().lower() for h in header]
-    known = set(ent.column_names)
-    index: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in index:
-            warnings.append(f"{path.name}: column {name!r} appears twice; the first one is used")
-            continue
-        index[name] = i
-    extras = [n for n in index if n not in known and any(n.startswith(p) for p in ent.extra_prefixes)]
-    ignored = [n for n in index if n not in known and n not in extras and n]
-    if ignored:
-        warnings.append(f"{path.name}: columns not in the {ent.name} contract are ignored: {', '.join(ignored)}")
+    plan = plan_header(header, ent, path.name)
+    names, index, extras, missing = plan.names, plan.index, plan.extras, plan.missing
+    warnings += plan.warnings
     result.extra_columns = extras
-    missing = [c for c in ent.required if c not in index]
 
     row_no = 1
     while True:
