@@ -509,7 +509,7 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
         view = f"gate_raw_{entity}"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS {raw_gate_sql(entity, con)}")
         params = suite_parameters(entity, con, period, quality, serving, today)
-        relation = Relation(con, quote(view), order_by=RAW_ORDER, label=f"raw.{entity}")
+        relation = Relation(con, quote(view), order_by=RAW_ORDER, label=f"raw.{entity}", base=f"raw.{quote(entity)}")
         return validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
     finally:
         con.close()
@@ -605,7 +605,7 @@ def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: Qual
         source = f"{MARTS_SCHEMA}.{quote(mart)}"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS {mart_gate_sql(source, types, keys, mart, period)}")
         order = ", ".join(f"{quote(k)} NULLS FIRST" for k in keys) if keys and all(k in types for k in keys) else None
-        relation = Relation(con, quote(view), order_by=order, label=f"{MARTS_SCHEMA}.{mart}")
+        relation = Relation(con, quote(view), order_by=order, label=f"{MARTS_SCHEMA}.{mart}", base=source)
         params = mart_parameters(mart, period, quality, serving, reporting_currency)
         return validate_relation(relation, suite, params, directory, quality)
     finally:

@@ -80,6 +80,7 @@ log = logging.getLogger(__name__)
 
 COLUMN_MAP = "column_map"   # a condition per row
 TABLE = "table"             # a verdict on the table
+TYPE_CHECK = "type_check"   # a verdict on the column's dtype, or per value for an object column
 
 #: kwargs GX accepts on every expectation that change nothing here (how results are formatted).
 _IGNORED_KWARGS = {"result_format", "catch_exceptions", "include_config", "batch_id"}
@@ -211,15 +212,20 @@ class Relation:
     """A table, view or registered frame the suite is evaluated on: its name, columns and their types.
 
     ``order_by`` is the order a sample of failing rows is taken in (the order of the frame GX would have
-    been given); ``hidden`` columns (e.g. that order) are not part of the table the suite sees.
+    been given); ``hidden`` columns (e.g. that order) are not part of the table the suite sees.  ``base``
+    is the table a view adds helper columns to: a type check reads one value of a column it holds there,
+    without computing the view.
     """
 
     def __init__(self, con, name: str, order_by: str | None = None, hidden: tuple[str, ...] = (),
-                 label: str | None = None):
+                 label: str | None = None, base: str | None = None):
         self.con, self.name, self.order_by, self.label = con, name, order_by, label or name
         described = con.execute(f"DESCRIBE SELECT * FROM {name}").fetchall()
         self.types = {r[0]: r[1] for r in described if r[0] not in hidden}
         self.columns = list(self.types)
+        self.base, self.base_types = base, {}
+        if base:
+            self.base_types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {base}").fetchall()}
 
     def has(self, column: str) -> bool:
         return column in self.types
@@ -318,15 +324,18 @@ def value_types_for(type_list: list[str]) -> tuple[type, ...]:
     return tuple(comp_types)
 
 
-def pandas_dtype(relation: Relation, column: str):
-    """(dtype, one non-null value) of ``column`` as DuckDB's ``.df()`` would give it: the conversion of one
-    non-null row, plus one NULL row when the column has any (a NULL makes integers ``Int32``, booleans
-    ``boolean``; a VARCHAR column with no value at all is ``object``)."""
-    q, rel = quote(column), relation.name
-    frame = relation.con.execute(
-        f"SELECT * FROM (SELECT {q} FROM {rel} WHERE {q} IS NOT NULL LIMIT 1) "
-        f"UNION ALL SELECT * FROM (SELECT {q} FROM {rel} WHERE {q} IS NULL LIMIT 1)").df()
-    series = frame[column]
+def pandas_dtype(relation: Relation, column: str, has_null: bool, has_value: bool):
+    """(dtype, one non-null value) of ``column`` as DuckDB's ``.df()`` gives it for the whole column: the
+    conversion of one of its values (when it has any) and a NULL (when it has any).  A NULL makes integers
+    ``Int32``, booleans ``boolean``; a VARCHAR column with no value at all is ``object``."""
+    q, duck_type = quote(column), relation.types[column]
+    source = relation.base if relation.base_types.get(column) == duck_type else relation.name
+    parts = []
+    if has_value:
+        parts.append(f"SELECT * FROM (SELECT {q} FROM {source} WHERE {q} IS NOT NULL LIMIT 1)")
+    if has_null or not has_value:
+        parts.append(f"SELECT CAST(NULL AS {duck_type}) AS {q}")
+    series = relation.con.execute(" UNION ALL ".join(parts)).df()[column]
     present = series.dropna()
     return series.dtype, (present.iloc[0] if len(present) else None)
 
@@ -365,14 +374,13 @@ class CompiledExpectation:
     shown: list[str] = field(default_factory=list)   # columns whose values make the sample
     error: str | None = None
     fails_if_any: str | None = None  # cannot be evaluated on a value: fails if the domain has one (as GX)
-    observed: Any = None             # table verdicts decided at compile time (a type check)
-    verdict: bool | None = None
+    verdict: bool | None = None      # a table verdict decided at compile time (a column exists)
     relation: str = ""
 
     def failing_rows_sql(self, columns: str = "*") -> str | None:
         """``SELECT <columns> FROM <relation> WHERE <unexpected>``: the rows this expectation rejects
         (None for a verdict on the whole table)."""
-        if self.condition is None:
+        if self.condition is None or self.kind != COLUMN_MAP:
             return None
         return f"SELECT {columns} FROM {self.relation} WHERE {self.condition}"
 
@@ -523,19 +531,12 @@ def _compile(c: CompiledExpectation, rel: Relation) -> None:  # noqa: C901 (one 
             raise UnsupportedExpectation(f"regex must be a string, not {regex!r}")
         c.condition = f"{c.domain} AND NOT regexp_matches({rel.text(column)}, {literal(regex)})"
     elif t == "expect_column_values_to_be_in_type_list":
-        type_list = k.get("type_list")
-        if type_list is None:
+        if k.get("type_list") is None:
             c.kind, c.verdict, c.domain = TABLE, True, None
             return
-        dtype, sample = pandas_dtype(rel, column)
-        if dtype.type.__name__ == "object_":
-            # GX checks an object column value by value; DuckDB gives every value of a column one type
-            accepted = value_types_for(type_list)
-            c.condition = f"{c.domain} AND FALSE" if sample is None or isinstance(sample, accepted) \
-                else c.domain
-        else:
-            c.kind, c.domain = TABLE, None
-            c.verdict, c.observed = dtype_in_type_list(dtype, type_list), dtype.type.__name__
+        # decided once the pass has counted the column's values (_type_check): every non-missing value
+        # is unexpected when GX checks value by value and the values' type is not in the list
+        c.kind, c.condition = TYPE_CHECK, c.domain
     else:  # pragma: no cover - _check_kwargs lets only the types above through
         raise UnsupportedExpectation(t)
 
@@ -579,6 +580,8 @@ def _aggregates(c: CompiledExpectation) -> list[str]:
     if c.error or c.kind == TABLE:
         return []
     domain = f"count(*) FILTER (WHERE {c.domain})" if c.domain else "count(*)"
+    if c.kind == TYPE_CHECK:   # rows with a value, rows with no NULL
+        return [domain, f"count({quote(c.kwargs['column'])})"]
     return [domain, f"count(*) FILTER (WHERE {c.condition})"]
 
 
@@ -609,6 +612,29 @@ def _count(relation: Relation, compiled: list[CompiledExpectation]) -> dict[int,
     return out
 
 
+def _type_check(relation: Relation, c: CompiledExpectation, res: ExpectationResult, rows: int, with_value: int,
+                not_null: int, sample_size: int) -> ExpectationResult:
+    """GX's type check: the column's pandas dtype against the list (observed: the dtype's name), or, for
+    an ``object`` column, each value's Python type (DuckDB gives every value of a column the same one)."""
+    column, type_list = c.kwargs["column"], c.kwargs["type_list"]
+    dtype, value = pandas_dtype(relation, column, has_null=not_null < rows, has_value=not_null > 0)
+    if dtype.type.__name__ != "object_":
+        res.success = dtype_in_type_list(dtype, type_list)
+        res.sample = [] if res.success else [dtype.type.__name__]
+        return res
+    try:
+        accepted = value_types_for(type_list)
+    except EvaluationError as exc:
+        res.error, res.sample = str(exc), [str(exc)]
+        return res
+    unexpected = 0 if value is None or isinstance(value, accepted) else with_value
+    res.unexpected_count = unexpected
+    res.success = _mostly_success(with_value, unexpected, _mostly(c.kwargs))
+    if not res.success:
+        res.sample, res.rows = _failing_sample(relation, c, sample_size)
+    return res
+
+
 def _mostly_success(considered: int, unexpected: int, mostly: float) -> bool:
     if considered == 0:
         return True   # vacuously true, as in GX
@@ -634,10 +660,11 @@ def _result(relation: Relation, c: CompiledExpectation, counts: dict, sample_siz
         res.success = ok
         res.sample = [] if ok else [rows]
         return res
-    if c.kind == TABLE:   # a type check decided by the column's dtype
+    if c.kind == TABLE:
         res.success = bool(c.verdict)
-        res.sample = [] if res.success or c.observed is None else [c.observed]
         return res
+    if c.kind == TYPE_CHECK:
+        return _type_check(relation, c, res, rows, *counts[c.index], sample_size)
     considered, unexpected = counts[c.index]
     if c.fails_if_any:
         # GX raises at the first value it cannot compare, and has nothing to raise on without one
