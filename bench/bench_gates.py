@@ -43,6 +43,7 @@ def load_engine(engine: str):
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("quality_before", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["quality_before"] = module
     spec.loader.exec_module(module)
     return module
 

@@ -336,10 +336,12 @@ def _scalar_list(con, sql: str) -> list:
 
 
 def table_types(con, schema: str, table: str) -> dict[str, str]:
-    """{column: DuckDB type} of ``schema.table`` in table order ({} when it does not exist)."""
-    rows = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
-                       "AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
-    return dict(rows)
+    """{column: DuckDB type} of ``schema.table`` in table order ({} when it does not exist).  (DESCRIBE:
+    information_schema would list the columns of every dbt model to find them.)"""
+    try:
+        return {r[0]: r[1] for r in con.execute(f"DESCRIBE {quote(schema)}.{quote(table)}").fetchall()}
+    except duckdb.CatalogException:
+        return {}
 
 
 def key_sql(types: dict[str, str], columns: list[str], sep: str = "|", alias: str = "") -> str:
@@ -571,8 +573,7 @@ def previous_published_mart_rows(serving: Path | None, mart: str, period: str | 
     """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
     mart has a period column (so rebuilding an earlier period compares like with like)."""
     def read(con):
-        columns = set(_scalar_list(con, "SELECT column_name FROM information_schema.columns WHERE "
-                                        f"table_schema = '{MARTS_SCHEMA}' AND table_name = '{mart}'"))
+        columns = set(table_types(con, MARTS_SCHEMA, mart))
         if not columns:
             return None
         where, args = ("WHERE period <= ?", [period]) if period and "period" in columns else ("", [])

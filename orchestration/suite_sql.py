@@ -230,6 +230,13 @@ class Relation:
     def has(self, column: str) -> bool:
         return column in self.types
 
+    def source_of(self, *columns: str) -> str:
+        """The cheapest relation holding ``columns`` as the suite sees them: the base table when they are
+        its own columns (a subquery over them then need not compute the view's helper columns)."""
+        if self.base and all(self.base_types.get(c) == self.types[c] for c in columns):
+            return self.base
+        return self.name
+
     def missing(self, column: str) -> str:
         """TRUE where pandas would see a missing value: NULL, or NaN in a floating column."""
         q = quote(column)
@@ -329,7 +336,7 @@ def pandas_dtype(relation: Relation, column: str, has_null: bool, has_value: boo
     conversion of one of its values (when it has any) and a NULL (when it has any).  A NULL makes integers
     ``Int32``, booleans ``boolean``; a VARCHAR column with no value at all is ``object``."""
     q, duck_type = quote(column), relation.types[column]
-    source = relation.base if relation.base_types.get(column) == duck_type else relation.name
+    source = relation.source_of(column)
     parts = []
     if has_value:
         parts.append(f"SELECT * FROM (SELECT {q} FROM {source} WHERE {q} IS NOT NULL LIMIT 1)")
@@ -459,7 +466,7 @@ def _compile(c: CompiledExpectation, rel: Relation) -> None:  # noqa: C901 (one 
                     "any_value_is_missing": f"NOT ({' OR '.join(missing)})", "never": None}[ignore]
         key = "struct_pack(" + ", ".join(f"{quote(col)} := {rel.value(col)}" for col in cols) + ")"
         inner = f" WHERE {c.domain}" if c.domain else ""
-        dup = f"{key} IN (SELECT {key} FROM {rel.name}{inner} GROUP BY ALL HAVING count(*) > 1)"
+        dup = f"{key} IN (SELECT {key} FROM {rel.source_of(*cols)}{inner} GROUP BY ALL HAVING count(*) > 1)"
         c.condition = f"({c.domain}) AND {dup}" if c.domain else dup
         c.shown = list(cols)
         return
@@ -523,7 +530,8 @@ def _compile(c: CompiledExpectation, rel: Relation) -> None:  # noqa: C901 (one 
             member = f"{value} IN ({', '.join(literal(v) for v in same)})" if same else "FALSE"
         c.condition = f"{c.domain} AND NOT coalesce({member}, FALSE)"
     elif t == "expect_column_values_to_be_unique":
-        dup = f"{value} IN (SELECT {value} FROM {rel.name} WHERE {c.domain} GROUP BY ALL HAVING count(*) > 1)"
+        dup = (f"{value} IN (SELECT {value} FROM {rel.source_of(column)} WHERE {c.domain} GROUP BY ALL "
+               f"HAVING count(*) > 1)")
         c.condition = f"{c.domain} AND {dup}"
     elif t == "expect_column_values_to_match_regex":
         regex = k.get("regex")
