@@ -45,6 +45,9 @@ PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 CSV_FIELD_LIMIT = 131072
 #: Raised (via DuckDB's ``error()``) by a row the SQL cannot judge exactly as Python does.
 FALLBACK_MARK = "PMO_CANONICAL_FALLBACK"
+#: A money or number cell this large goes to the Python reader, which quarantines what raw cannot hold
+#: (cells.NUMBER_LIMIT, 10^14) with its reason; the margin covers rounding to 4 decimals and DOUBLE's.
+NEAR_LIMIT = 10**14 - 2
 
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
@@ -279,7 +282,7 @@ def parse_sql(con, files: list[tuple[str, Prepared]], project_codes: dict[str, s
 
     columns = [(c.name, c.type, c.required, c.allowed) for c in ent.columns]
     columns += [(name, NUMBER, False, None) for name in extras]
-    raws, trimmed, checked, typed_nonascii, money_exponent = [], [], [], [], []
+    raws, trimmed, checked, typed_nonascii, money_exponent, near_limit = [], [], [], [], [], []
     for i, (name, type_, required, allowed) in enumerate(columns):
         raws.append(f"coalesce({cell(index[name])}, '') AS r{i}" if name in index else f"'' AS r{i}")
         trimmed.append(f"{trim(f'r{i}')} AS s{i}")
@@ -289,6 +292,10 @@ def parse_sql(con, files: list[tuple[str, Prepared]], project_codes: dict[str, s
             typed_nonascii.append(f"NOT {_is_ascii(f's{i}')}")
         if type_ == MONEY and name in index:
             money_exponent.append(f"regexp_matches(s{i}, '[eE]')")
+        if type_ in (MONEY, NUMBER) and name in index:
+            # Near or beyond what raw's DECIMAL(18,4) holds (cells.number_problem): Python words the reason.
+            near_limit.append(f"(regexp_full_match(s{i}, {sql_str(_NUMBER_RE)}) AND "
+                              f"coalesce(abs(try_cast(s{i} AS DOUBLE)) >= {NEAR_LIMIT}, true))")
 
     if missing:
         kind = "'missing'"
@@ -313,6 +320,8 @@ def parse_sql(con, files: list[tuple[str, Prepared]], project_codes: dict[str, s
         fallback.append(f"(_kind IN ('row', 'problems') AND ({' OR '.join(typed_nonascii)}))")
     if money_exponent:
         fallback.append(f"(_kind = 'row' AND ({' OR '.join(money_exponent)}))")
+    if near_limit:
+        fallback.append(f"(_kind IN ('row', 'problems') AND ({' OR '.join(near_limit)}))")
     source_row = "n"
     if fallback:
         message = sql_str(FALLBACK_MARK + ": a typed cell the SQL path does not parse as Python does")

@@ -98,9 +98,15 @@ def test_money_numbers_and_booleans_keep_the_python_text(tmp_path):
         (2, "-1234.5678", "true"), (3, "7.50", "false"), (4, "0.5", "false"), (5, "5", "true"), (6, "-0.00", None)]
     assert got["quarantine"][0][3] == "is_reversal: not a boolean (true/false, yes/no, 1/0)"
     number = write(tmp_path, "fx.csv", "period,from_currency,to_currency,rate\n2026-01,EUR,GBP,0.850\n"
-                   "2026-02,EUR,GBP,1e2\n2026-03,EUR,GBP,-0\n2026-13,EUR,GBP,1\n2026-04,EUR,GBP,1e400\n")
+                   "2026-02,EUR,GBP,1e2\n2026-03,EUR,GBP,-0\n2026-13,EUR,GBP,1\n")
     assert same(number, "fx_rates") == "native"
-    assert [r[4] for r in sql_text(number, "fx_rates")["rows"]] == ["0.85", "100.0", "-0.0", "inf"]
+    assert [r[4] for r in sql_text(number, "fx_rates")["rows"]] == ["0.85", "100.0", "-0.0"]
+    # A value raw cannot hold (1e400, or 10^14 and more) goes to the Python reader, which quarantines it.
+    huge = write(tmp_path, "fx-huge.csv", "period,from_currency,to_currency,rate\n2026-04,EUR,GBP,1e400\n"
+                 "2026-05,EUR,GBP,100000000000000\n2026-06,EUR,GBP,2\n")
+    assert same(huge, "fx_rates") == "python"
+    quarantined = python_text(huge, "fx_rates")["quarantine"]
+    assert [q[:2] for q in quarantined] == [(2, "rate"), (3, "rate")]
 
 
 @pytest.mark.parametrize("name,content,mode", [
