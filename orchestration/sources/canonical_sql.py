@@ -108,7 +108,7 @@ def prepare(path: Path | str, entity: str | Entity) -> Prepared:
             raise Fallback("a second byte-order mark")
     if b"\x00" in body:
         raise Fallback("a NUL byte")
-    if body.count(b"\r") != body.count(b"\r\n"):
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         raise Fallback("a carriage return that does not end a line")
     end = body.find(b"\n")
     header = (body if end < 0 else body[:end]).removesuffix(b"\r")
