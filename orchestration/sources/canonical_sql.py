@@ -11,9 +11,9 @@ Two ways to cut a file into cells, chosen by :func:`prepare` from a scan of the 
 
 * **native** (a generated organisation's files, and most exports): DuckDB's own CSV scanner, no quoting,
   ``WITH ORDINALITY`` for the row numbers.  Taken only when it provably yields Python's records: no
-  double quote anywhere, no empty line before the last non-empty one (DuckDB skips empty lines), no line
-  of commas only, no cell that starts or ends with whitespace (so nothing needs trimming), no lone CR;
-  the number of rows DuckDB returns is checked against the file's line count.
+  double quote anywhere, no line of commas only, no cell that starts or ends with whitespace (so nothing
+  needs trimming), no lone CR; and the rows DuckDB returns must be the file's lines 2 .. n, each once
+  (an empty line, which DuckDB's scanner skips, sends the file to line mode).
 * **lines**: ``read_csv`` in line mode (one VARCHAR column per physical line), checked to account for
   the file byte for byte, then ``string_split``; a line with a double quote must be *strictly* quoted
   (each quoted field closed before the next comma or the line end, ``""`` inside) and is split by a
@@ -111,7 +111,7 @@ def prepare(path: Path | str, entity: str | Entity) -> Prepared:
             raise Fallback("a second byte-order mark")
     if b"\x00" in body:
         raise Fallback("a NUL byte")
-    if body.count(b"\r") != body.count(b"\r\n"):
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         raise Fallback("a carriage return that does not end a line")
     end = body.find(b"\n")
     header = (body if end < 0 else body[:end]).removesuffix(b"\r")
