@@ -161,8 +161,9 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
             received = signals_received()
             if outcome.canceled and received:
                 outcome.signal = received[0]
-                outcome.message = (f"Canceled by {signal.Signals(received[0]).name}; "
-                                   + (outcome.message or "the run stopped before publishing."))
+                stopped = "the run stopped after publishing." if outcome.published_serving else \
+                    "the run stopped before publishing."
+                outcome.message = f"Canceled by {signal.Signals(received[0]).name}; " + (outcome.message or stopped)
             outcome.summary_path = str(write_summary(settings, outcome, evaluations))
             if outcome.status in ("failed", "blocked"):
                 from orchestration.alerts import alert_run
