@@ -1,7 +1,8 @@
 """The ``pmo`` command.
 
-Exit status: 0 success; 1 when a run failed (a blocking check failed, or a step could not
-complete; nothing new is published then); 2 for a usage error.
+Exit status: 0 success; 1 when a run failed (a blocking check failed, a step could not
+complete, or the wait for the warehouse writer slot gave up; nothing new is published then); 2 for a
+usage error; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM) when a signal canceled the run.
 """
 from __future__ import annotations
 
@@ -55,22 +56,34 @@ def _period_arg(value: str | None, name: str) -> str | None:
 
 
 def _print_outcome(outcome, settings) -> None:
+    """A failed, blocked or canceled run in plain words, and nothing else: Dagster's own log lines and any
+    stack trace are in the run's log file and the Dagster UI."""
     if outcome.success:
         return
-    err.print(f"[red]✗ Run for {outcome.period} failed[/red] (run {outcome.run_id[:8]}); "
-              "nothing new was published: serving.duckdb, the Parquet files and the packs are unchanged.")
+    what = {"canceled": "was canceled", "blocked": "was blocked"}.get(outcome.status, "failed")
+    if getattr(outcome, "published_serving", False):
+        published = ("serving.duckdb and the Parquet files were published before it stopped; the pack of "
+                     f"{outcome.period} was not renewed.")
+    else:
+        published = "nothing new was published: serving.duckdb, the Parquet files and the packs are unchanged."
+    err.print(f"[red]✗ Run for {outcome.period} {what}[/red] (run {outcome.run_id[:8]}); {published}",
+              soft_wrap=True, highlight=False)
+    if outcome.message:
+        err.print(f"  {outcome.message}", soft_wrap=True, highlight=False)
     if outcome.failed_checks:
         err.print("[bold]Blocking checks that failed:[/bold]")
         for c in outcome.failed_checks:
             err.print(f"  • {c}", soft_wrap=True, highlight=False)
     for c in getattr(outcome, "warned_checks", []):
         err.print(f"  • warning: {c}", soft_wrap=True, highlight=False)
+    for s in outcome.failed_steps:
+        err.print(f"  • step {s}", soft_wrap=True, highlight=False)
     if getattr(outcome, "summary_path", ""):
         err.print(f"Quality summary of this run: {outcome.summary_path}", soft_wrap=True, highlight=False)
-    for s in outcome.failed_steps:
-        err.print(f"  • step {s}")
-    err.print(f"dbt's log of this run: {outcome.log_path}")
-    err.print(f"See the run in the Dagster UI: pmo ui --home {settings.home}")
+    if outcome.status in ("failed", "blocked"):
+        err.print(f"Alert written to {settings.alerts_log}", soft_wrap=True, highlight=False)
+    err.print(f"Full log of this run: {outcome.log_path}", soft_wrap=True, highlight=False)
+    err.print(f"See the run in the Dagster UI: pmo ui --home {settings.home}", soft_wrap=True, highlight=False)
 
 
 def _print_warnings(outcome) -> None:
@@ -85,16 +98,30 @@ def _print_warnings(outcome) -> None:
 
 
 def _run(settings, period: str):
-    from orchestration.runner import run_period
+    """Run one period with a spinner (which says what the run waits for, if it waits for the writer slot).
 
+    A run that fails, is blocked or is canceled prints its outcome and exits 1, or 128 + the signal
+    that canceled it (130 SIGINT, 143 SIGTERM)."""
+    import signal
+
+    from orchestration.runner import RunInterrupted, run_period
+
+    label = f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"
     try:
-        with console.status(f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"):
-            outcome = run_period(settings, period)
+        with console.status(label) as status:
+            outcome = run_period(settings, period, on_wait=lambda text: status.update(f"{label} {text}"))
+    except RunInterrupted as exc:
+        err.print(f"[red]✗ Canceled by {signal.Signals(exc.signum).name}[/red] before the run for {period} started; "
+                  "nothing was published.", highlight=False)
+        raise typer.Exit(128 + exc.signum) from None
     except Exception as exc:  # the run could not start (e.g. the dbt project does not parse)
         err.print(f"[red]✗ The run for {period} could not start:[/red] {type(exc).__name__}: {exc}",
                   soft_wrap=True, highlight=False)
         err.print("Nothing was published. `pmo ui` shows the code location's error in full.")
         raise typer.Exit(1) from None
+    if not outcome.success:
+        _print_outcome(outcome, settings)
+        raise typer.Exit(outcome.exit_code)
     return outcome
 
 
@@ -123,9 +150,6 @@ def run(
                       "file. Put canonical CSV files under landing/<entity>/, or run `pmo demo`.")
             raise typer.Exit(2)
     outcome = _run(settings, period)
-    if not outcome.success:
-        _print_outcome(outcome, settings)
-        raise typer.Exit(1)
     console.print(f"[green]✓[/green] {period} published in {outcome.seconds:.1f} s")
     from orchestration.reported import read_period
 
@@ -258,9 +282,6 @@ def demo(
                 (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
                 console.print(f"  Landing {late.describe()}.", highlight=False, soft_wrap=True)
         outcome = _run(settings, period)
-        if not outcome.success:
-            _print_outcome(outcome, settings)
-            raise typer.Exit(1)
         console.print(f"  [{i:>2}/{len(summary.periods)}] {period} [green]✓[/green] {outcome.seconds:5.1f} s")
     console.print(f"[green]✓[/green] {len(summary.periods)} periods built in {time.monotonic() - started:.0f} s")
     if late is not None:

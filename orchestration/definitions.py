@@ -8,7 +8,6 @@ from dagster import (
     RunRequest,
     ScheduleEvaluationContext,
     define_asset_job,
-    in_process_executor,
     schedule,
 )
 
@@ -22,7 +21,8 @@ from orchestration.assets import (
     build_report_asset,
 )
 from orchestration.dbt import dbt_project_for, dbt_resource, ensure_manifest
-from orchestration.sensors import build_landing_sensor
+from orchestration.run_guard import guarded_in_process_executor
+from orchestration.sensors import build_landing_sensor, build_run_end_sensors
 from orchestration.settings import activate, load_settings
 
 MONTHLY_JOB = "monthly_reporting"
@@ -38,8 +38,9 @@ def build_definitions() -> Definitions:
     job = define_asset_job(
         MONTHLY_JOB,
         selection=AssetSelection.all(),
-        # Steps run one after another in one process: DuckDB allows a single writer per file.
-        executor_def=in_process_executor,
+        # Steps run one after another in one process: DuckDB allows a single writer per file. The executor
+        # also recovers runs whose process died, bounds the wait for the writer slot and cancels cleanly.
+        executor_def=guarded_in_process_executor,
         description="Ingest landing/, gate, build the marts with dbt, publish the serving snapshot and render "
                     "the portfolio pack for one reporting period.",
     )
@@ -60,7 +61,7 @@ def build_definitions() -> Definitions:
         asset_checks=[build_raw_checks(), build_mart_checks(mart_keys)],
         jobs=[job],
         schedules=[nightly_open_period],
-        sensors=[build_landing_sensor(job, running=settings.landing_sensor_enabled)],
+        sensors=[build_landing_sensor(job, running=settings.landing_sensor_enabled), *build_run_end_sensors(job)],
         resources={"dbt": dbt_resource(project)},
     )
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.run_guard import interrupts_deferred
+
 MARTS_SCHEMA = "marts"
 
 
@@ -59,9 +61,11 @@ def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp_serving, serving)
-        for tmp, final in staged_parquet:
-            os.replace(tmp, final)
+        # A cancel (SIGINT/SIGTERM) lands before these renames or after them, never between.
+        with interrupts_deferred():
+            os.replace(tmp_serving, serving)
+            for tmp, final in staged_parquet:
+                os.replace(tmp, final)
         wal = tmp_serving.with_name(tmp_serving.name + ".wal")
         if wal.exists():
             wal.unlink()

@@ -2,18 +2,44 @@
 
 Used by ``pmo run`` and ``pmo demo``: the runs are recorded in ``<home>/dagster`` and appear in the
 UI's run history.  The outcome lists every failed check and failed step in plain words.
+
+Crash safety (the executor of the job does the work, orchestration/run_guard.py): the run is tagged
+with this process's host and pid; runs whose process died are marked failed and their writer slot
+freed before this one claims it; a wait for a slot held by a live run names that run and ends after
+``slot_wait_minutes``.  SIGINT and SIGTERM cancel the run: it ends CANCELED in the instance with its
+slot freed, and :attr:`RunOutcome.signal` says which signal did it (``pmo run`` exits 128 + signal).
+
+Everything Dagster, dbt and Python print while the run executes goes to the run's log file
+(``<home>/dbt/logs/run-<period>.log``), never to the terminal: the caller prints the outcome alone.
+
+:func:`outcome_from_run` reads a finished run back from the instance; the run-status sensors
+(orchestration/sensors.py) use it for runs started by the schedule, the landing sensor or the UI.
 """
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.settings import Settings, activate
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+#: Dagster's console logger writes into the run's log file (stdout and stderr are redirected there).
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class RunInterrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """SIGINT or SIGTERM arrived before the run started executing (nothing to cancel in the instance)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -28,67 +54,126 @@ class RunOutcome:
     summary_path: str = ""
     failed_steps: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)
+    succeeded_steps: list[str] = field(default_factory=list)
+    #: published | blocked (a blocking check failed) | failed | canceled | running
+    status: str = ""
+    #: Why the run failed or was canceled when no step or check says (a wait for the writer slot that
+    #: gave up, a process that died, an interrupt).
+    message: str = ""
+    #: The signal (SIGINT 2, SIGTERM 15) that canceled the run, when this process received one.
+    signal: int | None = None
+    trigger: str = ""
 
     @property
     def blocked_by_check(self) -> bool:
         return bool(self.failed_checks)
 
+    @property
+    def canceled(self) -> bool:
+        return self.status == "canceled"
 
-def run_period(settings: Settings, period: str, *, start: str | None = None, tags: dict | None = None) -> RunOutcome:
+    @property
+    def published_serving(self) -> bool:
+        """Whether this run replaced serving.duckdb and the Parquet files (even if it failed after)."""
+        return "serving__snapshot" in self.succeeded_steps
+
+    @property
+    def exit_code(self) -> int:
+        """0 published; 128 + signal when a signal canceled it (130 SIGINT, 143 SIGTERM); else 1."""
+        if self.success:
+            return 0
+        if self.canceled and self.signal:
+            return 128 + self.signal
+        return 1
+
+
+class _Signals:
+    """SIGINT/SIGTERM around one run of this process.
+
+    Before the run executes, a signal raises :class:`RunInterrupted`.  While it executes, Dagster's
+    handler and the executor's watcher cancel the run (orchestration/run_guard.py), which records
+    the signal.  After the run, signals are only recorded, so its summary is always written whole.
+    """
+
+    def __init__(self) -> None:
+        self.active = threading.current_thread() is threading.main_thread()
+        self.after_run = False
+        self.late: list[int] = []
+        self._previous: dict = {}
+
+    def __enter__(self) -> _Signals:
+        if self.active:
+            self._previous = {s: signal.getsignal(s) for s in INTERRUPT_SIGNALS}
+            for s in INTERRUPT_SIGNALS:
+                signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, _frame) -> None:
+        if self.after_run:
+            self.late.append(signum)
+        else:
+            raise RunInterrupted(signum)
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._previous.items():
+            if handler is not None:
+                signal.signal(s, handler)
+
+
+def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] | None = None, *,
+               start: str | None = None, tags: dict | None = None) -> RunOutcome:
     """Materialise every asset of the monthly job for ``period`` and report what happened.
 
     With ``start`` (a backfill), the run covers every period from ``start`` to ``period``: one build
     of the marts, then a pack for each period.  ``tags`` are added to the run's tags.
+
+    ``on_wait(text)`` is called while the run waits for the warehouse writer slot, with the run
+    that holds it.  Raises :class:`RunInterrupted` when SIGINT/SIGTERM arrives before the run starts.
     """
     activate(settings)
-    from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, execute_job, reconstructable
+    with _Signals() as signals:
+        from dagster import DagsterInstance, execute_job, reconstructable
 
-    from orchestration import definitions
-    from orchestration.quality import stored_failure_text
+        from orchestration import definitions
+        from orchestration.run_guard import identity_tags, signals_received, wait_listener
 
-    started = time.monotonic()
-    # dbt's own console output goes to a log file; the Dagster UI keeps it with the run as well.
-    log_path = settings.dbt_log_dir / f"run-{period}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with DagsterInstance.get() as instance, open(log_path, "w", encoding="utf-8") as log, \
-            contextlib.redirect_stdout(log), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = execute_job(
-            reconstructable(definitions.monthly_job),
-            instance=instance,
-            tags={**_partition_tags(start, period), "pmo/trigger": "cli", **(tags or {})},
-            run_config=QUIET_RUN_CONFIG,
-        )
-        outcome = RunOutcome(period, result.run_id, result.success, time.monotonic() - started, str(log_path))
-        evaluations = []
-        for event in result.all_events:
-            if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-                evaluation = event.event_specific_data
-                evaluations.append(evaluation)
-                if not evaluation.passed:
-                    key = evaluation.asset_key.to_user_string()
-                    text = f"{key} · {evaluation.check_name}"
-                    desc = (evaluation.description or "").strip()
-                    meta = evaluation.metadata or {}
-                    if not desc and "status" in meta:
-                        desc = f"dbt test status: {meta['status'].value}"
-                        stored = stored_failure_text(settings.warehouse_path, evaluation.check_name)
-                        desc += f"; {stored}" if stored else ""
-                    if desc:
-                        text += f": {desc}"
-                    if evaluation.severity == AssetCheckSeverity.WARN:
-                        outcome.warned_checks.append(text)
-                    else:
-                        outcome.failed_checks.append(text)
-            elif event.event_type == DagsterEventType.STEP_FAILURE:
-                error = event.event_specific_data.error
-                message = error.message.strip() if error else "failed"
-                if error and error.cause is not None and "Failure" not in (error.cls_name or ""):
-                    message += f" (caused by {error.cause.message.strip()})"
-                outcome.failed_steps.append(f"{event.step_key}: {message}")
-            elif event.event_type == DagsterEventType.STEP_SKIPPED:
-                outcome.skipped_steps.append(event.step_key)
-    outcome.summary_path = str(_write_summary(settings, outcome, evaluations))
+        started = time.monotonic()
+        log_path = settings.dbt_log_dir / f"run-{period}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with DagsterInstance.get() as instance:
+            # Two descriptors on one file: Dagster mirrors stdout and stderr each into its compute logs.
+            with open(log_path, "w", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
+                    contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), warnings.catch_warnings(), \
+                    wait_listener(on_wait):
+                warnings.simplefilter("ignore")
+                try:
+                    result = execute_job(
+                        reconstructable(definitions.monthly_job),
+                        instance=instance,
+                        tags={**_partition_tags(start, period), "pmo/trigger": "cli", **(tags or {}),
+                              **identity_tags()},
+                        run_config=RUN_CONFIG,
+                        raise_on_error=False,
+                    )
+                except RunInterrupted as exc:
+                    _cancel_unstarted(instance, exc.signum)
+                    raise
+                signals.after_run = True
+            run = instance.get_run_by_id(result.run_id)
+            outcome, evaluations = outcome_from_run(instance, run, settings)
+            outcome.seconds = time.monotonic() - started
+            outcome.log_path = str(log_path)
+            received = signals_received()
+            if outcome.canceled and received:
+                outcome.signal = received[0]
+                stopped = "the run stopped after publishing." if outcome.published_serving else \
+                    "the run stopped before publishing."
+                outcome.message = f"Canceled by {signal.Signals(received[0]).name}; " + (outcome.message or stopped)
+            outcome.summary_path = str(write_summary(settings, outcome, evaluations))
+            if outcome.status in ("failed", "blocked"):
+                from orchestration.alerts import alert_run
+
+                alert_run(settings, outcome)
     return outcome
 
 
@@ -99,7 +184,96 @@ def _partition_tags(start: str | None, end: str) -> dict[str, str]:
     return {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
 
 
-def _write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:
+def _cancel_unstarted(instance, signum: int) -> None:
+    """A signal arrived while execute_job was creating the run, before Dagster took over the signals:
+    mark the run this process created canceled (it never executed a step) and free anything it claimed."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    from orchestration.run_guard import PID_TAG
+
+    for run in instance.get_runs(filters=RunsFilter(tags={PID_TAG: str(os.getpid())},
+                                                    statuses=[DagsterRunStatus.NOT_STARTED,
+                                                              DagsterRunStatus.STARTING,
+                                                              DagsterRunStatus.STARTED]), limit=5):
+        instance.report_run_canceled(run, message=f"{signal.Signals(signum).name} received before the run started.")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def outcome_from_run(instance, run, settings: Settings) -> tuple[RunOutcome, list]:
+    """What a run did, read back from its events: checks failed and warned, steps failed, and why it
+    ended.  Returns the outcome and the check evaluations (for the summary)."""
+    from dagster import AssetCheckSeverity, DagsterEventType, DagsterRunStatus
+
+    from orchestration.quality import stored_failure_text
+
+    status = {DagsterRunStatus.SUCCESS: "published", DagsterRunStatus.CANCELED: "canceled",
+              DagsterRunStatus.FAILURE: "failed"}.get(run.status, "running")
+    period = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_end", "")
+    outcome = RunOutcome(period, run.run_id, run.status == DagsterRunStatus.SUCCESS,
+                         0.0, status=status, trigger=_trigger(run))
+    evaluations = []
+    for entry in instance.all_logs(run.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            evaluations.append(evaluation)
+            if not evaluation.passed:
+                key = evaluation.asset_key.to_user_string()
+                text = f"{key} · {evaluation.check_name}"
+                desc = (evaluation.description or "").strip()
+                meta = evaluation.metadata or {}
+                if not desc and "status" in meta:
+                    desc = f"dbt test status: {meta['status'].value}"
+                    stored = stored_failure_text(settings.warehouse_path, evaluation.check_name)
+                    desc += f"; {stored}" if stored else ""
+                if desc:
+                    text += f": {desc}"
+                if evaluation.severity == AssetCheckSeverity.WARN:
+                    outcome.warned_checks.append(text)
+                else:
+                    outcome.failed_checks.append(text)
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            if error is not None and error.cls_name == "DagsterExecutionInterruptedError":
+                outcome.failed_steps.append(f"{event.step_key}: interrupted")
+                continue
+            message = error.message.strip() if error else "failed"
+            if error and error.cause is not None and "Failure" not in (error.cls_name or ""):
+                message += f" (caused by {error.cause.message.strip()})"
+            outcome.failed_steps.append(f"{event.step_key}: {message}")
+        elif event.event_type == DagsterEventType.STEP_SKIPPED:
+            outcome.skipped_steps.append(event.step_key)
+        elif event.event_type == DagsterEventType.STEP_SUCCESS:
+            outcome.succeeded_steps.append(event.step_key)
+        elif event.event_type in (DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED):
+            data = event.event_specific_data
+            error = getattr(data, "error", None)
+            reason = getattr(getattr(data, "failure_reason", None), "value", "")
+            if error is not None and error.cls_name == "SlotWaitTimeout":
+                outcome.message = error.message.split(": ", 1)[-1].strip()
+            elif reason != "STEP_FAILURE" and not (error and error.cls_name == "DagsterExecutionInterruptedError"):
+                outcome.message = (event.message or "").strip()
+    if outcome.status == "failed" and outcome.failed_checks:
+        outcome.status = "blocked"
+    return outcome, evaluations
+
+
+def _trigger(run) -> str:
+    tags = run.tags
+    if tags.get("pmo/trigger"):
+        return tags["pmo/trigger"]
+    if tags.get("dagster/schedule_name"):
+        return f"schedule {tags['dagster/schedule_name']}"
+    if tags.get("dagster/sensor_name"):
+        return f"sensor {tags['dagster/sensor_name']}"
+    if tags.get("dagster/backfill"):
+        return f"backfill {tags['dagster/backfill']}"
+    return "ui"
+
+
+def write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:
     """The run's quality summary, final: every check, the outcome, and the sources as ingested."""
     import duckdb
 
@@ -114,15 +288,19 @@ def _write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path
     sources: list[dict] = []
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    except duckdb.Error:
+    except duckdb.Error:  # absent, or held by a writer (an orphaned dbt, another run)
         con = None
     if con is not None:
         try:
             sources = read_sources(con)
+        except duckdb.Error:
+            sources = []
         finally:
             con.close()
-    status = "published" if outcome.success else ("blocked" if outcome.failed_checks else "failed")
     records = attach_stored_failures(records_from_evaluations(evaluations), settings.warehouse_path)
     summary = build_run_summary(outcome.period, outcome.run_id, records,
-                                status=status, sources=sources, failed_steps=outcome.failed_steps)
+                                status=outcome.status, sources=sources, failed_steps=outcome.failed_steps)
+    summary["trigger"] = outcome.trigger
+    if outcome.message:
+        summary["message"] = outcome.message
     return write_run_summary(settings.quality_dir, summary)

@@ -1,11 +1,32 @@
-"""A sensor that notices new or changed files in landing/ and requests a run per period they touch."""
+"""Sensors: new or changed files in landing/ request runs; runs that end badly get a summary and an alert.
+
+* ``landing_files`` requests a run per period that new or changed files in landing/ touch.
+* ``run_failure_alerts`` writes the quality summary of every failed run of the monthly job and alerts it
+  (``<home>/alerts.log`` and the optional webhook, orchestration/alerts.py), whoever started it.
+* ``run_canceled_summaries`` writes the quality summary of every canceled run.
+
+The two run-status sensors are running by default once the Dagster daemon runs; ``pmo run`` does the
+same for its own runs without a daemon, and each run is summarised and alerted once.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 from datetime import date
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    RunStatusSensorContext,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
+    sensor,
+)
 
 from orchestration.landing import (
     Archive,
@@ -80,3 +101,30 @@ def build_landing_sensor(job, running: bool = True):
         return SensorResult(run_requests=requests, cursor=json.dumps(current, sort_keys=True))
 
     return landing_files
+
+
+def build_run_end_sensors(job) -> list:
+    """The run-status sensors of the monthly job: a summary for every run that fails or is canceled, and an
+    alert for every failure."""
+
+    @run_failure_sensor(name="run_failure_alerts", monitored_jobs=[job], minimum_interval_seconds=30,
+                        default_status=DefaultSensorStatus.RUNNING,
+                        description="Every failed run of the monthly job, whoever started it: writes its quality "
+                                    "summary (quality/<period>/<run_id>.json) and an alert naming the failed step or "
+                                    "check and the period to alerts.log and the alert_webhook of settings.yaml.")
+    def run_failure_alerts(context: RunFailureSensorContext):
+        from orchestration.alerts import record_run_end
+
+        path, line = record_run_end(context.instance, context.dagster_run)
+        context.log.info(f"summary {path}; " + (f"alerted: {line}" if line else "already alerted"))
+
+    @run_status_sensor(name="run_canceled_summaries", run_status=DagsterRunStatus.CANCELED, monitored_jobs=[job],
+                       minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+                       description="Every canceled run of the monthly job: writes its quality summary.")
+    def run_canceled_summaries(context: RunStatusSensorContext):
+        from orchestration.alerts import record_run_end
+
+        path, _ = record_run_end(context.instance, context.dagster_run)
+        context.log.info(f"summary {path}")
+
+    return [run_failure_alerts, run_canceled_summaries]

@@ -12,6 +12,7 @@ A *home* holds everything one deployment owns::
     <home>/reports/<period>/    the rendered PDF packs
     <home>/reported/<period>/   the figures each period's pack showed, frozen once the period closes
     <home>/dagster/             the Dagster instance (run history, event logs)
+    <home>/alerts.log           one line per failed run (orchestration/alerts.py)
 
 The home is ``--home``, else ``$PMO_HOME``, else ``./.pmo``.
 """
@@ -40,6 +41,11 @@ reporting_currency: GBP
 # When a period's figures are frozen as reported: on_next_period (a run for a later period closes
 # it) or manual (only `pmo close PERIOD` does).
 close_periods: on_next_period
+# How long a run waits for the warehouse writer slot held by another live run before it gives up
+# (exit 1). A run whose process died is noticed at once and never waited for.
+slot_wait_minutes: 60
+# Where failed runs are announced besides alerts.log: a URL that receives a JSON POST (optional).
+alert_webhook: null
 # Unattended operation (`pmo serve`): the nightly run of the open period, and the sensor that runs
 # the periods new or changed landing files touch.
 schedule:
@@ -50,6 +56,7 @@ schedule:
 """
 CLOSE_POLICIES = ("on_next_period", "manual")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+DEFAULT_SLOT_WAIT_MINUTES = 60.0
 
 
 class SettingsError(ValueError):
@@ -77,6 +84,10 @@ class Settings:
         """The nightly schedule as a cron expression ('MM HH * * *')."""
         hour, minute = self.nightly_time.split(":")
         return f"{int(minute)} {int(hour)} * * *"
+    #: How long a run waits for the duckdb_writer slot held by another live run (orchestration/run_guard.py).
+    slot_wait_minutes: float = DEFAULT_SLOT_WAIT_MINUTES
+    #: A URL that receives every alert as a JSON POST (orchestration/alerts.py); None: alerts.log only.
+    alert_webhook: str | None = None
 
     @property
     def settings_file(self) -> Path:
@@ -121,6 +132,11 @@ class Settings:
         return self.home / "quality.yaml"
 
     @property
+    def alerts_log(self) -> Path:
+        """One line per failed run, written by orchestration/alerts.py."""
+        return self.home / "alerts.log"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
@@ -153,8 +169,15 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     close = str(data.get("close_periods") or CLOSE_POLICIES[0]).strip().lower()
     if close not in CLOSE_POLICIES:
         raise SettingsError(f"{path}: close_periods is {close!r}; use one of {', '.join(CLOSE_POLICIES)}")
+    wait = data.get("slot_wait_minutes", DEFAULT_SLOT_WAIT_MINUTES)
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not wait > 0:
+        raise SettingsError(f"{path}: slot_wait_minutes must be a number of minutes > 0, not {wait!r}")
+    webhook = data.get("alert_webhook")
+    if webhook is not None and (not isinstance(webhook, str) or not re.match(r"^https?://\S+$", webhook.strip())):
+        raise SettingsError(f"{path}: alert_webhook must be an http:// or https:// URL (or null), not {webhook!r}")
     nightly, at, tz, sensor = _schedule_settings(path, data.get("schedule"))
-    return Settings(home=root, reporting_currency=currency, close_periods=close, nightly_enabled=nightly,
+    return Settings(home=root, reporting_currency=currency, close_periods=close, slot_wait_minutes=float(wait),
+                    alert_webhook=webhook.strip() if webhook else None, nightly_enabled=nightly,
                     nightly_time=at, timezone=tz, landing_sensor_enabled=sensor)
 
 
