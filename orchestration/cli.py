@@ -218,6 +218,27 @@ def _clear_previous_demo(landing: Path) -> None:
         (landing / rel).unlink(missing_ok=True)
 
 
+def demo_segments(periods: list[str], rebaselined) -> list[list[str]]:
+    """The demo's runs: backfills of consecutive periods, one build each, then the last period alone.
+
+    A backfill reports its periods with the data and baselines of its last period, so a segment ends
+    before each period where a project is re-baselined: the periods before it are reported (and closed)
+    against the old baseline, as a PMO running monthly would have, and later runs show them as
+    re-baselined.  The last period runs alone, after the late invoice lands.
+    """
+    if len(periods) == 1:
+        return [list(periods)]
+    cuts = {p for p in rebaselined if periods[0] < p < periods[-1]}
+    segments, current = [], []
+    for period in periods[:-1]:
+        if period in cuts and current:
+            segments.append(current)
+            current = []
+        current.append(period)
+    segments.append(current)
+    return segments + [[periods[-1]]]
+
+
 @app.command()
 def demo(
     home: HomeOption = None,
@@ -273,16 +294,35 @@ def demo(
         return
     started = time.monotonic()
     late = None
-    for i, period in enumerate(summary.periods, 1):
-        if i == len(summary.periods) and i > 1:
-            # Each run closes the periods before it; a correction to a closed period now restates it.
+    import signal
+
+    from orchestration.backfill import backfills_dir, run_backfill
+    from orchestration.runner import RunInterrupted
+
+    shutil.rmtree(backfills_dir(settings.home), ignore_errors=True)
+    done = 0
+    for segment in demo_segments(summary.periods, summary.rebaselined.values()):
+        if segment[-1] == summary.periods[-1] and len(summary.periods) > 1:
+            # The periods before are closed by now; a correction to a closed period restates it.
             late = write_late_invoice(settings.landing_dir, summary.periods, summary.scenario_of, summary.bac)
             if late is not None:
                 files.append(late.path.relative_to(settings.landing_dir).as_posix())
                 (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
                 console.print(f"  Landing {late.describe()}.", highlight=False, soft_wrap=True)
-        outcome = _run(settings, period)
-        console.print(f"  [{i:>2}/{len(summary.periods)}] {period} [green]✓[/green] {outcome.seconds:5.1f} s")
+        try:
+            with console.status(f"Building {segment[0]}…{segment[-1]}: ingest → checks → dbt → publish → "
+                                f"{len(segment)} pack(s)…"):
+                bf, outcome = run_backfill(settings, segment[0], segment[-1], resume=False)
+        except RunInterrupted as exc:
+            err.print(f"[red]✗ Canceled by {signal.Signals(exc.signum).name}[/red]; nothing more was published.")
+            raise typer.Exit(128 + exc.signum) from None
+        if outcome is not None and not outcome.success:
+            _print_outcome(outcome, settings)
+            raise typer.Exit(outcome.exit_code)
+        done += len(segment)
+        span = segment[0] if len(segment) == 1 else f"{segment[0]}…{segment[-1]}"
+        console.print(f"  [{done:>2}/{len(summary.periods)}] {span} [green]✓[/green] {outcome.seconds:5.1f} s "
+                      f"(one build, {len(segment)} pack(s))", highlight=False)
     console.print(f"[green]✓[/green] {len(summary.periods)} periods built in {time.monotonic() - started:.0f} s")
     if late is not None:
         console.print(f"{late.period} is closed and restated for {late.project_code}: see `pmo periods`, the last "
@@ -515,11 +555,20 @@ def backfill(
         progress.update(task, completed=len(bf.issued))
         threading.Thread(target=watch, args=(bf.backfill_id,), daemon=True).start()
 
+    import signal
+
+    from orchestration.runner import RunInterrupted
+
     try:
         with progress:
             bf, outcome = run_backfill(settings, start_p, end_p, restate=restate, resume=not fresh, on_start=on_start)
             done.set()
             progress.update(task, completed=len(bf.issued))
+    except RunInterrupted as exc:
+        done.set()
+        err.print(f"[red]✗ Canceled by {signal.Signals(exc.signum).name}[/red] before the backfill's run started; "
+                  "run the same command again to resume it.", highlight=False)
+        raise typer.Exit(128 + exc.signum) from None
     except Exception as exc:  # the run could not start (e.g. the dbt project does not parse)
         done.set()
         err.print(f"[red]✗ The backfill could not start:[/red] {type(exc).__name__}: {exc}", soft_wrap=True,
@@ -529,7 +578,7 @@ def backfill(
         _print_outcome(outcome, settings)
         err.print(f"Backfill {bf.backfill_id} stopped with {len(bf.issued)} of {total} period(s) issued; run the same "
                   "command again to resume it.")
-        raise typer.Exit(1)
+        raise typer.Exit(outcome.exit_code)
     kept = [p for p in bf.periods if (settings.reported_dir / p).is_dir()]
     console.print(f"[green]✓[/green] backfill {bf.backfill_id}: {len(bf.issued)} period(s) issued "
                   f"{bf.start}…{bf.end}" + (" (closed periods restated)" if restate else ""), highlight=False)
