@@ -35,8 +35,9 @@ BACKFILL_TAG = "dagster/backfill"
 RESTATE_TAG = "pmo/restate"
 #: When the backfill began: its runs see the periods closed by then (reported.load_reported_into).
 BACKFILL_STARTED_TAG = "pmo/backfill_started"
-#: Packs of a range are rendered by this many worker processes (WeasyPrint is CPU-bound).
-PACK_WORKERS = max(1, min(2, os.cpu_count() or 1))
+#: Packs of a range are rendered by this many worker processes (WeasyPrint is CPU-bound);
+#: ``PMO_PACK_WORKERS`` overrides it (1 renders them one after another in the run's process).
+PACK_WORKERS = int(os.environ.get("PMO_PACK_WORKERS") or max(1, min(2, os.cpu_count() or 1)))
 
 
 def periods_between(start: str, end: str) -> list[str]:
@@ -230,6 +231,10 @@ def run_backfill(settings: Settings, start: str, end: str, *, restate: bool = Fa
     bf = unfinished_backfill(settings.home, start, end, restate) if resume else None
     resumed = bf is not None
     if bf is None:
+        # Close what the run of ``start`` would close before the record's timestamp is taken: the runs
+        # see the periods closed by then, the ones before the range included.
+        from orchestration.reported import close_earlier_periods
+        close_earlier_periods(settings.home, start, settings.close_periods)
         bf = new_backfill(settings.home, start, end, restate)
     if on_start is not None:
         on_start(bf, resumed)

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -94,6 +98,37 @@ def test_a_backfill_builds_the_marts_of_a_plain_run_of_its_last_period(backfille
     result = runner.invoke(app, ["run", "--home", str(plain), "--period", PERIODS[-1]])
     assert result.exit_code == 0, result.output
     assert fingerprints(str(backfilled / "serving.duckdb")) == fingerprints(str(plain / "serving.duckdb"))
+
+
+def test_a_killed_backfill_resumes_and_builds_the_same_marts(backfilled, tmp_path):
+    """SIGKILL the process group of `pmo backfill` once January's pack is issued; the same command then
+    recovers the dead run, resumes from February and ends with the uninterrupted backfill's marts."""
+    home = new_home(tmp_path, "killed")
+    cmd = [str(Path(sys.executable).with_name("pmo")), "backfill", "--start", PERIODS[0], "--end", PERIODS[-1],
+           "--home", str(home)]
+    env = {**os.environ, "PMO_PACK_WORKERS": "1"}  # one pack at a time: a window to kill it between packs
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            backfills = list_backfills(home)
+            if backfills and backfills[0].issued:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stdout.read().decode()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    [stopped] = list_backfills(home)
+    assert stopped.issued[:1] == ["2026-01"] and stopped.state == "running" and stopped.resume_from is not None
+
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Resuming backfill {stopped.backfill_id}" in result.stdout
+    [resumed] = list_backfills(home)
+    assert (resumed.state, resumed.issued, len(resumed.runs)) == ("completed", PERIODS, 2)
+    assert fingerprints(str(home / "serving.duckdb")) == fingerprints(str(backfilled / "serving.duckdb"))
+    assert frozen_ac(home, "2026-02") == pytest.approx(50_880, abs=1e-6)
 
 
 def test_closed_periods_keep_their_figures_unless_restated(backfilled):

@@ -33,7 +33,10 @@ select
         when sum(case when risks.is_open and risks.fx_rate_missing then 1 else 0 end) = 0
             then coalesce(sum(case when risks.is_open and risks.is_quantified then risks.exposure end), 0)
     end') }} as open_exposure,
-    cast(avg(case when risks.is_open then risks.probability end) as {{ type_index() }}) as mean_open_probability
+    -- averaged as decimals: a sum of doubles depends on the order the threads add them in, and the
+    -- mart must be the same on every run of the same data
+    cast(avg(case when risks.is_open then cast(risks.probability as decimal(18, 9)) end)
+        as {{ type_index() }}) as mean_open_probability
 from risks
 cross join parameters
 group by
