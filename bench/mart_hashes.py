@@ -19,7 +19,8 @@ import sys
 import duckdb
 
 #: Columns whose value is a wall-clock time or a run id: they differ between identical runs.
-VOLATILE = ("loaded_at", "_loaded_at", "ingested_at", "published_at", "generated_at", "run_id", "built_at")
+VOLATILE = ("loaded_at", "_loaded_at", "ingested_at", "published_at", "generated_at", "run_id", "built_at",
+            "reported_run_id", "reported_at", "closed_at")
 
 
 def fingerprints(path: str, schemas: tuple[str, ...] = ("marts",)) -> dict:
