@@ -9,6 +9,11 @@ serving file before and after a change and compare::
 
 Columns that record *when* something was loaded or run (they differ between two otherwise identical
 runs) are left out of the fingerprint and listed under ``"ignored_columns"``.
+
+``--digits N`` fingerprints DOUBLE and REAL columns at N significant digits. A sum or average of
+doubles depends on the order its rows arrive in, which any change of plan upstream can alter, so two
+correct builds can differ in the last bit of such a column (money is DECIMAL and exact). Without
+the flag every bit counts.
 """
 from __future__ import annotations
 
@@ -23,7 +28,10 @@ VOLATILE = ("loaded_at", "_loaded_at", "ingested_at", "published_at", "generated
             "reported_run_id", "reported_at", "closed_at")
 
 
-def fingerprints(path: str, schemas: tuple[str, ...] = ("marts",)) -> dict:
+FLOATING = ("DOUBLE", "FLOAT", "REAL", "FLOAT8", "FLOAT4")
+
+
+def fingerprints(path: str, schemas: tuple[str, ...] = ("marts",), digits: int | None = None) -> dict:
     con = duckdb.connect(path, read_only=True)
     try:
         tables = con.execute(
@@ -32,13 +40,16 @@ def fingerprints(path: str, schemas: tuple[str, ...] = ("marts",)) -> dict:
         out: dict[str, dict] = {}
         ignored: dict[str, list[str]] = {}
         for schema, table in tables:
-            cols = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [schema, table]).fetchall()]
-            kept = [c for c in cols if c.lower() not in VOLATILE]
+            typed = con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position", [schema, table]).fetchall()
+            cols = [c for c, _ in typed]
+            kept = [(c, t) for c, t in typed if c.lower() not in VOLATILE]
             if len(kept) < len(cols):
-                ignored[f"{schema}.{table}"] = [c for c in cols if c not in kept]
-            select = ", ".join(f'"{c}"' for c in kept)
+                ignored[f"{schema}.{table}"] = [c for c in cols if c not in dict(kept)]
+            select = ", ".join(
+                f"format('{{:.{digits}g}}', \"{c}\")" if digits and t.upper() in FLOATING else f'"{c}"'
+                for c, t in kept)
             digest = hashlib.sha256()
             rows = con.execute(f'select {select} from "{schema}"."{table}" order by all').fetchall()
             for row in rows:
@@ -51,6 +62,12 @@ def fingerprints(path: str, schemas: tuple[str, ...] = ("marts",)) -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: python bench/mart_hashes.py SERVING.duckdb [schema ...]")
-    print(json.dumps(fingerprints(sys.argv[1], tuple(sys.argv[2:]) or ("marts",)), indent=1, sort_keys=True))
+    args = sys.argv[1:]
+    digits = None
+    if "--digits" in args:
+        at = args.index("--digits")
+        digits = int(args[at + 1])
+        del args[at:at + 2]
+    if not args:
+        sys.exit("usage: python bench/mart_hashes.py SERVING.duckdb [schema ...] [--digits N]")
+    print(json.dumps(fingerprints(args[0], tuple(args[1:]) or ("marts",), digits), indent=1, sort_keys=True))

@@ -822,6 +822,34 @@ def _assert_techniques_project(warehouse: Path) -> None:
     assert history[1]["first_status_date"] == dt.date(2024, 3, 15)
 
 
+def test_ac_reconciliation_agrees_with_overlapping_rates_and_catches_a_wrong_ac(tmp_path: Path,
+                                                                              warehouse: Path) -> None:
+    """assert_ac_equals_timesheets_and_ledger recomputes AC from staging its own way (anti-joins, monthly
+    sums). U1 gets an older open-ended rate under the two it has, and the engineer role an older one
+    spelt ' Engineer': the latest valid rate still wins in both, so the test passes; one AC off by 1
+    then fails it."""
+    organisation = _organisation()
+    organisation["rates"] = organisation["rates"] + [
+        {"person_id": "U1", "valid_from": dt.date(2023, 6, 1), "hourly_cost": 45, "currency": "GBP"},
+        {"role": " Engineer", "valid_from": dt.date(2023, 1, 1), "hourly_cost": 30, "currency": "GBP"},
+    ]
+    _create_raw(warehouse, organisation)
+    test = "assert_ac_equals_timesheets_and_ledger"
+    result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
+    assert not [r for r in result.result if str(r.status) in ("fail", "error")], _failures(result)
+    assert [str(r.status) for r in result.result if r.node.name == test] == ["pass"]
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"update marts.fct_earned_value set ac = ac + 1 where project_code = '{GBP_PROJECT}' "
+                    "and period = '2024-03'")
+    finally:
+        con.close()
+    result = _dbt(tmp_path, "test", "--select", test, "--vars", VARS)
+    [outcome] = [r for r in result.result if r.node.name == test]
+    assert (str(outcome.status), outcome.failures) == ("fail", 1)
+
+
 def test_missing_fx_rate_fails_the_build(tmp_path: Path, warehouse: Path) -> None:
     """Without a EUR/GBP rate for March the build fails on a test whose failing row names the rate."""
     organisation = _organisation()

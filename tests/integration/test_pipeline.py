@@ -196,6 +196,17 @@ def test_a_second_run_gives_identical_marts(home):
     assert serving_rows(home, "select count(*) from marts.fct_earned_value where project_code='HAND-1'")[0][0] == 3
 
 
+def test_no_build_parses_the_whole_project_again(home):
+    """The period travels in PMO_REPORTING_PERIOD, not --vars, and the home's first build starts from the
+    parse the code location made (orchestration/dbt.py): every build of the home reuses dbt's saved parse,
+    re-parsing at most the one model that reads the period."""
+    logs = "".join(p.read_text(errors="replace") for p in (home.dbt_target_dir / "build").glob("dbt.log*"))
+    assert "Unable to do partial parsing" not in logs
+    reused = logs.count("Partial parsing enabled") + logs.count("Nothing changed, skipping partial parsing")
+    assert reused >= len(PERIODS)
+    assert "int_reporting_parameters_resolved.sql" in logs
+
+
 def test_runs_are_in_the_dagster_instance(home):
     from dagster import DagsterInstance, RunsFilter
 

@@ -43,8 +43,8 @@ role_rates as (
 
 -- A line's rate is the valid rate that no other valid rate of the same kind beats (the later
 -- valid_from, then the higher cost; currency and valid_to only break exact ties); its role's rate
--- only when the person has no valid rate that day. Written as anti-joins, a different route from
--- int_timesheets_costed's, and without ranking every line.
+-- only when the person has no valid rate that day. Written as anti-joins (DuckDB's ANTI JOIN: a hash
+-- join, where NOT EXISTS would group every line), a different route from int_timesheets_costed's.
 person_priced as (
 
     select t.project_code, t.work_date, t.hours, r.hourly_cost, r.currency
@@ -52,35 +52,36 @@ person_priced as (
     inner join person_rates as r
         on r.person_id = t.person_id
         and t.work_date between r.valid_from and r.valid_to
-    where not exists (
-        select 1 from person_rates as better
-        where better.person_id = r.person_id
-          and t.work_date between better.valid_from and better.valid_to
-          and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
-              > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
-    )
+    anti join person_rates as better
+        on better.person_id = r.person_id
+        and t.work_date between better.valid_from and better.valid_to
+        and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
+            > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
+
+),
+
+unpriced_by_person as (
+
+    select t.*
+    from timesheets as t
+    anti join person_rates as own
+        on own.person_id = t.person_id
+        and t.work_date between own.valid_from and own.valid_to
 
 ),
 
 role_priced as (
 
     select t.project_code, t.work_date, t.hours, r.hourly_cost, r.currency
-    from timesheets as t
+    from unpriced_by_person as t
     left join role_rates as r
         on r.role_key = lower(trim(t.role))
         and t.work_date between r.valid_from and r.valid_to
-    where not exists (
-        select 1 from person_rates as own
-        where own.person_id = t.person_id
-          and t.work_date between own.valid_from and own.valid_to
-    )
-      and not exists (
-        select 1 from role_rates as better
-        where better.role_key = r.role_key
-          and t.work_date between better.valid_from and better.valid_to
-          and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
-              > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
-    )
+    anti join role_rates as better
+        on better.role_key = r.role_key
+        and t.work_date between better.valid_from and better.valid_to
+        and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
+            > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
 
 ),
 

@@ -40,14 +40,31 @@ timesheets as (
 
 ),
 
+-- Hours per person, period and project first: the projects are then counted without a
+-- count(distinct) over every timesheet line, and the hours summed from the per-project sums.
+project_hours as (
+
+    select
+        person_id,
+        period,
+        project_code,
+        sum(hours) as hours
+    from timesheets
+    group by
+        person_id,
+        period,
+        project_code
+
+),
+
 hours as (
 
     select
         person_id,
         period,
         sum(hours) as approved_hours,
-        count(distinct project_code) as project_count
-    from timesheets
+        count(project_code) as project_count
+    from project_hours
     group by
         person_id,
         period
