@@ -669,8 +669,8 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
     added, removed, kept = current - set(before), set(before) - current, current & set(before)
     if not kept or entity == "projects" and (added or removed) or not _as_left(con, entity, before, load.extra_columns):
         _rebuild_entity(con, entity, load.extra_columns, loaded_at)
-    elif added or removed:
-        _update_entity(con, entity, load.extra_columns, loaded_at, added, removed, kept)
+    elif (added or removed) and not _update_entity(con, entity, load.extra_columns, loaded_at, added, removed, kept):
+        _rebuild_entity(con, entity, load.extra_columns, loaded_at)
 
     counts = {fid: (rows_in, quarantined) for fid, rows_in, quarantined in con.execute(
         f"SELECT file_id, count(*), count(*) FILTER (WHERE _quarantined) FROM {cache} "
@@ -736,9 +736,14 @@ def _rebuild_entity(con, entity: str, extras: list[str], loaded_at: datetime) ->
 
 
 def _update_entity(con, entity: str, extras: list[str], loaded_at: datetime, added: set[int], removed: set[int],
-                   kept: set[int]) -> None:
+                   kept: set[int]) -> bool:
     """Replace the rows of the files that came or went, and of the kept files that share a duplicate key
-    with them (their duplicate status may change); every other row stays."""
+    with them (their duplicate status may change); every other row stays.
+
+    The rows written are appended, so the tables keep the physical order a rebuild gives (by file name,
+    then row) only when those files sort after every file left as it is; otherwise nothing is done and
+    False returned, and the caller rebuilds the entity.  (Some marts average doubles, whose last bit
+    depends on the order rows are read in; a night's new file, named by its date, sorts last.)"""
     cache = f"{CACHE_SCHEMA}.{entity}"
     changed = ", ".join(map(str, added | removed))
     # the keys whose duplicates may change: those of the loaded rows of the files that came or went
@@ -747,6 +752,14 @@ def _update_entity(con, entity: str, extras: list[str], loaded_at: datetime, add
     touched = {r[0] for r in con.execute(
         f"SELECT DISTINCT file_id FROM {cache} WHERE file_id IN ({', '.join(map(str, kept))}) AND NOT _quarantined "
         f"AND _h IN (SELECT _h FROM _keys)").fetchall()}
+    written = added | touched
+    staying = kept - touched
+    if staying and written:
+        first_written, last_staying = con.execute(
+            f"SELECT min(display) FILTER (WHERE file_id IN ({', '.join(map(str, written))})), "
+            f"max(display) FILTER (WHERE file_id IN ({', '.join(map(str, staying))})) FROM _current").fetchone()
+        if first_written < last_staying:
+            return False
     dropped = ", ".join(map(str, removed | touched)) or "NULL"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS SELECT file_id FROM _current "
                 f"WHERE file_id IN ({', '.join(map(str, added | touched)) or 'NULL'})")
@@ -759,12 +772,13 @@ def _update_entity(con, entity: str, extras: list[str], loaded_at: datetime, add
                     f"(SELECT display, sha256 FROM {CACHE_SCHEMA}.files WHERE file_id IN ({dropped}))")
     con.execute(f"DELETE FROM {CACHE_SCHEMA}.loaded WHERE entity = ? AND file_id IN ({dropped})", [entity])
     _write_rows(con, entity, extras, loaded_at)
+    return True
 
 
 def _write_rows(con, entity: str, extras: list[str], loaded_at: datetime) -> None:
     """Insert the rows of the files in temp table ``_written``: loaded rows not moved by a cross-file rule
-    into raw.<entity> (in the cache's order, file by file: sorting millions of rows for a physical order
-    nothing relies on cost a fifth of the write), the reader's quarantine records and the moved rows into
+    into raw.<entity> (by file name and row, the order the Python ingest wrote: a mart that averages
+    doubles reads them in that order), the reader's quarantine records and the moved rows into
     quarantine.<entity> (by file, then reader, register and duplicates, each in reader order)."""
     ent = ENTITIES[entity]
     cache = f"{CACHE_SCHEMA}.{entity}"
@@ -776,7 +790,8 @@ def _write_rows(con, entity: str, extras: list[str], loaded_at: datetime) -> Non
         f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
         f"SELECT {casts}, c.display, c.sha256, t._source_row, ?::TIMESTAMP "
         f"FROM {cache} t JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id) "
-        f"WHERE NOT t._quarantined AND (t.file_id, t._seq) NOT IN {moved}", [loaded_at])
+        f"WHERE NOT t._quarantined AND (t.file_id, t._seq) NOT IN {moved} "
+        f"ORDER BY c.display, t._source_row, t._seq", [loaded_at])
     con.execute(
         f"INSERT INTO quarantine.{entity} SELECT display, sha256, _source_row, ?::TIMESTAMP, column_name, value, "
         f"reason, record FROM ("
