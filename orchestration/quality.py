@@ -156,7 +156,6 @@ def raw_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, str]:
     return out
 
 
-
 # --------------------------------------------------------------------------------------------
 # Running a suite: SQL over a relation (the gates), GX over a frame (the reference)
 # --------------------------------------------------------------------------------------------
