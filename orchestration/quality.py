@@ -46,7 +46,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, WARNING, QualitySettings
-from orchestration.suite_sql import Relation, SqlSet, evaluate, pandas_text, quote
+from orchestration.suite_sql import (
+    CompiledExpectation,
+    Relation,
+    SqlSet,
+    compile_expectation,
+    evaluate,
+    pandas_text,
+    quote,
+)
 
 SAMPLE_SIZE = 10
 RAW_SUITE_PREFIX = "raw_"
@@ -146,7 +154,6 @@ def raw_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, str]:
         if entity in ENTITIES:
             out[entity] = path.stem
     return out
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -508,13 +515,32 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
     quality = quality or QualitySettings()
     con = _connect_read_only(warehouse)
     try:
-        view = f"gate_raw_{entity}"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS {raw_gate_sql(entity, con)}")
+        relation = raw_gate_relation(con, entity)
         params = suite_parameters(entity, con, period, quality, serving, today)
-        relation = Relation(con, quote(view), order_by=RAW_ORDER, label=f"raw.{entity}", base=f"raw.{quote(entity)}")
         return validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
     finally:
         con.close()
+
+
+def raw_gate_relation(con, entity: str) -> Relation:
+    """The temporary view ``gate_raw_<entity>`` (raw.<entity> and its helper columns) on ``con``."""
+    view = quote(f"gate_raw_{entity}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {raw_gate_sql(entity, con)}")
+    return Relation(con, view, order_by=RAW_ORDER, label=f"raw.{entity}", base=f"raw.{quote(entity)}")
+
+
+def compiled_raw_suite(con, entity: str, period: str | None, quality: QualitySettings | None = None,
+                       serving: Path | None = None, today: date | None = None, suite: str | None = None,
+                       directory: Path = EXPECTATIONS_DIR) -> list[CompiledExpectation]:
+    """The raw suite of ``entity`` compiled to SQL on ``con``, without running it: for each expectation
+    that runs, ``condition`` is a WHERE clause over the view ``relation`` (TRUE on exactly the rows it
+    rejects; None for a verdict on the table) and ``failing_rows_sql()`` selects those rows."""
+    quality = quality or QualitySettings()
+    relation = raw_gate_relation(con, entity)
+    params = suite_parameters(entity, con, period, quality, serving, today)
+    suite = suite or f"{RAW_SUITE_PREFIX}{entity}"
+    return [compile_expectation(i, exp, relation, params, f"expectations/{suite}.json, expectation #{i}")
+            for i, exp in kept_expectations(suite, directory, quality)[1]]
 
 
 # --------------------------------------------------------------------------------------------

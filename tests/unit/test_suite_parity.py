@@ -41,10 +41,7 @@ from orchestration.quality import (
 )
 from orchestration.settings import QualitySettings
 from orchestration.suite_sql import (
-    Relation,
-    SqlSet,
     UnsupportedExpectation,
-    compile_expectation,
     literal,
     quote,
 )
@@ -473,26 +470,26 @@ def test_mostly_and_what_cannot_run(tmp_path):
 def test_failing_rows_of_an_expectation_are_one_where_clause(broken_raw):
     """Each row expectation is a WHERE clause over the gate's view: selecting with it returns exactly
     the rows it counts (what row-by-row quarantine will reuse)."""
-    from orchestration.quality import kept_expectations, raw_gate_sql, suite_parameters
+    from orchestration.quality import compiled_raw_suite
 
+    outcome = run_raw_suite("timesheets", broken_raw, PERIOD, QUALITY, today=TODAY)
+    counts = {f.id: f.unexpected_count for f in outcome.failures}
     con = duckdb.connect(str(broken_raw), read_only=True)
     try:
-        con.execute(f"CREATE TEMP VIEW gate AS {raw_gate_sql('timesheets', con)}")
-        relation = Relation(con, "gate", order_by='"_source_file", "_source_row"')
-        params = suite_parameters("timesheets", con, PERIOD, QUALITY, today=TODAY)
-        assert isinstance(params["known_project_tasks"], SqlSet)
-        outcome = run_raw_suite("timesheets", broken_raw, PERIOD, QUALITY, today=TODAY)
-        counts = {f.id: f.unexpected_count for f in outcome.failures}
+        compiled = compiled_raw_suite(con, "timesheets", PERIOD, QUALITY, today=TODAY)
         checked = 0
-        for i, exp in kept_expectations("raw_timesheets")[1]:
-            compiled = compile_expectation(i, exp, relation, params)
-            sql = compiled.failing_rows_sql("_source_file, _source_row")
-            if sql is None:
+        for c in compiled:
+            sql = c.failing_rows_sql("_source_file, _source_row")
+            if sql is None:   # a column exists, its type, the row count: verdicts on the table
+                assert c.type in ("expect_column_to_exist", "expect_column_values_to_be_in_type_list",
+                                  "expect_table_row_count_to_be_between")
                 continue
-            rows = con.execute(sql).fetchall()
-            assert len(rows) == counts.get(exp["meta"]["id"], 0), exp["meta"]["id"]
+            assert con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0] == counts.get(c.meta["id"], 0), \
+                c.meta["id"]
             checked += 1
         assert checked == 11 and counts["daily_hours"] > 2 and counts["person_known"] == 2
+        known = next(c for c in compiled if c.meta["id"] == "task_code_known")
+        assert "IN (SELECT * FROM (SELECT DISTINCT project_code || '/' || task_code FROM raw.tasks))" in known.condition
     finally:
         con.close()
 
