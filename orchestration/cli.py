@@ -107,6 +107,8 @@ def _run(settings, period: str):
     from orchestration.runner import RunInterrupted, run_period
 
     label = f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"
+    # The run sends stdout to its log file; the spinner (and what the run waits for) stays on the terminal.
+    console.file = sys.stdout
     try:
         with console.status(label) as status:
             outcome = run_period(settings, period, on_wait=lambda text: status.update(f"{label} {text}"))
@@ -119,6 +121,8 @@ def _run(settings, period: str):
                   soft_wrap=True, highlight=False)
         err.print("Nothing was published. `pmo ui` shows the code location's error in full.")
         raise typer.Exit(1) from None
+    finally:
+        console.file = None
     if not outcome.success:
         _print_outcome(outcome, settings)
         raise typer.Exit(outcome.exit_code)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -143,8 +144,8 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
         with DagsterInstance.get() as instance:
             # Two descriptors on one file: Dagster mirrors stdout and stderr each into its compute logs.
             with open(log_path, "w", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
-                    contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), warnings.catch_warnings(), \
-                    wait_listener(on_wait):
+                    contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), _stderr_fd_to(log_path), \
+                    warnings.catch_warnings(), wait_listener(on_wait):
                 warnings.simplefilter("ignore")
                 try:
                     result = execute_job(
@@ -182,6 +183,27 @@ def _partition_tags(start: str | None, end: str) -> dict[str, str]:
     if start is None or start == end:
         return {"dagster/partition": end}
     return {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end}
+
+
+@contextlib.contextmanager
+def _stderr_fd_to(path: Path):
+    """Point file descriptor 2 at the run's log while it executes: the helper processes Dagster starts
+    (compute-log tails and their orphan watchers) inherit it, and print a KeyboardInterrupt traceback
+    there, not on the terminal, when Ctrl-C reaches the whole process group."""
+    try:
+        sys.__stderr__.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    target = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
 
 
 def _cancel_unstarted(instance, signum: int) -> None:
