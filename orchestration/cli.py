@@ -313,6 +313,7 @@ def demo(
                 files.append(late.path.relative_to(settings.landing_dir).as_posix())
                 (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
                 console.print(f"  Landing {late.describe()}.", highlight=False, soft_wrap=True)
+        console.file = sys.stdout  # the run sends stdout to its log; the spinner stays on the terminal
         try:
             with console.status(f"Building {segment[0]}…{segment[-1]}: ingest → checks → dbt → publish → "
                                 f"{len(segment)} pack(s)…"):
@@ -320,6 +321,8 @@ def demo(
         except RunInterrupted as exc:
             err.print(f"[red]✗ Canceled by {signal.Signals(exc.signum).name}[/red]; nothing more was published.")
             raise typer.Exit(128 + exc.signum) from None
+        finally:
+            console.file = None
         if outcome is not None and not outcome.success:
             _print_outcome(outcome, settings)
             raise typer.Exit(outcome.exit_code)
@@ -563,6 +566,7 @@ def backfill(
 
     from orchestration.runner import RunInterrupted
 
+    console.file = sys.stdout  # the run sends stdout to its log; the progress bar stays on the terminal
     try:
         with progress:
             bf, outcome = run_backfill(settings, start_p, end_p, restate=restate, resume=not fresh, on_start=on_start)
@@ -578,6 +582,8 @@ def backfill(
         err.print(f"[red]✗ The backfill could not start:[/red] {type(exc).__name__}: {exc}", soft_wrap=True,
                   highlight=False)
         raise typer.Exit(1) from None
+    finally:
+        console.file = None
     if outcome is not None and not outcome.success:
         _print_outcome(outcome, settings)
         err.print(f"Backfill {bf.backfill_id} stopped with {len(bf.issued)} of {total} period(s) issued; run the same "
