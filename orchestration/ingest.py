@@ -48,7 +48,7 @@ from orchestration.landing import (
     LandingFile,
     SourceSettings,
     SourcesConfig,
-    iter_landing_files,
+    unique_landing_files,
     read_landing_file,
     read_landing_zone,
 )
@@ -403,17 +403,11 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
     archive = Archive(archive_dir)
     reports: list[FileReport | None] = []
     current: list[_Current] = []
-    seen: dict[str, str] = {}
     pending: list[tuple[int, LandingFile, str]] = []
-    for item in iter_landing_files(landing, archive):
+    for item in unique_landing_files(landing, archive):
         if isinstance(item, FileReport):
             reports.append(item)
             continue
-        if item.sha256 in seen:
-            reports.append(FileReport(item.display, item.sha256, None, "duplicate",
-                                      f"{item.display}: same content as {seen[item.sha256]}; loaded once"))
-            continue
-        seen[item.sha256] = item.display
         key = _cache_key(item, config.for_folder(item.folder))
         if key in cache.known:
             file_id, fmt, status, message = cache.known[key]

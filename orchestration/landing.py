@@ -16,6 +16,7 @@ Layout and rules (the README documents them for users):
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 import gzip
 import hashlib
 import json
@@ -250,16 +251,18 @@ def read_landing_file(item: LandingFile, config: SourcesConfig) -> FileReport:
 def read_landing_zone(landing: Path, archive_dir: Path, config: SourcesConfig) -> list[FileReport]:
     """Read every file in landing/: one report per file, the same content loaded once."""
     archive = Archive(archive_dir)
-    reports: list[FileReport] = []
+    return [item if isinstance(item, FileReport) else read_landing_file(item, config)
+            for item in unique_landing_files(landing, archive)]
+
+
+def unique_landing_files(landing: Path, archive: Archive) -> Iterator[LandingFile | FileReport]:
+    """:func:`iter_landing_files` with the same content kept once: a later copy is reported as a duplicate."""
     seen: dict[str, str] = {}
     for item in iter_landing_files(landing, archive):
-        if isinstance(item, FileReport):
-            reports.append(item)
+        if isinstance(item, LandingFile) and item.sha256 in seen:
+            yield FileReport(item.display, item.sha256, None, "duplicate",
+                             f"{item.display}: same content as {seen[item.sha256]}; loaded once")
             continue
-        if item.sha256 in seen:
-            reports.append(FileReport(item.display, item.sha256, None, "duplicate",
-                                      f"{item.display}: same content as {seen[item.sha256]}; loaded once"))
-            continue
-        seen[item.sha256] = item.display
-        reports.append(read_landing_file(item, config))
-    return reports
+        if isinstance(item, LandingFile):
+            seen[item.sha256] = item.display
+        yield item
