@@ -39,6 +39,7 @@ from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.publish import publish_marts
 from orchestration.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
 from orchestration.reported import close_earlier_periods, list_periods, load_reported_into
+from orchestration.row_rules import RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
@@ -98,10 +99,16 @@ def build_ingest_asset():
         """Replace raw.* and quarantine.* with the exports found in landing/."""
         settings = load_settings()
         try:
+            rules = RowRules(period=run_period_range(context.run.tags)[1],
+                             quality=load_quality_settings(settings.home))
             report = load_landing(settings.landing_dir, settings.warehouse_path, archive_dir=settings.archive_dir,
-                                  config=load_sources_config(settings.home))
-        except (IngestError, SourcesConfigError) as exc:
+                                  config=load_sources_config(settings.home), rules=rules)
+        except (IngestError, SourcesConfigError, SettingsError) as exc:
             raise Failure(description=str(exc)) from exc
+        for entity, counts in report.ruled.items():
+            for rule, n in counts.items():
+                context.log.warning(f"raw.{entity}: {n} row(s) break rule raw_{entity}.{rule} and were moved to "
+                                    f"quarantine.{entity}; they do not count")
         for problem in report.problem_files:
             context.log.warning(f"{problem.message} (kept in quarantine.files)")
         for name, load in report.entities.items():

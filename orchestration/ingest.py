@@ -53,6 +53,7 @@ from orchestration.landing import (
     read_landing_zone,
 )
 from orchestration.reported import REPORTED_DDL
+from orchestration.row_rules import RowRules, apply_row_rules, forget_row_rules, previously_ruled
 from orchestration.sources import canonical_sql
 from orchestration.sources.canonical import QuarantineRecord, ReadResult, to_text
 from orchestration.sources.canonical_sql import ident
@@ -103,6 +104,7 @@ class IngestReport:
     entities: dict[str, EntityLoad]
     files: list[FileReport]
     parsed: list[str] = field(default_factory=list)  # the files read this run (the others' parses were reused)
+    ruled: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> rule id -> rows quarantined
     reused: int = 0                                   # files whose cached parse was used
 
     @property
@@ -510,7 +512,8 @@ def _open_warehouse(path: Path):
 
 
 def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = None,
-                 config: SourcesConfig | None = None, loaded_at: datetime | None = None) -> IngestReport:
+                 config: SourcesConfig | None = None, loaded_at: datetime | None = None,
+                 rules: RowRules | None = None) -> IngestReport:
     """Replace raw.* and quarantine.* in ``warehouse`` with what is in ``landing``.
 
     Incremental: a file whose parse the warehouse already holds (same bytes, name, folder settings and
@@ -518,7 +521,9 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
     CSV in DuckDB, :mod:`orchestration.sources.canonical_sql`), and a file gone from landing/ takes its rows
     with it.  The raw and quarantine tables are then rebuilt from the parses of the files present, in one
     transaction, with the cross-file rules applied as before: exact duplicates across files, the project
-    register preferred over vendor exports, ``rows_in = loaded + quarantined`` per file.
+    register preferred over vendor exports, ``rows_in = loaded + quarantined`` per file.  With ``rules``
+    (what a run passes), timesheet entries and ledger lines that break a row rule are then moved to
+    quarantine too (:mod:`orchestration.row_rules`); ``report.ruled`` counts them per entity and rule.
 
     Raises :class:`IngestError` when a required entity (projects, tasks) has no loadable row; the previous
     raw tables are then kept (and a warehouse that did not exist before is not left behind).
@@ -536,7 +541,7 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
         report = IngestReport(loaded_at, {}, files, parsed=parsed, reused=len(current) - len(parsed))
         con.execute("BEGIN TRANSACTION")
         try:
-            _load(con, current, files, report, loaded_at, landing)
+            _load(con, current, files, report, loaded_at, landing, rules)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -554,7 +559,7 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
 
 
 def _load(con, current: list[_Current], files: list[FileReport], report: IngestReport, loaded_at: datetime,
-          landing: Path) -> None:
+          landing: Path, rules: RowRules | None = None) -> None:
     """Rebuild raw.*, quarantine.* and raw.load_log from the cached parses of ``current`` (in a transaction)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
@@ -598,6 +603,14 @@ def _load(con, current: list[_Current], files: list[FileReport], report: IngestR
     # exists, empty, until a period has been closed, so the dbt source always resolves.
     con.execute("CREATE SCHEMA IF NOT EXISTS reported")
     con.execute(REPORTED_DDL)
+    if rules is not None:
+        report.ruled = apply_row_rules(con, rules, loaded_at)
+        for entity, counts in report.ruled.items():
+            load = report.entities[entity]
+            load.loaded -= sum(counts.values())
+            load.quarantined += sum(counts.values())
+    else:
+        forget_row_rules(con)
     broken = load_log_mismatches(con)
     if broken:
         raise IngestError("The load does not add up, so nothing was loaded (the previous raw tables are kept): "
@@ -661,7 +674,9 @@ def _write_entity(con, entity: str, loaded_at: datetime, report: IngestReport) -
     before = dict(con.execute(f"SELECT file_id, loaded_at FROM {CACHE_SCHEMA}.loaded WHERE entity = ?",
                               [entity]).fetchall())
     added, removed, kept = current - set(before), set(before) - current, current & set(before)
-    if not kept or entity == "projects" and (added or removed) or not _as_left(con, entity, before, load.extra_columns):
+    # rows the last load quarantined by a row rule come back before the rules are applied again
+    if (not kept or entity == "projects" and (added or removed) or previously_ruled(con, entity)
+            or not _as_left(con, entity, before, load.extra_columns)):
         _rebuild_entity(con, entity, load.extra_columns, loaded_at)
     elif (added or removed) and not _update_entity(con, entity, load.extra_columns, loaded_at, added, removed, kept):
         _rebuild_entity(con, entity, load.extra_columns, loaded_at)

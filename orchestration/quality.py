@@ -45,7 +45,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, WARNING, QualitySettings
+from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, QUARANTINE, WARNING, QualitySettings
 from orchestration.suite_sql import (
     CompiledExpectation,
     Relation,
@@ -181,6 +181,12 @@ def kept_expectations(suite_name: str, directory: Path = EXPECTATIONS_DIR,
     return raw, kept, severity
 
 
+def _gate_severity(severity: str) -> str:
+    """A quarantine rule whose rows are still in the raw table when the gate runs (no ingest applied it)
+    blocks: the rows are not moved, so they must not count."""
+    return BLOCKING if severity == QUARANTINE else severity
+
+
 def validate_relation(relation: Relation, suite_name: str, parameters: dict | None = None,
                       directory: Path = EXPECTATIONS_DIR, quality: QualitySettings | None = None) -> SuiteOutcome:
     """Run the suite ``expectations/<suite_name>.json`` as SQL on every row of ``relation``."""
@@ -194,7 +200,7 @@ def validate_relation(relation: Relation, suite_name: str, parameters: dict | No
         eid = r.meta.get("id", "")
         failures.append(ExpectationFailure(
             expectation=r.type, column=r.column, unexpected_count=r.unexpected_count, sample=r.sample, id=eid,
-            severity=severity.get(eid, BLOCKING), check=r.meta.get("check", ""), why=r.meta.get("why", ""),
+            severity=_gate_severity(severity.get(eid, BLOCKING)), check=r.meta.get("check", ""), why=r.meta.get("why", ""),
             rows=r.rows))
     success = not any(f.severity == BLOCKING for f in failures)
     return SuiteOutcome(suite_name, success, len(evaluation.results), evaluation.rows, failures)
@@ -287,7 +293,7 @@ def validate_frame_gx(suite_name: str, frame, parameters: dict | None = None,
                              "value": _plain(row.get(column)) if column else None})
         failures.append(ExpectationFailure(
             expectation=config.type, column=column, unexpected_count=details.get("unexpected_count"),
-            sample=sample, id=meta.get("id", ""), severity=severity.get(meta.get("id"), BLOCKING),
+            sample=sample, id=meta.get("id", ""), severity=_gate_severity(severity.get(meta.get("id"), BLOCKING)),
             check=meta.get("check", ""), why=meta.get("why", ""), rows=rows))
     success = not any(f.severity == BLOCKING for f in failures)
     return SuiteOutcome(suite_name, success, len(result.results), len(frame), failures)
@@ -504,6 +510,13 @@ def suite_parameters(entity: str, con, period: str | None, quality: QualitySetti
 RAW_ORDER = '"_source_file", "_source_row"'
 
 
+def rule_quarantine_failures(con, entity: str) -> list[ExpectationFailure]:
+    """The rows ingest quarantined by a row rule, as warnings (see :mod:`orchestration.row_rules`)."""
+    from orchestration.row_rules import rule_quarantine_failures as failures
+
+    return failures(con, entity)
+
+
 def _connect_read_only(warehouse: Path):
     return duckdb.connect(str(warehouse), read_only=True)
 
@@ -517,7 +530,9 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
     try:
         relation = raw_gate_relation(con, entity)
         params = suite_parameters(entity, con, period, quality, serving, today)
-        return validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
+        outcome = validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
+        outcome.failures += rule_quarantine_failures(con, entity)
+        return outcome
     finally:
         con.close()
 

@@ -280,7 +280,12 @@ QUALITY_FILE = "quality.yaml"
 BLOCKING = "blocking"
 WARNING = "warning"
 OFF = "off"
-SEVERITIES = (BLOCKING, WARNING, OFF)
+#: A row rule of an additive fact (timesheets, ledger): the rows it rejects are moved to quarantine and the
+#: run publishes with a warning naming them (orchestration/row_rules.py).
+QUARANTINE = "quarantine"
+SEVERITIES = (BLOCKING, WARNING, OFF, QUARANTINE)
+#: The suites whose row expectations may be set to quarantine.
+QUARANTINE_SUITES = ("raw_timesheets", "raw_ledger")
 
 DEFAULT_QUALITY_YAML = """\
 # pmo-warehouse data-quality settings for this home (docs/quality.md explains every key).
@@ -292,8 +297,9 @@ volume:
   max_ratio: null            # and grow to this multiple of it (null: no upper bound)
 labour_tolerance: 0.05       # ledger labour lines vs timesheet labour cost, share of the latter (a warning)
 extra_currencies: []         # currency codes accepted besides ISO 4217
-severity: {}                 # <suite>.<expectation id> (or <suite>) -> blocking | warning | off
-#   raw_timesheets.daily_hours: blocking
+severity: {}                 # <suite>.<expectation id> (or <suite>) -> blocking | warning | off | quarantine
+#   raw_timesheets.daily_hours: blocking                      # quarantined row by row by default
+#   raw_ledger.closed_project_posting: quarantine              # timesheet and ledger row rules only
 #   raw_tasks.actual_finish_not_after_status_date: blocking   # a warning by default
 #   raw_risks: warning
 #   mart_fct_risk_exposure.volume: blocking                   # mart suites: mart_<mart>.<id>
@@ -352,6 +358,10 @@ def load_quality_settings(home: str | os.PathLike | None = None) -> QualitySetti
         value = OFF if value is False else str(value).strip().lower()  # YAML reads a bare off as false
         if value not in SEVERITIES:
             raise SettingsError(f"{path}: severity.{key} is {value!r}; use one of {', '.join(SEVERITIES)}")
+        if value == QUARANTINE and (str(key).split(".")[0] not in QUARANTINE_SUITES or "." not in str(key)):
+            raise SettingsError(f"{path}: severity.{key} is quarantine, which applies to one expectation of "
+                                f"{' or '.join(QUARANTINE_SUITES)} (e.g. raw_timesheets.daily_hours), whose rows "
+                                "are additive facts")
         pairs.append((str(key), value))
     extra = data.get("extra_currencies") or []
     if not isinstance(extra, list) or not all(isinstance(c, str) and CURRENCY_RE.match(c.upper()) for c in extra):

@@ -48,7 +48,10 @@ def test_blocking_check_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
     parquet = home / "parquet" / "fct_earned_value.parquet"
     before = (sha(serving), sha(pack), sha(parquet))
 
-    # A 30-hour entry breaks the timesheet suite (hours within 0-24): the run must stop before publishing.
+    # A 30-hour entry breaks the timesheet suite (hours within 0-24, and the day's total). Its rules
+    # quarantine the row by default; with the suite set to blocking in quality.yaml, it stops the run
+    # before publishing.
+    (home / "quality.yaml").write_text("severity:\n  raw_timesheets: blocking\n")
     with open(home / "landing" / "timesheets" / "hand-timesheets.csv", "a", encoding="utf-8") as fh:
         fh.write("2026-03-13,H1,Hana Example,HAND-1,T2,30,engineer,approved,HAND-TS-99\n")
     bad = runner.invoke(app, ["run", "--home", str(home), "--period", "2026-03"])
@@ -146,6 +149,75 @@ def test_blocking_mart_expectation_keeps_the_last_good_snapshot(tmp_path, monkey
     # the other marts' suites ran and passed, and so did the raw ones
     passed = {c["check"] for c in summary["checks"] if c["outcome"] == "passed"}
     assert {"fct_task_earned_value_expectations", "dim_project_expectations", "timesheets_expectations"} <= passed
+
+
+def test_bad_timesheet_rows_are_quarantined_and_the_run_publishes(tmp_path, monkeypatch):
+    """One good entry and five bad ones (30 h, -3 h, an unknown project, an impossible date, a date after the
+    status date): the good one counts in AC, the bad ones are in quarantine.timesheets with their reasons,
+    and the run publishes (exit 0) with a warning that names the rows, listed in the pack's appendix."""
+    monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    home = tmp_path / "home"
+    shutil.copytree(FIXTURE, home / "landing", ignore=shutil.ignore_patterns("README.md"))
+    path = home / "landing" / "timesheets" / "hand-timesheets.csv"
+    with open(path, "a", encoding="utf-8") as fh:   # rows 12 to 16 of the file
+        fh.write("2026-03-12,H1,Hana Example,HAND-1,T2,30,engineer,approved,HAND-TS-30\n"
+                 "2026-03-13,H1,Hana Example,HAND-1,T2,-3,engineer,approved,HAND-TS-31\n"
+                 "2026-03-16,H1,Hana Example,NOPE-9,T2,7,engineer,approved,HAND-TS-32\n"
+                 "2026-03-32,H1,Hana Example,HAND-1,T2,7,engineer,approved,HAND-TS-33\n"
+                 "2099-01-05,H1,Hana Example,HAND-1,T2,7,engineer,approved,HAND-TS-34\n")
+
+    result = runner.invoke(app, ["run", "--home", str(home), "--period", "2026-03"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "warned" in out, out
+    for rule, row in (("hours_per_entry", 12), ("hours_not_negative", 13), ("project_code_known", 14),
+                      ("work_date_not_future", 16)):
+        assert f"quarantined_{rule}" in out and f"landing/timesheets/hand-timesheets.csv row {row}" in out, (rule, out)
+
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        quarantined = con.execute("SELECT _source_row, column_name, value, reason FROM quarantine.timesheets "
+                                  "ORDER BY _source_row").fetchall()
+        loaded = {r[0] for r in con.execute("SELECT entry_id FROM raw.timesheets").fetchall()}
+        log = con.execute("SELECT rows_in, rows_loaded, rows_quarantined FROM raw.load_log "
+                          "WHERE entity = 'timesheets'").fetchall()
+    finally:
+        con.close()
+    assert [(r[0], r[1], r[2]) for r in quarantined[1:]] == [   # [0]: the fixture's exact duplicate, row 11
+        (12, "hours", "30.0"), (13, "hours", "-3.0"), (14, "project_code", "NOPE-9"),
+        (15, "work_date", "2026-03-32"), (16, "work_date", "2099-01-05")]
+    assert quarantined[0][0] == 11 and "exact duplicate" in quarantined[0][3]
+    assert [r[3].split(":")[0] for r in quarantined[1:]] == [
+        "rule raw_timesheets.hours_per_entry", "rule raw_timesheets.hours_not_negative",
+        "rule raw_timesheets.project_code_known", "work_date", "rule raw_timesheets.work_date_not_future"]
+    assert "not a valid date" in quarantined[4][3]
+    assert not {"HAND-TS-30", "HAND-TS-31", "HAND-TS-32", "HAND-TS-33", "HAND-TS-34"} & loaded
+    assert log == [(15, 9, 6)]
+
+    # the good entries alone make AC: 58,480 as worked by hand (tests/integration/test_pipeline.py)
+    con = duckdb.connect(str(home / "serving.duckdb"), read_only=True)
+    try:
+        ac = con.execute("SELECT ac FROM marts.fct_earned_value WHERE project_code = 'HAND-1' "
+                         "AND period = '2026-03'").fetchone()[0]
+    finally:
+        con.close()
+    assert float(ac) == 58_480
+
+    [summary_file] = (home / "quality" / "2026-03").glob("*.json")
+    summary = json.loads(summary_file.read_text())
+    assert summary["status"] == "published" and summary["counts"]["failed"] == 0
+    [check] = [c for c in summary["checks"] if c["check"] == "timesheets_expectations"]
+    assert check["outcome"] == "warned"
+    assert {f["id"]: f["unexpected_count"] for f in check["failures"]} == {
+        "quarantined_hours_per_entry": 1, "quarantined_hours_not_negative": 1,
+        "quarantined_project_code_known": 1, "quarantined_work_date_not_future": 1}
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(p.extract_text().split()) for p in
+                    PdfReader(home / "reports" / "2026-03" / "portfolio-pack.pdf").pages[-2:])
+    assert "quarantined_hours_per_entry" in text and "quarantined_project_code_known" in text, text
 
 
 def test_ledger_labour_outside_the_tolerance_warns_and_publishes(tmp_path, monkeypatch):

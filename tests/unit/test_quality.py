@@ -33,7 +33,15 @@ def test_a_suite_per_raw_entity_covering_its_required_columns():
         for col in ENTITIES[entity].required:
             assert f"column_{col}" in ids and f"{col}_not_null" in ids
         assert "volume" in ids
-        assert {e["meta"]["severity"] for e in suite["expectations"]} <= {"blocking", "warning"}
+        allowed = {"blocking", "warning", "quarantine"} if name in ("raw_timesheets", "raw_ledger") \
+            else {"blocking", "warning"}
+        assert {e["meta"]["severity"] for e in suite["expectations"]} <= allowed, name
+    # the row rules of the additive facts quarantine by default; schema, uniqueness and volume block
+    severity = {e["meta"]["id"]: e["meta"]["severity"] for e in load_suite_dict("raw_timesheets")["expectations"]}
+    assert [i for i, s in severity.items() if s == "quarantine"] == [
+        "hours_not_negative", "hours_per_entry", "daily_hours", "project_code_known", "task_code_known",
+        "person_known", "work_date_not_future"]
+    assert severity["entry_id_unique"] == severity["volume"] == severity["work_date_not_null"] == "blocking"
 
 
 def test_schedule_breaking_rows_block_by_default():

@@ -487,7 +487,7 @@ def test_failing_rows_of_an_expectation_are_one_where_clause(broken_raw):
             assert con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0] == counts.get(c.meta["id"], 0), \
                 c.meta["id"]
             checked += 1
-        assert checked == 11 and counts["daily_hours"] > 2 and counts["person_known"] == 2
+        assert checked == 12 and counts["daily_hours"] > 2 and counts["person_known"] == 2
         known = next(c for c in compiled if c.meta["id"] == "task_code_known")
         assert "IN (SELECT * FROM (SELECT DISTINCT project_code || '/' || task_code FROM raw.tasks))" in known.condition
     finally:
