@@ -16,11 +16,14 @@ Layout and rules (the README documents them for users):
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+import errno
 import gzip
 import hashlib
 import json
+import logging
 import os
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -32,7 +35,16 @@ import yaml
 from orchestration.sources.base import SourceResult
 from orchestration.sources.registry import CANONICAL, detect_format, format_names, read_source
 
+log = logging.getLogger(__name__)
+
 SOURCES_FILE = "sources.yaml"
+#: OSError numbers that a network share or a busy disk gives for a moment: reading again may succeed.
+TRANSIENT_ERRNOS = frozenset(getattr(errno, name) for name in (
+    "EIO", "EAGAIN", "EBUSY", "ETIMEDOUT", "ESTALE", "ECONNRESET", "ECONNABORTED", "EINTR", "EHOSTUNREACH",
+    "ENETUNREACH", "ENETRESET") if hasattr(errno, name))
+#: Tries of one read (the first and the retries), and the first wait; each wait doubles (0.5, 1, 2 s).
+READ_ATTEMPTS = 4
+READ_BACKOFF_SECONDS = float(os.environ.get("PMO_INGEST_BACKOFF_SECONDS", "0.5"))
 PROJECT_CODE_COLUMNS = ("project_code", "from_project_code", "to_project_code")
 
 
@@ -126,6 +138,28 @@ class FileReport:
     result: SourceResult | None = None
 
 
+def is_transient(exc: BaseException) -> bool:
+    """An I/O error worth trying again (a timeout, a stale handle on a share), not a missing file."""
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
+def with_retries(read: Callable[[], object], what: str, attempts: int = READ_ATTEMPTS,
+                 backoff: float | None = None):
+    """``read()``, tried again on a transient I/O error with exponential backoff; the last error is raised."""
+    delay = READ_BACKOFF_SECONDS if backoff is None else backoff
+    for attempt in range(1, attempts + 1):
+        try:
+            return read()
+        except OSError as exc:
+            if not is_transient(exc) or attempt == attempts:
+                raise
+            log.warning("reading %s failed (%s); trying again in %.1f s (attempt %d of %d)",
+                        what, exc, delay, attempt + 1, attempts)
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -194,8 +228,12 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
             continue
         display = f"{landing.name}/{rel.as_posix()}"
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
-        sha = _sha256(path)
-        archive.keep(path, sha, display)
+        try:
+            sha = with_retries(lambda: _sha256(path), display)
+            with_retries(lambda: archive.keep(path, sha, display), display)
+        except OSError as exc:  # unreadable even after the retries: reported, the other files go on
+            out.append(FileReport(display, "", None, "error", f"{display}: cannot be read ({exc})"))
+            continue
         name = path.name.lower()
         try:
             if name.endswith(".zip"):
@@ -207,7 +245,7 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
                         out.append(LandingFile(f"{display}!{member}", inner, folder, msha, sha))
                 continue
             if name.endswith(".gz"):
-                data = gzip.decompress(path.read_bytes())
+                data = gzip.decompress(with_retries(path.read_bytes, display))
                 msha = hashlib.sha256(data).hexdigest()
                 inner = archive.unpacked(msha, path.name[:-3], data)
                 out.append(LandingFile(display, inner, folder, msha, sha))
@@ -232,7 +270,8 @@ def read_landing_file(item: LandingFile, config: SourcesConfig) -> FileReport:
     if settings.status_date is not None and fmt != CANONICAL:
         options.setdefault("status_date", settings.status_date)
     try:
-        result = read_source(item.path, fmt, folder=item.folder, display_name=item.display, **options)
+        result = with_retries(lambda: read_source(item.path, fmt, folder=item.folder, display_name=item.display,
+                                                  **options), item.display)
     except Exception as exc:  # a reader bug or an unreadable file must not stop the other files
         return FileReport(item.display, item.sha256, fmt, "error", f"{item.display}: {fmt} reader failed: {exc}")
     for res in result.entities.values():

@@ -57,3 +57,65 @@ def test_sources_yaml_names_the_reader_and_status_date(tmp_path):
         assert dates == [("2026-02-28",)]
     finally:
         con.close()
+
+
+def test_a_transient_read_error_is_tried_again_with_backoff(tmp_path, monkeypatch):
+    """A share that times out twice on one file: ingest waits 0.5 s, then 1 s, and loads every row."""
+    import errno
+
+    from orchestration import landing as landing_module
+
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "hand_project", landing, ignore=shutil.ignore_patterns("README.md"))
+    real, failures, waits = landing_module._sha256, [], []
+
+    def flaky(path):
+        if path.name == "hand-timesheets.csv" and len(failures) < 2:
+            failures.append(path)
+            raise OSError(errno.ETIMEDOUT, "Connection timed out", str(path))
+        return real(path)
+
+    monkeypatch.setattr(landing_module, "_sha256", flaky)
+    monkeypatch.setattr(landing_module.time, "sleep", waits.append)
+    report = load_landing(landing, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive")
+    assert len(failures) == 2 and waits == [0.5, 1.0]
+    assert not report.problem_files
+    assert report.entities["timesheets"].rows_in == 10 and report.entities["timesheets"].loaded == 9
+
+
+def test_a_file_that_stays_unreadable_is_reported_and_the_others_load(tmp_path, monkeypatch):
+    """Four timeouts in a row: the file is recorded in quarantine.files with the reason; a missing file
+    (not transient) is never retried."""
+    import errno
+
+    import pytest
+
+    from orchestration import landing as landing_module
+
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "hand_project", landing, ignore=shutil.ignore_patterns("README.md"))
+    real, waits = landing_module._sha256, []
+
+    def dead(path):
+        if path.name == "hand-ledger.csv":
+            raise OSError(errno.EIO, "Input/output error", str(path))
+        return real(path)
+
+    monkeypatch.setattr(landing_module, "_sha256", dead)
+    monkeypatch.setattr(landing_module.time, "sleep", waits.append)
+    report = load_landing(landing, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive")
+    assert waits == [0.5, 1.0, 2.0]
+    [problem] = report.problem_files
+    assert problem.display == "landing/ledger/hand-ledger.csv" and problem.status == "error"
+    assert "cannot be read" in problem.message and "Input/output error" in problem.message
+    assert report.entities["timesheets"].loaded == 9 and report.entities["ledger"].loaded == 0
+
+    calls = []
+
+    def missing():
+        calls.append(1)
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+
+    with pytest.raises(FileNotFoundError):
+        landing_module.with_retries(missing, "gone.csv")
+    assert calls == [1]
