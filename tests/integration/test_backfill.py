@@ -100,6 +100,7 @@ def test_a_backfill_builds_the_marts_of_a_plain_run_of_its_last_period(backfille
     assert fingerprints(str(backfilled / "serving.duckdb")) == fingerprints(str(plain / "serving.duckdb"))
 
 
+@pytest.mark.slow  # a few full runs; `make test-all` runs it (the default suite must stay well under 15 min)
 def test_a_killed_backfill_resumes_and_builds_the_same_marts(backfilled, tmp_path):
     """SIGKILL the process group of `pmo backfill` once January's pack is issued; the same command then
     recovers the dead run, resumes from February and ends with the uninterrupted backfill's marts."""
@@ -131,6 +132,7 @@ def test_a_killed_backfill_resumes_and_builds_the_same_marts(backfilled, tmp_pat
     assert frozen_ac(home, "2026-02") == pytest.approx(50_880, abs=1e-6)
 
 
+@pytest.mark.slow  # a few full runs; `make test-all` runs it (the default suite must stay well under 15 min)
 def test_closed_periods_keep_their_figures_unless_restated(backfilled):
     frozen_feb = tree_sha(backfilled / "reported" / "2026-02")
     (backfilled / "landing" / "ledger" / "late-invoice.csv").write_text(LATE_INVOICE)

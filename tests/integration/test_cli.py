@@ -1,6 +1,8 @@
 """The `pmo` command: exit statuses, and a blocking check that stops publication."""
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 import json
 import shutil
@@ -99,6 +101,7 @@ def test_demo_refuses_a_future_as_of(tmp_path):
     assert "in the future" in result.output
 
 
+@pytest.mark.slow  # a few full runs; `make test-all` runs it (the default suite must stay well under 15 min)
 def test_percent_complete_going_backwards_blocks_the_run(tmp_path, monkeypatch):
     monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
     home = tmp_path / "home"
@@ -115,6 +118,7 @@ def test_percent_complete_going_backwards_blocks_the_run(tmp_path, monkeypatch):
     assert not (home / "serving.duckdb").exists()
 
 
+@pytest.mark.slow  # a few full runs; `make test-all` runs it (the default suite must stay well under 15 min)
 def test_blocking_mart_expectation_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
     """A mart suite runs after dbt and before publish: a blocking mart expectation that fails stops publication."""
     import duckdb

@@ -61,6 +61,7 @@ def home(tmp_path_factory) -> Path:
     return home
 
 
+@pytest.mark.slow  # a few full runs; `make test-all` runs it (the default suite must stay well under 15 min)
 def test_a_closed_period_is_restated_but_its_pack_reproduces(home, monkeypatch):
     monkeypatch.delenv("PMO_REPORTING_CURRENCY", raising=False)
     feb_pack = home / "reports" / "2026-02" / "portfolio-pack.pdf"
