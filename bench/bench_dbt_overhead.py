@@ -114,7 +114,6 @@ def measure(home: Path, period: str | None = None, memory_limit: str = "1GB") ->
     sys.path.insert(0, str(REPO))
     warehouse = home / "warehouse" / "warehouse.duckdb"
     period = period or latest_period(warehouse)
-    os.environ.setdefault("PMO_HOME", str(home))
     from orchestration.dbt import dbt_vars
     from orchestration.settings import load_settings
 

@@ -8,6 +8,8 @@ For each size (projects x months, default 30, 300 and 2,000 projects x 36 months
 3. **increment**: one new day of timesheets lands as a new canonical CSV file (the working day after the
    last one in the data, up to ``--increment-rows`` approved entries copied from that last day, with new
    entry ids), and the same period is run again.
+4. **dbt overhead** (``bench/bench_dbt_overhead.py``): the run's ``dbt build`` against the same compiled
+   SQL run directly in one DuckDB connection, on copies of the warehouse.
 
 Each command runs as a child process whose whole process tree (children included: dbt, WeasyPrint…) is
 sampled every ``--interval`` seconds with psutil; its peak is the largest sum of the tree's resident set
@@ -294,6 +296,16 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
     ok = after["raw.timesheets"] - before["raw.timesheets"] == added and \
         after["quarantine.timesheets"] == before["quarantine.timesheets"]
     (res.checks if ok else res.failures).append(check)
+
+    if args.dbt_overhead:
+        from bench_dbt_overhead import measure as dbt_overhead
+
+        o = dbt_overhead(home, period)
+        check = (f"dbt build of {o['models']} models and {o['tests']} tests: {o['dbt_s']} s (its first, parsing: "
+                 f"{o['dbt_first_s']} s) against {o['direct_sql_s']} s for the same compiled SQL in one DuckDB "
+                 f"connection: {o['ratio']}x (goal <= 1.5x)")
+        say(check)
+        (res.checks if o["same_rows"] else res.failures).append(check + ("" if o["same_rows"] else ": rows differ"))
     return res
 
 
@@ -374,6 +386,8 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, help="where the homes go (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the homes (always kept with --scratch)")
     parser.add_argument("--record", action="store_true", help="append the results to bench/RESULTS.md")
+    parser.add_argument("--no-dbt-overhead", dest="dbt_overhead", action="store_false",
+                        help="skip bench_dbt_overhead.py (dbt build against its compiled SQL run directly)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     python = Path(sys.executable)
