@@ -122,6 +122,7 @@ def test_a_closed_period_is_restated_but_its_pack_reproduces(home, monkeypatch):
     assert shown["2026-03"]["state"] == "open"
 
 
+@pytest.mark.slow  # needs the home the test above leaves: March published, February closed
 def test_pmo_close_freezes_a_period_and_refuses_an_unreported_one(home):
     # Runs after the test above, on the same home: March is open.
     closed = runner.invoke(app, ["close", "2026-03", "--home", str(home)])
