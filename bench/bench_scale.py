@@ -8,7 +8,9 @@ For each size (projects x months, default 30, 300 and 2,000 projects x 36 months
 3. **increment**: one new day of timesheets lands as a new canonical CSV file (the working day after the
    last one in the data, up to ``--increment-rows`` approved entries copied from that last day, with new
    entry ids), and the same period is run again.
-4. **dbt overhead** (``bench/bench_dbt_overhead.py``): the run's ``dbt build`` against the same compiled
+4. **backfill** (with ``--backfill``): ``pmo backfill`` of every period, which must leave a pack and frozen
+   figures for each.
+5. **dbt overhead** (``bench/bench_dbt_overhead.py``): the run's ``dbt build`` against the same compiled
    SQL run directly in one DuckDB connection, on copies of the warehouse.
 
 Each command runs as a child process whose whole process tree (children included: dbt, WeasyPrint…) is
@@ -297,6 +299,9 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
         after["quarantine.timesheets"] == before["quarantine.timesheets"]
     (res.checks if ok else res.failures).append(check)
 
+    if args.backfill:
+        backfill_check(res, home, args, pmo, logs, say)
+
     if args.dbt_overhead:
         from bench_dbt_overhead import measure as dbt_overhead
 
@@ -307,6 +312,28 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
         say(check)
         (res.checks if o["same_rows"] else res.failures).append(check + ("" if o["same_rows"] else ": rows differ"))
     return res
+
+
+def first_period(as_of: str, months: int) -> str:
+    year, month = map(int, as_of.split("-"))
+    index = year * 12 + month - 1 - (months - 1)
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def backfill_check(res: SizeResult, home: Path, args, pmo: Path, logs: Path, say) -> None:
+    """``pmo backfill`` of every period of the organisation (after the runs above): wall time, peak RSS,
+    and a pack and frozen figures for each period."""
+    start = first_period(args.as_of, args.months)
+    argv = [str(pmo), "backfill", "--home", str(home), "--start", start, "--end", args.as_of, "--new"]
+    done = measure(argv, args.interval, logs / f"p{res.projects}-backfill.log")  # a line of its own, not a column
+    periods = args.months
+    packs = sum((home / "reports" / f"{first_period(args.as_of, args.months - i)}" / "portfolio-pack.pdf").is_file()
+                for i in range(periods))
+    frozen = sum((home / "reported" / first_period(args.as_of, args.months - i)).is_dir() for i in range(periods))
+    check = (f"backfill of {periods} periods ({start}…{args.as_of}): exit {done.returncode}, {done.seconds:.1f} s, "
+             f"peak {done.peak / MIB:,.0f} MiB; {packs} packs and {frozen} frozen periods (goal: <= 600 s)")
+    say(check)
+    (res.checks if done.returncode == 0 and packs == periods else res.failures).append(check)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -386,6 +413,8 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, help="where the homes go (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the homes (always kept with --scratch)")
     parser.add_argument("--record", action="store_true", help="append the results to bench/RESULTS.md")
+    parser.add_argument("--backfill", action="store_true",
+                        help="also time `pmo backfill` of every period after the increment (long at 2,000 projects)")
     parser.add_argument("--no-dbt-overhead", dest="dbt_overhead", action="store_false",
                         help="skip bench_dbt_overhead.py (dbt build against its compiled SQL run directly)")
     args = parser.parse_args()

@@ -102,26 +102,24 @@ def apply_row_rules(con, rules: RowRules, loaded_at: datetime) -> dict[str, dict
 
 
 def _move(con, entity: str, suite: str, compiled, loaded_at: datetime) -> int:
-    """Move the rows ``compiled`` rejects now; returns how many."""
+    """Move the rows ``compiled`` rejects now; returns how many. All in SQL: a whole file of rows may
+    break a rule (a project missing from the register)."""
     from orchestration.contract import ENTITIES
 
     column = compiled.kwargs.get("column")
     shown = HELPER_COLUMNS.get(column, column)
-    names = [c for c in ENTITIES[entity].column_names]
-    values = ", ".join(f"CAST(\"{n}\" AS VARCHAR)" for n in names)
-    rows = con.execute(compiled.failing_rows_sql(
-        f"_source_file, _source_sha256, _source_row, CAST(\"{shown}\" AS VARCHAR), [{values}]")
-        + " ORDER BY _source_file, _source_row").fetchall()
-    if not rows:
-        return 0
+    # the row's values as ingest records them: {"column": "text", ...}, keys sorted, blanks left out
+    pairs = ", ".join(f"CASE WHEN \"{n}\" IS NOT NULL THEN '{json.dumps(n)}: ' || to_json(CAST(\"{n}\" AS VARCHAR)) END"
+                      for n in sorted(ENTITIES[entity].column_names))
     meta = compiled.meta
     reason = f"{RULE_REASON_PREFIX}{suite}.{meta['id']}: {meta.get('why') or compiled.type}"
-    records = [[file, sha, row, loaded_at, shown, value, reason,
-                json.dumps({n: v for n, v in zip(names, cells) if v is not None}, ensure_ascii=False, sort_keys=True)]
-               for file, sha, row, value, cells in rows]
-    con.execute("CREATE OR REPLACE TEMP TABLE _ruled (f VARCHAR, s VARCHAR, r INTEGER, t TIMESTAMP, c VARCHAR, "
-                "v VARCHAR, reason VARCHAR, record VARCHAR)")
-    con.executemany("INSERT INTO _ruled VALUES (?, ?, ?, ?, ?, ?, ?, ?)", records)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ruled AS " + compiled.failing_rows_sql(
+        f"_source_file AS f, _source_sha256 AS s, _source_row AS r, ?::TIMESTAMP AS t, ? AS c, "
+        f"CAST(\"{shown}\" AS VARCHAR) AS v, ? AS reason, '{{' || concat_ws(', ', {pairs}) || '}}' AS record")
+        + " ORDER BY _source_file, _source_row", [loaded_at, shown, reason])
+    moved = con.execute("SELECT count(*) FROM _ruled").fetchone()[0]
+    if not moved:
+        return 0
     con.execute(f"INSERT INTO quarantine.{entity} SELECT * FROM _ruled")
     con.execute(f"DELETE FROM raw.{entity} WHERE (_source_file, _source_sha256, _source_row) IN "
                 "(SELECT f, s, r FROM _ruled)")
@@ -129,7 +127,7 @@ def _move(con, entity: str, suite: str, compiled, loaded_at: datetime) -> int:
                 "rows_quarantined = l.rows_quarantined + m.n "
                 "FROM (SELECT f, s, count(*) AS n FROM _ruled GROUP BY ALL) AS m "
                 "WHERE l.entity = ? AND l._source_file = m.f AND l._source_sha256 = m.s", [entity])
-    return len(rows)
+    return moved
 
 
 def rule_quarantine_failures(con, entity: str):

@@ -1,0 +1,113 @@
+"""Row rules of the additive facts (orchestration/row_rules.py): which rows move, in which order, with which
+reason; re-decided on every ingest; blocking still available."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from orchestration.ingest import load_landing
+from orchestration.quality import run_raw_suite
+from orchestration.row_rules import RowRules
+from orchestration.settings import QualitySettings, SettingsError, load_quality_settings
+
+TS = "work_date,person_id,project_code,task_code,hours,entry_id\n"
+BASE = {
+    "projects/projects.csv": "project_code,project_name,currency\nA,Alpha,GBP\n",
+    "tasks/tasks.csv": "status_date,project_code,task_code,baseline_start,baseline_finish,baseline_cost,percent_complete\n"
+                       "2026-03-31,A,T1,2026-01-01,2026-06-30,1000,10\n",
+    "rates/rates.csv": "person_id,role,valid_from,hourly_cost,currency\nP1,,2025-01-01,50,GBP\n",
+    "ledger/gl.csv": "posting_date,document_id,line_id,project_code,cost_type,amount,currency\n"
+                     "2026-03-02,D1,1,A,material,100,GBP\n2026-03-03,D2,1,B,material,40,GBP\n"
+                     "2026-03-04,D3,1,A,material,7,XYZ\n",
+}
+
+
+def landing(tmp_path, timesheets: str, projects: str | None = None):
+    root = tmp_path / "landing"
+    for name, text in {**BASE, "timesheets/ts.csv": TS + timesheets}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    if projects:
+        (root / "projects/projects.csv").write_text(projects)
+    return root
+
+
+def tables(wh):
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        raw = con.execute("SELECT entry_id, hours FROM raw.timesheets ORDER BY _source_row").fetchall()
+        quarantined = con.execute("SELECT _source_row, reason, record FROM quarantine.timesheets "
+                                  "ORDER BY _source_row").fetchall()
+        ledger = con.execute("SELECT document_id FROM raw.ledger ORDER BY 1").fetchall()
+        ledger_q = con.execute("SELECT value, reason FROM quarantine.ledger ORDER BY _source_row").fetchall()
+        log = con.execute("SELECT entity, rows_in, rows_loaded, rows_quarantined FROM raw.load_log "
+                          "WHERE entity IN ('timesheets', 'ledger') ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    return raw, quarantined, ledger, ledger_q, log
+
+
+def test_rules_run_in_order_so_the_good_entry_of_a_bad_day_stays(tmp_path):
+    """30 h and 8 h on one day: the 30 h entry goes by hours_per_entry, then the day holds 8 h and the 8 h
+    entry stays. 14 h + 12 h on another day break only the daily total: both go."""
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,30,E1\n2026-03-02,P1,A,T1,8,E2\n"
+                             "2026-03-03,P1,A,T1,14,E3\n2026-03-03,P1,A,T1,12,E4\n2026-03-04,P1,A,T1,7.5,E5\n")
+    wh = tmp_path / "wh.duckdb"
+    report = load_landing(root, wh, archive_dir=tmp_path / "archive", rules=RowRules(period="2026-03"))
+    raw, quarantined, ledger, ledger_q, log = tables(wh)
+    assert raw == [("E2", 8.0), ("E5", 7.5)]
+    assert [(r, reason.split(":")[0]) for r, reason, _ in quarantined] == [
+        (2, "rule raw_timesheets.hours_per_entry"), (4, "rule raw_timesheets.daily_hours"),
+        (5, "rule raw_timesheets.daily_hours")]
+    assert json.loads(quarantined[0][2]) == {"entry_id": "E1", "hours": "30.0", "person_id": "P1",
+                                             "project_code": "A", "task_code": "T1", "work_date": "2026-03-02"}
+    # ledger: an unknown project and an unknown currency, each with its rule
+    assert ledger == [("D1",)]
+    assert [(v, reason.split(":")[0]) for v, reason in ledger_q] == [
+        ("B", "rule raw_ledger.project_code_known"), ("XYZ", "rule raw_ledger.currency_known")]
+    assert log == [("ledger", 3, 1, 2), ("timesheets", 5, 2, 3)]
+    assert report.ruled == {"timesheets": {"hours_per_entry": 1, "daily_hours": 2},
+                            "ledger": {"currency_known": 1, "project_code_known": 1}}
+    assert (report.entities["timesheets"].loaded, report.entities["timesheets"].quarantined) == (2, 3)
+    # the gate passes on the rules and warns, naming the rows
+    outcome = run_raw_suite("timesheets", wh, "2026-03")
+    assert outcome.status == "warned" and outcome.success
+    warned = {f.id: (f.unexpected_count, [r["row"] for r in f.rows]) for f in outcome.failures}
+    assert warned == {"quarantined_hours_per_entry": (1, [2]), "quarantined_daily_hours": (2, [4, 5])}
+
+
+def test_rules_are_decided_again_on_every_ingest(tmp_path):
+    """Hours for project B are quarantined until B joins the register; then they load, unchanged file."""
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,8,E1\n2026-03-02,P1,B,,4,E2\n")
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    load_landing(root, wh, archive_dir=archive, rules=RowRules(period="2026-03"))
+    assert tables(wh)[0] == [("E1", 8.0)]
+    load_landing(root, wh, archive_dir=archive, rules=RowRules(period="2026-03"))   # nothing changed
+    raw, quarantined, *_ = tables(wh)
+    assert raw == [("E1", 8.0)] and len(quarantined) == 1
+    (root / "projects/projects.csv").write_text("project_code,project_name,currency\nA,Alpha,GBP\nB,Beta,GBP\n")
+    load_landing(root, wh, archive_dir=archive, rules=RowRules(period="2026-03"))
+    raw, quarantined, _, _, log = tables(wh)
+    assert raw == [("E1", 8.0), ("E2", 4.0)] and quarantined == []
+    assert ("timesheets", 2, 2, 0) in log
+
+
+def test_blocking_keeps_the_rows_and_stops_the_gate(tmp_path):
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,-3,E1\n2026-03-03,P1,A,T1,8,E2\n")
+    wh = tmp_path / "wh.duckdb"
+    quality = QualitySettings(severity=(("raw_timesheets.hours_not_negative", "blocking"),))
+    load_landing(root, wh, archive_dir=tmp_path / "archive", rules=RowRules(period="2026-03", quality=quality))
+    assert tables(wh)[0] == [("E1", -3.0), ("E2", 8.0)]
+    outcome = run_raw_suite("timesheets", wh, "2026-03", quality)
+    assert outcome.status == "failed" and [f.id for f in outcome.blocking_failures] == ["hours_not_negative"]
+
+
+@pytest.mark.parametrize("text", ["severity: {raw_tasks.percent_complete_range: quarantine}",
+                                  "severity: {raw_timesheets: quarantine}"])
+def test_quarantine_is_only_for_a_rule_of_the_additive_facts(tmp_path, text):
+    (tmp_path / "quality.yaml").write_text(text)
+    with pytest.raises(SettingsError, match="quarantine, which applies to one expectation of raw_timesheets"):
+        load_quality_settings(tmp_path)
