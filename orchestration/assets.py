@@ -39,7 +39,7 @@ from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.publish import publish_marts
 from orchestration.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
 from orchestration.reported import close_earlier_periods, list_periods, load_reported_into
-from orchestration.row_rules import RowRules
+from orchestration.row_rules import ROW_RULE_ENTITIES, RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
@@ -82,7 +82,9 @@ def build_ingest_asset():
         specs=[
             AssetSpec(["raw", name], group_name=RAW_GROUP, kinds={"duckdb"},
                       description=f"raw.{name}: {ent.description} Loaded from landing/{name}/*.csv with lineage "
-                                  "columns; rows that break the contract go to quarantine." )
+                                  "columns; rows that break the contract go to quarantine"
+                                  + (", and so do rows that break a row rule of its suite (orchestration/row_rules.py)."
+                                     if name in ROW_RULE_ENTITIES else "."))
             for name, ent in ENTITIES.items()
         ] + [
             AssetSpec(REPORTED_KEY, group_name=RAW_GROUP, kinds={"duckdb"},

@@ -28,6 +28,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -229,8 +230,8 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
         display = f"{landing.name}/{rel.as_posix()}"
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
         try:
-            sha = with_retries(lambda: _sha256(path), display)
-            with_retries(lambda: archive.keep(path, sha, display), display)
+            sha = with_retries(partial(_sha256, path), display)
+            with_retries(partial(archive.keep, path, sha, display), display)
         except OSError as exc:  # unreadable even after the retries: reported, the other files go on
             out.append(FileReport(display, "", None, "error", f"{display}: cannot be read ({exc})"))
             continue
