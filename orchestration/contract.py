@@ -293,6 +293,16 @@ ENTITIES: dict[str, Entity] = {
 #: Entities a run cannot do without; every other entity may be absent from landing/.
 REQUIRED_ENTITIES = ("projects", "tasks")
 
+#: The column that places a row of an entity in a reporting period: a date (the row belongs to its month)
+#: or a ``period`` column (YYYY-MM). Entities without one (projects, rates, budgets, dependencies, baseline
+#: phasing) belong to no period. The one definition used by the landing sensor (which periods a new file
+#: touches), ``pmo status`` (rows per source and period, freshness) and :func:`orchestration.ingest.latest_period`.
+PERIOD_COLUMN = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date",
+                 "risks": "status_date", "work_items": "status_date", "fx_rates": "period",
+                 "benefits": "period", "capacity": "period"}
+#: The entities whose dates say how far the data has got (the latest period with data).
+RECENCY_ENTITIES = ("tasks", "timesheets", "ledger")
+
 
 def raw_table_ddl(entity: Entity, schema: str = "raw") -> str:
     """CREATE TABLE statement for ``<schema>.<entity>`` in the canonical shape plus lineage."""

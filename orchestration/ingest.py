@@ -39,6 +39,8 @@ from orchestration.contract import (
     ENTITIES,
     LINEAGE_COLUMNS,
     NUMBER,
+    PERIOD_COLUMN,
+    RECENCY_ENTITIES,
     REQUIRED_ENTITIES,
     raw_table_ddl,
 )
@@ -887,7 +889,7 @@ def _dedupe_sql(con, entity: str, only_keys: bool = False) -> None:
 
 
 #: The date column of each entity that says how recent its data is, for :func:`latest_period`.
-_LATEST_COLUMNS = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date"}
+_LATEST_COLUMNS = {entity: PERIOD_COLUMN[entity] for entity in RECENCY_ENTITIES}
 
 
 def latest_period(landing: Path, archive_dir: Path | None = None, config: SourcesConfig | None = None,

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.contract import PERIOD_COLUMN
 from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, QUARANTINE, WARNING, QualitySettings
 from orchestration.suite_sql import (
     CompiledExpectation,
@@ -683,9 +684,7 @@ def validate_mart_frame(mart: str, frame, period: str | None, quality: QualitySe
 # --------------------------------------------------------------------------------------------
 
 #: The date that says how fresh a file is, per entity.
-FRESHNESS_DATE = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date",
-                  "risks": "status_date", "work_items": "status_date", "fx_rates": "period",
-                  "benefits": "period", "capacity": "period"}
+FRESHNESS_DATE = PERIOD_COLUMN
 
 
 def source_of(file: str) -> str:
@@ -710,7 +709,7 @@ def source_freshness(con, schema: str = "raw") -> list[dict]:
 
 
 #: Entities whose date column is already a period ('YYYY-MM').
-PERIOD_COLUMNS = {"fx_rates", "benefits", "capacity"}
+PERIOD_COLUMNS = {entity for entity, column in PERIOD_COLUMN.items() if column == "period"}
 
 
 def source_periods(con, raw_schema: str = "raw", quarantine_schema: str = "quarantine") -> list[dict]:

@@ -28,6 +28,7 @@ from dagster import (
     sensor,
 )
 
+from orchestration.contract import PERIOD_COLUMN
 from orchestration.landing import (
     Archive,
     LandingFile,
@@ -38,11 +39,8 @@ from orchestration.landing import (
 from orchestration.partitions import monthly_periods
 from orchestration.settings import Settings, load_settings
 
-#: The date column of each entity that says which reporting period a row belongs to.
-PERIOD_COLUMNS = {
-    "tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date", "risks": "status_date",
-    "work_items": "status_date", "benefits": "period", "capacity": "period", "fx_rates": "period",
-}
+#: The date column of each entity that says which reporting period a row belongs to (defined in the contract).
+PERIOD_COLUMNS = PERIOD_COLUMN
 
 
 def periods_touched(item: LandingFile, settings: Settings) -> set[str]:
