@@ -1,6 +1,7 @@
 {#-
     As reported vs restated, project x closed period. The reported_* columns are the figures the
-    period's pack showed when the period was closed (frozen, source reported.earned_value); the
+    period's pack showed when the period was closed (frozen: stg_reported__earned_value, over the
+    source reported.earned_value); the
     restated_* columns are the same measures as computed today from today's source data
     (fct_earned_value); <measure>_restatement is restated - reported (for the forecast finish, in
     days). A project that appears only on one side (a project added or removed since) has NULLs on
@@ -19,7 +20,7 @@
 
 with reported as (
 
-    select * from {{ source('reported', 'earned_value') }}
+    select * from {{ ref('stg_reported__earned_value') }}
 
 ),
 
