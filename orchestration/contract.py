@@ -1,4 +1,4 @@
-"""The canonical data contract (DESIGN.md §3): one definition per landing entity.
+"""The canonical data contract (docs/design.md §3): one definition per landing entity.
 
 Every reader emits these shapes, the ingest loads them into ``raw.<entity>`` and the dbt
 staging models cast them.  This module is the single place that says which columns an entity

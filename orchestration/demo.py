@@ -5,8 +5,8 @@ Why it exists
 The warehouse needs data that *tells a story*, so that every mart, gate and report can be shown and tested
 end to end without a customer's files.  A PMO analyst opening the demo pack must see on-track projects in
 green, at-risk ones amber (CPI and SPI(t) in 0.90-0.95), late ones red on SPI / SPI(t), over-budget ones red
-on CPI, projects that finished late (SPI = 1 at completion but SPI(t) < 1, EVM.md §3) and proposed ones with a
-plan but no actuals; every EV technique of EVM.md §2, a re-baselined project, agile releases and a
+on CPI, projects that finished late (SPI = 1 at completion but SPI(t) < 1, docs/evm.md §3) and proposed ones with a
+plan but no actuals; every EV technique of docs/evm.md §2, a re-baselined project, agile releases and a
 dis-benefit.  So the numbers are *constructed*, not noise, and a test can compute them back from the CSV
 rows alone (tests/integration/test_demo_coverage.py does, against the marts).
 
@@ -30,7 +30,7 @@ How the numbers are built
 * The cost plan counts approved and submitted timesheet rows; the warehouse costs approved rows only, so the
   few entries still awaiting approval at the end of the last month are left out of its AC.
 
-What it writes (DESIGN.md §3; columns come from ``orchestration.contract.ENTITIES``, in contract order)
+What it writes (docs/design.md §3; columns come from ``orchestration.contract.ENTITIES``, in contract order)
 -----------------------------------------------------------------------------------------------------
 UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, csv-module quoting.
 
@@ -179,7 +179,7 @@ _SCENARIO_WEIGHTS = {
     "finished_late": 10,
     "not_started": 10,
 }
-#: EV techniques (EVM.md §2) in the order the summary lists them.
+#: EV techniques (docs/evm.md §2) in the order the summary lists them.
 EV_METHODS = ("0/100", "50/50", "percent_complete", "milestone_weights", "units", "loe", "apportioned")
 # Open risk exposure (sum of probability x impact) a register is mitigated down to, as a share of BAC: on-track
 # projects stay in the green risk band (< 5 %), at-risk ones below the red one (10 %).
@@ -911,7 +911,7 @@ def _task_pct(t: _Task, d: int, rounded: bool = True) -> float:
 
 def _earned(p: _Project, d: int, m: int | None, rounded: bool = True) -> tuple[dict[str, float], dict[str, float]]:
     """(percent complete, EV in cents) of each measured task at the end of day d, by its EV technique
-    (EVM.md §2, as int_tasks_classified measures it), valued at the baseline of period m's snapshot."""
+    (docs/evm.md §2, as int_tasks_classified measures it), valued at the baseline of period m's snapshot."""
     pcts: dict[str, float] = {}
     ev: dict[str, float] = {}
     if not p.started:

@@ -1,5 +1,5 @@
 {#-
-    Benefits and investment-appraisal formulas (EVM.md §5; HM Treasury Green Book): the only place they
+    Benefits and investment-appraisal formulas (docs/evm.md §5; HM Treasury Green Book): the only place they
     are written. Every argument is a SQL expression. A division by zero or NULL gives NULL (safe_divide,
     macros/evm.sql); money results are type_money() (DECIMAL), ratios type_index() (DOUBLE).
 -#}

@@ -1,5 +1,5 @@
 {#-
-    Earned value management and earned schedule formulas (EVM.md §1 and §3): the only place they are
+    Earned value management and earned schedule formulas (docs/evm.md §1 and §3): the only place they are
     written. Every argument is a SQL expression; every quantity is cumulative to the status date.
 
     Conventions:

@@ -1,5 +1,5 @@
 {#-
-    RAG (red / amber / green) rating from the bands of the seed rag_rules (EVM.md §6; FEMA MIP dashboard
+    RAG (red / amber / green) rating from the bands of the seed rag_rules (docs/evm.md §6; FEMA MIP dashboard
     bands for CPI and SPI(t) by default). A rule row is a band [min_value, max_value] of one measure;
     each bound may be open (-inf, inf or NULL) and inclusive or not. Ranks: 1 green, 2 amber, 3 red; a higher rank
     is worse. A NULL measure matches no band (not assessed).

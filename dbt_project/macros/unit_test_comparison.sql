@@ -2,7 +2,7 @@
     How unit tests compare actual and expected rows on DuckDB.
 
     dbt compares unit-test rows exactly. Indices and earned-schedule figures are DOUBLE, and the worked
-    examples they are checked against (EVM.md, evm-oracle/) are published to 9 decimal places, so
+    examples they are checked against (published answers; docs/evm.md §3) are published to 9 decimal places, so
     DOUBLE and REAL columns are compared after rounding both sides to 9 decimal places. DECIMAL money,
     dates, text and booleans are still compared exactly, and NULL still differs from any value.
     Otherwise this is dbt's default unit-test query.

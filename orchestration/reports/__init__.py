@@ -1,4 +1,4 @@
-"""PDF packs rendered from the published warehouse (DESIGN.md: reports/<period>/*.pdf).
+"""PDF packs rendered from the published warehouse (docs/design.md §1: reports/<period>/*.pdf).
 
 ``render_portfolio_pack(serving_path, period, out_dir)`` writes ``out_dir/portfolio-pack.pdf``;
 ``render_reported_pack(home, reported_period, out_dir)`` renders a closed period's pack again from

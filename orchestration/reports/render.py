@@ -1,4 +1,4 @@
-"""Render the portfolio pack (EVM.md §7) from the published warehouse to a PDF.
+"""Render the portfolio pack (docs/evm.md §7) from the published warehouse to a PDF.
 
 Flow: open ``serving.duckdb`` read-only -> :func:`load_pack_data` (plain Python values; DECIMAL
 stays :class:`~decimal.Decimal`, NULL stays ``None``) -> :func:`build_html` (Jinja2, autoescaped)

@@ -1,4 +1,4 @@
-"""Reader of the canonical CSV of every entity (DESIGN.md §3).
+"""Reader of the canonical CSV of every entity (docs/design.md §3).
 
 Any tool that can write a CSV can feed the warehouse through this reader.  It never raises on
 bad content: every row either parses into the contract's types or comes back as a quarantine

@@ -1,5 +1,5 @@
 """Readers of Jira and Tempo exports: issues -> ``work_items``, worklogs -> ``timesheets``
-(INPUT-FORMATS.md §1.4 and §2).
+(docs/input-formats.md §1.4 and §2).
 
 Formats (``FORMATS`` maps each name to its ``(detect, read)`` pair):
 

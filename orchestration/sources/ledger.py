@@ -25,7 +25,7 @@ file's row number (header = ``header_row``).  Files are CSV (delimiter sniffed f
 comma, semicolon, tab or pipe; UTF-8, UTF-8 BOM, UTF-16 with BOM, else Windows-1252 with a warning)
 or XLSX (first sheet, or ``sheet``).
 
-Traps, for the next engineer (see /work/shared/INPUT-FORMATS.md section 3):
+Traps, for the next engineer (see docs/input-formats.md §3):
 
 1. **Number formats.**  SAP GUI exports follow the user's decimal notation: ``1.234,56-`` (trailing
    minus, '.' thousands, ',' decimals, usually in a *semicolon*-separated file), ``1,234.56-`` or

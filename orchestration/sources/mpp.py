@@ -2,7 +2,7 @@
 
 An MPP file is an OLE2 compound document (signature ``D0 CF 11 E0 A1 B1 1A E1``, the container of old
 Office files) holding MS Project's own undocumented streams.  The only open reader is MPXJ, which needs a
-Java runtime; this project ships no Java (INPUT-FORMATS.md §0, §6).  So instead of guessing, the file is
+Java runtime; this project ships no Java (docs/input-formats.md §0, §6).  So instead of guessing, the file is
 recognised and refused with the way out: MS Project (and ProjectLibre) save the same schedule as MSPDI
 XML, which :mod:`orchestration.sources.mspdi` reads.
 

@@ -6,7 +6,7 @@ the namespace ``http://schemas.microsoft.com/project`` with project properties, 
 keeps the line its ``<Task>`` starts on (``_source_row``) and a truncated file keeps the tasks before the
 damage.
 
-Traps, for the next engineer (INPUT-FORMATS.md §1.3; samples in ``shared/samples/mspdi``):
+Traps, for the next engineer (docs/input-formats.md §1.3; samples in ``shared/samples/mspdi``):
 
 * **Money is in hundredths of the currency unit**: ``<Cost>505200</Cost>`` is 5,052.00 and
   ``<ActualCost>29908.45</ActualCost>`` is 299.0845 (MPXJ divides by 100 too).  This applies to Cost,

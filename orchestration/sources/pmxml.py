@@ -16,7 +16,7 @@ PMXML is what P6 Professional / EPPM write for "Export > Primavera PM/EPPM XML":
 The file is streamed with expat (stdlib), so every activity keeps the line its ``<Activity>`` starts on
 (``_source_row``), every value the line of its own element, and a truncated file keeps what was complete.
 
-Traps, for the next engineer (INPUT-FORMATS.md §1.2, §4; the real file ``shared/samples/p6xml``):
+Traps, for the next engineer (docs/input-formats.md §1.2, §4; the real file ``shared/samples/p6xml``):
 
 * **The only P6 export that carries baselines.**  A ``<BaselineProject>`` is a full copy of the project as
   it was when baselined (its own ObjectIds; ``OriginalProjectObjectId`` names the project it copies).

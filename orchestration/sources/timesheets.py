@@ -1,4 +1,4 @@
-"""Readers of timesheet-tool exports -> canonical ``timesheets`` rows (INPUT-FORMATS.md §2).
+"""Readers of timesheet-tool exports -> canonical ``timesheets`` rows (docs/input-formats.md §2).
 
 Formats (``FORMATS`` maps each name to its ``(detect, read)`` pair):
 

@@ -9,7 +9,7 @@ An XER file is a dump of P6 database tables in one text file::
     ...
     %E                                                                 end of file
 
-Traps, for the next engineer (INPUT-FORMATS.md §1.1 and the real files in ``shared/samples/xer``):
+Traps, for the next engineer (docs/input-formats.md §1.1 and the real files in ``shared/samples/xer``):
 
 * **Encoding is Windows-1252**, not UTF-8 (the £ of CURRTYPE is byte 0xA3).  The reader uses UTF-8 only when
   the whole file is valid UTF-8 (some non-P6 tools write it), else cp1252; the bytes cp1252 leaves undefined

@@ -3,9 +3,9 @@
 One small demo organisation goes through the flow once, as `pmo demo` writes it (schedules, timesheets,
 Jira issues and the ledger in their tools' formats), for its last period. The same organisation is also
 generated as canonical CSV beside it (generation is deterministic), and every figure below is recomputed
-from those rows by the rules of EVM.md and compared with the published marts:
+from those rows by the rules of docs/evm.md and compared with the published marts:
 
-* every EV technique (EVM.md §2): each task's EV in fct_task_earned_value;
+* every EV technique (docs/evm.md §2): each task's EV in fct_task_earned_value;
 * the re-baseline: both versions in fct_baseline_history, BAC in fct_earned_value = the BL2 tasks' sum;
 * an agile release: AgileEVM PV, EV, CPI and SPI in fct_agile_release_ev from the work items;
 * benefits with a dis-benefit: net = benefits - dis-benefits in fct_project_benefits;
@@ -85,7 +85,7 @@ def rate(fx, period: str, currency: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# EVM.md §2, recomputed from the landing rows of one schedule snapshot
+# docs/evm.md §2, recomputed from the landing rows of one schedule snapshot
 # ---------------------------------------------------------------------------------------------------------
 def expected_task_ev(snapshot: list[dict]) -> dict[tuple[str, str], tuple[str, float]]:
     """(project, task) -> (technique applied, EV in the project currency) of every non-summary task."""

@@ -43,7 +43,7 @@ def small(tmp_path_factory):
 # ---------------------------------------------------------------------------------------------------------
 def technique_ev(snapshot: pd.DataFrame) -> pd.DataFrame:
     """PV and EV of each measured (non-summary) task of one schedule snapshot, EV by the task's technique
-    (EVM.md §2, as the warehouse's int_tasks_classified applies it)."""
+    (docs/evm.md §2, as the warehouse's int_tasks_classified applies it)."""
     t = snapshot.copy()
     parents = set(zip(t.project_code, t.parent_task_code))
     t["summary"] = [(p, c) in parents for p, c in zip(t.project_code, t.task_code)]

@@ -1,5 +1,5 @@
 {#-
-    Earned schedule (Lipke; EVM.md §3) of each project at every reported period, on the project's
+    Earned schedule (Lipke; docs/evm.md §3) of each project at every reported period, on the project's
     native-currency PV curve PV_1..PV_PD with PV_0 = 0 (ES is scale invariant, so the currency does not
     change it):
       EV >= BAC                 ES = PD

@@ -1,6 +1,6 @@
 {#-
     Every task of every schedule snapshot with its place in the WBS, its progress and its earned value
-    at the snapshot's status date by the EV technique it declares (EVM.md §2).
+    at the snapshot's status date by the EV technique it declares (docs/evm.md §2).
 
     is_summary: the task is another task's parent (parent_task_code) in the same snapshot. Summary
     tasks roll up their children and are excluded from every BAC, PV and EV sum, so they earn nothing

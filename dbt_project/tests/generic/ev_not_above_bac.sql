@@ -1,6 +1,6 @@
 {#-
     Earned value can never exceed the budget at completion (percent complete is at most 100 %): a row
-    with EV > BAC + tolerance is a data-quality failure (EVM.md §1.3) and gates the run. Returns the
+    with EV > BAC + tolerance is a data-quality failure (docs/evm.md §1.3) and gates the run. Returns the
     offending rows with the excess.
 -#}
 {% test ev_not_above_bac(model, ev_column='ev', bac_column='bac', tolerance=0.005) %}

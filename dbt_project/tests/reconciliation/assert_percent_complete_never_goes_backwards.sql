@@ -1,6 +1,6 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_earned_value'}}}) }}
 {#-
-    Gate (EVM.md §1.3, issue 5): a task's percent complete never falls from one schedule snapshot to the
+    Gate (docs/evm.md §1.3, issue 5): a task's percent complete never falls from one schedule snapshot to the
     next unless the project was re-baselined in between (the task's baseline_version changed). EV going
     backwards without a re-baseline means a bad export or a silent restatement, so the run stops.
     Snapshots up to the reporting period's end only. Returns the offending task rows with both snapshots.

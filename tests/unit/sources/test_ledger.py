@@ -1,7 +1,7 @@
 """GL readers (SAP ACDOCA/BSEG, Oracle GL, generic) and the SAP ACDOCA demo writer.
 
 The fixtures under tests/fixtures/sources/ledger are hand-written by the project from the documented
-headers (INPUT-FORMATS.md section 3): there is no real, licence-clean GL export.  One test per trap,
+headers (docs/input-formats.md §3): there is no real, licence-clean GL export.  One test per trap,
 each asserting real totals.
 """
 from datetime import date, datetime

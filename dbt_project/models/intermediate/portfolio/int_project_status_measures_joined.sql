@@ -3,7 +3,7 @@
 
       cpi                                EV / AC (fct_earned_value)
       spi_t                              ES / AT (fct_earned_value), not SPI: SPI tends to 1 as a late
-                                         project finishes (EVM.md §3)
+                                         project finishes (docs/evm.md §3)
       benefit_realisation_pct_to_date    net monetary benefits realised / planned over the register's
                                          periods up to this one x 100 (dis-benefits subtracted);
                                          NULL while nothing is planned to date
