@@ -46,6 +46,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import PERIOD_COLUMN
+from orchestration.row_rules import rule_quarantine_failures
 from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, QUARANTINE, WARNING, QualitySettings
 from orchestration.suite_sql import (
     CompiledExpectation,
@@ -511,13 +512,6 @@ def suite_parameters(entity: str, con, period: str | None, quality: QualitySetti
 RAW_ORDER = '"_source_file", "_source_row"'
 
 
-def rule_quarantine_failures(con, entity: str) -> list[ExpectationFailure]:
-    """The rows ingest quarantined by a row rule, as warnings (see :mod:`orchestration.row_rules`)."""
-    from orchestration.row_rules import rule_quarantine_failures as failures
-
-    return failures(con, entity)
-
-
 def _connect_read_only(warehouse: Path):
     return duckdb.connect(str(warehouse), read_only=True)
 
@@ -532,6 +526,7 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
         relation = raw_gate_relation(con, entity)
         params = suite_parameters(entity, con, period, quality, serving, today)
         outcome = validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
+        # the rows ingest quarantined by a row rule, as warnings that name them (orchestration/row_rules.py)
         outcome.failures += rule_quarantine_failures(con, entity)
         return outcome
     finally:
@@ -683,10 +678,6 @@ def validate_mart_frame(mart: str, frame, period: str | None, quality: QualitySe
 # Sources: quarantine counts and freshness (read by publish, the summary and `pmo status`)
 # --------------------------------------------------------------------------------------------
 
-#: The date that says how fresh a file is, per entity.
-FRESHNESS_DATE = PERIOD_COLUMN
-
-
 def source_of(file: str) -> str:
     """landing/<source>/... -> <source> (a file straight under landing/ is its own source)."""
     parts = file.split("/")
@@ -696,7 +687,7 @@ def source_of(file: str) -> str:
 def source_freshness(con, schema: str = "raw") -> list[dict]:
     """Per file and entity: rows and the latest status/work/posting date it holds."""
     out = []
-    for entity, column in FRESHNESS_DATE.items():
+    for entity, column in PERIOD_COLUMN.items():  # the date that says how fresh a file is
         try:
             rows = con.execute(f"SELECT _source_file, count(*), max({column})::VARCHAR FROM {schema}.{entity} "
                                "GROUP BY 1 ORDER BY 1").fetchall()
@@ -731,7 +722,7 @@ def source_periods(con, raw_schema: str = "raw", quarantine_schema: str = "quara
     from orchestration.contract import ENTITIES
 
     for entity in ENTITIES:
-        column = FRESHNESS_DATE.get(entity)
+        column = PERIOD_COLUMN.get(entity)
         if column is None:
             loaded_period = quarantined_period = "NULL"
         else:

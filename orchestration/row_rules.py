@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from orchestration.settings import EXPECTATIONS_DIR, QUARANTINE, WARNING, QualitySettings
 
 #: Entities whose rows are additive facts, quarantined row by row.
@@ -51,15 +53,19 @@ class RowRules:
     directory: Path = EXPECTATIONS_DIR
 
 
+def _ensure_cache_table(con) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (entity VARCHAR, rows_quarantined BIGINT)")
+
+
 def previously_ruled(con, entity: str) -> bool:
     """Whether the last ingest quarantined rows of ``entity`` by rule (the entity must then be rebuilt)."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (entity VARCHAR, rows_quarantined BIGINT)")
+    _ensure_cache_table(con)
     return con.execute(f"SELECT count(*) FROM {CACHE_TABLE} WHERE entity = ?", [entity]).fetchone()[0] > 0
 
 
 def forget_row_rules(con) -> None:
     """An ingest without rules (a library call): no rows are quarantined by rule now."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (entity VARCHAR, rows_quarantined BIGINT)")
+    _ensure_cache_table(con)
     con.execute(f"DELETE FROM {CACHE_TABLE}")
 
 
@@ -70,7 +76,7 @@ def apply_row_rules(con, rules: RowRules, loaded_at: datetime) -> dict[str, dict
     """
     from orchestration.quality import compiled_raw_suite, kept_expectations
 
-    con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (entity VARCHAR, rows_quarantined BIGINT)")
+    _ensure_cache_table(con)
     moved: dict[str, dict[str, int]] = {}
     for entity in ROW_RULE_ENTITIES:
         con.execute(f"DELETE FROM {CACHE_TABLE} WHERE entity = ?", [entity])
@@ -143,7 +149,7 @@ def rule_quarantine_failures(con, entity: str):
             f"FROM quarantine.{entity} WHERE starts_with(reason, '{RULE_REASON_PREFIX}') "
             f"QUALIFY row_number() OVER (PARTITION BY reason ORDER BY _source_file, _source_row) <= {NAMED_ROWS} "
             "ORDER BY _source_file, _source_row").fetchall()
-    except Exception:  # noqa: BLE001 - an older warehouse without the table: nothing was quarantined by rule
+    except duckdb.Error:  # a warehouse without the table: nothing was quarantined by rule
         return []
     failures: dict[str, ExpectationFailure] = {}
     for reason, count, file, row, column, value in found:

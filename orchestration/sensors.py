@@ -39,10 +39,6 @@ from orchestration.landing import (
 from orchestration.partitions import monthly_periods
 from orchestration.settings import Settings, load_settings
 
-#: The date column of each entity that says which reporting period a row belongs to (defined in the contract).
-PERIOD_COLUMNS = PERIOD_COLUMN
-
-
 def periods_touched(item: LandingFile, settings: Settings) -> set[str]:
     """The reporting periods ('YYYY-MM') the rows of one landing file fall in."""
     report = read_landing_file(item, load_sources_config(settings.home))
@@ -50,7 +46,7 @@ def periods_touched(item: LandingFile, settings: Settings) -> set[str]:
     if report.result is None:
         return periods
     for entity, res in report.result.entities.items():
-        column = PERIOD_COLUMNS.get(entity)
+        column = PERIOD_COLUMN.get(entity)
         if column is None:
             continue
         for row in res.rows:
