@@ -114,7 +114,7 @@ def measure(home: Path, period: str | None = None, memory_limit: str = "1GB") ->
     sys.path.insert(0, str(REPO))
     warehouse = home / "warehouse" / "warehouse.duckdb"
     period = period or latest_period(warehouse)
-    from orchestration.dbt import dbt_vars
+    from orchestration.defs.dbt import dbt_vars
     from orchestration.settings import load_settings
 
     dbt_vars_ = dbt_vars(load_settings(home))

@@ -7,7 +7,7 @@ HOME is a home a ``pmo run`` has built (``warehouse/warehouse.duckdb``, and ``se
 volume band).  Each (engine, step) runs in a fresh Python process, ``--repeat`` times; the parent reports
 the median wall time of the step, the median CPU time of the whole child process (imports included; less
 sensitive than wall time to other load on the machine) and the child's peak resident memory
-(``ru_maxrss``), with the memory already held after imports.  ``before`` is orchestration/quality.py as
+(``ru_maxrss``), with the memory already held after imports.  ``before`` is orchestration/pipeline/quality.py as
 of commit 98081c1 (whole tables into pandas, great-expectations as the engine), loaded from git;
 ``after`` is the working tree's.  Both engines' outcomes are compared suite by suite (verdict, failing
 expectations, counts, samples, rows), so the benchmark also checks that the SQL gates judge a large
@@ -34,10 +34,10 @@ BEFORE_COMMIT = "98081c1"
 def load_engine(engine: str):
     sys.path.insert(0, str(ROOT))
     if engine == "after":
-        import orchestration.quality as quality
+        import orchestration.pipeline.quality as quality
 
         return quality
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_COMMIT}:orchestration/quality.py"],
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE_COMMIT}:orchestration/pipeline/quality.py"],
                             check=True, capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "quality_before.py"
     path.write_text(source)

@@ -3,7 +3,7 @@
     python bench/bench_ingest.py /tmp/scale/p2000/landing [--work DIR] [--record]
 
 The landing zone is copied to a work directory (the increment adds a file to it).  Each step runs
-``orchestration.ingest.load_landing`` in a fresh process, which reports its wall time, CPU time (user +
+``orchestration.pipeline.ingest.load_landing`` in a fresh process, which reports its wall time, CPU time (user +
 system, all threads) and peak resident memory:
 
 * **cold**: nothing ingested before (new warehouse and archive): every file is parsed.
@@ -35,7 +35,7 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from orchestration.ingest import latest_period, load_landing
+from orchestration.pipeline.ingest import latest_period, load_landing
 step, home = sys.argv[1], Path(sys.argv[2])
 started, cpu0 = time.perf_counter(), time.process_time()
 out = {{}}

@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from orchestration.demo import generate_demo  # noqa: E402
-from orchestration.ingest import load_landing  # noqa: E402
+from orchestration.demo.generator import generate_demo  # noqa: E402
+from orchestration.pipeline.ingest import load_landing  # noqa: E402
 
 
 def dbt_build(project_dir: Path, home: Path, period: str) -> float:

@@ -296,7 +296,7 @@ REQUIRED_ENTITIES = ("projects", "tasks")
 #: The column that places a row of an entity in a reporting period: a date (the row belongs to its month)
 #: or a ``period`` column (YYYY-MM). Entities without one (projects, rates, budgets, dependencies, baseline
 #: phasing) belong to no period. The one definition used by the landing sensor (which periods a new file
-#: touches), ``pmo status`` (rows per source and period, freshness) and :func:`orchestration.ingest.latest_period`.
+#: touches), ``pmo status`` (rows per source and period, freshness) and :func:`orchestration.pipeline.ingest.latest_period`.
 PERIOD_COLUMN = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date",
                  "risks": "status_date", "work_items": "status_date", "fx_rates": "period",
                  "benefits": "period", "capacity": "period"}

@@ -12,7 +12,7 @@ A *home* holds everything one deployment owns::
     <home>/reports/<period>/    the rendered PDF packs
     <home>/reported/<period>/   the figures each period's pack showed, frozen once the period closes
     <home>/dagster/             the Dagster instance (run history, event logs)
-    <home>/alerts.log           one line per failed run (orchestration/alerts.py)
+    <home>/alerts.log           one line per failed run (orchestration/pipeline/alerts.py)
 
 The home is ``--home``, else ``$PMO_HOME``, else ``./.pmo``.
 """
@@ -84,9 +84,9 @@ class Settings:
         """The nightly schedule as a cron expression ('MM HH * * *')."""
         hour, minute = self.nightly_time.split(":")
         return f"{int(minute)} {int(hour)} * * *"
-    #: How long a run waits for the duckdb_writer slot held by another live run (orchestration/run_guard.py).
+    #: How long a run waits for the duckdb_writer slot held by another live run (orchestration/defs/run_guard.py).
     slot_wait_minutes: float = DEFAULT_SLOT_WAIT_MINUTES
-    #: A URL that receives every alert as a JSON POST (orchestration/alerts.py); None: alerts.log only.
+    #: A URL that receives every alert as a JSON POST (orchestration/pipeline/alerts.py); None: alerts.log only.
     alert_webhook: str | None = None
 
     @property
@@ -119,7 +119,7 @@ class Settings:
 
     @property
     def reported_dir(self) -> Path:
-        """Frozen figures as reported: reported/<period>/ (orchestration/reported.py)."""
+        """Frozen figures as reported: reported/<period>/ (orchestration/pipeline/reported.py)."""
         return self.home / "reported"
 
     @property
@@ -133,7 +133,7 @@ class Settings:
 
     @property
     def alerts_log(self) -> Path:
-        """One line per failed run, written by orchestration/alerts.py."""
+        """One line per failed run, written by orchestration/pipeline/alerts.py."""
         return self.home / "alerts.log"
 
     @property
@@ -281,7 +281,7 @@ BLOCKING = "blocking"
 WARNING = "warning"
 OFF = "off"
 #: A row rule of an additive fact (timesheets, ledger): the rows it rejects are moved to quarantine and the
-#: run publishes with a warning naming them (orchestration/row_rules.py).
+#: run publishes with a warning naming them (orchestration/pipeline/row_rules.py).
 QUARANTINE = "quarantine"
 SEVERITIES = (BLOCKING, WARNING, OFF, QUARANTINE)
 #: The suites whose row expectations may be set to quarantine.

@@ -465,7 +465,7 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
     """The appendix, or None when neither a run summary nor a published ``quality`` schema exists."""
     import json
 
-    from orchestration.quality import read_sources
+    from orchestration.pipeline.quality import read_sources
 
     summary: dict | None = None
     note = ""
@@ -655,9 +655,9 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
 
 def render_reported_pack(home: Path, reported, out_dir: Path, *, generated_at: datetime | None = None) -> Path:
     """Render the pack of a reported period from its frozen figures (``reported/<period>/``, see
-    orchestration/reported.py) and the run summary of the run that reported it: the same figures,
+    orchestration/pipeline/reported.py) and the run summary of the run that reported it: the same figures,
     tables and appendix as the pack first issued, whatever the warehouse holds today."""
-    from orchestration.reported import open_frozen
+    from orchestration.pipeline.reported import open_frozen
 
     con = open_frozen(reported)
     summary = Path(home) / reported.quality_summary if reported.quality_summary else None

@@ -3,7 +3,7 @@
 :func:`orchestration.sources.canonical.read_canonical_csv` reads a file into Python dicts, row by row;
 at 2,000 projects (5 M rows) that was most of the ingest.  This module produces, by construction, the
 *same* rows and quarantine records in SQL: the same source row numbers, the same column, value and
-reason text, the same record JSON, and every parsed value as the exact text ``orchestration.ingest``
+reason text, the same record JSON, and every parsed value as the exact text ``orchestration.pipeline.ingest``
 would have written for the Python value (``format(Decimal, 'f')`` for money, ``repr(float)`` for
 numbers, ISO dates, ``true``/``false``; see :func:`~orchestration.sources.canonical.to_text`).
 

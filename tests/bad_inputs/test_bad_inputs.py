@@ -1,5 +1,5 @@
 """The bad-input corpus (issues 5 and 10): every case is a small file dropped beside a clean base
-organisation, loaded with orchestration.ingest.load_landing and then judged by the raw gates; `pmo inspect
+organisation, loaded with orchestration.pipeline.ingest.load_landing and then judged by the raw gates; `pmo inspect
 --json` of every case's file prints one valid JSON object (test_inspect_json_of_every_case).
 
 For every case: the load does not crash; rows_in = loaded + quarantined for every file; the case's
@@ -20,10 +20,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
-from orchestration.ingest import load_landing
-from orchestration.quality import run_raw_suite
-from orchestration.row_rules import RowRules
+from orchestration.cli.main import app
+from orchestration.pipeline.ingest import load_landing
+from orchestration.pipeline.quality import run_raw_suite
+from orchestration.pipeline.row_rules import RowRules
 from orchestration.settings import QualitySettings
 
 PERIOD = "2026-03"
@@ -459,7 +459,7 @@ def test_inspect_of_hours_1e308_has_no_traceback(tmp_path):
 
 def test_register_amount_out_of_range(tmp_path):
     """Registers are read only when sources.yaml names them; their money is held to the same range."""
-    from orchestration.landing import load_sources_config
+    from orchestration.pipeline.landing import load_sources_config
 
     landing = make_landing(tmp_path, Case("x", "risks/risks.csv", (FIXTURES / "registers" / "risks-own-headings.csv")
                                           .read_text().replace('"£12,500"', '"£1,000,000,000,000,000"', 1)))

@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.demo import generate_demo
-from orchestration.demo_formats import write_vendor_exports
+from orchestration.demo.generator import generate_demo
+from orchestration.demo.formats import write_vendor_exports
 from orchestration.settings import init_home, load_settings
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from orchestration.contract import ENTITIES, raw_table_ddl
-from orchestration.reported import REPORTED_DDL
+from orchestration.pipeline.reported import REPORTED_DDL
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 

@@ -1,4 +1,4 @@
-"""No model's query plan joins task, timesheet or ledger lines by nested loops (orchestration/dbt_plans.py).
+"""No model's query plan joins task, timesheet or ledger lines by nested loops (orchestration/pipeline/dbt_plans.py).
 
 A join DuckDB cannot hash (a one-sided predicate in a LEFT JOIN's ON, an inequality, an OR) is a
 nested-loop or blockwise join whose cost is the product of its inputs: unnoticeable on a test
@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from dbt_harness import dbt_failures, run_dbt
 
-from orchestration.dbt_plans import explain, line_relations, model_plan_findings, quadratic_joins, seed_relations
-from orchestration.demo import generate_demo
-from orchestration.ingest import load_landing
+from orchestration.pipeline.dbt_plans import explain, line_relations, model_plan_findings, quadratic_joins, seed_relations
+from orchestration.demo.generator import generate_demo
+from orchestration.pipeline.ingest import load_landing
 
 PERIOD = "2026-10"
 

@@ -21,7 +21,7 @@ PERIOD = "2026-03"
 
 def make_home(root: Path) -> Path:
     """A home with a small demo organisation (5 projects, canonical CSV, 2026-02 and 2026-03)."""
-    from orchestration.demo import generate_demo
+    from orchestration.demo.generator import generate_demo
     from orchestration.settings import init_home, load_settings
 
     settings = load_settings(root)
@@ -126,7 +126,7 @@ def kill_at_step(home: Path, period: str, step: str, log_dir: Path, signum: int 
 
 def slot_state(home: Path) -> tuple[list[str], list[str]]:
     """The runs holding a duckdb_writer slot, and the runs with a step queued for one."""
-    from orchestration.partitions import DUCKDB_WRITER_POOL
+    from orchestration.defs.partitions import DUCKDB_WRITER_POOL
 
     with instance_for(home) as instance:
         info = instance.event_log_storage.get_concurrency_info(DUCKDB_WRITER_POOL)

@@ -25,8 +25,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.backfill import list_backfills, periods_between
-from orchestration.cli import app
+from orchestration.pipeline.backfill import list_backfills, periods_between
+from orchestration.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from mart_hashes import fingerprints  # noqa: E402

@@ -30,8 +30,8 @@ from runproc import (
     wait_for_step,
 )
 
-from orchestration.partitions import DUCKDB_WRITER_POOL
-from orchestration.run_guard import identity_tags
+from orchestration.defs.partitions import DUCKDB_WRITER_POOL
+from orchestration.defs.run_guard import identity_tags
 from orchestration.settings import load_settings
 
 
@@ -148,7 +148,7 @@ def test_a_run_waiting_for_a_live_run_names_it_and_gives_up(recovered):
         settings_file.write_text(original)
         holder_proc.kill()
         holder_proc.wait()
-        from orchestration.run_guard import recover_dead_runs
+        from orchestration.defs.run_guard import recover_dead_runs
 
         with instance_for(home) as instance:
             recover_dead_runs(instance)
@@ -164,8 +164,8 @@ def test_dagster_definitions_validate(recovered):
            "DAGSTER_HOME": str(settings.dagster_home), "PMO_DAGSTER_STORAGE": str(settings.dagster_home / "storage"),
            "PMO_WAREHOUSE_PATH": str(settings.warehouse_path)}
     result = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
-                             "-m", "orchestration.definitions"], capture_output=True, text=True, env=env,
+                             "-m", "orchestration.defs.definitions"], capture_output=True, text=True, env=env,
                             cwd=home, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "Validation successful for code location orchestration.definitions" in output
+    assert "Validation successful for code location orchestration.defs.definitions" in output

@@ -23,9 +23,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.demo import EV_METHODS, generate_demo
-from orchestration.demo_formats import write_vendor_exports
-from orchestration.runner import run_period
+from orchestration.demo.generator import EV_METHODS, generate_demo
+from orchestration.demo.formats import write_vendor_exports
+from orchestration.cli.runner import run_period
 from orchestration.settings import init_home, load_settings
 
 SEED, PROJECTS, MONTHS, AS_OF = 3, 8, 6, "2026-10"

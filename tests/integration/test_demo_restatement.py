@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli.main import app
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.runner import run_period
+from orchestration.cli.runner import run_period
 from orchestration.settings import init_home, load_settings
 
 ORACLE = Path(__file__).resolve().parents[3] / "shared" / "evm-oracle" / "late_project_13period.csv"

@@ -28,9 +28,9 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
-from orchestration.demo import generate_demo
-from orchestration.demo_formats import write_vendor_exports
-from orchestration.runner import run_period
+from orchestration.demo.generator import generate_demo
+from orchestration.demo.formats import write_vendor_exports
+from orchestration.cli.runner import run_period
 from orchestration.settings import init_home, load_settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
@@ -198,7 +198,7 @@ def test_a_second_run_gives_identical_marts(home):
 
 def test_no_build_parses_the_whole_project_again(home):
     """The period travels in PMO_REPORTING_PERIOD, not --vars, and the home's first build starts from the
-    parse the code location made (orchestration/dbt.py): every build of the home reuses dbt's saved parse,
+    parse the code location made (orchestration/defs/dbt.py): every build of the home reuses dbt's saved parse,
     re-parsing at most the one model that reads the period."""
     logs = "".join(p.read_text(errors="replace") for p in (home.dbt_target_dir / "build").glob("dbt.log*"))
     assert "Unable to do partial parsing" not in logs
@@ -236,7 +236,7 @@ def test_vendor_exports_went_through_their_readers(home):
 def test_pmo_docs_builds_a_catalogue_with_every_mart_column_described(home):
     from typer.testing import CliRunner
 
-    from orchestration.cli import app
+    from orchestration.cli.main import app
 
     result = CliRunner().invoke(app, ["docs", "--home", str(home.home), "--no-serve"])
     assert result.exit_code == 0, result.output

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli.main import app
 from orchestration.settings import PG_URL_ENV
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"

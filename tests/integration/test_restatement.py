@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli.main import app
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
 runner = CliRunner()

@@ -1,7 +1,7 @@
 """The gates as they ran before they ran in SQL: pandas frames, helper columns derived in pandas, and
 great-expectations as the engine.  tests/unit/test_suite_parity.py runs every suite both this way and
-through orchestration.quality (SQL in DuckDB) and requires the same verdicts; this module is the
-reference, kept as it was (orchestration/quality.py at 98081c1), not used at run time.
+through orchestration.pipeline.quality (SQL in DuckDB) and requires the same verdicts; this module is the
+reference, kept as it was (orchestration/pipeline/quality.py at 98081c1), not used at run time.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.quality import (
+from orchestration.pipeline.quality import (
     ISO_4217,
     MARTS_SCHEMA,
     RAW_SUITE_PREFIX,

@@ -12,9 +12,9 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, build_run_status_sensor_context
 from dagster._core.storage.dagster_run import DagsterRun
 
-from orchestration.alerts import alert_run, post_webhook, record_run_end
-from orchestration.runner import RunOutcome
-from orchestration.sensors import build_run_end_sensors
+from orchestration.pipeline.alerts import alert_run, post_webhook, record_run_end
+from orchestration.cli.runner import RunOutcome
+from orchestration.defs.sensors import build_run_end_sensors
 from orchestration.settings import SettingsError, activate, load_settings
 
 

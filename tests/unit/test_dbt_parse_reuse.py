@@ -1,4 +1,4 @@
-"""orchestration/dbt.py: what lets every dbt build reuse the saved parse (the period in the environment,
+"""orchestration/defs/dbt.py: what lets every dbt build reuse the saved parse (the period in the environment,
 not in --vars; the code location's parse handed to the build folder)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.dbt import (
+from orchestration.defs.dbt import (
     PARTIAL_PARSE_FILE,
     REPORTING_PERIOD_ENV,
     build_target_dir,

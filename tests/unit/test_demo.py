@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD
-from orchestration.demo import EV_METHODS, SCENARIOS, generate_demo
+from orchestration.demo.generator import EV_METHODS, SCENARIOS, generate_demo
 
 AS_OF = "2026-11"
 AS_OF_END = "2026-11-30"
@@ -170,7 +170,7 @@ def test_files_are_written_as_the_csv_module_writes_them(tmp_path, cell):
     import csv
     import io
 
-    from orchestration.demo import _plain_csv
+    from orchestration.demo.generator import _plain_csv
 
     rows = [["h1", "h2", "h3"], ["x", "", "1.5"], ["y", cell, ""]]
     expected = io.StringIO(newline="")

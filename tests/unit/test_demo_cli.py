@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import DEMO_MANIFEST, app
+from orchestration.cli.main import DEMO_MANIFEST, app
 from orchestration.contract import ENTITIES
 from orchestration.sources.canonical import read_canonical_csv
 
@@ -20,12 +20,12 @@ SMALL = ["--projects", "12", "--months", "6", "--as-of", "2026-06", "--seed", "7
 @pytest.fixture
 def no_runs(monkeypatch):
     """Any attempt to run the flow fails the test."""
-    import orchestration.runner
+    import orchestration.cli.runner
 
     def refuse(settings, period):
         raise AssertionError(f"pmo demo --no-run started a run of {period}")
 
-    monkeypatch.setattr(orchestration.runner, "run_period", refuse)
+    monkeypatch.setattr(orchestration.cli.runner, "run_period", refuse)
 
 
 def _landing_files(home: Path) -> list[Path]:

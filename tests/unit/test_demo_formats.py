@@ -1,8 +1,8 @@
 """Shaping the demo's exports: cut at today for the current month, then real tools' formats."""
 from datetime import date
 
-from orchestration.demo import generate_demo
-from orchestration.demo_formats import clip_to_data_date
+from orchestration.demo.generator import generate_demo
+from orchestration.demo.formats import clip_to_data_date
 from orchestration.sources.canonical import read_canonical_csv
 
 

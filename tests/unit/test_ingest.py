@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from orchestration.contract import ENTITIES
-from orchestration.ingest import IngestError, latest_period, load_landing
-from orchestration.landing import SourcesConfigError, load_sources_config
+from orchestration.pipeline.ingest import IngestError, latest_period, load_landing
+from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 
 
 def put(landing, entity, name, text):
@@ -162,7 +162,7 @@ def test_a_load_that_does_not_add_up_is_refused(tmp_path, monkeypatch):
     import shutil
     from pathlib import Path
 
-    from orchestration import ingest
+    from orchestration.pipeline import ingest
 
     hand = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"

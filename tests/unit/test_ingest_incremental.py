@@ -7,8 +7,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from orchestration import ingest
-from orchestration.ingest import latest_period, load_landing
+from orchestration.pipeline import ingest
+from orchestration.pipeline.ingest import latest_period, load_landing
 
 TS = "work_date,person_id,project_code,task_code,hours,entry_id\n"
 FIRST, SECOND, THIRD = datetime(2026, 3, 1, 8), datetime(2026, 3, 2, 8), datetime(2026, 3, 3, 8)

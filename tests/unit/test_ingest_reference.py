@@ -1,5 +1,5 @@
 """The ingest (canonical CSV in SQL, cross-file rules in SQL, parses kept between runs) gives the tables
-the Python ingest gave: :func:`orchestration.ingest.read_landing` over the readers' rows, written as the
+the Python ingest gave: :func:`orchestration.pipeline.ingest.read_landing` over the readers' rows, written as the
 ingest wrote them before it kept parses (this module's ``reference``).  The landing zone is the whole
 bad-input corpus at once, plus vendor exports, a project described by the register and by schedules,
 and duplicates across files."""
@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.contract import DUCKDB_TYPES, ENTITIES, LINEAGE_COLUMNS, NUMBER, raw_table_ddl
-from orchestration.ingest import (
+from orchestration.pipeline.ingest import (
     FILES_QUARANTINE_DDL,
     LOAD_LOG_DDL,
     QUARANTINE_COLUMNS,

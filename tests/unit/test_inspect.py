@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli.main import app
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 runner = CliRunner()

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest import load_landing
-from orchestration.landing import load_sources_config
+from orchestration.pipeline.ingest import load_landing
+from orchestration.pipeline.landing import load_sources_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -63,7 +63,7 @@ def test_a_transient_read_error_is_tried_again_with_backoff(tmp_path, monkeypatc
     """A share that times out twice on one file: ingest waits 0.5 s, then 1 s, and loads every row."""
     import errno
 
-    from orchestration import landing as landing_module
+    from orchestration.pipeline import landing as landing_module
 
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / "hand_project", landing, ignore=shutil.ignore_patterns("README.md"))
@@ -90,7 +90,7 @@ def test_a_file_that_stays_unreadable_is_reported_and_the_others_load(tmp_path, 
 
     import pytest
 
-    from orchestration import landing as landing_module
+    from orchestration.pipeline import landing as landing_module
 
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / "hand_project", landing, ignore=shutil.ignore_patterns("README.md"))

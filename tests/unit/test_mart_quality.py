@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.quality import (
+from orchestration.pipeline.quality import (
     load_suite_dict,
     mart_keys,
     mart_suites,

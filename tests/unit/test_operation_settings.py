@@ -5,7 +5,7 @@ import pytest
 import yaml
 from dagster import DefaultScheduleStatus, DefaultSensorStatus, define_asset_job
 
-from orchestration.sensors import build_landing_sensor
+from orchestration.defs.sensors import build_landing_sensor
 from orchestration.settings import (
     PG_DRIVER_URL_ENV,
     PG_URL_ENV,
@@ -51,7 +51,7 @@ def test_bad_schedule_settings_say_which_and_where(tmp_path, block, message):
 
 def test_the_definitions_follow_the_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("PMO_HOME", str(tmp_path))
-    from orchestration.definitions import build_definitions
+    from orchestration.defs.definitions import build_definitions
 
     defs = build_definitions()
     nightly = defs.resolve_schedule_def("nightly_open_period")

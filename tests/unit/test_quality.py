@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from orchestration.contract import ENTITIES
-from orchestration.quality import (
+from orchestration.pipeline.quality import (
     build_run_summary,
     check_record,
     date_horizon,
@@ -143,8 +143,8 @@ def test_status_counts_rows_per_source_and_period(tmp_path):
 
     from typer.testing import CliRunner
 
-    from orchestration.cli import app
-    from orchestration.ingest import load_landing
+    from orchestration.cli.main import app
+    from orchestration.pipeline.ingest import load_landing
     from orchestration.settings import load_settings
 
     settings = load_settings(tmp_path)
@@ -184,7 +184,7 @@ def test_status_counts_rows_per_source_and_period(tmp_path):
     # working warehouse is absent or busy
     import duckdb
 
-    from orchestration.publish import publish_marts
+    from orchestration.pipeline.publish import publish_marts
 
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute("CREATE SCHEMA marts; CREATE TABLE marts.fct_placeholder AS SELECT 1 AS x")
@@ -203,8 +203,8 @@ def test_dates_after_their_own_status_date_warn(tmp_path):
 
     import duckdb
 
-    from orchestration.ingest import load_landing
-    from orchestration.quality import run_raw_suite
+    from orchestration.pipeline.ingest import load_landing
+    from orchestration.pipeline.quality import run_raw_suite
 
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
     shutil.copytree(HAND, landing, ignore=shutil.ignore_patterns("README.md"))

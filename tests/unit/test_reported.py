@@ -1,4 +1,4 @@
-"""orchestration/reported.py: freezing a period's figures, closing, and reading them back."""
+"""orchestration/pipeline/reported.py: freezing a period's figures, closing, and reading them back."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.reported import (
+from orchestration.pipeline.reported import (
     ReportedError,
     close_earlier_periods,
     close_period,

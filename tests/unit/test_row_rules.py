@@ -1,4 +1,4 @@
-"""Row rules of the additive facts (orchestration/row_rules.py): which rows move, in which order, with which
+"""Row rules of the additive facts (orchestration/pipeline/row_rules.py): which rows move, in which order, with which
 reason; re-decided on every ingest; blocking still available."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import duckdb
 import pytest
 
-from orchestration.ingest import load_landing
-from orchestration.quality import run_raw_suite
-from orchestration.row_rules import RowRules
+from orchestration.pipeline.ingest import load_landing
+from orchestration.pipeline.quality import run_raw_suite
+from orchestration.pipeline.row_rules import RowRules
 from orchestration.settings import QualitySettings, SettingsError, load_quality_settings
 
 TS = "work_date,person_id,project_code,task_code,hours,entry_id\n"

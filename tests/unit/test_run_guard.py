@@ -16,17 +16,17 @@ from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster._utils import interrupts as dagster_interrupts
 
-from orchestration import run_guard
-from orchestration.partitions import DUCKDB_WRITER_POOL
-from orchestration.run_guard import (
+from orchestration.defs import run_guard
+from orchestration.defs.partitions import DUCKDB_WRITER_POOL
+from orchestration.defs.run_guard import (
     GuardedConcurrencyContext,
     SlotWaitTimeout,
     identity_tags,
-    interrupts_deferred,
     recover_dead_runs,
     slot_holders,
     sweep_leftovers,
 )
+from orchestration.pipeline.signals import interrupts_deferred
 from orchestration.settings import activate, load_settings
 
 

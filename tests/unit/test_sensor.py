@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dagster import SensorResult, SkipReason, build_sensor_context, define_asset_job
 
-from orchestration.sensors import build_landing_sensor
+from orchestration.defs.sensors import build_landing_sensor
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
 

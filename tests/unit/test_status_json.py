@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.ingest import load_landing
-from orchestration.quality import build_run_summary, check_record, write_run_summary
+from orchestration.pipeline.ingest import load_landing
+from orchestration.pipeline.quality import build_run_summary, check_record, write_run_summary
 
 PMO = Path(sys.executable).with_name("pmo")
 

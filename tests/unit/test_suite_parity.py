@@ -1,6 +1,6 @@
 """great-expectations is the reference engine of the gates: every raw and mart suite, run through GX on
 pandas frames (tests/unit/gx_reference.py, the code the gates ran before) and through the SQL evaluator
-(orchestration/suite_sql.py, what a run uses), gives the same verdict and the same unexpected count for
+(orchestration/pipeline/suite_sql.py, what a run uses), gives the same verdict and the same unexpected count for
 every expectation, and the same sample values and failing rows (file, row, value).
 
 The data: a small demo organisation (every entity) loaded by the ingest, and two marts per suite built
@@ -26,9 +26,9 @@ from gx_reference import suite_parameters as reference_parameters
 from test_mart_quality import GOOD
 
 from orchestration.contract import ENTITIES
-from orchestration.demo import generate_demo
-from orchestration.ingest import load_landing
-from orchestration.quality import (
+from orchestration.demo.generator import generate_demo
+from orchestration.pipeline.ingest import load_landing
+from orchestration.pipeline.quality import (
     load_suite_dict,
     mart_keys,
     mart_suites,
@@ -40,7 +40,7 @@ from orchestration.quality import (
     validate_mart_frame,
 )
 from orchestration.settings import QualitySettings
-from orchestration.suite_sql import (
+from orchestration.pipeline.suite_sql import (
     UnsupportedExpectation,
     literal,
     quote,
@@ -470,7 +470,7 @@ def test_mostly_and_what_cannot_run(tmp_path):
 def test_failing_rows_of_an_expectation_are_one_where_clause(broken_raw):
     """Each row expectation is a WHERE clause over the gate's view: selecting with it returns exactly
     the rows it counts (what row-by-row quarantine will reuse)."""
-    from orchestration.quality import compiled_raw_suite
+    from orchestration.pipeline.quality import compiled_raw_suite
 
     outcome = run_raw_suite("timesheets", broken_raw, PERIOD, QUALITY, today=TODAY)
     counts = {f.id: f.unexpected_count for f in outcome.failures}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.demo_exports.jira import write_jira_csv
+from orchestration.demo.exports.jira import write_jira_csv
 from orchestration.sources import jira, timesheets
 
 REPO = Path(__file__).resolve().parents[3]

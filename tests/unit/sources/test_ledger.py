@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.demo_exports.ledger import write_sap_acdoca_csv
+from orchestration.demo.exports.ledger import write_sap_acdoca_csv
 from orchestration.sources.canonical import read_canonical_csv
 from orchestration.sources.ledger import (
     FORMATS,

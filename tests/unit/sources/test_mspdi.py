@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, TEXT
-from orchestration.demo_exports.schedules import write_mspdi
+from orchestration.demo.exports.schedules import write_mspdi
 from orchestration.sources import mspdi
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources" / "mspdi"

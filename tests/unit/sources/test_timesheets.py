@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.demo_exports.timesheets import write_harvest_csv, write_tempo_csv
+from orchestration.demo.exports.timesheets import write_harvest_csv, write_tempo_csv
 from orchestration.sources import jira, timesheets
 from orchestration.sources.canonical import ReaderError
 from orchestration.sources.timesheets import parse_date, parse_hours, parse_number

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, TEXT
-from orchestration.demo_exports.schedules import write_xer
+from orchestration.demo.exports.schedules import write_xer
 from orchestration.sources import xer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources" / "xer"

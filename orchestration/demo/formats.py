@@ -1,6 +1,6 @@
 """Turn part of the demo organisation's canonical CSV into the files real tools export.
 
-`pmo demo` calls :func:`write_vendor_exports` after :func:`orchestration.demo.generate_demo`, so that a
+`pmo demo` calls :func:`write_vendor_exports` after :func:`orchestration.demo.generator.generate_demo`, so that a
 demo run goes through the vendor readers as a real deployment does:
 
 * schedules of waterfall projects in the reporting currency: one Primavera P6 XER per month holding
@@ -28,10 +28,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from orchestration.contract import ENTITIES
-from orchestration.demo_exports.jira import write_jira_csv
-from orchestration.demo_exports.ledger import write_sap_acdoca_csv
-from orchestration.demo_exports.schedules import write_mspdi, write_xer
-from orchestration.demo_exports.timesheets import write_harvest_csv, write_tempo_csv
+from orchestration.demo.exports.jira import write_jira_csv
+from orchestration.demo.exports.ledger import write_sap_acdoca_csv
+from orchestration.demo.exports.schedules import write_mspdi, write_xer
+from orchestration.demo.exports.timesheets import write_harvest_csv, write_tempo_csv
 from orchestration.sources.canonical import read_canonical_csv
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.run_guard import interrupts_deferred
+from orchestration.pipeline.signals import interrupts_deferred
 
 MARTS_SCHEMA = "marts"
 
@@ -85,8 +85,8 @@ def _publish_quality(con) -> None:
     ``load_log`` (rows in / loaded / quarantined per file and entity), ``files`` (files not read) and
     ``source_freshness`` (per file, the latest status/work/posting date) and ``source_periods`` (rows loaded and
     quarantined per file and period). Absent sources give empty tables."""
-    from orchestration.ingest import FILES_QUARANTINE_DDL, LOAD_LOG_DDL
-    from orchestration.quality import source_freshness, source_periods
+    from orchestration.pipeline.ingest import FILES_QUARANTINE_DDL, LOAD_LOG_DDL
+    from orchestration.pipeline.quality import source_freshness, source_periods
 
     con.execute(f"CREATE SCHEMA {QUALITY_SCHEMA}")
     for table, ddl, source in (("load_log", LOAD_LOG_DDL, "wh.raw.load_log"),

@@ -68,7 +68,7 @@ def _render_open(serving: str, period: str, out_dir: str, summary: str | None) -
 
 
 def _render_closed(home: str, period: str, out_dir: str) -> str:
-    from orchestration.reported import read_period
+    from orchestration.pipeline.reported import read_period
     from orchestration.reports import render_reported_pack
 
     return str(render_reported_pack(Path(home), read_period(Path(home), period), Path(out_dir)))
@@ -84,8 +84,8 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     pack completes, and ``on_issued`` is called after each, so an interrupted range leaves every
     period before the interruption complete (pack and figures) and nothing half-issued.
     """
-    from orchestration.quality import summary_path
-    from orchestration.reported import close_earlier_periods, read_period, record_reported
+    from orchestration.pipeline.quality import summary_path
+    from orchestration.pipeline.reported import close_earlier_periods, read_period, record_reported
 
     periods = sorted(periods)
     jobs = []
@@ -221,19 +221,19 @@ def run_backfill(settings: Settings, start: str, end: str, *, restate: bool = Fa
                  on_start: Callable[[Backfill, bool], None] | None = None):
     """Run (or resume) the backfill of ``start``..``end``: one run of the monthly job over the periods
     whose pack is not issued yet.  Returns ``(backfill, outcome)``; ``outcome`` is the run's
-    :class:`~orchestration.runner.RunOutcome`, or None when there was nothing left to do.
+    :class:`~orchestration.cli.runner.RunOutcome`, or None when there was nothing left to do.
 
     ``on_start(backfill, resumed)`` is called once the record exists, before the run starts (the CLI
     shows progress from it).
     """
-    from orchestration.runner import run_period
+    from orchestration.cli.runner import run_period
 
     bf = unfinished_backfill(settings.home, start, end, restate) if resume else None
     resumed = bf is not None
     if bf is None:
         # Close what the run of ``start`` would close before the record's timestamp is taken: the runs
         # see the periods closed by then, the ones before the range included.
-        from orchestration.reported import close_earlier_periods
+        from orchestration.pipeline.reported import close_earlier_periods
         close_earlier_periods(settings.home, start, settings.close_periods)
         bf = new_backfill(settings.home, start, end, restate)
     if on_start is not None:

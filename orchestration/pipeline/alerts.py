@@ -3,10 +3,10 @@
 A run that fails (a blocking check, a step that could not complete, a wait for the writer slot that
 gave up, a process that died) gets one alert, whoever started it:
 
-* ``pmo run`` / ``pmo demo`` alert themselves when their run fails (orchestration/runner.py);
+* ``pmo run`` / ``pmo demo`` alert themselves when their run fails (orchestration/cli/runner.py);
 * runs started by the schedule, the landing sensor or the UI are alerted by the ``run_failure_alerts``
-  sensor (orchestration/sensors.py), which needs the Dagster daemon;
-* a run whose process died is alerted by the run that finds it (orchestration/run_guard.py).
+  sensor (orchestration/defs/sensors.py), which needs the Dagster daemon;
+* a run whose process died is alerted by the run that finds it (orchestration/defs/run_guard.py).
 
 Each run is alerted once (the run id is looked up in alerts.log first).  A line reads::
 
@@ -124,8 +124,8 @@ def alert_run(settings: Settings, outcome, *, at: datetime | None = None) -> str
 def record_run_end(instance, run, settings: Settings | None = None) -> tuple[Path | None, str | None]:
     """For a run that ended without ``pmo run`` watching it: write its quality summary (unless it has one
     with the same status) and alert it when it failed.  Returns the summary path and the alert line."""
-    from orchestration.quality import summary_path
-    from orchestration.runner import outcome_from_run, write_summary
+    from orchestration.pipeline.quality import summary_path
+    from orchestration.cli.runner import outcome_from_run, write_summary
 
     settings = settings or load_settings()
     outcome, evaluations = outcome_from_run(instance, run, settings)

@@ -32,14 +32,14 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.contract import ENTITIES
-from orchestration.dbt import build_target_dir, dbt_vars, reporting_period_env
-from orchestration.ingest import IngestError, load_landing
-from orchestration.landing import SourcesConfigError, load_sources_config
-from orchestration.partitions import DUCKDB_WRITER_POOL, monthly_periods
-from orchestration.publish import publish_marts
-from orchestration.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
-from orchestration.reported import close_earlier_periods, list_periods, load_reported_into
-from orchestration.row_rules import ROW_RULE_ENTITIES, RowRules
+from orchestration.defs.dbt import build_target_dir, dbt_vars, reporting_period_env
+from orchestration.pipeline.ingest import IngestError, load_landing
+from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
+from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
+from orchestration.pipeline.publish import publish_marts
+from orchestration.pipeline.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
+from orchestration.pipeline.reported import close_earlier_periods, list_periods, load_reported_into
+from orchestration.pipeline.row_rules import ROW_RULE_ENTITIES, RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
@@ -48,7 +48,7 @@ warnings.filterwarnings("ignore", category=BetaWarning)
 RAW_GROUP = "raw"
 #: A run covers one period, or a range of periods in a backfill: the marts hold every period's rows,
 #: so one build at the range's last period serves them all, and each period of the range then gets its
-#: own pack and frozen figures (orchestration/backfill.py).
+#: own pack and frozen figures (orchestration/pipeline/backfill.py).
 PERIOD_RANGE_PER_RUN = BackfillPolicy.single_run()
 SERVING_KEY = AssetKey(["serving", "snapshot"])
 PACK_KEY = AssetKey(["reports", "portfolio_pack"])
@@ -83,7 +83,7 @@ def build_ingest_asset():
             AssetSpec(["raw", name], group_name=RAW_GROUP, kinds={"duckdb"},
                       description=f"raw.{name}: {ent.description} Loaded from landing/{name}/*.csv with lineage "
                                   "columns; rows that break the contract go to quarantine"
-                                  + (", and so do rows that break a row rule of its suite (orchestration/row_rules.py)."
+                                  + (", and so do rows that break a row rule of its suite (orchestration/pipeline/row_rules.py)."
                                      if name in ROW_RULE_ENTITIES else "."))
             for name, ent in ENTITIES.items()
         ] + [
@@ -132,7 +132,7 @@ def build_ingest_asset():
         closed = close_earlier_periods(settings.home, context.partition_key_range.start, settings.close_periods)
         if closed:
             context.log.info(f"closed {', '.join(closed)}: their figures are now frozen as reported")
-        from orchestration.backfill import BACKFILL_STARTED_TAG
+        from orchestration.pipeline.backfill import BACKFILL_STARTED_TAG
 
         frozen_rows = load_reported_into(settings.home, settings.warehouse_path,
                                          closed_by=context.run.tags.get(BACKFILL_STARTED_TAG))
@@ -267,7 +267,7 @@ def build_dbt_assets(manifest: Path, project):
         settings = load_settings()
         # One build at the last period of the run's range: the marts hold every earlier period's rows.
         # The period goes in the environment, not --vars: dbt reuses its saved parse only while the vars
-        # stay the same (orchestration/dbt.py). dbt is started, with the environment copied, inside cli().
+        # stay the same (orchestration/defs/dbt.py). dbt is started, with the environment copied, inside cli().
         with reporting_period_env(context.partition_key_range.end):
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings))],
@@ -315,7 +315,7 @@ def run_check_records(instance, run_id: str) -> list[dict]:
     """The verdict of every asset check evaluated so far in ``run_id``, as summary records."""
     from dagster import DagsterEventType
 
-    from orchestration.quality import records_from_evaluations
+    from orchestration.pipeline.quality import records_from_evaluations
 
     entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     return records_from_evaluations(e.dagster_event.event_specific_data for e in entries if e.dagster_event)
@@ -334,7 +334,7 @@ def build_quality_summary_asset():
                     "data-quality appendix and `pmo status` read it.",
     )
     def run_summary(context: AssetExecutionContext) -> MaterializeResult:
-        from orchestration.quality import attach_stored_failures, build_run_summary, read_sources, write_run_summary
+        from orchestration.pipeline.quality import attach_stored_failures, build_run_summary, read_sources, write_run_summary
 
         settings = load_settings()
         checks = attach_stored_failures(run_check_records(context.instance, context.run_id), settings.warehouse_path)
@@ -367,8 +367,8 @@ def build_report_asset():
     )
     def portfolio_pack(context: AssetExecutionContext) -> MaterializeResult:
         """The pack of every period of the run (one, or a backfill's range, oldest first)."""
-        from orchestration.backfill import BACKFILL_TAG, RESTATE_TAG, issue_packs, mark_issued
-        from orchestration.reported import read_period
+        from orchestration.pipeline.backfill import BACKFILL_TAG, RESTATE_TAG, issue_packs, mark_issued
+        from orchestration.pipeline.reported import read_period
 
         settings = load_settings()
         periods = list(context.partition_keys)

@@ -104,7 +104,7 @@ def _run(settings, period: str):
     that canceled it (130 SIGINT, 143 SIGTERM)."""
     import signal
 
-    from orchestration.runner import RunInterrupted, run_period
+    from orchestration.cli.runner import RunInterrupted, run_period
 
     label = f"Running the flow for {period}: ingest → checks → dbt → publish → pack…"
     # The run sends stdout to its log file; the spinner (and what the run waits for) stays on the terminal.
@@ -138,10 +138,10 @@ def run(
     """Ingest landing/, build and check the marts, publish them and render the pack for one period."""
     period = _period_arg(period, "--period")
     settings = _settings(home)
-    from orchestration.ingest import latest_period
+    from orchestration.pipeline.ingest import latest_period
 
     if period is None:
-        from orchestration.landing import SourcesConfigError, load_sources_config
+        from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 
         try:
             config = load_sources_config(settings.home)
@@ -155,7 +155,7 @@ def run(
             raise typer.Exit(2)
     outcome = _run(settings, period)
     console.print(f"[green]✓[/green] {period} published in {outcome.seconds:.1f} s")
-    from orchestration.reported import read_period
+    from orchestration.pipeline.reported import read_period
 
     frozen = read_period(settings.home, period)
     if frozen is not None and frozen.is_closed:
@@ -268,9 +268,9 @@ def demo(
         raise typer.BadParameter(f"{as_of} is in the future; the demo's last period is at most this month",
                                  param_hint="--as-of")
     settings = _settings(home)
-    from orchestration.demo import generate_demo
-    from orchestration.demo_formats import clip_to_data_date, write_vendor_exports
-    from orchestration.demo_restatement import write_late_invoice
+    from orchestration.demo.generator import generate_demo
+    from orchestration.demo.formats import clip_to_data_date, write_vendor_exports
+    from orchestration.demo.restatement import write_late_invoice
     from orchestration.settings import init_home
 
     init_home(settings)
@@ -300,8 +300,8 @@ def demo(
     late = None
     import signal
 
-    from orchestration.backfill import backfills_dir, run_backfill
-    from orchestration.runner import RunInterrupted
+    from orchestration.pipeline.backfill import backfills_dir, run_backfill
+    from orchestration.cli.runner import RunInterrupted
 
     shutil.rmtree(backfills_dir(settings.home), ignore_errors=True)
     done = 0
@@ -351,7 +351,7 @@ def inspect(
 
     Exit status 0 when a reader took the file, 1 when none could (the reason is printed, and with --json
     it is in "errors" of the JSON object), 2 for a usage error."""
-    from orchestration.inspection import failure, inspect_path
+    from orchestration.pipeline.inspection import failure, inspect_path
     from orchestration.sources.registry import format_names
 
     if not file.is_file():
@@ -418,7 +418,7 @@ def status(
             raise typer.Exit(2) from None
     else:
         settings = _settings(home)
-    from orchestration.quality import latest_summaries
+    from orchestration.pipeline.quality import latest_summaries
 
     summaries = latest_summaries(settings.quality_dir)
     sources, origin, per_period = _status_sources(settings)
@@ -476,7 +476,7 @@ def _print_source_periods(rows: list[dict], origin: str) -> None:
     """Rows loaded and quarantined per source, reader and period (the month of each row's date)."""
     from rich.table import Table
 
-    from orchestration.quality import source_period_overview
+    from orchestration.pipeline.quality import source_period_overview
 
     if not rows:
         return
@@ -494,7 +494,7 @@ def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
     absent, from the published one."""
     import duckdb
 
-    from orchestration.quality import read_source_periods, read_sources
+    from orchestration.pipeline.quality import read_source_periods, read_sources
 
     for path, kwargs, label in ((settings.warehouse_path, {}, "last ingest"),
                                 (settings.serving_path, {"raw_schema": "quality", "quarantine_schema": "quality"},
@@ -535,7 +535,7 @@ def backfill(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from orchestration.backfill import load_backfill, periods_between, run_backfill
+    from orchestration.pipeline.backfill import load_backfill, periods_between, run_backfill
 
     start_p, end_p = _period_arg(start, "--start"), _period_arg(end, "--end")
     if end_p < start_p:
@@ -564,7 +564,7 @@ def backfill(
 
     import signal
 
-    from orchestration.runner import RunInterrupted
+    from orchestration.cli.runner import RunInterrupted
 
     console.file = sys.stdout  # the run sends stdout to its log; the progress bar stays on the terminal
     try:
@@ -604,7 +604,7 @@ def close(
     """Close PERIOD: its figures as last published are frozen, and its pack reproduces them from now on."""
     period = _period_arg(period, "PERIOD")
     settings = _settings(home)
-    from orchestration.reported import ReportedError, close_period, read_period
+    from orchestration.pipeline.reported import ReportedError, close_period, read_period
 
     before = read_period(settings.home, period)
     try:
@@ -629,7 +629,7 @@ def periods(
     """Every reported period: open or closed, when and by which run it was reported, and the projects
     whose figures have been restated since it closed."""
     settings = _settings(home)
-    from orchestration.reported import list_periods, verify_period
+    from orchestration.pipeline.reported import list_periods, verify_period
 
     restated = _restated_projects(settings)
     rows = [{"period": p.period, "state": p.state, "reported_at": p.reported_at, "run_id": p.run_id,
@@ -691,8 +691,8 @@ def docs(
 ) -> None:
     """Build the dbt catalogue of the warehouse (every mart, column description, test and lineage) and serve it."""
     settings = _settings(home)
-    from orchestration.docs import DocsError, generate_docs
-    from orchestration.docs import serve as serve_docs
+    from orchestration.cli.docs import DocsError, generate_docs
+    from orchestration.cli.docs import serve as serve_docs
 
     try:
         with console.status("Building the catalogue (dbt docs generate)…"):
@@ -729,7 +729,7 @@ def ui(
 
     activate(settings)
     dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "orchestration.definitions",
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-m", "orchestration.defs.definitions",
            "-h", host, "-p", str(port)]
     console.print(f"Dagster UI for {settings.home} on http://{host}:{port} (Ctrl-C to stop)")
     try:
@@ -742,7 +742,7 @@ WORKSPACE_YAML = """\
 # Written by `pmo serve`: the code location the webserver and the daemon load.
 load_from:
   - python_module:
-      module_name: orchestration.definitions
+      module_name: orchestration.defs.definitions
       location_name: pmo_warehouse
 """
 

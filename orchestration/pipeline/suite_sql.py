@@ -397,7 +397,7 @@ def _check_kwargs(exp: dict, where: str) -> None:
     if kind not in SUPPORTED_KWARGS:
         raise UnsupportedExpectation(
             f"{where}: expectation type {kind!r} is not supported by the SQL evaluator "
-            f"(orchestration/suite_sql.py supports {', '.join(sorted(SUPPORTED_KWARGS))})")
+            f"(orchestration/pipeline/suite_sql.py supports {', '.join(sorted(SUPPORTED_KWARGS))})")
     unknown = set(exp.get("kwargs") or {}) - SUPPORTED_KWARGS[kind] - _IGNORED_KWARGS
     if unknown:
         raise UnsupportedExpectation(

@@ -2,7 +2,7 @@
 
 * ``landing_files`` requests a run per period that new or changed files in landing/ touch.
 * ``run_failure_alerts`` writes the quality summary of every failed run of the monthly job and alerts it
-  (``<home>/alerts.log`` and the optional webhook, orchestration/alerts.py), whoever started it.
+  (``<home>/alerts.log`` and the optional webhook, orchestration/pipeline/alerts.py), whoever started it.
 * ``run_canceled_summaries`` writes the quality summary of every canceled run.
 
 The two run-status sensors are running by default once the Dagster daemon runs; ``pmo run`` does the
@@ -29,14 +29,14 @@ from dagster import (
 )
 
 from orchestration.contract import PERIOD_COLUMN
-from orchestration.landing import (
+from orchestration.pipeline.landing import (
     Archive,
     LandingFile,
     iter_landing_files,
     load_sources_config,
     read_landing_file,
 )
-from orchestration.partitions import monthly_periods
+from orchestration.defs.partitions import monthly_periods
 from orchestration.settings import Settings, load_settings
 
 def periods_touched(item: LandingFile, settings: Settings) -> set[str]:
@@ -107,7 +107,7 @@ def build_run_end_sensors(job) -> list:
                                     "summary (quality/<period>/<run_id>.json) and an alert naming the failed step or "
                                     "check and the period to alerts.log and the alert_webhook of settings.yaml.")
     def run_failure_alerts(context: RunFailureSensorContext):
-        from orchestration.alerts import record_run_end
+        from orchestration.pipeline.alerts import record_run_end
 
         path, line = record_run_end(context.instance, context.dagster_run)
         context.log.info(f"summary {path}; " + (f"alerted: {line}" if line else "already alerted"))
@@ -116,7 +116,7 @@ def build_run_end_sensors(job) -> list:
                        minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
                        description="Every canceled run of the monthly job: writes its quality summary.")
     def run_canceled_summaries(context: RunStatusSensorContext):
-        from orchestration.alerts import record_run_end
+        from orchestration.pipeline.alerts import record_run_end
 
         path, _ = record_run_end(context.instance, context.dagster_run)
         context.log.info(f"summary {path}")

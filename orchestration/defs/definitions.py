@@ -11,7 +11,7 @@ from dagster import (
     schedule,
 )
 
-from orchestration.assets import (
+from orchestration.defs.assets import (
     build_dbt_assets,
     build_ingest_asset,
     build_mart_checks,
@@ -20,9 +20,9 @@ from orchestration.assets import (
     build_raw_checks,
     build_report_asset,
 )
-from orchestration.dbt import dbt_project_for, dbt_resource, ensure_manifest
-from orchestration.run_guard import guarded_in_process_executor
-from orchestration.sensors import build_landing_sensor, build_run_end_sensors
+from orchestration.defs.dbt import dbt_project_for, dbt_resource, ensure_manifest
+from orchestration.defs.run_guard import guarded_in_process_executor
+from orchestration.defs.sensors import build_landing_sensor, build_run_end_sensors
 from orchestration.settings import activate, load_settings
 
 MONTHLY_JOB = "monthly_reporting"

@@ -3,7 +3,7 @@
 Used by ``pmo run`` and ``pmo demo``: the runs are recorded in ``<home>/dagster`` and appear in the
 UI's run history.  The outcome lists every failed check and failed step in plain words.
 
-Crash safety (the executor of the job does the work, orchestration/run_guard.py): the run is tagged
+Crash safety (the executor of the job does the work, orchestration/defs/run_guard.py): the run is tagged
 with this process's host and pid; runs whose process died are marked failed and their writer slot
 freed before this one claims it; a wait for a slot held by a live run names that run and ends after
 ``slot_wait_minutes``.  SIGINT and SIGTERM cancel the run: it ends CANCELED in the instance with its
@@ -13,7 +13,7 @@ Everything Dagster, dbt and Python print while the run executes goes to the run'
 (``<home>/dbt/logs/run-<period>.log``), never to the terminal: the caller prints the outcome alone.
 
 :func:`outcome_from_run` reads a finished run back from the instance; the run-status sensors
-(orchestration/sensors.py) use it for runs started by the schedule, the landing sensor or the UI.
+(orchestration/defs/sensors.py) use it for runs started by the schedule, the landing sensor or the UI.
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ class _Signals:
     """SIGINT/SIGTERM around one run of this process.
 
     Before the run executes, a signal raises :class:`RunInterrupted`.  While it executes, Dagster's
-    handler and the executor's watcher cancel the run (orchestration/run_guard.py), which records
+    handler and the executor's watcher cancel the run (orchestration/defs/run_guard.py), which records
     the signal.  After the run, signals are only recorded, so its summary is always written whole.
     """
 
@@ -135,8 +135,8 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
     with _Signals() as signals:
         from dagster import DagsterInstance, execute_job, reconstructable
 
-        from orchestration import definitions
-        from orchestration.run_guard import identity_tags, signals_received, wait_listener
+        from orchestration.defs import definitions
+        from orchestration.defs.run_guard import identity_tags, signals_received, wait_listener
 
         started = time.monotonic()
         log_path = settings.dbt_log_dir / f"run-{period}.log"
@@ -172,7 +172,7 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
                 outcome.message = f"Canceled by {signal.Signals(received[0]).name}; " + (outcome.message or stopped)
             outcome.summary_path = str(write_summary(settings, outcome, evaluations))
             if outcome.status in ("failed", "blocked"):
-                from orchestration.alerts import alert_run
+                from orchestration.pipeline.alerts import alert_run
 
                 alert_run(settings, outcome)
     return outcome
@@ -211,7 +211,7 @@ def _cancel_unstarted(instance, signum: int) -> None:
     mark the run this process created canceled (it never executed a step) and free anything it claimed."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    from orchestration.run_guard import PID_TAG
+    from orchestration.defs.run_guard import PID_TAG
 
     for run in instance.get_runs(filters=RunsFilter(tags={PID_TAG: str(os.getpid())},
                                                     statuses=[DagsterRunStatus.NOT_STARTED,
@@ -226,7 +226,7 @@ def outcome_from_run(instance, run, settings: Settings) -> tuple[RunOutcome, lis
     ended.  Returns the outcome and the check evaluations (for the summary)."""
     from dagster import AssetCheckSeverity, DagsterEventType, DagsterRunStatus
 
-    from orchestration.quality import stored_failure_text
+    from orchestration.pipeline.quality import stored_failure_text
 
     status = {DagsterRunStatus.SUCCESS: "published", DagsterRunStatus.CANCELED: "canceled",
               DagsterRunStatus.FAILURE: "failed"}.get(run.status, "running")
@@ -299,7 +299,7 @@ def write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:
     """The run's quality summary, final: every check, the outcome, and the sources as ingested."""
     import duckdb
 
-    from orchestration.quality import (
+    from orchestration.pipeline.quality import (
         attach_stored_failures,
         build_run_summary,
         read_sources,

@@ -1,7 +1,7 @@
 """Ingest: every export in landing/ -> raw.<entity> and quarantine.<entity> in the warehouse.
 
 Which reader takes which file, the archive and the compressed files are the landing zone's business
-(:mod:`orchestration.landing`); this module turns what the readers return into tables.
+(:mod:`orchestration.pipeline.landing`); this module turns what the readers return into tables.
 
 Each run replaces the raw tables in one transaction with what is in ``landing/`` now, so running twice
 on the same landing gives the same tables.  Parsing is incremental: every file's parse is kept in the
@@ -44,7 +44,7 @@ from orchestration.contract import (
     REQUIRED_ENTITIES,
     raw_table_ddl,
 )
-from orchestration.landing import (
+from orchestration.pipeline.landing import (
     Archive,
     FileReport,
     LandingFile,
@@ -54,8 +54,8 @@ from orchestration.landing import (
     read_landing_file,
     read_landing_zone,
 )
-from orchestration.reported import REPORTED_DDL
-from orchestration.row_rules import RowRules, apply_row_rules, forget_row_rules, previously_ruled
+from orchestration.pipeline.reported import REPORTED_DDL
+from orchestration.pipeline.row_rules import RowRules, apply_row_rules, forget_row_rules, previously_ruled
 from orchestration.sources import canonical_sql
 from orchestration.sources.canonical import QuarantineRecord, ReadResult, to_text
 from orchestration.sources.canonical_sql import ident
@@ -214,7 +214,7 @@ _CACHE_TAIL = {"column_name": "VARCHAR", "value": "VARCHAR", "reason": "VARCHAR"
 _MOVED_DDL = ("CREATE TABLE {schema}.moved (entity VARCHAR, file_id INTEGER, _seq INTEGER, _source_row INTEGER, "
               "phase INTEGER, column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR, _h UBIGINT)")
 #: Modules whose code decides what a file parses into; any change to them makes every cached parse stale.
-_PARSER_MODULES = ("contract.py", "landing.py", "ingest.py", "sources")
+_PARSER_MODULES = ("contract.py", "pipeline/landing.py", "pipeline/ingest.py", "sources")
 
 
 def _parser_fingerprint() -> str:
@@ -222,7 +222,7 @@ def _parser_fingerprint() -> str:
     rules, this module), so a changed reader never serves a parse made by the old code."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
-        root = Path(__file__).resolve().parent
+        root = Path(__file__).resolve().parent.parent  # the orchestration package
         h = hashlib.sha256(CACHE_LAYOUT.encode())
         for name in _PARSER_MODULES:
             target = root / name
@@ -525,7 +525,7 @@ def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = N
     transaction, with the cross-file rules applied as before: exact duplicates across files, the project
     register preferred over vendor exports, ``rows_in = loaded + quarantined`` per file.  With ``rules``
     (what a run passes), timesheet entries and ledger lines that break a row rule are then moved to
-    quarantine too (:mod:`orchestration.row_rules`); ``report.ruled`` counts them per entity and rule.
+    quarantine too (:mod:`orchestration.pipeline.row_rules`); ``report.ruled`` counts them per entity and rule.
 
     Raises :class:`IngestError` when a required entity (projects, tasks) has no loadable row; the previous
     raw tables are then kept (and a warehouse that did not exist before is not left behind).
@@ -601,7 +601,7 @@ def _load(con, current: list[_Current], files: list[FileReport], report: IngestR
             f"under {landing} ({details}). Put the canonical CSV under landing/<entity>/, "
             "or run `pmo demo` to generate a demo organisation."
         )
-    # The frozen figures of closed periods (orchestration/reported.py) live beside raw; the table
+    # The frozen figures of closed periods (orchestration/pipeline/reported.py) live beside raw; the table
     # exists, empty, until a period has been closed, so the dbt source always resolves.
     con.execute("CREATE SCHEMA IF NOT EXISTS reported")
     con.execute(REPORTED_DDL)

@@ -5,7 +5,7 @@ one bad row must not stop the night. The raw suites (``expectations/raw_timeshee
 ``expectations/raw_ledger.json``) mark such rules with the severity ``quarantine``: hours outside 0–24,
 negative hours, a person's day above ``max_daily_hours``, an unknown project, task or person (no rate),
 an unknown currency, and a work or posting date after the run's status date (the horizon of
-:func:`orchestration.quality.date_horizon`).
+:func:`orchestration.pipeline.quality.date_horizon`).
 
 :func:`apply_row_rules` runs at the end of every ingest, in the ingest's transaction, after the raw tables
 are written: each rule, in suite order, moves the rows it rejects from ``raw.<entity>`` to
@@ -74,7 +74,7 @@ def apply_row_rules(con, rules: RowRules, loaded_at: datetime) -> dict[str, dict
 
     Returns ``{entity: {rule id: rows moved}}``; raw.load_log is updated per file.
     """
-    from orchestration.quality import compiled_raw_suite, kept_expectations
+    from orchestration.pipeline.quality import compiled_raw_suite, kept_expectations
 
     _ensure_cache_table(con)
     moved: dict[str, dict[str, int]] = {}
@@ -139,7 +139,7 @@ def _move(con, entity: str, suite: str, compiled, loaded_at: datetime) -> int:
 def rule_quarantine_failures(con, entity: str):
     """The rows of ``quarantine.<entity>`` moved by a rule, as warnings (one per rule): what the raw gate
     reports so that the run publishes with a warning that names the rows."""
-    from orchestration.quality import ExpectationFailure
+    from orchestration.pipeline.quality import ExpectationFailure
 
     if entity not in ROW_RULE_ENTITIES:
         return []

@@ -4,14 +4,14 @@ Suites are JSON files in ``expectations/`` (GX 1.x ``ExpectationSuite`` dictiona
 truth): one per raw entity (``raw_<entity>.json``) and one per published mart (``mart_<mart>.json``).
 Values that depend on the data or the run (the known project codes and tasks, the date horizon, the
 volume band) are suite parameters (``{"$PARAMETER": name}``) supplied at validation time by
-:func:`suite_parameters`; the known codes stay subqueries (:class:`~orchestration.suite_sql.SqlSet`).
+:func:`suite_parameters`; the known codes stay subqueries (:class:`~orchestration.pipeline.suite_sql.SqlSet`).
 Checks that span rows (hours per person per day, a task known to its project, composite keys) validate
 helper columns named with a leading ``_``, which :func:`raw_gate_sql` and :func:`mart_gate_sql` add to
 the table in a SQL view: nothing loads a table into pandas.
 
 **How a suite runs.**  :func:`run_raw_suite` and :func:`run_mart_suite` open the warehouse read-only,
 create a temporary view over the table with its helper columns, and hand the suite to
-:mod:`orchestration.suite_sql`, which turns each expectation into SQL with the semantics GX gives it
+:mod:`orchestration.pipeline.suite_sql`, which turns each expectation into SQL with the semantics GX gives it
 (one pass counts every expectation's unexpected rows; a failing one is queried again for its first
 rows).  Every row is checked; the outcome (:class:`SuiteOutcome`, :class:`ExpectationFailure`: counts,
 sample values, file and row of the first failing rows) is what GX produced.
@@ -46,9 +46,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import PERIOD_COLUMN
-from orchestration.row_rules import rule_quarantine_failures
+from orchestration.pipeline.row_rules import rule_quarantine_failures
 from orchestration.settings import BLOCKING, EXPECTATIONS_DIR, OFF, QUARANTINE, WARNING, QualitySettings
-from orchestration.suite_sql import (
+from orchestration.pipeline.suite_sql import (
     CompiledExpectation,
     Relation,
     SqlSet,
@@ -254,7 +254,7 @@ def validate_frame_gx(suite_name: str, frame, parameters: dict | None = None,
     """The reference engine: run the suite through great-expectations on a pandas ``frame``.
 
     Not used by a run (see the module docstring); the parity tests hold :func:`validate_relation` to it.
-    A :class:`~orchestration.suite_sql.SqlSet` parameter must be turned into a list first.
+    A :class:`~orchestration.pipeline.suite_sql.SqlSet` parameter must be turned into a list first.
     """
     import great_expectations as gx
 
@@ -495,7 +495,7 @@ def _sql_set(con, sql: str) -> SqlSet | list:
 def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
                      serving: Path | None = None, today: date | None = None) -> dict:
     """The values the raw suites' ``$PARAMETER`` placeholders take for this run (the known project codes
-    and tasks as subqueries on the warehouse: :class:`~orchestration.suite_sql.SqlSet`)."""
+    and tasks as subqueries on the warehouse: :class:`~orchestration.pipeline.suite_sql.SqlSet`)."""
     vmin, vmax = volume_band(previous_published_rows(serving, entity), quality)
     return {
         "known_project_codes": _sql_set(con, "SELECT DISTINCT project_code FROM raw.projects"),
@@ -526,7 +526,7 @@ def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: Qua
         relation = raw_gate_relation(con, entity)
         params = suite_parameters(entity, con, period, quality, serving, today)
         outcome = validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
-        # the rows ingest quarantined by a row rule, as warnings that name them (orchestration/row_rules.py)
+        # the rows ingest quarantined by a row rule, as warnings that name them (orchestration/pipeline/row_rules.py)
         outcome.failures += rule_quarantine_failures(con, entity)
         return outcome
     finally:

@@ -14,7 +14,7 @@ the UI):
 * **Recovery.**  Before it claims anything, the run looks at every other run of the instance
   that is NOT_STARTED (with a pid tag), STARTING, STARTED or CANCELING: a run on this host whose
   process is gone is marked failed (a CANCELING one canceled) with a message saying so, its
-  slots are freed, and its summary and alert are written (:mod:`orchestration.alerts`).  Slots
+  slots are freed, and its summary and alert are written (:mod:`orchestration.pipeline.alerts`).  Slots
   still held by runs that ended are freed too.  Runs from before these tags existed are judged by
   the pid of Dagster's "Executing steps in process (pid: N)" event.  While it waits for a slot the
   run repeats this every :data:`RECHECK_SECONDS`, so a holder that dies during the wait is noticed.
@@ -66,7 +66,7 @@ from dagster._core.executor.in_process import InProcessExecutor
 from dagster._utils import interrupts as dagster_interrupts
 from dagster._utils.interrupts import check_captured_interrupt, pop_captured_interrupt
 
-from orchestration.partitions import DUCKDB_WRITER_POOL
+from orchestration.defs.partitions import DUCKDB_WRITER_POOL
 
 HOST_TAG = "pmo/host"
 PID_TAG = "pmo/pid"
@@ -426,7 +426,7 @@ class GuardedConcurrencyContext(InstanceConcurrencyContext):
 
 def _record_recovered(instance: DagsterInstance, rec: Recovered) -> None:
     """The summary and alert of a run found dead (it could not write them itself)."""
-    from orchestration.alerts import record_run_end
+    from orchestration.pipeline.alerts import record_run_end
 
     run = instance.get_run_by_id(rec.run.run_id)
     if run is not None:
@@ -622,31 +622,6 @@ class GuardedInProcessExecutor(InProcessExecutor):
 @executor(name="pmo_in_process", config_schema=IN_PROC_CONFIG)
 def guarded_in_process_executor(init_context):
     """Every step in the run's own process, one after another (DuckDB allows one writer per file), with
-    crash recovery, a bounded wait for the writer slot and clean cancelling (orchestration/run_guard.py)."""
+    crash recovery, a bounded wait for the writer slot and clean cancelling (orchestration/defs/run_guard.py)."""
     base = _core_in_process_executor_creation(init_context.executor_config)
     return GuardedInProcessExecutor(retries=base.retries, step_dependency_config=base.step_dependency_config)
-
-
-# --------------------------------------------------------------------------------------------
-# Signals
-# --------------------------------------------------------------------------------------------
-
-@contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, then deliver them: for a few renames that must
-    all happen or none (a cancel lands before or after them, never between)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    for s in previous:
-        signal.signal(s, lambda signum, _frame: received.append(signum))
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            if handler is not None:
-                signal.signal(s, handler)
-        if received:
-            signal.raise_signal(received[0])

@@ -142,7 +142,7 @@ and files without quoting are joined directly (``_plain_csv``); any such change 
 and float operation in the same order: test_demo pins the default organisation's sha256.  Files with the same
 names are overwritten and nothing else is touched; ``pmo demo`` clears the previous demo's files itself.
 
-Run it alone: ``python -m orchestration.demo LANDING [--seed 7] [--projects 30] [--months 18]
+Run it alone: ``python -m orchestration.demo.generator LANDING [--seed 7] [--projects 30] [--months 18]
 [--as-of YYYY-MM] [--reporting-currency GBP]`` (prints the summary as JSON).
 """
 
@@ -1257,7 +1257,7 @@ class _Generator:
         rng.shuffle(cands)
         n_rich = min(len(cands), max(2, round(n * 0.25)))
 
-        def plain_xer(q: _Project) -> bool:  # a schedule that goes out as P6 XER (orchestration.demo_formats)
+        def plain_xer(q: _Project) -> bool:  # a schedule that goes out as P6 XER (orchestration.demo.formats)
             return q.started and q.methodology == "waterfall" and q.currency == self.rc
 
         for q in cands:
