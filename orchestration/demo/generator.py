@@ -149,23 +149,21 @@ Run it alone: ``python -m orchestration.demo.generator LANDING [--seed 7] [--pro
 from __future__ import annotations
 
 import argparse
-import calendar
-import csv
 import gc
 import json
 import math
 import random
 from collections import defaultdict
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
-from functools import cache
-from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
 from orchestration.contract import ENTITIES
+from orchestration.demo.core import Generation, _fmt, _Table
+from orchestration.demo.model import (_GBP_VALUE, _HOURS_PER_DAY, Anomaly, DemoSummary, _iso, _money,
+                                      _month, _Person, _Project, _split_cents, _Task, _weekday_on_or_after, _weekday_on_or_before)
 
 SCENARIOS = ("on_track", "at_risk", "late", "over_budget", "finished_late", "not_started")
 # Which scenarios survive when there are fewer projects than scenarios.
@@ -196,24 +194,6 @@ _UNIT_WORDS = {
     "Beta release": "pilot sites",
 }
 
-#: Approximate value of one unit in GBP, the centre of each currency's wander.
-_GBP_VALUE = {
-    "GBP": 1.0,
-    "EUR": 0.86,
-    "USD": 0.79,
-    "CHF": 0.89,
-    "CAD": 0.57,
-    "AUD": 0.51,
-    "NZD": 0.47,
-    "SEK": 0.073,
-    "NOK": 0.072,
-    "DKK": 0.115,
-    "PLN": 0.2,
-    "SGD": 0.59,
-    "ZAR": 0.043,
-    "INR": 0.0094,
-    "JPY": 0.0052,
-}
 
 _ROLE_BASE_GBP = {
     "project_manager": 72.0,
@@ -235,7 +215,6 @@ _ROLE_TEAM = {
 }
 _RATE_CHANGE = 1.04
 _JITTER = 1.15 - 0.85  # random.uniform(0.85, 1.15) = 0.85 + _JITTER * random()
-_HOURS_PER_DAY = 7.5
 
 _FIRST = (
     "Aisha",
@@ -552,266 +531,6 @@ _BENEFITS = (
 )
 
 
-# --------------------------------------------------------------------------------------------------------
-# Public result types
-# --------------------------------------------------------------------------------------------------------
-@dataclass
-class Anomaly:
-    """One deliberate piece of mess in the demo data, and where it is."""
-
-    kind: str
-    entity: str
-    file: str  # path relative to landing/
-    where: str  # lines (header = line 1), document ids, dates...
-    description: str
-
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "entity": self.entity,
-            "file": self.file,
-            "where": self.where,
-            "description": self.description,
-        }
-
-
-@dataclass
-class DemoSummary:
-    """What :func:`generate_demo` wrote."""
-
-    landing: Path
-    seed: int
-    as_of: str
-    reporting_currency: str
-    periods: list[str]
-    files: list[Path] = field(default_factory=list)
-    row_counts: dict[str, int] = field(default_factory=dict)
-    scenarios: dict[str, list[str]] = field(default_factory=dict)
-    anomalies: list[Anomaly] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    currencies: list[str] = field(default_factory=list)
-    portfolios: int = 0
-    programmes: int = 0
-    projects: int = 0
-    people: int = 0
-    bac: dict[str, float] = field(default_factory=dict)  # project code -> BAC in its currency (current baseline)
-    ev_methods: dict[str, list[str]] = field(default_factory=dict)  # EV technique -> projects using it
-    rebaselined: dict[str, str] = field(default_factory=dict)  # project code -> first period of BL2
-
-    @property
-    def scenario_of(self) -> dict[str, str]:
-        """Project code -> scenario."""
-        return {code: s for s, codes in self.scenarios.items() for code in codes}
-
-    def to_dict(self) -> dict:
-        return {
-            "landing": str(self.landing),
-            "seed": self.seed,
-            "as_of": self.as_of,
-            "reporting_currency": self.reporting_currency,
-            "periods": self.periods,
-            "files": [str(p) for p in self.files],
-            "row_counts": self.row_counts,
-            "scenarios": self.scenarios,
-            "anomalies": [a.to_dict() for a in self.anomalies],
-            "notes": self.notes,
-            "currencies": self.currencies,
-            "portfolios": self.portfolios,
-            "programmes": self.programmes,
-            "projects": self.projects,
-            "people": self.people,
-            "bac": self.bac,
-            "ev_methods": self.ev_methods,
-            "rebaselined": self.rebaselined,
-        }
-
-
-# --------------------------------------------------------------------------------------------------------
-# Internal model
-# --------------------------------------------------------------------------------------------------------
-@dataclass
-class _Period:
-    label: str
-    start: int  # ordinals
-    end: int
-    workdays: list[int]
-
-
-@dataclass
-class _Task:
-    code: str
-    name: str
-    parent: str = ""
-    kind: str = "leaf"  # leaf | summary | milestone
-    bs: int = 0
-    bf: int = 0
-    cost: int = 0  # cents
-    a_start: int = 0  # simulated actual (or forecast) dates
-    a_finish: int = 0
-    children: list[_Task] = field(default_factory=list)
-    method: str = "percent_complete"  # ev_method
-    units: int = 0  # units-measured tasks: how many units the work is
-    base: list[_Task] = field(default_factory=list)  # apportioned tasks: the discrete tasks they follow
-    bl2: tuple[int, int, int] | None = None  # re-baselined: (start, finish, cost) from the BL2 snapshot on
-
-
-@dataclass
-class _Person:
-    pid: str
-    name: str
-    role: str
-    ccy: str
-    rate0: float  # before the change date, in ccy
-    rate1: float
-    personal: bool
-    assignments: list[tuple[int, float]] = field(default_factory=list)  # (project index, allocation)
-
-
-@dataclass
-class _Project:
-    idx: int
-    code: str
-    name: str
-    programme: str
-    portfolio: str
-    sponsor: str
-    scenario: str
-    methodology: str = "waterfall"
-    currency: str = "GBP"
-    closed_on_time: bool = False
-    ps: int = 0
-    pf: int = 0
-    speed: float = 1.0
-    delay: int = 0
-    cost_factor: float = 1.0
-    labour_share: float = 0.5
-    manager: str = ""
-    bac: int = 0  # cents
-    tasks: list[_Task] = field(default_factory=list)  # WBS order
-    leaves: list[_Task] = field(default_factory=list)  # the measured (non-summary) tasks that carry cost
-    work: list[_Task] = field(default_factory=list)  # what time and costs are booked to
-    rich: bool = False  # its schedule mixes EV techniques
-    rebase_m: int | None = None  # period index from which the schedule is re-baselined (BL2)
-    act_start: int = 0
-    act_finish: int = 0
-    appear: int = 0  # first period index with a snapshot
-    team: list[tuple[int, float]] = field(default_factory=list)  # (person index, allocation)
-    pct: list[dict[str, float]] = field(default_factory=list)  # per period: leaf code -> pct (1 dp)
-    ev_task: list[dict[str, float]] = field(default_factory=list)  # per period: leaf code -> EV (cents)
-    ev: list[float] = field(default_factory=list)  # cumulative EV per period (currency units)
-    target: list[float] = field(default_factory=list)  # cost to spend per period (currency units)
-    ac: list[int] = field(default_factory=list)  # cost per period (cents), labour + non-labour
-    booking: dict[int, str | tuple[str, ...]] = field(default_factory=dict)  # day -> task(s) open to bookings
-    progress_on: dict[int, float] = field(default_factory=dict)  # day -> _progress (once the schedule is final)
-
-    @property
-    def started(self) -> bool:
-        return self.scenario != "not_started"
-
-    def version(self, m: int) -> str:
-        return "BL2" if self.rebase_m is not None and m >= self.rebase_m else "BL1"
-
-    def base(self, t: _Task, m: int | None) -> tuple[int, int, int]:
-        """(baseline start, finish, cost) of a task in the snapshot of period m (None: the current one)."""
-        if t.bl2 is not None and self.rebase_m is not None and (m is None or m >= self.rebase_m):
-            return t.bl2
-        return t.bs, t.bf, t.cost
-
-    def bac_at(self, m: int | None) -> int:
-        return sum(self.base(t, m)[2] for t in self.leaves)
-
-    @property
-    def status(self) -> str:
-        if self.scenario == "not_started":
-            return "proposed"
-        if self.scenario == "finished_late" or self.closed_on_time:
-            return "closed"
-        return "active"
-
-
-class _Table:
-    """Rows of one entity, in contract column order (plus allowed extra columns)."""
-
-    def __init__(self, entity: str, extras: tuple[str, ...] = ()):
-        ent = ENTITIES[entity]
-        for x in extras:
-            if not any(x.startswith(p) for p in ent.extra_prefixes):
-                raise ValueError(f"{entity}: extra column {x} is not allowed by the contract")
-        self.entity = entity
-        self.columns = ent.column_names + list(extras)
-        self._colset = set(self.columns)
-        self.rows: list[list[str]] = []
-
-    def add(self, **values) -> None:
-        if len(self.rows) == 0:  # check the keys once per table: cheap and catches contract drift
-            unknown = set(values) - self._colset
-            if unknown:
-                raise KeyError(f"{self.entity}: unknown columns {sorted(unknown)}")
-        self.rows.append([v if v.__class__ is str else _fmt(v) for v in map(values.get, self.columns, repeat(""))])
-
-    def adder(self, *names: str) -> Callable[[list[str]], None]:
-        """A faster :meth:`add` for the big tables: the returned function takes one list of *strings* for
-        ``names`` (in that order) and appends the row, the other columns blank.  When ``names`` are the
-        table's columns in order it is ``rows.append`` itself."""
-        unknown = set(names) - self._colset
-        if unknown:
-            raise KeyError(f"{self.entity}: unknown columns {sorted(unknown)}")
-        where = [self.columns.index(n) for n in names]
-        rows, width = self.rows, len(self.columns)
-        if where == list(range(width)):
-            return rows.append
-
-        def add(values: list[str]) -> None:
-            row = [""] * width
-            for i, v in zip(where, values):
-                row[i] = v
-            rows.append(row)
-
-        return add
-
-
-#: _fmt's floats, by value: the big tables repeat a few thousand values (hours, percentages) many times.
-_FLOAT_TEXT: dict[float, str] = {}
-
-
-def _fmt(v) -> str:
-    cls = v.__class__
-    if cls is str:
-        return v
-    if cls is float:
-        text = _FLOAT_TEXT.get(v)
-        if text is None:
-            text = f"{v:.6f}".rstrip("0").rstrip(".")
-            text = "0" if text in ("-0", "") else text
-            if len(_FLOAT_TEXT) < 200_000:
-                _FLOAT_TEXT[v] = text
-        return text
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        s = f"{v:.6f}".rstrip("0").rstrip(".")
-        return "0" if s in ("-0", "") else s
-    return str(v)
-
-
-def _plain_csv(rows: list[list[str]]) -> str | None:
-    """The rows as ``csv.writer(lineterminator="\\n")`` writes them, when no cell needs quoting (no comma,
-    quote or line break in any cell, no row of one empty cell), else None; about three times faster than
-    the csv module on the big tables.  Joining and then counting the separators proves it: a cell holding
-    a comma or a line break would add one."""
-    widths = list(map(len, rows))
-    if 1 in widths:  # a row of one empty cell is written as "": leave such tables to the csv module
-        return None
-    text = "\n".join(map(",".join, rows)) + "\n"
-    if text.count(",") != sum(widths) - len(rows) or text.count("\n") != len(rows) or '"' in text or "\r" in text:
-        return None
-    return text
-
-
 class _Without(Sequence):
     """``[x for x in items if x != left_out]`` for a sorted list without copying it (rng.choice needs only
     len and indexing, and draws the same number as it would from the copy)."""
@@ -829,44 +548,6 @@ class _Without(Sequence):
             raise IndexError(i)
         return self.items[i + (i >= self.at)]
 
-
-def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
-@cache
-def _iso(ordinal: int | None) -> str:
-    return date.fromordinal(ordinal).isoformat() if ordinal else ""
-
-
-def _weekday_on_or_after(o: int) -> int:
-    wd = date.fromordinal(o).weekday()
-    return o + (7 - wd if wd >= 5 else 0)
-
-
-def _weekday_on_or_before(o: int) -> int:
-    wd = date.fromordinal(o).weekday()
-    return o - (wd - 4 if wd >= 5 else 0)
-
-
-def _month(label: str, k: int) -> str:
-    y, m = int(label[:4]), int(label[5:7])
-    t = y * 12 + (m - 1) + k
-    return f"{t // 12:04d}-{t % 12 + 1:02d}"
-
-
-def _make_periods(as_of: str, months: int) -> list[_Period]:
-    out = []
-    for k in range(months - 1, -1, -1):
-        label = _month(as_of, -k)
-        y, m = int(label[:4]), int(label[5:7])
-        start = date(y, m, 1).toordinal()
-        end = date(y, m, calendar.monthrange(y, m)[1]).toordinal()
-        wd = [o for o in range(start, end + 1) if date.fromordinal(o).weekday() < 5]
-        out.append(_Period(label, start, end, wd))
-    return out
 
 
 def _frac(sd: int, a: int, f: int) -> float:
@@ -967,12 +648,6 @@ def _first_day(p: _Project, theta: float) -> int | None:
     return lo
 
 
-def _split_cents(total: int, weights: list[float]) -> list[int]:
-    s = sum(weights)
-    parts = [round(total * w / s) for w in weights[:-1]]
-    parts.append(total - sum(parts))
-    return parts
-
 
 # --------------------------------------------------------------------------------------------------------
 # The generator
@@ -1021,31 +696,10 @@ def generate_demo(
             gc.enable()
 
 
-class _Generator:
+class _Generator(Generation):
     def __init__(self, landing: Path, seed: int, n_projects: int, months: int, as_of: str, rc: str):
-        self.landing = landing
-        self.seed = seed
-        self.n = n_projects
-        self.W = months
-        self.as_of = as_of
-        self.rc = rc
-        others = [c for c in ("GBP", "EUR", "USD") if c != rc][:2]
-        self.ccys = [rc, *others]
-        self.periods = _make_periods(as_of, months)
-        self.win_start = self.periods[0].start
-        self.as_end = self.periods[-1].end
-        self.summary = DemoSummary(
-            landing=landing,
-            seed=seed,
-            as_of=as_of,
-            reporting_currency=rc,
-            periods=[p.label for p in self.periods],
-            currencies=list(self.ccys),
-        )
+        super().__init__(landing, seed, n_projects, months, as_of, rc)
         self.rate_change = self._rate_change_date()
-
-    def _rng(self, stream: str) -> random.Random:
-        return random.Random(f"pmo-demo:{self.seed}:{stream}")
 
     # ---- orchestration -------------------------------------------------------------------------------------
     def run(self) -> DemoSummary:
@@ -1067,7 +721,7 @@ class _Generator:
         s = self.summary
         for entity in ENTITIES:  # tiny organisations: still one (header-only) file per entity
             if entity not in s.row_counts:
-                self._write(f"{entity}/{entity}.csv", _Table(entity))
+                self.write(f"{entity}/{entity}.csv", _Table(entity))
                 s.notes.append(f"{entity}: no rows at this size; wrote a header-only file")
         s.scenarios = {sc: sorted(p.code for p in self.projects if p.scenario == sc) for sc in SCENARIOS}
         s.bac = {p.code: p.bac_at(None) / 100 for p in self.projects}
@@ -1111,20 +765,6 @@ class _Generator:
             )
         return s
 
-    def _write(self, rel: str, table: _Table) -> None:
-        path = self.landing / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as f:
-            text = _plain_csv([table.columns, *table.rows])
-            if text is not None:
-                f.write(text)
-            else:
-                w = csv.writer(f, lineterminator="\n")
-                w.writerow(table.columns)
-                w.writerows(table.rows)
-        self.summary.files.append(path)
-        self.summary.row_counts[table.entity] = self.summary.row_counts.get(table.entity, 0) + len(table.rows)
-
     # ---- organisation ----------------------------------------------------------------------------------
     def _rate_change_date(self) -> int:
         aprils = [p.start for p in self.periods[1:] if p.label.endswith("-04")]
@@ -1133,7 +773,7 @@ class _Generator:
         return self.periods[len(self.periods) // 2].start if len(self.periods) > 1 else self.periods[0].start
 
     def _build_org(self) -> None:
-        rng = self._rng("org")
+        rng = self.rng("org")
         n, W = self.n, self.W
         self.n_portfolios = max(1, n // 10)
         self.n_programmes = max(1, round(n / 3.75))
@@ -1608,7 +1248,7 @@ class _Generator:
 
     # ---- fx -------------------------------------------------------------------------------------------
     def _build_fx(self) -> None:
-        rng = self._rng("fx")
+        rng = self.rng("fx")
         walk = {c: 0.0 for c in self.ccys}
         self.fx: dict[tuple[int, str, str], float] = {}
         self.fx_rows: list[tuple[str, str, str, float]] = []
@@ -1625,12 +1265,9 @@ class _Generator:
                     self.fx[(m, a, b)], self.fx[(m, b, a)] = r_ab, r_ba
                     self.fx_rows += [(per.label, a, b, r_ab), (per.label, b, a, r_ba)]
 
-    def _rate(self, m: int, a: str, b: str) -> float:
-        return 1.0 if a == b else self.fx[(m, a, b)]
-
     # ---- progress, EV and the cost each month must show ------------------------------------------------
     def _progress(self) -> None:
-        rng = self._rng("progress")
+        rng = self.rng("progress")
         for p in self.projects:
             prev = 0.0
             for m, per in enumerate(self.periods):
@@ -1652,9 +1289,9 @@ class _Generator:
 
     # ---- timesheets and ledger -------------------------------------------------------------------------
     def _actuals(self) -> None:
-        rng_ts = self._rng("timesheets")
-        rng_gl = self._rng("ledger")
-        rng_dup = self._rng("duplicates")
+        rng_ts = self.rng("timesheets")
+        rng_gl = self.rng("ledger")
+        rng_dup = self.rng("duplicates")
         W = self.W
         n_dup = rng_dup.randint(3, 6)
         dup_plan = [0] * W
@@ -1695,7 +1332,7 @@ class _Generator:
                     team = []
                     for pi, alloc in p.team:
                         q = self.people[pi]
-                        fx = self._rate(m, q.ccy, p.currency)
+                        fx = self.fx_rate(m, q.ccy, p.currency)
                         r_mid = (q.rate0 if mid < self.rate_change else q.rate1) * fx
                         team.append((q, alloc, fx, r_mid))
                     cap = sum(alloc * _HOURS_PER_DAY * len(days) * r for _, alloc, _, r in team)
@@ -1755,7 +1392,7 @@ class _Generator:
             else:
                 carry = want
             if table.rows:
-                self._write(rel, table)
+                self.write(rel, table)
             # --- ledger ---
             docs = []  # (posting ordinal, sort rank, project code, currency, lines, meta)
             by_ccy: dict[str, list[tuple[_Project, int]]] = defaultdict(list)
@@ -1848,7 +1485,7 @@ class _Generator:
                         description=desc,
                     )
             if table.rows:
-                self._write(f"ledger/ledger-{per.label}.csv", table)
+                self.write(f"ledger/ledger-{per.label}.csv", table)
             if reversal_done and getattr(self, "_reversal", None) and self._reversal[4] == per.label:
                 code, orig, rev, repost, label = self._reversal
                 self.summary.anomalies.append(
@@ -1960,7 +1597,7 @@ class _Generator:
                          _iso(bs), _iso(bf), _money(cost), version, _fmt(pc),
                          _iso(a_s) if started or finished else "", _iso(a_f) if finished else "",
                          "" if finished else _iso(a_f), _money(ac), _money(max(0, rem))])
-            self._write(f"tasks/tasks-{per.label}.csv", table)
+            self.write(f"tasks/tasks-{per.label}.csv", table)
 
     def _write_baseline_phasing(self) -> None:
         """The agile and hybrid projects' baseline cost by month (their schedules stay canonical CSV), as MS
@@ -1986,11 +1623,11 @@ class _Generator:
                     table.add(project_code=p.code, task_code=t.code, baseline_version="BL1", phase_start=_iso(start),
                               phase_finish=_iso(end), planned_cost=_money(cents))
         if table.rows:
-            self._write("baseline_phasing/baseline-phasing.csv", table)
+            self.write("baseline_phasing/baseline-phasing.csv", table)
 
     # ---- small files -------------------------------------------------------------------------------------
     def _write_projects(self) -> None:
-        rng = self._rng("scores")
+        rng = self.rng("scores")
         table = _Table("projects", ("score_strategic_fit", "score_financial_value", "score_risk_reduction"))
         for p in self.projects:
             table.add(
@@ -2009,7 +1646,7 @@ class _Generator:
                 score_financial_value=rng.randint(1, 5),
                 score_risk_reduction=rng.randint(1, 5),
             )
-        self._write("projects/projects.csv", table)
+        self.write("projects/projects.csv", table)
 
     def _write_rates(self) -> None:
         epoch = date(date.fromordinal(self.win_start).year - 1, 1, 1).toordinal()
@@ -2037,10 +1674,10 @@ class _Generator:
                 currency=q.ccy,
             )
             table.add(person_id=q.pid, valid_from=change, hourly_cost=f"{q.rate1:.2f}", currency=q.ccy)
-        self._write("rates/rates.csv", table)
+        self.write("rates/rates.csv", table)
 
     def _write_budgets(self) -> None:
-        rng = self._rng("budgets")
+        rng = self.rng("budgets")
         table = _Table("budgets")
         for p in self.projects:
             if p.started:
@@ -2070,16 +1707,16 @@ class _Generator:
                     currency=p.currency,
                     approved_date=_iso(self.periods[p.rebase_m].workdays[0]),
                 )
-        self._write("budgets/budgets.csv", table)
+        self.write("budgets/budgets.csv", table)
 
     def _write_fx(self) -> None:
         table = _Table("fx_rates")
         for period, a, b, r in self.fx_rows:
             table.add(period=period, from_currency=a, to_currency=b, rate=f"{r:.6f}")
-        self._write("fx_rates/fx_rates.csv", table)
+        self.write("fx_rates/fx_rates.csv", table)
 
     def _write_benefits(self) -> None:
-        rng = self._rng("benefits")
+        rng = self.rng("benefits")
         started = [p for p in self.projects if p.started]
         if not started:
             return
@@ -2162,10 +1799,10 @@ class _Generator:
                         realised_value=realised,
                         is_disbenefit=is_dis,
                     )
-        self._write("benefits/benefits.csv", table)
+        self.write("benefits/benefits.csv", table)
 
     def _write_risks(self) -> None:
-        rng = self._rng("risks")
+        rng = self.rng("risks")
         per_period: list[_Table] = [_Table("risks") for _ in self.periods]
         self._risk_seq = 0
         for p in self.projects:
@@ -2228,7 +1865,7 @@ class _Generator:
                     )
         for per, table in zip(self.periods, per_period, strict=True):
             if table.rows:
-                self._write(f"risks/risks-{per.label}.csv", table)
+                self.write(f"risks/risks-{per.label}.csv", table)
 
     def _raise_risk(
         self, rng: random.Random, p: _Project, focus: str | None, team: list[str], on: int, per_end: int
@@ -2253,7 +1890,7 @@ class _Generator:
         return r
 
     def _write_dependencies(self) -> None:
-        rng = self._rng("dependencies")
+        rng = self.rng("dependencies")
         table = _Table("dependencies")
         n = len(self.projects)
         want = max(1, n // 3) if n >= 2 else 0
@@ -2292,10 +1929,10 @@ class _Generator:
                 needed_by_date=_iso(needed),
                 status=status,
             )
-        self._write("dependencies/dependencies.csv", table)
+        self.write("dependencies/dependencies.csv", table)
 
     def _write_capacity(self) -> None:
-        rng = self._rng("capacity")
+        rng = self.rng("capacity")
         table = _Table("capacity")
         for q in self.people:
             for per in self.periods:
@@ -2308,10 +1945,10 @@ class _Generator:
                     period=per.label,
                     available_hours=hours,
                 )
-        self._write("capacity/capacity.csv", table)
+        self.write("capacity/capacity.csv", table)
 
     def _write_work_items(self) -> None:
-        rng = self._rng("work_items")
+        rng = self.rng("work_items")
         per_period: list[_Table] = [_Table("work_items") for _ in self.periods]
         adders = [t.adder("status_date", "project_code", "item_key", "item_type", "story_points", "status_category",
                           "resolved_date", "sprint", "epic", "release") for t in per_period]
@@ -2377,7 +2014,7 @@ class _Generator:
                          it["epic"], it["release"]])
         for per, table in zip(self.periods, per_period, strict=True):
             if table.rows:
-                self._write(f"work_items/work_items-{per.label}.csv", table)
+                self.write(f"work_items/work_items-{per.label}.csv", table)
 
 
 def main(argv: list[str] | None = None) -> None:

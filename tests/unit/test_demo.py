@@ -170,7 +170,7 @@ def test_files_are_written_as_the_csv_module_writes_them(tmp_path, cell):
     import csv
     import io
 
-    from orchestration.demo.generator import _plain_csv
+    from orchestration.demo.core import _plain_csv
 
     rows = [["h1", "h2", "h3"], ["x", "", "1.5"], ["y", cell, ""]]
     expected = io.StringIO(newline="")
