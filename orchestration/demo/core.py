@@ -152,6 +152,5 @@ class Generation:
         self.summary.files.append(path)
         self.summary.row_counts[table.entity] = self.summary.row_counts.get(table.entity, 0) + len(table.rows)
 
-
     def fx_rate(self, m: int, a: str, b: str) -> float:
         return 1.0 if a == b else self.fx[(m, a, b)]

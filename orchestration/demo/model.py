@@ -258,4 +258,3 @@ def _split_cents(total: int, weights: list[float]) -> list[int]:
     parts = [round(total * w / s) for w in weights[:-1]]
     parts.append(total - sum(parts))
     return parts
-
