@@ -179,8 +179,10 @@ def _print_quarantine(settings) -> None:
     """Say how many rows the last ingest quarantined, per file, so nothing is dropped unseen."""
     import duckdb
 
+    from orchestration.warehouse import open_db
+
     try:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        con = open_db(settings.warehouse_path, read_only=True)
     except duckdb.Error:
         return
     try:
@@ -495,6 +497,7 @@ def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
     import duckdb
 
     from orchestration.pipeline.quality import read_source_periods, read_sources
+    from orchestration.warehouse import open_db
 
     for path, kwargs, label in ((settings.warehouse_path, {}, "last ingest"),
                                 (settings.serving_path, {"raw_schema": "quality", "quarantine_schema": "quality"},
@@ -502,7 +505,7 @@ def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
         if not path.is_file():
             continue
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = open_db(path, read_only=True)
         except duckdb.Error:
             continue
         try:
@@ -662,10 +665,12 @@ def _restated_projects(settings) -> dict[str, list[str]]:
     a project restated only because it was re-baselined says so."""
     import duckdb
 
+    from orchestration.warehouse import open_db
+
     if not settings.serving_path.is_file():
         return {}
     try:
-        con = duckdb.connect(str(settings.serving_path), read_only=True)
+        con = open_db(settings.serving_path, read_only=True)
     except duckdb.Error:
         return {}
     try:

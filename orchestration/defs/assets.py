@@ -11,7 +11,6 @@ import json
 import warnings
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -36,6 +35,7 @@ from orchestration.defs.dbt import build_target_dir, dbt_vars, reporting_period_
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
+from orchestration.defs.resources import WarehouseResource
 from orchestration.pipeline.publish import publish_marts
 from orchestration.pipeline.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
 from orchestration.pipeline.reported import close_earlier_periods, list_periods, load_reported_into
@@ -333,16 +333,13 @@ def build_quality_summary_asset():
                     "counts, sample rows) and, per source, rows quarantined and freshness. The pack's "
                     "data-quality appendix and `pmo status` read it.",
     )
-    def run_summary(context: AssetExecutionContext) -> MaterializeResult:
+    def run_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         from orchestration.pipeline.quality import attach_stored_failures, build_run_summary, read_sources, write_run_summary
 
-        settings = load_settings()
+        settings = warehouse.settings()
         checks = attach_stored_failures(run_check_records(context.instance, context.run_id), settings.warehouse_path)
-        con = duckdb.connect(str(settings.serving_path), read_only=True)
-        try:
+        with warehouse.serving() as con:
             sources = read_sources(con, raw_schema="quality", quarantine_schema="quality")
-        finally:
-            con.close()
         # One summary per period of the run (a backfill's range), so each period's pack has its appendix.
         for period in context.partition_keys:
             summary = build_run_summary(period, context.run_id, checks, status="published", sources=sources)

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse import open_db
+
 MANIFEST = "manifest.json"
 
 #: Marts frozen per reported period, with the rows kept: ``None`` keeps every row, otherwise the
@@ -195,7 +197,7 @@ def _write_snapshot(home: Path, serving: Path, period: str, run_id: str, quality
     staging = Path(tempfile.mkdtemp(prefix=f".{period}-", dir=root))
     try:
         tables: dict[str, dict] = {}
-        con = duckdb.connect(str(serving), read_only=True)
+        con = open_db(serving, read_only=True)
         try:
             present = {(s, t) for s, t in con.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
@@ -278,7 +280,7 @@ def load_reported_into(home: Path, warehouse: Path, *, closed_by: str | None = N
     """
     closed = [p for p in list_periods(home) if p.is_closed and (p.directory / "fct_earned_value.parquet").is_file()
               and (closed_by is None or p.closed_at <= closed_by)]
-    con = duckdb.connect(str(warehouse))
+    con = open_db(warehouse)
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS reported")
         con.execute(f"DROP TABLE IF EXISTS {REPORTED_TABLE}")
@@ -306,7 +308,7 @@ def open_frozen(rp: ReportedPeriod) -> duckdb.DuckDBPyConnection:
     problems = verify_period(rp)
     if problems:
         raise ReportedError(f"the frozen figures of {rp.period} cannot be trusted: " + "; ".join(problems))
-    con = duckdb.connect()
+    con = open_db()
     con.execute("CREATE SCHEMA marts")
     con.execute("CREATE SCHEMA quality")
     for name in rp.tables:

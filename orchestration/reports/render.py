@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import duckdb
+
+from orchestration.warehouse import open_db
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .charts import SCurvePoint, s_curve_svg, svg_data_uri
@@ -647,7 +649,7 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
     generated_at = generated_at or datetime.now(UTC)
 
     try:
-        con = duckdb.connect(str(serving_path), read_only=True)
+        con = open_db(serving_path, read_only=True)
     except duckdb.Error as exc:
         raise ValueError(f"cannot open {serving_path} as a DuckDB database read-only: {exc}") from exc
     return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None)
