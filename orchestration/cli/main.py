@@ -177,29 +177,9 @@ def _print_locations(settings, periods: list[str]) -> None:
 
 def _print_quarantine(settings) -> None:
     """Say how many rows the last ingest quarantined, per file, so nothing is dropped unseen."""
-    import duckdb
+    from orchestration.pipeline.quality import quarantine_by_file
 
-    from orchestration.warehouse import open_db
-
-    try:
-        con = open_db(settings.warehouse_path, read_only=True)
-    except duckdb.Error:
-        return
-    try:
-        rows = con.execute("""
-            select l.entity, l._source_file, l.rows_quarantined - coalesce(m.matched, 0) as problems
-            from raw.load_log l
-            left join (select _source_file, count(*) as matched from quarantine.projects
-                       where reason like '%is in the project register%' group by 1) m
-              on l.entity = 'projects' and m._source_file = l._source_file
-            where l.rows_quarantined > coalesce(m.matched, 0)
-            order by l.entity, l._source_file""").fetchall()
-        matched = con.execute("select count(*), count(distinct _source_file) from quarantine.projects "
-                              "where reason like '%is in the project register%'").fetchone()
-    except duckdb.Error:
-        rows, matched = [], (0, 0)
-    finally:
-        con.close()
+    rows, matched = quarantine_by_file(settings.warehouse_path)
     if matched[0]:
         console.print(f"{matched[0]} project description(s) in {matched[1]} schedule export(s) matched the project "
                       "register, which is authoritative (kept in quarantine.projects).", highlight=False)
@@ -661,30 +641,10 @@ def _when(iso: str | None) -> str:
 
 
 def _restated_projects(settings) -> dict[str, list[str]]:
-    """Period -> projects restated since it closed, from the published snapshot (empty when unavailable);
-    a project restated only because it was re-baselined says so."""
-    import duckdb
+    """Period -> projects restated since it closed (:func:`orchestration.pipeline.reported.restated_projects`)."""
+    from orchestration.pipeline.reported import restated_projects
 
-    from orchestration.warehouse import open_db
-
-    if not settings.serving_path.is_file():
-        return {}
-    try:
-        con = open_db(settings.serving_path, read_only=True)
-    except duckdb.Error:
-        return {}
-    try:
-        rows = con.execute("SELECT period, project_code, restatement_cause FROM marts.fct_earned_value_restatement "
-                           "WHERE is_restated ORDER BY period, project_code").fetchall()
-    except duckdb.Error:
-        return {}
-    finally:
-        con.close()
-    labels = {"rebaseline": " (re-baselined)", "rebaseline_and_source_correction": " (corrected, re-baselined)"}
-    out: dict[str, list[str]] = {}
-    for period, code, cause in rows:
-        out.setdefault(period, []).append(code + labels.get(cause, ""))
-    return out
+    return restated_projects(settings.serving_path)
 
 
 @app.command()

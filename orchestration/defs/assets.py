@@ -38,7 +38,7 @@ from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.defs.resources import WarehouseResource
 from orchestration.pipeline.publish import publish_marts
 from orchestration.pipeline.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
-from orchestration.pipeline.reported import close_earlier_periods, list_periods, load_reported_into
+from orchestration.pipeline.reported import prepare_reported
 from orchestration.pipeline.row_rules import ROW_RULE_ENTITIES, RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
@@ -128,17 +128,15 @@ def build_ingest_asset():
                     "warnings": len(load.warnings),
                 },
             )
-        # A run for a period (or the first period of a backfill's range) closes the open periods before it.
-        closed = close_earlier_periods(settings.home, context.partition_key_range.start, settings.close_periods)
-        if closed:
-            context.log.info(f"closed {', '.join(closed)}: their figures are now frozen as reported")
         from orchestration.pipeline.backfill import BACKFILL_STARTED_TAG
 
-        frozen_rows = load_reported_into(settings.home, settings.warehouse_path,
-                                         closed_by=context.run.tags.get(BACKFILL_STARTED_TAG))
+        reported = prepare_reported(settings.home, settings.warehouse_path, context.partition_key_range.start,
+                                    settings.close_periods, closed_by=context.run.tags.get(BACKFILL_STARTED_TAG))
+        if reported.closed_now:
+            context.log.info(f"closed {', '.join(reported.closed_now)}: their figures are now frozen as reported")
         yield MaterializeResult(asset_key=REPORTED_KEY, metadata={
-            "dagster/row_count": frozen_rows, "closed_now": MetadataValue.json(closed),
-            "closed_periods": MetadataValue.json([p.period for p in list_periods(settings.home) if p.is_closed])})
+            "dagster/row_count": reported.rows, "closed_now": MetadataValue.json(reported.closed_now),
+            "closed_periods": MetadataValue.json(reported.closed_periods)})
 
     return ingest_landing
 

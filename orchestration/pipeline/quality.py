@@ -962,3 +962,27 @@ def latest_summaries(quality_dir: Path) -> dict[str, dict]:
         if best:
             out[folder.name] = best[1]
     return out
+
+
+def quarantine_by_file(warehouse: Path) -> tuple[list[tuple[str, str, int]], tuple[int, int]]:
+    """What the last ingest quarantined, from ``raw.load_log`` of ``warehouse``: ``(entity, file, rows)`` for
+    each file with rows set aside, and ``(rows, files)`` of project descriptions in schedule exports that the
+    project register overrides (kept in ``quarantine.projects`` but not problems).  Empty when the warehouse
+    is absent or held by a writer."""
+    with read_if_available(warehouse) as con:
+        if con is None:
+            return [], (0, 0)
+        try:
+            rows = con.execute("""
+                select l.entity, l._source_file, l.rows_quarantined - coalesce(m.matched, 0) as problems
+                from raw.load_log l
+                left join (select _source_file, count(*) as matched from quarantine.projects
+                           where reason like '%is in the project register%' group by 1) m
+                  on l.entity = 'projects' and m._source_file = l._source_file
+                where l.rows_quarantined > coalesce(m.matched, 0)
+                order by l.entity, l._source_file""").fetchall()
+            matched = con.execute("select count(*), count(distinct _source_file) from quarantine.projects "
+                                  "where reason like '%is in the project register%'").fetchone()
+        except duckdb.Error:
+            return [], (0, 0)
+    return [(e, f, int(n)) for e, f, n in rows], (int(matched[0]), int(matched[1]))

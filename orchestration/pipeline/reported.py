@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.warehouse import open_db
+from orchestration.warehouse import open_db, read_if_available
 
 MANIFEST = "manifest.json"
 
@@ -40,6 +40,7 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_earned_value": "period <= ?",
     "fct_programme_earned_value": "period <= ?",
     "fct_portfolio_earned_value": "period <= ?",
+    "fct_organisation_earned_value": "period <= ?",
     "fct_project_status": "period = ?",
     "fct_earned_value_restatement": "period < ?",
 }
@@ -317,3 +318,46 @@ def open_frozen(rp: ReportedPeriod) -> duckdb.DuckDBPyConnection:
         con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM "
                     f"read_parquet('{_sql_path(rp.directory / (name + '.parquet'))}')")
     return con
+
+
+#: How ``pmo periods`` labels a project restated for a reason other than a source correction.
+RESTATEMENT_LABELS = {"rebaseline": " (re-baselined)", "rebaseline_and_source_correction": " (corrected, re-baselined)"}
+
+
+def restated_projects(serving: Path) -> dict[str, list[str]]:
+    """Period -> projects restated since it closed, from ``marts.fct_earned_value_restatement`` of the published
+    snapshot (empty when it is unavailable); a project restated only because it was re-baselined says so."""
+    with read_if_available(serving) as con:
+        if con is None:
+            return {}
+        try:
+            rows = con.execute("SELECT period, project_code, restatement_cause FROM marts.fct_earned_value_restatement "
+                               "WHERE is_restated ORDER BY period, project_code").fetchall()
+        except duckdb.Error:
+            return {}
+    out: dict[str, list[str]] = {}
+    for period, code, cause in rows:
+        out.setdefault(period, []).append(code + RESTATEMENT_LABELS.get(cause, ""))
+    return out
+
+
+@dataclass
+class ReportedLoad:
+    """What :func:`prepare_reported` did: the periods it closed, the rows of ``reported.earned_value`` and
+    every closed period."""
+    closed_now: list[str]
+    rows: int
+    closed_periods: list[str]
+
+
+def prepare_reported(home: Path, warehouse: Path, run_start: str, close_policy: str = CLOSE_ON_NEXT_PERIOD,
+                     closed_by: str | None = None) -> ReportedLoad:
+    """The reported-figures step of an ingest, before the marts are built for a run that starts at
+    ``run_start`` (its period, or the first period of a backfill's range): close the open periods before it
+    (:func:`close_earlier_periods`), then load the figures frozen for every closed period into
+    ``reported.earned_value`` (:func:`load_reported_into`; a backfill passes the time it started as
+    ``closed_by`` so periods it closes itself are restated, not reported)."""
+    closed = close_earlier_periods(home, run_start, close_policy)
+    rows = load_reported_into(home, warehouse, closed_by=closed_by)
+    return ReportedLoad(closed_now=closed, rows=rows,
+                        closed_periods=[p.period for p in list_periods(home) if p.is_closed])

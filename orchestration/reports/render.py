@@ -16,7 +16,7 @@ import mimetypes
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -255,20 +255,9 @@ def _float(value: object) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _ratio(num: Decimal | None, den: Decimal | None) -> float | None:
-    if num is None or den is None or den == 0:
-        return None
-    return float(Decimal(num) / Decimal(den))
-
-
-def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
-    """Sum that is NULL if any term is NULL (a partial total would be misleading)."""
-    total = Decimal(0)
-    for v in values:
-        if v is None:
-            return None
-        total += Decimal(v)
-    return total
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                      [schema, table]))
 
 
 def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
@@ -345,15 +334,18 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
         project_currencies = sorted({p.currency for p in projects if p.currency})
         currency = project_currencies[0] if len(project_currencies) == 1 else None
 
+    # The "All portfolios" line is the organisation's roll-up mart (EAC = BAC / CPI of the whole, as for a
+    # portfolio).  A period frozen before that mart existed has none: the pack then shows no total line.
     total = None
-    if portfolios:
-        t_bac, t_pv = _sum(p.bac for p in portfolios), _sum(p.pv for p in portfolios)
-        t_ev, t_ac = _sum(p.ev for p in portfolios), _sum(p.ac for p in portfolios)
-        total = PortfolioRow(
-            portfolio="All portfolios", currency=currency,
-            project_count=sum(p.project_count or 0 for p in portfolios),
-            bac=t_bac, pv=t_pv, ev=t_ev, ac=t_ac, cpi=_ratio(t_ev, t_ac), spi=_ratio(t_ev, t_pv),
-            eac=_sum(p.eac for p in portfolios), vac=_sum(p.vac for p in portfolios))
+    if portfolios and _has_table(con, "marts", "fct_organisation_earned_value"):
+        total = next((PortfolioRow(
+            portfolio=r["organisation"], currency=r["currency"], project_count=r["project_count"],
+            bac=r["bac"], pv=r["pv"], ev=r["ev"], ac=r["ac"], cpi=_float(r["cpi"]), spi=_float(r["spi"]),
+            eac=r["eac_cpi"], vac=r["vac"]) for r in _rows(con, """
+            SELECT organisation, currency, project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac
+            FROM marts.fct_organisation_earned_value
+            WHERE period = ?
+        """, [period])), None)
     eac_undefined = tuple(fmt_text(p.portfolio) for p in portfolios if p.eac is None)
 
     curve = tuple(SCurvePoint(period=r["period"], pv=r["pv"], ev=r["ev"], ac=r["ac"], bac=r["bac"])

@@ -716,6 +716,19 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
     )
     assert programme_jan["project_count"] == 1  # Beta has no row before February
 
+    # ---- The organisation (the pack's "All portfolios" line) sums every portfolio and recomputes EAC from
+    # its own sums: BAC / CPI of the whole, not the sum of the portfolios' EACs.
+    (organisation,) = _fetch(
+        warehouse, "select * from marts.fct_organisation_earned_value where period = '2024-03'")
+    portfolios = _fetch(warehouse, "select * from marts.fct_portfolio_earned_value where period = '2024-03'")
+    assert organisation["organisation"] == "All portfolios"
+    assert organisation["project_count"] == sum(p["project_count"] for p in portfolios) == 3
+    for measure in ("bac", "pv", "ev", "ac"):
+        assert organisation[measure] == sum(p[measure] for p in portfolios)
+    assert organisation["cpi"] == pytest.approx(float(organisation["ev"] / organisation["ac"]), abs=1e-12)
+    assert float(organisation["eac_cpi"]) == pytest.approx(
+        float(organisation["bac"] * organisation["ac"] / organisation["ev"]), abs=0.006)
+
     # ---- dim_project: current baseline and no personal data.
     dims = {r["project_code"]: r for r in _fetch(warehouse, "select * from marts.dim_project")}
     assert dims[GBP_PROJECT]["bac_native"] == Decimal(12100)
