@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from orchestration.warehouse import open_db
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .charts import SCurvePoint, s_curve_svg, svg_data_uri
 
