@@ -299,15 +299,14 @@ def write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:
     """The run's quality summary, final: every check, the outcome, and the sources as ingested."""
     import duckdb
 
-    from orchestration.warehouse import open_db
-
+    from orchestration.defs.assets import records_from_evaluations
     from orchestration.pipeline.quality import (
         attach_stored_failures,
         build_run_summary,
         read_sources,
-        records_from_evaluations,
         write_run_summary,
     )
+    from orchestration.warehouse import open_db
 
     sources: list[dict] = []
     try:

@@ -37,7 +37,8 @@ from orchestration.pipeline.landing import SourcesConfigError, load_sources_conf
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
 from orchestration.defs.resources import WarehouseResource
 from orchestration.pipeline.publish import publish_marts
-from orchestration.pipeline.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
+from orchestration.pipeline.quality import (check_record, load_suite_dict, mart_suites, raw_suites, run_mart_suite,
+                                            run_raw_suite)
 from orchestration.pipeline.reported import prepare_reported
 from orchestration.pipeline.row_rules import ROW_RULE_ENTITIES, RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
@@ -309,11 +310,32 @@ def build_publish_asset(mart_keys: list[AssetKey]):
 QUALITY_SUMMARY_KEY = AssetKey(["quality", "run_summary"])
 
 
+def _metadata_value(value):
+    inner = getattr(value, "value", value)
+    if isinstance(inner, (dict, list, str, int, float, bool)) or inner is None:
+        return inner
+    return str(inner)
+
+
+def records_from_evaluations(evaluations) -> list[dict]:
+    """Summary records (:func:`orchestration.pipeline.quality.check_record`) from Dagster
+    ``AssetCheckEvaluation`` objects, latest per check wins."""
+    latest: dict[tuple[str, str], dict] = {}
+    for ev in evaluations:
+        meta = {k: _metadata_value(v) for k, v in (ev.metadata or {}).items()}
+        if "dagster_dbt/failed_row_count" in meta:  # dagster-dbt's name for a dbt test's failing rows
+            meta["failed_row_count"] = meta.pop("dagster_dbt/failed_row_count")
+        severity = getattr(ev.severity, "value", ev.severity)
+        asset = ev.asset_key.to_user_string()
+        latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
+                                                      ev.description, meta)
+    return [latest[k] for k in sorted(latest)]
+
+
 def run_check_records(instance, run_id: str) -> list[dict]:
     """The verdict of every asset check evaluated so far in ``run_id``, as summary records."""
     from dagster import DagsterEventType
 
-    from orchestration.pipeline.quality import records_from_evaluations
 
     entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     return records_from_evaluations(e.dagster_event.event_specific_data for e in entries if e.dagster_event)

@@ -821,30 +821,11 @@ def check_record(asset: str, name: str, passed: bool, severity: str | None, desc
     outcome = "passed" if passed else ("warned" if severity == "WARN" else "failed")
     failures = metadata.get("failures") or []
     failing = sum((f.get("unexpected_count") or 0) for f in failures if isinstance(f, dict))
-    if not failures and "dagster_dbt/failed_row_count" in metadata:
-        failing = metadata.get("dagster_dbt/failed_row_count") or 0
+    if not failures and "failed_row_count" in metadata:  # a dbt test: how many rows it failed on
+        failing = metadata.get("failed_row_count") or 0
     return {"asset": asset, "check": name, "outcome": outcome, "severity": severity,
             "failing_rows": failing, "description": (description or "").strip()[:4000],
             "failures": failures}
-
-
-def _metadata_value(value):
-    inner = getattr(value, "value", value)
-    if isinstance(inner, (dict, list, str, int, float, bool)) or inner is None:
-        return inner
-    return str(inner)
-
-
-def records_from_evaluations(evaluations) -> list[dict]:
-    """Summary records from Dagster ``AssetCheckEvaluation`` objects (latest per check wins)."""
-    latest: dict[tuple[str, str], dict] = {}
-    for ev in evaluations:
-        meta = {k: _metadata_value(v) for k, v in (ev.metadata or {}).items()}
-        severity = getattr(ev.severity, "value", ev.severity)
-        asset = ev.asset_key.to_user_string()
-        latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
-                                                      ev.description, meta)
-    return [latest[k] for k in sorted(latest)]
 
 
 #: Where dbt stores the failing rows of a data test configured with ``store_failures`` (e.g. the labour
