@@ -29,6 +29,7 @@ EXPECTED_UNIT_TESTS = {
     "models/intermediate/_intermediate__unit_tests.yml": 25,
     "models/marts/_marts__unit_tests.yml": 13,
     "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
+    "models/marts/forecast/_forecast__unit_tests.yml": 4,
 }
 
 
@@ -70,6 +71,7 @@ EARNED_VALUE_MARTS = (
     "fct_portfolio_earned_value",
     "fct_task_earned_value",
     "fct_baseline_history",
+    "fct_forecast_range_rollup",
 )
 
 
