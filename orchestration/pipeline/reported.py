@@ -41,6 +41,8 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_programme_earned_value": "period <= ?",
     "fct_portfolio_earned_value": "period <= ?",
     "fct_organisation_earned_value": "period <= ?",
+    "fct_forecast_range": "period = ?",
+    "fct_forecast_range_rollup": "period = ?",
     "fct_project_status": "period = ?",
     "fct_earned_value_restatement": "period < ?",
 }

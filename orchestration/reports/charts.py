@@ -108,3 +108,26 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
 def svg_data_uri(svg: str) -> str:
     """A base64 ``data:image/svg+xml`` URI for an ``<img src>``."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def range_bar_svg(p10: float, p50: float, p90: float, point: float | None, low: float, high: float, *,
+                  width: int = 220, height: int = 16) -> str:
+    """A forecast range as a small vector bar, readable in greyscale: a grey band from P10 to P90 on a
+    scale from ``low`` to ``high``, a black tick at P50 and a hollow diamond at the point forecast."""
+    span = (high - low) or 1.0
+
+    def x(v: float) -> float:
+        return round(4 + (width - 8) * (v - low) / span, 2)
+
+    mid = height / 2
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">',
+             f'<line x1="4" y1="{mid}" x2="{width - 4}" y2="{mid}" stroke="#bbb" stroke-width="0.5"/>',
+             f'<rect x="{x(p10)}" y="{mid - 4}" width="{max(x(p90) - x(p10), 1)}" height="8" fill="#999"/>',
+             f'<line x1="{x(p50)}" y1="{mid - 6}" x2="{x(p50)}" y2="{mid + 6}" stroke="#000" stroke-width="2"/>']
+    if point is not None:
+        px = x(point)
+        parts.append(f'<polygon points="{px},{mid - 5} {px + 5},{mid} {px},{mid + 5} {px - 5},{mid}" '
+                     'fill="#fff" stroke="#000" stroke-width="1"/>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from orchestration.warehouse import open_db
 
-from .charts import SCurvePoint, s_curve_svg, svg_data_uri
+from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
 
 LOGGER = logging.getLogger(__name__)
 
@@ -217,6 +217,30 @@ class PortfolioGroup:
 
 
 @dataclass(frozen=True)
+class ForecastRangeRow:
+    """One line of the forecast-range table: the organisation or a portfolio (fct_forecast_range_rollup)."""
+    name: str
+    project_count: int
+    projects_with_range: int
+    point: Decimal | None
+    p10: Decimal | None
+    p50: Decimal | None
+    p90: Decimal | None
+    bar: str | None = None
+
+
+@dataclass(frozen=True)
+class LateFinishRow:
+    """A project whose P90 finish (fct_forecast_range) is after its baseline finish."""
+    project_code: str
+    project_name: str | None
+    baseline_finish: date | None
+    finish_p50: date | None
+    finish_p90: date | None
+    days_late_p90: int | None
+
+
+@dataclass(frozen=True)
 class PackData:
     period: str
     status_dates: tuple[date, ...]
@@ -230,6 +254,8 @@ class PackData:
     rule_version: str | None = None
     restatements: tuple[RestatementRow, ...] = ()
     rebaselines: tuple[RebaselineNote, ...] = ()
+    forecast_ranges: tuple[ForecastRangeRow, ...] = ()
+    late_finishes: tuple[LateFinishRow, ...] = ()
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -371,7 +397,57 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
-                    restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period))
+                    restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
+                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period))
+
+
+def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
+    """The EAC range of the organisation and of each portfolio (fct_forecast_range_rollup), each with a
+    bar on one scale; empty when the snapshot has no such mart (a period frozen before it existed)."""
+    if not _has_table(con, "marts", "fct_forecast_range_rollup"):
+        return ()
+    rows = _rows(con, """
+        SELECT rollup_name, project_count, projects_with_range, eac_point_sum, eac_p10, eac_p50, eac_p90
+        FROM marts.fct_forecast_range_rollup
+        WHERE period = ? AND rollup_level IN ('organisation', 'portfolio')
+        ORDER BY rollup_level = 'portfolio', rollup_name
+    """, [period])
+    out = [ForecastRangeRow(name=r["rollup_name"], project_count=r["project_count"],
+                            projects_with_range=r["projects_with_range"], point=r["eac_point_sum"],
+                            p10=r["eac_p10"], p50=r["eac_p50"], p90=r["eac_p90"]) for r in rows]
+    # Portfolios share one scale (the organisation's total is drawn on its own).
+    for scale in ([r for r in out if r.name == "All portfolios"], [r for r in out if r.name != "All portfolios"]):
+        ranged = [r for r in scale if r.p10 is not None and r.p90 is not None]
+        if not ranged:
+            continue
+        low = min(float(min(r.p10, r.point if r.point is not None else r.p10)) for r in ranged)
+        high = max(float(max(r.p90, r.point if r.point is not None else r.p90)) for r in ranged)
+        margin = (high - low) * 0.08 or high * 0.05
+        for i, r in enumerate(out):
+            if r in ranged:
+                bar = range_bar_svg(float(r.p10), float(r.p50), float(r.p90),
+                                    None if r.point is None else float(r.point), low - margin, high + margin)
+                out[i] = ForecastRangeRow(**{**r.__dict__, "bar": svg_data_uri(bar)})
+    return tuple(out)
+
+
+def load_late_finishes(con: duckdb.DuckDBPyConnection, period: str, limit: int = 15) -> tuple[LateFinishRow, ...]:
+    """Active projects whose P90 finish passes their baseline finish, the latest first."""
+    if not _has_table(con, "marts", "fct_forecast_range"):
+        return ()
+    rows = _rows(con, """
+        SELECT r.project_code, d.project_name, r.baseline_finish_date, r.finish_p50, r.finish_p90,
+               datediff('day', r.baseline_finish_date, r.finish_p90) AS days_late
+        FROM marts.fct_forecast_range AS r
+        LEFT JOIN marts.dim_project AS d ON d.project_code = r.project_code
+        JOIN marts.fct_earned_value AS f ON f.project_code = r.project_code AND f.period = r.period
+        WHERE r.period = ? AND r.finish_p90_after_baseline AND NOT coalesce(f.is_complete, false)
+        ORDER BY days_late DESC, r.project_code
+        LIMIT ?
+    """, [period, limit])
+    return tuple(LateFinishRow(project_code=r["project_code"], project_name=r["project_name"],
+                               baseline_finish=r["baseline_finish_date"], finish_p50=r["finish_p50"],
+                               finish_p90=r["finish_p90"], days_late_p90=r["days_late"]) for r in rows)
 
 
 def _rag(value: object) -> str:

@@ -383,6 +383,44 @@ def test_project_finished_in_an_earlier_period_is_not_active(tmp_path):
     assert "P-DONE" not in text  # completed before this period: no longer active
 
 
+def test_forecast_ranges_page(tmp_path):
+    """The pack prints the EAC ranges of fct_forecast_range_rollup as the mart holds them (rounded as shown)
+    and lists the active projects whose P90 finish passes the baseline finish, latest first."""
+    path = build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE TABLE marts.fct_forecast_range_rollup (rollup_level VARCHAR, rollup_name VARCHAR, "
+                    "period VARCHAR, project_count INTEGER, projects_with_range INTEGER, eac_point_sum DECIMAL(38,6), "
+                    "eac_p10 DECIMAL(38,6), eac_p50 DECIMAL(38,6), eac_p90 DECIMAL(38,6))")
+        con.execute("INSERT INTO marts.fct_forecast_range_rollup VALUES "
+                    "('organisation', 'All portfolios', ?, 5, 3, 3442531.26, 3301004.5, 3439980.49, 3612577.51), "
+                    "('portfolio', 'Infrastructure', ?, 3, 2, 3082585.61, 2950000.4, 3080000.5, 3250000.5), "
+                    "('portfolio', 'Digital', ?, 2, 1, 356400, 340000, 356000, 372000), "
+                    "('programme', 'Network', ?, 2, 1, 1, 1, 1, 1)", [PERIOD] * 4)
+        con.execute("CREATE TABLE marts.fct_forecast_range (project_code VARCHAR, period VARCHAR, "
+                    "baseline_finish_date DATE, finish_p50 DATE, finish_p90 DATE, finish_p90_after_baseline BOOLEAN)")
+        con.execute("INSERT INTO marts.fct_forecast_range VALUES "
+                    "('P-RED', ?, DATE '2027-03-31', DATE '2027-05-10', DATE '2027-06-30', true), "
+                    "('P-AMB', ?, DATE '2027-01-31', DATE '2027-02-01', DATE '2027-02-14', true), "
+                    "('P-GRN', ?, DATE '2027-06-30', DATE '2027-05-01', DATE '2027-06-01', false)", [PERIOD] * 3)
+    finally:
+        con.close()
+    pages = pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
+    page = " ".join(next(p for p in pages if "How sure the forecasts are" in p).split())
+    assert "All portfolios 5 3 3,442,531 3,301,005 3,439,980 3,612,578" in page
+    assert "Infrastructure 3 2 3,082,586 2,950,000 3,080,001 3,250,001" in page
+    assert "Digital 2 1 356,400 340,000 356,000 372,000" in page
+    assert "Network" not in page.split("Projects whose P90")[0]  # programmes are not in the portfolio table
+    # P-RED 91 days after its baseline finish, then P-AMB 14; P-GRN's P90 is before its baseline finish.
+    assert ("P-RED Data centre move 2027-03-31 2027-05-10 2027-06-30 91 "
+            "P-AMB Customer portal 2027-01-31 2027-02-01 2027-02-14 14") in page
+    assert "P-GRN" not in page
+
+
+def test_no_forecast_page_without_the_marts(pack):
+    assert not any("How sure the forecasts are" in p for p in pdf_pages_text(pack))
+
+
 def test_rerender_replaces_previous_pack(serving, tmp_path):
     first = render_portfolio_pack(serving, PERIOD, tmp_path, generated_at=GENERATED)
     second = render_portfolio_pack(serving, "2027-03", tmp_path, generated_at=GENERATED)
