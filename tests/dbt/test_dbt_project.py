@@ -30,6 +30,7 @@ EXPECTED_UNIT_TESTS = {
     "models/marts/_marts__unit_tests.yml": 13,
     "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
     "models/marts/forecast/_forecast__unit_tests.yml": 4,
+    "models/marts/lessons/_lessons__unit_tests.yml": 3,
 }
 
 
@@ -72,6 +73,8 @@ EARNED_VALUE_MARTS = (
     "fct_task_earned_value",
     "fct_baseline_history",
     "fct_forecast_range_rollup",
+    "fct_lesson_themes",
+    "fct_lesson_risk_links",
 )
 
 
@@ -95,6 +98,8 @@ def test_unit_tests_pass(tmp_path: Path, warehouse: Path) -> None:
     _create_raw(warehouse)
     # Unit tests need the upstream relations to exist to learn their column types: the earned value
     # marts and everything upstream of them, built empty.
+    seeded = _dbt(tmp_path, "seed", "--select", "lesson_risk_categories")
+    assert seeded.success, _failures(seeded)
     built = _dbt(tmp_path, "run", "--empty", "--select", *(f"+{mart}" for mart in EARNED_VALUE_MARTS))
     assert built.success, _failures(built)
 
