@@ -84,7 +84,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord
+from orchestration.sources.toolkit import QuarantineRecord
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
     CsvTable,

@@ -122,7 +122,7 @@ from typing import Any
 
 from orchestration.contract import ENTITIES
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError, ReadResult
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, ReadResult
 from orchestration.sources.cells import decode_bom
 
 __all__ = [

@@ -59,7 +59,7 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError
 
 FORMAT = "mspdi"
 NAMESPACE = "http://schemas.microsoft.com/project"

@@ -83,7 +83,7 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError
 
 FORMAT = "p6-xml"
 NAMESPACE_PREFIX = "http://xmlns.oracle.com/Primavera/"

@@ -105,7 +105,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError
 from orchestration.sources.cells import csv_delimiter, decode_bom
 from orchestration.sources.cells import head_text as _head_text
 

@@ -78,7 +78,7 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, bom_encoding, decode_bom, head_text, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError
 
 FORMAT = "p6-xer"
 

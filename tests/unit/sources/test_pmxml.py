@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, TEXT
 from orchestration.sources import mspdi, pmxml, xer
-from orchestration.sources.canonical import ReaderError
+from orchestration.sources.toolkit import ReaderError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources" / "pmxml"
 SAMPLES = Path(os.environ.get("PMO_SAMPLES_DIR")

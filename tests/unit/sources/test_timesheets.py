@@ -10,7 +10,7 @@ import pytest
 
 from orchestration.demo_exports.timesheets import write_harvest_csv, write_tempo_csv
 from orchestration.sources import jira, timesheets
-from orchestration.sources.canonical import ReaderError
+from orchestration.sources.toolkit import ReaderError
 from orchestration.sources.timesheets import parse_date, parse_hours, parse_number
 
 REPO = Path(__file__).resolve().parents[3]
