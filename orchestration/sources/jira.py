@@ -84,13 +84,12 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord
+from orchestration.sources.toolkit import QuarantineRecord, check_options
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
     CsvTable,
     RowProblems,
     as_date_option,
-    check_options,
     decide_day_first,
     head_text,
     header_names,
@@ -264,8 +263,8 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     ``project_code`` (used when neither Project key nor the issue key gives one), ``day_first``,
     ``date_format``, ``hours_per_day`` / ``days_per_week`` (only for ``1w 2d`` durations).
     """
+    check_options(options, JIRA_CSV_OPTIONS, "read_jira_csv")
     result, text = load_export(path, "jira-csv", WORK_ITEMS)
-    check_options(result, options, JIRA_CSV_OPTIONS)
     res = result.entity(WORK_ITEMS)
     table = CsvTable(result.path, text)
     file = table.path.name
@@ -521,8 +520,8 @@ def detect_jira_worklog_json(path: Path, head: bytes) -> bool:
 def _read_worklogs(path, fmt: str, options: dict, known: tuple[str, ...],
                    issue_of: Callable[[dict, RowProblems], tuple[str | None, str | None]],
                    started_fields: tuple[str, ...], id_fields: tuple[str, ...], approval: bool) -> SourceResult:
+    check_options(options, known, f"read_{fmt.replace('-', '_')}")
     result, obj = _load_json(path, fmt, TIMESHEETS)
-    check_options(result, options, known)
     res = result.entity(TIMESHEETS)
     if obj is None:
         return result
@@ -702,9 +701,9 @@ def read_jira_issues_json(path: Path | str, **options) -> SourceResult:
     ``epic_field``, ``sprint_field`` (field ids like ``customfield_10105``; resolved from the ``names``
     map when the search used ``expand=names``), ``project_code``.
     """
+    check_options(options, ("status_date", "story_points_field", "epic_field", "sprint_field", "project_code"),
+                  "read_jira_issues_json")
     result, obj = _load_json(path, "jira-issues-json", WORK_ITEMS)
-    check_options(result, options, ("status_date", "story_points_field", "epic_field", "sprint_field",
-                                    "project_code"))
     res = result.entity(WORK_ITEMS)
     if obj is None:
         return result

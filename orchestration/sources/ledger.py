@@ -122,7 +122,7 @@ from typing import Any
 
 from orchestration.contract import ENTITIES
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError, ReadResult
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, ReadResult, check_options
 from orchestration.sources.cells import decode_bom
 
 __all__ = [
@@ -744,13 +744,6 @@ def _resolve(index: dict[str, int], aliases: dict[str, list[str]]) -> dict[str, 
                 out[role] = i
                 break
     return out
-
-
-def check_options(options: dict, allowed: set[str], reader: str) -> None:
-    unknown = set(options) - allowed
-    if unknown:
-        raise TypeError(f"{reader}: unknown option(s) {', '.join(sorted(unknown))}; "
-                        f"known: {', '.join(sorted(allowed))}")
 
 
 def _new_result(fmt: str, path: Path, table: Table) -> tuple[SourceResult, ReadResult]:

@@ -59,7 +59,7 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 
 FORMAT = "mspdi"
 NAMESPACE = "http://schemas.microsoft.com/project"
@@ -256,10 +256,12 @@ def read(path: Path | str, **options) -> SourceResult:
     * ``currency``: used when the file has no ``CurrencyCode``; default ``'GBP'`` with a warning.
     * ``task_code_field``: ``'WBS'`` (default), ``'UID'``, ``'ID'`` or ``'OutlineNumber'``.
 
-    Only a missing file (``ReaderError``) or an invalid option value (``ValueError``) raises.  Bad content
+    Only a missing file (``ReaderError``), an unknown option (``TypeError``) or an invalid option value
+    (``ValueError``) raises.  Bad content
     never does: bad values are quarantined naming the file, the line of the ``<Task>`` and the element; a
     malformed or truncated file adds an error naming the line and keeps the tasks read before it.
     """
+    check_options(options, _OPTIONS, "mspdi.read")
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -270,9 +272,6 @@ def read(path: Path | str, **options) -> SourceResult:
     projects_out = result.entity("projects")
     errors, warnings = result.errors, result.warnings
 
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        warnings.append(f"{name}: unknown option(s) ignored: {', '.join(unknown)}")
     code_field = options.get("task_code_field") or "WBS"
     if code_field not in _CODE_FIELDS:
         raise ValueError(f"task_code_field must be one of {', '.join(_CODE_FIELDS)}, got {code_field!r}")

@@ -83,7 +83,7 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 
 FORMAT = "p6-xml"
 NAMESPACE_PREFIX = "http://xmlns.oracle.com/Primavera/"
@@ -477,10 +477,12 @@ def read(path: Path | str, **options) -> SourceResult:
     * ``project_code``: a code for the single project of the file, or a mapping ``{Project Id: code}``.
     * ``currency``: used when the file names no base currency; default ``'GBP'``, with a warning.
 
-    Only a missing file raises (``ReaderError``); a bad option value raises ``ValueError``.  Bad content
+    Only a missing file raises (``ReaderError``); an unknown option ``TypeError``, a bad option value
+    ``ValueError``.  Bad content
     never does: damaged activities are quarantined naming the file, the activity's line and each bad
     element with its own line; a malformed or truncated file adds an error naming the line and column.
     """
+    check_options(options, _OPTIONS, "pmxml.read")
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -491,9 +493,6 @@ def read(path: Path | str, **options) -> SourceResult:
     projects_out = result.entity("projects")
     errors, warnings = result.errors, result.warnings
 
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        warnings.append(f"{name}: unknown option(s) ignored: {', '.join(unknown)}")
     opt_status = options.get("status_date")
     if opt_status is not None:
         opt_status = _as_date(opt_status, "status_date")

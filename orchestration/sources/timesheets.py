@@ -86,7 +86,8 @@ Traps, tool by tool (read these before changing anything):
   codes is the caller's job.
 
 Options common to every reader: ``project_code``, ``day_first``, ``date_format``; all but CATS also
-take ``ignore_approval``.  Unknown options are reported as warnings.
+take ``ignore_approval``.  An unknown option raises ``TypeError``
+(:func:`orchestration.sources.toolkit.check_options`).
 
 The helpers in the first section (file decoding, header index, date/number parsing, quarantine
 messages) are shared with :mod:`orchestration.sources.jira`.
@@ -105,7 +106,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 from orchestration.sources.cells import csv_delimiter, decode_bom
 from orchestration.sources.cells import head_text as _head_text
 
@@ -526,13 +527,6 @@ def map_approval(raw: str | None, table: dict[str, str]) -> str | None:
 # ---- options -------------------------------------------------------------------------------------
 
 
-def check_options(result: SourceResult, options: dict, known: Iterable[str]) -> None:
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        result.warnings.append(f"{result.path.name}: option(s) not used by the {result.format} reader: "
-                               f"{', '.join(unknown)}")
-
-
 def as_date_option(value, name: str) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -618,8 +612,8 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
                 known_options: Iterable[str] = COMMON_OPTIONS,
                 finish: Callable[[Ctx, SourceResult, list[dict]], list[dict]] | None = None) -> SourceResult:
     """Read one preset CSV: header check, per-file date order, row conversion, quarantine."""
+    check_options(options, known_options, f"read_{preset.name.replace('-', '_')}")
     result, text = load_export(path, preset.name)
-    check_options(result, options, known_options)
     res = result.entity(ENTITY)
     table = CsvTable(result.path, text)
     file = result.path.name

@@ -78,7 +78,7 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, bom_encoding, decode_bom, head_text, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 
 FORMAT = "p6-xer"
 
@@ -684,10 +684,11 @@ def read(path: Path | str, **options) -> SourceResult:
       ``{proj_short_name: code}`` for several.
     * ``encoding``: force a text encoding (default: UTF-8 if the file is valid UTF-8, else Windows-1252).
 
-    Only a missing file raises (``ReaderError``).  Bad content never does: damaged rows are quarantined
-    naming the file, line and column; a damaged file (truncated, missing required column) adds an entry to
-    ``errors``, naming the file and line.
+    Only a missing file (``ReaderError``) or an unknown option (``TypeError``) raises.  Bad content never
+    does: damaged rows are quarantined naming the file, line and column; a damaged file (truncated, missing
+    required column) adds an entry to ``errors``, naming the file and line.
     """
+    check_options(options, _OPTIONS, "xer.read")
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -697,9 +698,6 @@ def read(path: Path | str, **options) -> SourceResult:
     projects_out = result.entity("projects")
     name = xer.name
 
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        xer.warnings.append(f"{name}: unknown option(s) ignored: {', '.join(unknown)}")
     projects = _projects(xer, options)
     costs, tainted = _costs_by_task(xer)
     wbs_paths, root_names = _wbs_paths(xer, {pid: p.sep for pid, p in projects.items()})
