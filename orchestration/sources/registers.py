@@ -67,10 +67,11 @@ from typing import Any
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD, TEXT, Column, Entity
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, check_options
-from orchestration.sources.ledger import (
+from orchestration.sources.toolkit import (
+    QuarantineRecord,
     RowProblems,
     cell_text,
+    check_options,
     infer_decimal_separator,
     load_mapping_file,
     norm_header,
