@@ -84,11 +84,10 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, check_options
+from orchestration.sources.toolkit import QuarantineRecord, RowProblems, check_options, where
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
     CsvTable,
-    RowProblems,
     as_date_option,
     decide_day_first,
     head_text,
@@ -101,7 +100,6 @@ from orchestration.sources.timesheets import (
     parse_number,
     row_list,
     text_or_none,
-    where,
 )
 
 __all__ = [
@@ -297,7 +295,7 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     pretty_rows: list[int] = []
     updated: list[tuple[date, int]] = []
     for row, cells in table.records:
-        problems = RowProblems(file, row)
+        problems = RowProblems(file, row, per_cell=True)
         if len(cells) != len(table.header):
             problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))
@@ -532,7 +530,7 @@ def _read_worklogs(path, fmt: str, options: dict, known: tuple[str, ...],
         return result
     id_warned: list[int] = []
     for n, rec in enumerate(records, start=1):
-        problems = RowProblems(file, n, unit="record")
+        problems = RowProblems(file, n, unit="record", per_cell=True)
         if not isinstance(rec, dict):
             problems.add("", None, "a worklog must be a JSON object")
             res.quarantine.append(problems.quarantine({"value": json.dumps(rec)[:200]}))
@@ -734,7 +732,7 @@ def read_jira_issues_json(path: Path | str, **options) -> SourceResult:
     pending: list[tuple[dict, RowProblems, dict]] = []
     updated: list[tuple[date, int]] = []
     for n, issue in enumerate(issues, start=1):
-        problems = RowProblems(file, n, unit="record")
+        problems = RowProblems(file, n, unit="record", per_cell=True)
         fields = issue.get("fields") if isinstance(issue, dict) and isinstance(issue.get("fields"), dict) else {}
         key = text_or_none(issue.get("key")) if isinstance(issue, dict) else None
         upd = _field_date(fields, "updated", problems)

@@ -100,13 +100,13 @@ import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, RowProblems, check_options, where
 from orchestration.sources.cells import csv_delimiter, decode_bom
 from orchestration.sources.cells import head_text as _head_text
 
@@ -258,42 +258,6 @@ class CsvTable:
 
     def repeated(self) -> list[str]:
         return [self.header[pos[0]].strip() for pos in self.index.values() if len(pos) > 1]
-
-
-@dataclass
-class RowProblems:
-    """Collects the bad cells of one row, then becomes one QuarantineRecord naming them all."""
-
-    file: str
-    row: int
-    unit: str = "row"          # "row" for CSV, "record" for JSON
-    items: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def add(self, column: str, raw, reason: str) -> None:
-        self.items.append((column, "" if raw is None else str(raw), reason))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def quarantine(self, record: dict) -> QuarantineRecord:
-        return QuarantineRecord(
-            self.row,
-            ", ".join(c for c, _, _ in self.items),
-            " | ".join(v for _, v, _ in self.items),
-            "; ".join(f"{where(self.file, self.row, c, self.unit)}: {r}" + (f" (got {v!r})" if v else "")
-                      for c, v, r in self.items),
-            {k: "" if v is None else str(v) for k, v in record.items()},
-        )
-
-
-def where(file: str, row: int | None, column: str | None, unit: str = "row") -> str:
-    """``'tempo.csv row 7, column 'Hours''`` — the prefix of every message."""
-    text = file
-    if row is not None:
-        text += f" {unit} {row}"
-    if column:
-        text += f", {'column' if unit == 'row' else 'field'} {column!r}"
-    return text
 
 
 def row_list(rows: list[int], limit: int = 8) -> str:
@@ -645,7 +609,7 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
         result.warnings += warns
     rows: list[dict] = []
     for row, cells in table.records:
-        problems = RowProblems(file, row)
+        problems = RowProblems(file, row, per_cell=True)
         if len(cells) != len(table.header):
             problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))

@@ -48,6 +48,7 @@ __all__ = [
     "resolve_columns",
     "row_record",
     "table_headers",
+    "where",
 ]
 
 
@@ -563,26 +564,57 @@ def row_record(headers: list[str], cells: list) -> dict[str, str]:
 
 
 class RowProblems:
-    """Collects problems of one row; ``quarantine()`` builds the record naming file, row, columns."""
+    """Collects the bad cells of one row; ``quarantine()`` turns them into one QuarantineRecord naming the
+    file, the row and every column.
 
-    def __init__(self, path: Path, row_no: int):
-        self.path, self.row_no = path, row_no
+    ``file`` is the file (a Path or its name); ``unit`` is what a row is called (``"record"`` for JSON,
+    where columns are called fields).  ``per_cell`` chooses the message layout:
+
+    * False (the spreadsheet readers: ledger, registers): one prefix, cells as read
+      (``"x.csv, row 7: column 'Amount': not a number; column 'Date': ..."``, values through
+      :func:`cell_text`);
+    * True (the export readers: timesheets, Jira): every cell its own prefix and the raw value
+      (``"x.csv row 7, column 'Hours': not a number (got 'abc'); x.csv row 7, column ..."``).
+    """
+
+    def __init__(self, file: Path | str, row: int, unit: str = "row", *, per_cell: bool = False):
+        self.file = file.name if isinstance(file, Path) else file
+        self.row, self.unit, self.per_cell = row, unit, per_cell
         self.items: list[tuple[str, str, str]] = []  # (column heading, value, reason)
         self.keys: set[str] = set()  # roles / canonical columns already reported
 
     def add(self, column: str, value: Any, reason: str, key: str | None = None) -> None:
-        self.items.append((column, "" if value is None else (cell_text(value) or ""), reason))
+        if value is None:
+            shown = ""
+        else:
+            shown = str(value) if self.per_cell else (cell_text(value) or "")
+        self.items.append((column, shown, reason))
         if key:
             self.keys.add(key)
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def quarantine(self, record: dict[str, str]) -> QuarantineRecord:
-        reason = f"{self.path.name}, row {self.row_no}: " + "; ".join(
-            f"column {c!r}: {r}" for c, _, r in self.items)
-        return QuarantineRecord(self.row_no, ", ".join(c for c, _, _ in self.items),
-                                " | ".join(v for _, v, _ in self.items), reason, record)
+    def quarantine(self, record: dict) -> QuarantineRecord:
+        if self.per_cell:
+            reason = "; ".join(f"{where(self.file, self.row, c, self.unit)}: {r}" + (f" (got {v!r})" if v else "")
+                               for c, v, r in self.items)
+        else:
+            reason = f"{self.file}, {self.unit} {self.row}: " + "; ".join(
+                f"column {c!r}: {r}" for c, _, r in self.items)
+        return QuarantineRecord(self.row, ", ".join(c for c, _, _ in self.items),
+                                " | ".join(v for _, v, _ in self.items), reason,
+                                {k: "" if v is None else str(v) for k, v in record.items()})
+
+
+def where(file: str, row: int | None, column: str | None, unit: str = "row") -> str:
+    """``'tempo.csv row 7, column 'Hours''`` — the prefix of every export reader's message."""
+    text = file
+    if row is not None:
+        text += f" {unit} {row}"
+    if column:
+        text += f", {'column' if unit == 'row' else 'field'} {column!r}"
+    return text
 
 
 def resolve_columns(index: dict[str, int], aliases: dict[str, list[str]]) -> dict[str, int]:
