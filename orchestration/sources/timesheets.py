@@ -89,8 +89,9 @@ Options common to every reader: ``project_code``, ``day_first``, ``date_format``
 take ``ignore_approval``.  An unknown option raises ``TypeError``
 (:func:`orchestration.sources.toolkit.check_options`).
 
-The helpers in the first section (file decoding, header index, date/number parsing, quarantine
-messages) are shared with :mod:`orchestration.sources.jira`.
+The helpers in the first section (file decoding, the CSV table, date/number parsing) are shared with
+:mod:`orchestration.sources.jira`; quarantine messages (``RowProblems``, ``where``) and the option rule come
+from :mod:`orchestration.sources.toolkit`.
 """
 from __future__ import annotations
 
