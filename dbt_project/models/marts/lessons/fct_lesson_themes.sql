@@ -4,7 +4,8 @@
     raised in the period and to date, and, as at the period's end, how many were open, actioned or
     embedded (a lesson counts as open until its actioned_date; the register keeps only the latest status,
     so an actioned lesson that was later embedded counts as embedded from its actioned_date), and the
-    recurrences raised in the period (fct_lessons_learned.is_recurrence).
+    recurrences raised in the period (fct_lessons_learned.is_recurrence). A category has rows from the period
+    its first lesson was raised.
 -#}
 with lessons as (
 
@@ -36,7 +37,14 @@ spine as (
         periods.period_end,
         categories.category
     from periods
-    cross join (select distinct category from lessons) as categories
+    -- the closed vocabulary (orchestration/contract.py LESSON_CATEGORIES): constants, so the spine does not
+    -- grow with the register
+    cross join (
+        {%- for category in ['estimating', 'requirements', 'supplier', 'resourcing', 'technical', 'governance',
+                             'stakeholder', 'quality', 'commercial'] %}
+        select '{{ category }}' as category{% if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as categories
 
 )
 
@@ -64,3 +72,5 @@ left join lessons
     on lessons.category = spine.category
     and lessons.raised_date <= spine.period_end
 group by spine.category, spine.period, spine.period_end
+-- a category appears from the period of its first lesson
+having count(lessons.lesson_id) > 0
