@@ -35,7 +35,6 @@ HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="Deployment home (default: $PMO_HOME, else ./.pmo).", show_default=False),
 ]
-DEMO_MANIFEST = ".demo-files.json"
 
 
 def _settings(home: Path | None):
@@ -191,40 +190,6 @@ def _print_quarantine(settings) -> None:
             console.print(f"  {source}: {count} → quarantine.{entity}", soft_wrap=True, highlight=False)
 
 
-def _clear_previous_demo(landing: Path) -> None:
-    manifest = landing / DEMO_MANIFEST
-    previous = set(json.loads(manifest.read_text())) if manifest.exists() else set()
-    others = [p for p in landing.rglob("*") if p.is_file() and p.name != DEMO_MANIFEST
-              and p.relative_to(landing).as_posix() not in previous]
-    if others:
-        err.print(f"[red]{landing} holds files that are not the demo organisation's[/red] "
-                  f"(e.g. {others[0].relative_to(landing)}). Use another --home for the demo.")
-        raise typer.Exit(2)
-    for rel in previous:
-        (landing / rel).unlink(missing_ok=True)
-
-
-def demo_segments(periods: list[str], rebaselined) -> list[list[str]]:
-    """The demo's runs: backfills of consecutive periods, one build each, then the last period alone.
-
-    A backfill reports its periods with the data and baselines of its last period, so a segment ends
-    before each period where a project is re-baselined: the periods before it are reported (and closed)
-    against the old baseline, as a PMO running monthly would have, and later runs show them as
-    re-baselined.  The last period runs alone, after the late invoice lands.
-    """
-    if len(periods) == 1:
-        return [list(periods)]
-    cuts = {p for p in rebaselined if periods[0] < p < periods[-1]}
-    segments, current = [], []
-    for period in periods[:-1]:
-        if period in cuts and current:
-            segments.append(current)
-            current = []
-        current.append(period)
-    segments.append(current)
-    return segments + [[periods[-1]]]
-
-
 @app.command()
 def demo(
     home: HomeOption = None,
@@ -250,25 +215,16 @@ def demo(
         raise typer.BadParameter(f"{as_of} is in the future; the demo's last period is at most this month",
                                  param_hint="--as-of")
     settings = _settings(home)
-    from orchestration.demo.generator import generate_demo
-    from orchestration.demo.formats import clip_to_data_date, write_vendor_exports
-    from orchestration.demo.restatement import write_late_invoice
-    from orchestration.settings import init_home
+    from orchestration.demo.runbook import ForeignFilesError, demo_segments, land_late_invoice, write_demo
 
-    init_home(settings)
-    _clear_previous_demo(settings.landing_dir)
-    # A new organisation: the figures frozen for the previous one's periods no longer apply.
-    shutil.rmtree(settings.reported_dir, ignore_errors=True)
     generating = time.monotonic()
-    with console.status("Generating the demo organisation…"):
-        summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
-                                reporting_currency=settings.reporting_currency)
-        if as_of == date.today().strftime("%Y-%m"):
-            clip_to_data_date(summary.files, date.today())
-        written = summary.files if canonical else \
-            write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
-    files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in written)
-    (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
+    try:
+        with console.status("Generating the demo organisation…"):
+            org = write_demo(settings, seed=seed, projects=projects, months=months, as_of=as_of, canonical=canonical)
+    except ForeignFilesError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    summary, files = org.summary, org.files
     rows = sum(summary.row_counts.values())
     console.print(f"Demo organisation (seed {seed}): {projects} projects, {len(summary.periods)} periods "
                   f"{summary.periods[0]}…{summary.periods[-1]}, {len(files)} files, {rows:,} rows in "
@@ -290,10 +246,8 @@ def demo(
     for segment in demo_segments(summary.periods, summary.rebaselined.values()):
         if segment[-1] == summary.periods[-1] and len(summary.periods) > 1:
             # The periods before are closed by now; a correction to a closed period restates it.
-            late = write_late_invoice(settings.landing_dir, summary.periods, summary.scenario_of, summary.bac)
+            late = land_late_invoice(org)
             if late is not None:
-                files.append(late.path.relative_to(settings.landing_dir).as_posix())
-                (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
                 console.print(f"  Landing {late.describe()}.", highlight=False, soft_wrap=True)
         console.file = sys.stdout  # the run sends stdout to its log; the spinner stays on the terminal
         try:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli.main import DEMO_MANIFEST, app
+from orchestration.cli.main import app
+from orchestration.demo.runbook import DEMO_MANIFEST
 from orchestration.contract import ENTITIES
 from orchestration.sources.canonical import read_canonical_csv
 

@@ -22,6 +22,7 @@ DAGSTER_FREE = [
     "orchestration.sources.registry",
     "orchestration.reports",
     "orchestration.demo.generator",
+    "orchestration.demo.runbook",
 ]
 
 
