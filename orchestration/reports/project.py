@@ -81,7 +81,7 @@ RAG_MEASURES: tuple[tuple[str, str, str, str, str], ...] = (
 )
 _MEASURE_NAMES = {"cpi": "CPI", "spi_t": "SPI(t)", "benefit_realisation_pct_to_date": "Benefits realised to date",
                   "risk_exposure_pct_of_bac": "Open risk exposure"}
-_MEASURE_UNITS = {"benefit_realisation_pct_to_date": "% of planned", "risk_exposure_pct_of_bac": "% of BAC"}
+_MEASURE_UNITS = {"benefit_realisation_pct_to_date": "of planned to date", "risk_exposure_pct_of_bac": "of BAC"}
 
 #: Optional marts of the list sections: table -> columns read (absent columns read as NULL).
 _SECTION_COLUMNS: dict[str, tuple[str, ...]] = {
