@@ -136,7 +136,7 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
     xs = list(range(len(points)))
     cpi = [_f(p.cpi) for p in points]
     spi_t = [_f(p.spi_t) for p in points]
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8}):
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot(1, 1, 1)
         marker = len(points) <= 24
