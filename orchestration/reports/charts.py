@@ -145,10 +145,11 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
         ax.plot(xs, spi_t, color=COLOURS["pv"], linestyle="--", linewidth=2, marker="^" if marker else None,
                 markersize=4.5, label="SPI(t)")
         ax.axhline(1.0, color=COLOURS["bac"], linestyle=":", linewidth=1.2, label="1.00 (on plan)")
-        for value, label in thresholds:
-            ax.axhline(value, color="#777777", linestyle=(0, (1, 3)), linewidth=0.9)
-            ax.annotate(label, xy=(1.0, value), xycoords=("axes fraction", "data"), xytext=(2, 0),
-                        textcoords="offset points", va="center", fontsize=7, color="#555555")
+        # Threshold lines in grey, each with its own dash pattern, named in the legend (labels beside
+        # the lines would collide when two thresholds are close on the scale).
+        patterns = [(0, (1, 2)), (0, (5, 2, 1, 2)), (0, (3, 3)), (0, (1, 4))]
+        for i, (value, label) in enumerate(sorted(thresholds, reverse=True)):
+            ax.axhline(value, color="#6b6b6b", linestyle=patterns[i % len(patterns)], linewidth=1.0, label=label)
         finite = [v for v in cpi + spi_t + [1.0] + [t for t, _ in thresholds] if math.isfinite(v)]
         lo, hi = min(finite), max(finite)
         pad = max(0.05, (hi - lo) * 0.12)
@@ -164,7 +165,8 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
         ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
         ax.spines["top"].set_visible(False)
         ax.spines["right"].set_visible(False)
-        ax.legend(loc="upper left", frameon=False, ncol=3, bbox_to_anchor=(0, 1.22), fontsize=8)
+        ax.legend(loc="upper left", frameon=False, ncol=min(5, 3 + len(thresholds)), bbox_to_anchor=(0, 1.22),
+                  fontsize=8)
         fig.tight_layout()
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})

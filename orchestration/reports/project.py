@@ -263,7 +263,9 @@ def narrate(status: dict, history: Sequence[dict], rules: dict[str, list[dict]],
                     + (" — the rule's bands are not in seeds/rag_rules.csv." if not bands else "."))
             out.append(Narrative(area, rag, text, measure, value, None, since, count))
             continue
-        if band["max"] != math.inf and (green["min"] == -math.inf or band["max"] <= green["min"]):
+        # The tripped band lies below green (low CPI, low benefits) or above it (high CPI, high risk exposure).
+        below_green = green["min"] != -math.inf and (green["max"] == math.inf or band["max"] <= green["min"])
+        if below_green:
             threshold, relation = band["max"], "at or below" if band["max_inclusive"] else "below"
             diff = threshold - value
         else:

@@ -217,6 +217,14 @@ def test_narrative_unit():
         "Risk: Open risk exposure 12.5 % of BAC is at or above the red threshold 10 % by 2.5 percentage points "
         "(rule PMO-RAG-1: Open risk exposure 10 % of BAC or more), in 2026-11 (this period only so far).",
     ]
+    # A one-sided rule: risk exposure is amber from 5 % (green below it), benefits amber below 95 % (green above).
+    status = {"period": "2026-11", "rag_risk": "amber", "risk_exposure_pct_of_bac": 5.1,
+              "rag_benefits": "amber", "benefit_realisation_pct_to_date": 90.0}
+    texts = [n.text for n in P.narrate(status, [], rules, "PMO-RAG-1", None)]
+    assert texts[0].startswith("Benefits: Benefits realised to date 90.0 % of planned to date is below the amber "
+                               "threshold 95 % by 5.0 percentage points")
+    assert texts[1].startswith("Risk: Open risk exposure 5.1 % of BAC is at or above the amber threshold 5 % by "
+                               "0.1 percentage points")
 
 
 def test_forecast_finish_milestones_risks_benefits(issued):
