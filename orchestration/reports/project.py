@@ -286,7 +286,12 @@ def _section_note(table: str, cols: dict[str, set[str]], periods: dict[str, tupl
         return (f"Not frozen: the figures of {period} were frozen before marts.{table} was kept with them."
                 if frozen else f"Not published: the snapshot has no marts.{table}.")
     lo, hi, has_period = periods.get(table, (None, None, False))
-    if not has_period and lo is not None:
+    if lo is None:
+        # Empty for every project: these marts hold the reporting period of the run that built them only, so a
+        # period issued by a backfill up to a later period has no rows in them.
+        return (f"Not available for {period}: marts.{table} has no rows for it (the mart is built for the "
+                "reporting period of a run only, and this period was issued by a run for a later one).")
+    if not has_period:
         span = lo if lo == hi else f"{lo} to {hi}"
         return (f"Not available for {period}: marts.{table} holds {span} only (it is built for the reporting "
                 "period of the run that published it).")

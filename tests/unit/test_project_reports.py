@@ -434,6 +434,20 @@ def test_closed_period_frozen_now_keeps_what_the_reports_read(serving, tmp_path)
     assert [m["task_code"] for m in red.milestones.rows] == ["M20", "M10"]
 
 
+def test_a_mart_built_for_another_period_says_so(serving, tmp_path):
+    path = tmp_path / "serving.duckdb"
+    path.write_bytes(serving.read_bytes())
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE marts.fct_milestone_slippage SET period = '2026-12'")  # built by a run for 2026-12
+    con.execute("DELETE FROM marts.fct_top_risks")  # frozen from such a run: no rows at all
+    con.close()
+    red = load(path, projects=["P-RED"]).reports[0]
+    assert red.milestones.rows == () and red.milestones.note.startswith(
+        "Not available for 2026-11: marts.fct_milestone_slippage holds 2026-12 only")
+    assert red.risks.note.startswith("Not available for 2026-11: marts.fct_top_risks has no rows for it")
+    assert red.risk_summary is not None  # fct_risk_exposure has the period's rows
+
+
 # ---------------------------------------------------------------------------------------------
 # pmo report
 # ---------------------------------------------------------------------------------------------
