@@ -498,3 +498,27 @@ def test_pmo_report_without_a_snapshot(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["report", "--home", str(tmp_path / "empty"), "--period", PERIOD])
     assert result.exit_code == 1
     assert "no published snapshot" in " ".join(result.output.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# issue_packs: which periods get project reports
+# ---------------------------------------------------------------------------------------------
+
+def test_project_reports_policy(monkeypatch):
+    from orchestration.pipeline import backfill as B
+
+    monkeypatch.delenv("PMO_PROJECT_REPORTS", raising=False)
+    assert B.project_reports_policy() == "all"
+    monkeypatch.setenv("PMO_PROJECT_REPORTS", "Last")
+    assert B.project_reports_policy() == "last"
+    monkeypatch.setenv("PMO_PROJECT_REPORTS", "some")
+    with pytest.raises(ValueError, match="all, last, off"):
+        B.project_reports_policy()
+
+
+def test_a_period_issued_without_project_reports_gets_the_pack_only(serving, tmp_path):
+    from orchestration.pipeline import backfill as B
+
+    out = tmp_path / PERIOD
+    assert B._render_open(str(serving), PERIOD, str(out), None, 1, False) == str(out / "portfolio-pack.pdf")
+    assert sorted(p.name for p in out.iterdir()) == ["portfolio-pack.pdf"]
