@@ -590,6 +590,63 @@ def periods(
     console.print(table)
 
 
+@app.command()
+def report(
+    period: Annotated[str, typer.Option("--period", help="The reporting period, YYYY-MM.", show_default=False)],
+    project: Annotated[list[str] | None, typer.Option(
+        "--project", help="Only this project's report (repeat for several).", show_default=False)] = None,
+    programme: Annotated[str | None, typer.Option(
+        "--programme", help="Only the reports of this programme's projects.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Render every report again, even those whose inputs and PDF are unchanged.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Render PERIOD's reports again without rebuilding: from the published snapshot, or from the frozen
+    figures of a closed period. Without options: the portfolio pack, every project report and the manifest;
+    with --project or --programme: those project reports only. Reports whose inputs are unchanged since
+    the folder's manifest are kept (--force renders them anyway)."""
+    period = _period_arg(period, "--period")
+    settings = _settings(home)
+    from orchestration.pipeline.backfill import PACK_WORKERS
+    from orchestration.pipeline.reported import ReportedError, read_period
+    from orchestration.reports import PackRenderError, ProjectReportError, render_period_reports
+
+    try:
+        rp = read_period(settings.home, period)
+    except ReportedError as exc:
+        err.print(f"[red]Cannot render {period}:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    closed = rp is not None and rp.is_closed
+    if not closed and not settings.serving_path.is_file():
+        err.print(f"[red]Nothing to render:[/red] no published snapshot at {settings.serving_path}; "
+                  f"run `pmo run --period {period}` first.", highlight=False)
+        raise typer.Exit(1)
+    summary = settings.home / rp.quality_summary if rp is not None and rp.quality_summary else None
+    out_dir = settings.reports_dir / period
+    try:
+        with console.status(f"Rendering the reports of {period}…"):
+            done = render_period_reports(
+                period, out_dir, serving=settings.serving_path, home=settings.home, reported=rp if closed else None,
+                quality_summary=summary if summary is not None and summary.is_file() else None,
+                pack=not project and programme is None, projects=project or None, programme=programme,
+                force=force, workers=PACK_WORKERS, require_rows=True)
+    except ProjectReportError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+    except (ReportedError, PackRenderError, ValueError) as exc:
+        err.print(f"[red]Cannot render {period}:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    origin = (f"the figures frozen when {period} was reported ({_when(rp.reported_at)}, run {rp.run_id[:8]})"
+              if closed else f"the published snapshot {settings.serving_path}")
+    console.print(f"[green]✓[/green] {period} rendered from {origin}", highlight=False, soft_wrap=True)
+    if done.pack is not None:
+        console.print(f"  portfolio pack   {done.pack}", highlight=False)
+    res = done.projects
+    console.print(f"  project reports  {len(res.rendered)} rendered, {len(res.unchanged)} unchanged"
+                  + (f", {len(res.removed)} removed (no longer reported)" if res.removed else "")
+                  + f" in {out_dir / 'projects'}", highlight=False, soft_wrap=True)
+    console.print(f"  manifest         {done.manifest}", highlight=False)
+
+
 def _when(iso: str | None) -> str:
     return iso[:16].replace("T", " ") + " UTC" if iso else "—"
 

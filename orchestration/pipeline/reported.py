@@ -34,7 +34,10 @@ MANIFEST = "manifest.json"
 
 #: Marts frozen per reported period, with the rows kept: ``None`` keeps every row, otherwise the
 #: SQL condition on ``period`` (``?`` is the reported period).  These are the tables the portfolio
-#: pack reads, so a closed period's pack can be rendered from them alone.
+#: pack and the project reports (orchestration/reports/project.py) read, so a closed period's reports
+#: can be rendered from them alone.  fct_project_status keeps the periods up to the reported one: a
+#: project report says since when a RAG threshold has been tripped.  The marts built for the run's
+#: reporting period only (milestones, top risks, benefits) keep that period's rows.
 FROZEN_MARTS: dict[str, str | None] = {
     "dim_project": None,
     "fct_earned_value": "period <= ?",
@@ -43,8 +46,13 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_organisation_earned_value": "period <= ?",
     "fct_forecast_range": "period = ?",
     "fct_forecast_range_rollup": "period = ?",
-    "fct_project_status": "period = ?",
+    "fct_project_status": "period <= ?",
     "fct_earned_value_restatement": "period < ?",
+    "fct_milestone_slippage": "period = ?",
+    "fct_top_risks": "period = ?",
+    "fct_risk_exposure": "period = ?",
+    "fct_project_benefits": "period = ?",
+    "fct_benefit_realisation": "period = ?",
 }
 #: The published quality tables the pack's data-quality appendix reads.
 FROZEN_QUALITY = ("load_log", "files", "source_freshness")
