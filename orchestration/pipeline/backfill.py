@@ -38,14 +38,14 @@ BACKFILL_STARTED_TAG = "pmo/backfill_started"
 #: Packs of a range are rendered by this many worker processes (WeasyPrint is CPU-bound);
 #: ``PMO_PACK_WORKERS`` overrides it (1 renders them one after another in the run's process).
 PACK_WORKERS = int(os.environ.get("PMO_PACK_WORKERS") or max(1, min(2, os.cpu_count() or 1)))
-#: Which issued periods get their project reports (reports/<period>/projects/): ``all`` (default), ``last``
-#: (the range's last period only: a long backfill of a large organisation renders thousands of reports
-#: otherwise) or ``off``.  ``PMO_PROJECT_REPORTS`` sets it; ``pmo report`` renders any period's on demand.
+#: Which issued periods get their project reports (reports/<period>/projects/): ``last`` (default: a run's
+#: period, or a backfill range's last period; a long backfill of a large organisation would otherwise render
+#: thousands of reports of periods nobody reads again), ``all`` or ``off``.  ``PMO_PROJECT_REPORTS`` sets it; ``pmo report`` renders any period's on demand.
 PROJECT_REPORTS_CHOICES = ("all", "last", "off")
 
 
 def project_reports_policy() -> str:
-    value = (os.environ.get("PMO_PROJECT_REPORTS") or "all").strip().lower()
+    value = (os.environ.get("PMO_PROJECT_REPORTS") or "last").strip().lower()
     if value not in PROJECT_REPORTS_CHOICES:
         raise ValueError(f"PMO_PROJECT_REPORTS={value!r}: use one of {', '.join(PROJECT_REPORTS_CHOICES)}")
     return value

@@ -508,9 +508,9 @@ def test_project_reports_policy(monkeypatch):
     from orchestration.pipeline import backfill as B
 
     monkeypatch.delenv("PMO_PROJECT_REPORTS", raising=False)
-    assert B.project_reports_policy() == "all"
-    monkeypatch.setenv("PMO_PROJECT_REPORTS", "Last")
     assert B.project_reports_policy() == "last"
+    monkeypatch.setenv("PMO_PROJECT_REPORTS", "All")
+    assert B.project_reports_policy() == "all"
     monkeypatch.setenv("PMO_PROJECT_REPORTS", "some")
     with pytest.raises(ValueError, match="all, last, off"):
         B.project_reports_policy()
