@@ -40,7 +40,8 @@ BACKFILL_STARTED_TAG = "pmo/backfill_started"
 PACK_WORKERS = int(os.environ.get("PMO_PACK_WORKERS") or max(1, min(2, os.cpu_count() or 1)))
 #: Which issued periods get their project reports (reports/<period>/projects/): ``last`` (default: a run's
 #: period, or a backfill range's last period; a long backfill of a large organisation would otherwise render
-#: thousands of reports of periods nobody reads again), ``all`` or ``off``.  ``PMO_PROJECT_REPORTS`` sets it; ``pmo report`` renders any period's on demand.
+#: thousands of reports of periods nobody reads again), ``all`` or ``off``.  ``PMO_PROJECT_REPORTS`` sets it;
+#: ``pmo report`` renders any period's on demand.
 PROJECT_REPORTS_CHOICES = ("all", "last", "off")
 
 

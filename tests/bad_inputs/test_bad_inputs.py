@@ -514,5 +514,11 @@ def test_half_exported_file_fails_the_volume_gate(tmp_path):
     assert outcome.success and not outcome.failures
 
 
-def test_corpus_is_large_enough():
-    assert len(CASES) + 3 >= 40
+def test_every_case_checks_something_and_ids_are_unique():
+    """A case that sets no expectation would pass whatever the ingest did: each must pin an outcome (rows
+    loaded or quarantined, a quarantine reason, a file status, a warning or a gate verdict)."""
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    idle = [c.id for c in CASES if c.loaded is None and not c.quarantined and c.reason is None and c.warning is None
+            and c.file_status is None and c.gate is None and c.gate_passes is None]
+    assert not idle, f"cases that check nothing: {idle}"

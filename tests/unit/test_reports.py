@@ -340,8 +340,19 @@ def test_s_curve_data_stops_at_period(serving):
 
 
 def test_connection_is_closed_after_render(pack, serving):
-    # DuckDB refuses a read-write connection while a read-only one to the same file is open.
-    duckdb.connect(str(serving)).close()
+    """DuckDB refuses, within one process, a read-write connection to a file a read-only connection still
+    holds; so after the render (the ``pack`` fixture) a read-write open succeeds only if it closed its own."""
+    held = duckdb.connect(str(serving), read_only=True)
+    try:
+        with pytest.raises(duckdb.Error):  # the mechanism the check relies on
+            duckdb.connect(str(serving))
+    finally:
+        held.close()
+    con = duckdb.connect(str(serving))  # raises if the renderer leaked its connection
+    try:
+        assert con.execute("SELECT count(*) FROM marts.fct_earned_value").fetchone()[0] > 0
+    finally:
+        con.close()
 
 
 def test_html_is_autoescaped(serving):
