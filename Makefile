@@ -29,8 +29,8 @@ $(OLD_DUCKDB_STAMP): | $(STAMP)
 demo: $(STAMP)
 	$(BIN)/pmo demo
 
-## The default (quick) test suite, one test module per worker process (modules share pipeline runs).
-test: $(STAMP) $(OLD_DUCKDB_STAMP)
+## Lint, then the default (quick) test suite, one test module per worker process (modules share pipeline runs).
+test: $(STAMP) $(OLD_DUCKDB_STAMP) lint
 	$(BIN)/pytest -n auto --dist loadfile
 
 ## Every test, slow ones included.
@@ -38,7 +38,7 @@ test-all: $(STAMP) $(OLD_DUCKDB_STAMP)
 	$(BIN)/pytest -m '' -n auto --dist loadfile
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tests bench
 
 ## The Dagster UI on the demo home.
 dev: $(STAMP)
