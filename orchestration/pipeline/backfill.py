@@ -52,6 +52,23 @@ def project_reports_policy() -> str:
     return value
 
 
+def project_reports_limit() -> int:
+    """The most project reports a run renders for a period (``PMO_PROJECT_REPORTS_MAX``, default 300);
+    above it the run leaves them to ``pmo report`` (orchestration/reports/project.py, LIMIT_ENV)."""
+    from orchestration.reports.project import DEFAULT_LIMIT, LIMIT_ENV
+
+    raw = (os.environ.get(LIMIT_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{LIMIT_ENV}={raw!r} is not a whole number of reports") from None
+    if value < 0:
+        raise ValueError(f"{LIMIT_ENV}={raw!r}: the limit cannot be negative")
+    return value
+
+
 def periods_between(start: str, end: str) -> list[str]:
     """Every 'YYYY-MM' from ``start`` to ``end`` inclusive (empty when ``end`` is before ``start``)."""
     y, m = int(start[:4]), int(start[5:7])
@@ -83,7 +100,7 @@ def _render_open(serving: str, period: str, out_dir: str, summary: str | None, p
     if not project_reports:
         return str(render_portfolio_pack(Path(serving), period, Path(out_dir), quality_summary=quality))
     done = render_period_reports(period, Path(out_dir), serving=Path(serving), quality_summary=quality,
-                                 workers=project_workers)
+                                 workers=project_workers, limit=project_reports_limit())
     return str(done.pack)
 
 
@@ -97,7 +114,8 @@ def _render_closed(home: str, period: str, out_dir: str, project_workers: int = 
     reported = read_period(Path(home), period)
     if not project_reports:
         return str(render_reported_pack(Path(home), reported, Path(out_dir)))
-    done = render_period_reports(period, Path(out_dir), home=Path(home), reported=reported, workers=project_workers)
+    done = render_period_reports(period, Path(out_dir), home=Path(home), reported=reported, workers=project_workers,
+                                 limit=project_reports_limit())
     return str(done.pack)
 
 
@@ -120,6 +138,7 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     # One period: its project reports share the workers; several: the periods do, one process each.
     project_workers = PACK_WORKERS if len(periods) <= 1 else 1
     policy = project_reports_policy()
+    project_reports_limit()  # a bad PMO_PROJECT_REPORTS_MAX stops the issue before any pack is rendered
     jobs = []
     for period in periods:
         frozen = read_period(settings.home, period)

@@ -70,9 +70,11 @@ def list_files(out_dir: Path) -> dict[str, dict]:
 
 
 def write_manifest(out_dir: Path, period: str, *, source: dict, rule_versions: list[str] | tuple[str, ...],
-                   projects: dict[str, dict], code_version: str, generated_at: datetime | None = None) -> Path:
+                   projects: dict[str, dict], code_version: str, generated_at: datetime | None = None,
+                   projects_not_rendered: dict | None = None) -> Path:
     """Write ``out_dir/manifest.json`` atomically; ``projects`` are the per-report entries (file,
-    input_sha256, sha256, rendered_at).  Entries whose PDF is gone are dropped."""
+    input_sha256, sha256, rendered_at).  Entries whose PDF is gone are dropped.  ``projects_not_rendered``
+    (``{"reason": ..., "projects": [...]}``) records reports a run left to ``pmo report``."""
     out_dir = Path(out_dir)
     files = list_files(out_dir)
     kept = {code: e for code, e in sorted(projects.items()) if e.get("file") in files}
@@ -86,6 +88,8 @@ def write_manifest(out_dir: Path, period: str, *, source: dict, rule_versions: l
         "files": files,
         "projects": kept,
     }
+    if projects_not_rendered:
+        data["projects_not_rendered"] = projects_not_rendered
     fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json.tmp", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -39,7 +39,7 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                           reported=None, quality_summary: Path | None = None, pack: bool = True,
                           projects: Sequence[str] | None = None, programme: str | None = None,
                           force: bool = False, workers: int = 1, require_rows: bool = False,
-                          generated_at: datetime | None = None) -> PeriodReports:
+                          generated_at: datetime | None = None, limit: int | None = None) -> PeriodReports:
     """Render ``period``'s folder ``out_dir``.
 
     ``reported`` (a closed :class:`~orchestration.pipeline.reported.ReportedPeriod`, with ``home``) renders
@@ -47,7 +47,9 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     ``projects`` / ``programme`` restrict the project reports (the others, and their manifest entries, are
     left as they are).  Reports whose inputs are unchanged since the folder's manifest are not rendered
     again unless ``force``.  ``require_rows`` (``pmo report``) refuses a period, project or programme with
-    nothing to report instead of rendering empty output.
+    nothing to report instead of rendering empty output.  ``limit`` (a run's or backfill's
+    ``PMO_PROJECT_REPORTS_MAX``) leaves the project reports to ``pmo report`` when more than that many
+    would be rendered; the manifest says so under ``projects_not_rendered``.
     """
     from orchestration.pipeline.reported import open_frozen
 
@@ -88,7 +90,8 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     previous = M.read_manifest(out_dir)
     partial = projects is not None or programme is not None
     result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
-                                    prune=not partial, generated_at=generated_at)
+                                    prune=not partial, generated_at=generated_at,
+                                    limit=None if partial else limit)
     entries = dict(result.entries)
     if partial and previous:
         scope = set(data.scope)
@@ -98,7 +101,9 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     versions = set(data.rule_versions) | set(((previous or {}).get("rule_versions") or {}).get("rag") or []) \
         if partial else set(data.rule_versions)
     manifest = M.write_manifest(out_dir, period, source=source, rule_versions=sorted(versions), projects=entries,
-                                code_version=code_version(), generated_at=generated_at)
+                                code_version=code_version(), generated_at=generated_at,
+                                projects_not_rendered={"reason": result.skipped_reason, "projects": result.skipped}
+                                if result.skipped else None)
     return PeriodReports(period=period, pack=pack_path, projects=result, manifest=manifest, source=source)
 
 

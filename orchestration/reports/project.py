@@ -46,6 +46,12 @@ TEMPLATE_NAME = "project_report.html.j2"
 PROJECTS_DIR = "projects"
 #: Above this many reports to render, a process pool renders them (WeasyPrint is CPU-bound).
 POOL_THRESHOLD = 10
+#: The environment variable holding the most project reports a run or backfill renders for one period
+#: (``pmo report`` has no limit).  At about 0.5 s of a core each, a 2,000-project organisation's reports
+#: would add some 8 minutes to a nightly run whose figures take 2; above the limit the run leaves them to
+#: ``pmo report``, which a PMO schedules when it issues the month's reports.
+LIMIT_ENV = "PMO_PROJECT_REPORTS_MAX"
+DEFAULT_LIMIT = 300
 #: At most this many rows of a list section (milestones, risks, benefits) are printed; the rest are counted.
 SECTION_ROWS = 10
 
@@ -508,14 +514,21 @@ class ProjectReportsResult:
     entries: dict[str, dict]
     rule_versions: tuple[str, ...]
     scope: tuple[str, ...]
+    #: reports not rendered because there were more than the limit (see :func:`render_project_reports`)
+    skipped: list[str] = field(default_factory=list)
+    skipped_reason: str | None = None
 
 
 def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict | None = None,
                            force: bool = False, workers: int = 1, prune: bool = False,
-                           generated_at: datetime | None = None) -> ProjectReportsResult:
+                           generated_at: datetime | None = None, limit: int | None = None) -> ProjectReportsResult:
     """Render ``out_dir/projects/<code>.pdf`` for each report whose inputs or PDF changed since
     ``previous`` (the period's last manifest); ``prune`` removes the PDFs of projects no longer reported.
-    Returns the manifest entries of the reports rendered or kept."""
+    Returns the manifest entries of the reports rendered or kept.
+
+    ``limit``: when more reports than this would be rendered, none is: the reports already up to date are
+    kept, the out-of-date ones are removed (a PDF must never show other figures than the manifest's
+    snapshot), and the result names them in ``skipped`` with the reason, for ``pmo report`` to render."""
     generated_at = generated_at or datetime.now(UTC)
     out_dir = Path(out_dir)
     folder = out_dir / PROJECTS_DIR
@@ -538,6 +551,17 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
             todo.append((report, str(target)))
 
     rendered: list[str] = []
+    skipped: list[str] = []
+    skipped_reason = None
+    if limit is not None and len(todo) > limit:
+        skipped_reason = (f"{len(todo)} project reports to render, more than the limit of {limit} "
+                          f"({LIMIT_ENV}): run `pmo report --period {reports.period}` to render them")
+        for report, target in todo:
+            del entries[report.project_code]
+            skipped.append(report.project_code)
+            Path(target).unlink(missing_ok=True)
+        LOGGER.warning("project reports %s not rendered: %s", reports.period, skipped_reason)
+        todo = []
     stamp = generated_at.isoformat(timespec="seconds")
     if len(todo) > POOL_THRESHOLD and workers > 1:
         # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
@@ -559,4 +583,5 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     LOGGER.info("project reports %s: %d rendered, %d unchanged, %d removed", reports.period, len(rendered),
                 len(unchanged), len(removed))
     return ProjectReportsResult(period=reports.period, rendered=rendered, unchanged=unchanged, removed=removed,
-                                entries=entries, rule_versions=reports.rule_versions, scope=reports.scope)
+                                entries=entries, rule_versions=reports.rule_versions, scope=reports.scope,
+                                skipped=skipped, skipped_reason=skipped_reason)

@@ -522,3 +522,48 @@ def test_a_period_issued_without_project_reports_gets_the_pack_only(serving, tmp
     out = tmp_path / PERIOD
     assert B._render_open(str(serving), PERIOD, str(out), None, 1, False) == str(out / "portfolio-pack.pdf")
     assert sorted(p.name for p in out.iterdir()) == ["portfolio-pack.pdf"]
+
+
+def test_project_reports_limit(monkeypatch):
+    from orchestration.pipeline import backfill as B
+
+    monkeypatch.delenv("PMO_PROJECT_REPORTS_MAX", raising=False)
+    assert B.project_reports_limit() == 300
+    monkeypatch.setenv("PMO_PROJECT_REPORTS_MAX", "2500")
+    assert B.project_reports_limit() == 2500
+    monkeypatch.setenv("PMO_PROJECT_REPORTS_MAX", "many")
+    with pytest.raises(ValueError, match="PMO_PROJECT_REPORTS_MAX='many' is not a whole number"):
+        B.project_reports_limit()
+
+
+def test_above_the_limit_a_run_leaves_the_reports_to_pmo_report(serving, tmp_path, monkeypatch):
+    """Three reports to render, a limit of 2: none is rendered, the manifest says why and which, the report
+    already up to date is kept and the out-of-date one is removed; pmo report (no limit) renders them."""
+    from orchestration.pipeline import backfill as B
+
+    path = tmp_path / "serving.duckdb"
+    path.write_bytes(serving.read_bytes())
+    out = tmp_path / "reports" / PERIOD
+    render_period_reports(PERIOD, out, serving=path, pack=False, generated_at=GENERATED)
+    red_before = _sha(out / "projects" / "P-RED.pdf")
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE marts.fct_earned_value SET ac = ac + 1 WHERE period = ? AND project_code <> 'P-RED'",
+                [PERIOD])
+    con.close()
+
+    monkeypatch.setenv("PMO_PROJECT_REPORTS_MAX", "2")
+    B._render_open(str(path), PERIOD, str(out), None, 1, True)
+    assert sorted(p.name for p in (out / "projects").iterdir()) == ["P-RED.pdf"]
+    assert _sha(out / "projects" / "P-RED.pdf") == red_before
+    m = json.loads((out / "manifest.json").read_text())
+    assert sorted(m["projects"]) == ["P-RED"]
+    assert m["projects_not_rendered"]["projects"] == ["P-HTML", "P-LAST", "P-LONG"]
+    assert m["projects_not_rendered"]["reason"] == (
+        "3 project reports to render, more than the limit of 2 (PMO_PROJECT_REPORTS_MAX): "
+        f"run `pmo report --period {PERIOD}` to render them")
+    assert (out / "portfolio-pack.pdf").is_file()
+
+    monkeypatch.setenv("PMO_PROJECT_REPORTS_MAX", "3")
+    done = render_period_reports(PERIOD, out, serving=path, pack=False, limit=B.project_reports_limit())
+    assert sorted(done.projects.rendered) == ["P-HTML", "P-LAST", "P-LONG"]
+    assert "projects_not_rendered" not in json.loads((out / "manifest.json").read_text())
