@@ -117,9 +117,10 @@ def svg_data_uri(svg: str) -> str:
 
 
 def range_bar_svg(p10: float, p50: float, p90: float, point: float | None, low: float, high: float, *,
-                  width: int = 220, height: int = 16) -> str:
+                  width: int = 220, height: int = 16, marker: float | None = None) -> str:
     """A forecast range as a small vector bar, readable in greyscale: a grey band from P10 to P90 on a
-    scale from ``low`` to ``high``, a black tick at P50 and a hollow diamond at the point forecast."""
+    scale from ``low`` to ``high``, a black tick at P50, a hollow diamond at the point forecast and, when
+    given, a dashed line at ``marker`` (a baseline date)."""
     span = (high - low) or 1.0
 
     def x(v: float) -> float:
@@ -135,6 +136,10 @@ def range_bar_svg(p10: float, p50: float, p90: float, point: float | None, low: 
         px = x(point)
         parts.append(f'<polygon points="{px},{mid - 5} {px + 5},{mid} {px},{mid + 5} {px - 5},{mid}" '
                      'fill="#fff" stroke="#000" stroke-width="1"/>')
+    if marker is not None:
+        mx = x(marker)
+        parts.append(f'<line x1="{mx}" y1="0" x2="{mx}" y2="{height}" stroke="#000" stroke-width="1" '
+                     'stroke-dasharray="2,1.5"/>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from . import manifest as M
-from .charts import IndexPoint, SCurvePoint, index_trend_svg, s_curve_svg, svg_data_uri
+from .charts import IndexPoint, SCurvePoint, index_trend_svg, range_bar_svg, s_curve_svg, svg_data_uri
 from .render import (NULL_TEXT, RAG_LABELS, RAG_RULES_SEED, TEMPLATES_DIR, TREND_LABELS, _rag, _rows,
                      _write_pdf_atomically, fmt_date, fmt_index, fmt_timestamp, make_environment, period_label)
 
@@ -104,6 +104,10 @@ _SECTION_COLUMNS: dict[str, tuple[str, ...]] = {
     "fct_benefit_realisation": ("project_code", "benefit_id", "benefit_name", "category", "is_monetary",
                                 "is_disbenefit", "unit", "planned_amount_to_date", "realised_amount_to_date",
                                 "planned_value_to_date", "realised_value_to_date", "realisation_pct_to_date"),
+    "fct_forecast_range": ("project_code", "cost_range_available", "schedule_range_available", "cpi_history_periods",
+                           "spi_t_history_periods", "eac_p10", "eac_p50", "eac_p90", "eac_point", "finish_p10",
+                           "finish_p50", "finish_p90", "finish_point", "baseline_finish_date",
+                           "finish_p90_after_baseline", "range_method"),
 }
 
 
@@ -162,6 +166,10 @@ class ProjectReport:
     benefit_summary: dict | None
     benefits: Section
     thresholds: tuple[tuple[float, str], ...] = ()
+    #: the project's row of fct_forecast_range for the period (None: not published or not frozen, see
+    #: ``forecast_range_note``)
+    forecast_range: dict | None = None
+    forecast_range_note: str | None = None
     reproduced: dict | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -419,7 +427,9 @@ def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, project
             risks=_section(risks, notes["fct_top_risks"]),
             benefit_summary=benefit_summary,
             benefits=_section(benefits, notes["fct_benefit_realisation"]),
-            thresholds=thresholds, reproduced=reproduced, notes=tuple(report_notes)))
+            thresholds=thresholds, reproduced=reproduced, notes=tuple(report_notes),
+            forecast_range=next(iter(sections["fct_forecast_range"].get(code, [])), None),
+            forecast_range_note=notes["fct_forecast_range"]))
     return ReportSet(period=period, reports=tuple(reports), rule_versions=tuple(sorted(all_versions)), scope=scope)
 
 
@@ -479,6 +489,30 @@ def _environment():
     return env
 
 
+def range_bars(fr: dict | None) -> dict[str, str | None]:
+    """The forecast range bars of a project report (``eac`` and ``finish``, data: URIs), drawn on a scale
+    that holds P10, P90 and the point forecast; an absent range gets None."""
+    bars: dict[str, str | None] = {"eac": None, "finish": None}
+    if not fr:
+        return bars
+    if fr.get("cost_range_available") and fr.get("eac_p10") is not None:
+        values = [float(fr[k]) for k in ("eac_p10", "eac_p50", "eac_p90", "eac_point") if fr.get(k) is not None]
+        margin = (max(values) - min(values)) * 0.08 or max(values) * 0.05
+        bars["eac"] = svg_data_uri(range_bar_svg(
+            float(fr["eac_p10"]), float(fr["eac_p50"]), float(fr["eac_p90"]),
+            None if fr.get("eac_point") is None else float(fr["eac_point"]),
+            min(values) - margin, max(values) + margin, width=300))
+    if fr.get("schedule_range_available") and fr.get("finish_p10") is not None:
+        days = {k: fr[k].toordinal() for k in ("finish_p10", "finish_p50", "finish_p90", "finish_point",
+                                                "baseline_finish_date") if fr.get(k) is not None}
+        margin = (max(days.values()) - min(days.values())) * 0.08 or 5
+        bars["finish"] = svg_data_uri(range_bar_svg(
+            days["finish_p10"], days["finish_p50"], days["finish_p90"], days.get("finish_point"),
+            min(days.values()) - margin, max(days.values()) + margin, width=300,
+            marker=days.get("baseline_finish_date")))
+    return bars
+
+
 def build_project_html(report: ProjectReport, generated_at: datetime) -> str:
     s_curve = index_chart = None
     if report.history:
@@ -494,7 +528,8 @@ def build_project_html(report: ProjectReport, generated_at: datetime) -> str:
         r=report, h=report.header, ev=report.ev, period_label=period_label(report.period),
         generated_at=fmt_timestamp(generated_at), generated_at_iso=generated_at.isoformat(timespec="seconds"),
         rag_labels=RAG_LABELS, trend_labels=TREND_LABELS, measures=EV_MEASURES, s_curve=s_curve,
-        index_chart=index_chart, rule_version=report.rule_version or NULL_TEXT, fmt_date=fmt_date)
+        index_chart=index_chart, rule_version=report.rule_version or NULL_TEXT, fmt_date=fmt_date,
+        fr=report.forecast_range, range_bars=range_bars(report.forecast_range))
 
 
 def render_one(report: ProjectReport, target: str, generated_at: datetime) -> tuple[str, str]:

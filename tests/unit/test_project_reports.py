@@ -107,6 +107,11 @@ def build_serving(path: Path) -> Path:
             project_code VARCHAR, benefit_name VARCHAR, category VARCHAR, is_monetary BOOLEAN, is_disbenefit BOOLEAN,
             unit VARCHAR, planned_amount_to_date DECIMAL(18,4), realised_amount_to_date DECIMAL(18,4),
             planned_value_to_date DOUBLE, realised_value_to_date DOUBLE, realisation_pct_to_date DOUBLE)""")
+        con.execute("""CREATE TABLE marts.fct_forecast_range (project_code VARCHAR, period VARCHAR,
+            cost_range_available BOOLEAN, schedule_range_available BOOLEAN, cpi_history_periods INTEGER,
+            spi_t_history_periods INTEGER, eac_p10 DECIMAL(18,6), eac_p50 DECIMAL(18,6), eac_p90 DECIMAL(18,6),
+            eac_point DECIMAL(18,6), finish_p10 DATE, finish_p50 DATE, finish_p90 DATE, finish_point DATE,
+            baseline_finish_date DATE, finish_p90_after_baseline BOOLEAN, range_method VARCHAR)""")
 
         for code, name, programme, portfolio, status, finish in PROJECTS:
             con.execute("INSERT INTO marts.dim_project VALUES (?, ?, ?, ?, 'GBP', ?, DATE '2026-01-01', ?, ?)",
@@ -140,6 +145,11 @@ def build_serving(path: Path) -> Path:
         con.execute("INSERT INTO marts.fct_risk_exposure VALUES ('P-RED', ?, 3, 1, 123456.5, 100000, 10.0)", [PERIOD])
         con.execute("INSERT INTO marts.fct_project_benefits VALUES ('P-RED', ?, 1, 0, 0, 50000, 40000, 80.0,"
                     " 900000, 1000000)", [PERIOD])
+        con.execute("INSERT INTO marts.fct_forecast_range VALUES "
+                    "('P-RED', ?, true, true, 4, 4, 1066790.4, 1250000, 1464670.2, 1250000, DATE '2027-02-20',"
+                    " DATE '2027-03-15', DATE '2027-04-30', DATE '2027-03-15', DATE '2027-02-28', true, 'test method'),"
+                    "('P-LONG', ?, false, false, 2, 2, NULL, NULL, NULL, 500000, NULL, NULL, NULL, DATE '2027-06-20',"
+                    " DATE '2027-06-30', NULL, 'test method')", [PERIOD, PERIOD])
         con.execute("INSERT INTO marts.fct_benefit_realisation VALUES ('B-1', ?, 'P-RED', 'Lower hosting cost',"
                     " 'cost saving', true, false, NULL, 50000, 40000, NULL, NULL, 80.0)", [PERIOD])
     finally:
@@ -236,6 +246,22 @@ def test_forecast_finish_milestones_risks_benefits(issued):
     assert re.search(r"2 R-7 Power feed delayed 0\.40 250,000 100,000", text)
     assert "Net benefits planned to date 50,000, realised to date 40,000 (80.0 % of planned)" in text
     assert re.search(r"Lower hosting cost cost saving 50,000 40,000 80\.0 %", text)
+
+
+def test_forecast_ranges_beside_the_point_forecasts(issued, serving):
+    """The project's fct_forecast_range row, as printed: P10/P50/P90 and the point of EAC and finish, a bar
+    for each, and the P90 finish past the baseline said in words; too short a history gives no range."""
+    text = pdf_text(issued[0] / "projects" / "P-RED.pdf")
+    assert "EAC (GBP) 1,066,790 1,250,000 1,464,670 1,250,000" in text
+    assert "Finish 2027-02-20 2027-03-15 2027-04-30 2027-03-15" in text
+    assert "The P90 finish is after the baseline finish 2027-02-28." in text
+    html = P.build_project_html(next(r for r in load(serving).reports if r.project_code == "P-RED"),
+                                GENERATED)
+    assert html.count('class="range-bar"') == 2
+    long_text = pdf_text(issued[0] / "projects" / "P-LONG.pdf")
+    assert "no range: 2 period(s) of CPI history, 3 needed 500,000" in long_text
+    assert "no range: 2 period(s) of SPI(t) history, 3 needed 2027-06-20" in long_text
+    assert "P90 finish is after" not in long_text
 
 
 def test_empty_sections_say_none_recorded(issued):
