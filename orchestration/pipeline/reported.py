@@ -53,6 +53,11 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_risk_exposure": "period = ?",
     "fct_project_benefits": "period = ?",
     "fct_benefit_realisation": "period = ?",
+    # the pack's lessons page (orchestration/reports/lessons.py): a lesson has no period, the page keeps
+    # those raised by the period's end
+    "fct_lessons_learned": None,
+    "fct_lesson_themes": "period = ?",
+    "fct_lesson_risk_links": "period = ?",
 }
 #: The published quality tables the pack's data-quality appendix reads.
 FROZEN_QUALITY = ("load_log", "files", "source_freshness")

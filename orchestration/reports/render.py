@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from .lessons import LessonsPage, load_lessons
 
 LOGGER = logging.getLogger(__name__)
 
@@ -256,6 +257,7 @@ class PackData:
     rebaselines: tuple[RebaselineNote, ...] = ()
     forecast_ranges: tuple[ForecastRangeRow, ...] = ()
     late_finishes: tuple[LateFinishRow, ...] = ()
+    lessons: LessonsPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -398,7 +400,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
-                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period))
+                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
+                    lessons=load_lessons(con, period))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
