@@ -58,6 +58,10 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_lessons_learned": None,
     "fct_lesson_themes": "period = ?",
     "fct_lesson_risk_links": "period = ?",
+    # the pack's delivery and prioritisation pages (orchestration/reports/delivery.py)
+    "fct_dependency_status": "period = ?",
+    "fct_team_utilisation": "period = ?",
+    "fct_project_prioritisation": None,
 }
 #: The published quality tables the pack's data-quality appendix reads.
 FROZEN_QUALITY = ("load_log", "files", "source_freshness")

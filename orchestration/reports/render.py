@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
 
 LOGGER = logging.getLogger(__name__)
@@ -258,6 +259,8 @@ class PackData:
     forecast_ranges: tuple[ForecastRangeRow, ...] = ()
     late_finishes: tuple[LateFinishRow, ...] = ()
     lessons: LessonsPage | None = None
+    delivery: DeliveryPage | None = None
+    prioritisation: PrioritisationPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -401,7 +404,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
-                    lessons=load_lessons(con, period))
+                    lessons=load_lessons(con, period), delivery=load_delivery(con, period),
+                    prioritisation=load_prioritisation(con))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
