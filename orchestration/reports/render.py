@@ -32,6 +32,7 @@ from orchestration.warehouse import open_db
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
+from .scorecard import ScoreRow, load_scorecard
 
 LOGGER = logging.getLogger(__name__)
 
@@ -261,6 +262,7 @@ class PackData:
     lessons: LessonsPage | None = None
     delivery: DeliveryPage | None = None
     prioritisation: PrioritisationPage | None = None
+    scorecard: tuple[ScoreRow, ...] = ()
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -405,7 +407,7 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     lessons=load_lessons(con, period), delivery=load_delivery(con, period),
-                    prioritisation=load_prioritisation(con))
+                    prioritisation=load_prioritisation(con), scorecard=load_scorecard(con, period))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
