@@ -33,6 +33,7 @@ from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
 from .scorecard import ScoreRow, load_scorecard
+from .trends import TrendsPage, load_trends
 
 LOGGER = logging.getLogger(__name__)
 
@@ -263,6 +264,7 @@ class PackData:
     delivery: DeliveryPage | None = None
     prioritisation: PrioritisationPage | None = None
     scorecard: tuple[ScoreRow, ...] = ()
+    trends: TrendsPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -407,7 +409,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     lessons=load_lessons(con, period), delivery=load_delivery(con, period),
-                    prioritisation=load_prioritisation(con), scorecard=load_scorecard(con, period))
+                    prioritisation=load_prioritisation(con), scorecard=load_scorecard(con, period),
+                    trends=load_trends(con, period, currency))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
