@@ -322,18 +322,20 @@ def load_reported_into(home: Path, warehouse: Path, *, closed_by: str | None = N
         con.close()
 
 
-def open_frozen(rp: ReportedPeriod) -> duckdb.DuckDBPyConnection:
+def open_frozen(rp: ReportedPeriod, *, marts_schema: str = "marts", quality_schema: str = "quality"
+                ) -> duckdb.DuckDBPyConnection:
     """An in-memory connection whose ``marts.*`` and ``quality.*`` views read the frozen files of
-    ``rp``: the pack renderer reads it exactly as it reads serving.duckdb."""
+    ``rp``: the pack renderer reads it exactly as it reads serving.duckdb.  Other schema names leave
+    ``marts`` free for a programme's scope of them (orchestration/reports/scope.py)."""
     problems = verify_period(rp)
     if problems:
         raise ReportedError(f"the frozen figures of {rp.period} cannot be trusted: " + "; ".join(problems))
     con = open_db()
-    con.execute("CREATE SCHEMA marts")
-    con.execute("CREATE SCHEMA quality")
+    con.execute(f"CREATE SCHEMA {marts_schema}")
+    con.execute(f"CREATE SCHEMA {quality_schema}")
     for name in rp.tables:
-        schema, table = ("quality", name.removeprefix("quality__")) if name.startswith("quality__") \
-            else ("marts", name)
+        schema, table = (quality_schema, name.removeprefix("quality__")) if name.startswith("quality__") \
+            else (marts_schema, name)
         con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM "
                     f"read_parquet('{_sql_path(rp.directory / (name + '.parquet'))}')")
     return con

@@ -109,7 +109,7 @@ class PrioritisationPage:
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_schema = 'marts'").fetchall()}
+                                      "WHERE table_catalog = current_database() AND table_schema = 'marts'").fetchall()}
 
 
 def period_end(period: str) -> date:

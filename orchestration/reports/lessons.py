@@ -81,7 +81,7 @@ def load_lessons(con: duckdb.DuckDBPyConnection, period: str) -> LessonsPage | N
     year, month = int(period[:4]), int(period[5:7])
     period_end = date(year, month, calendar.monthrange(year, month)[1])
     present = {r[0] for r in _rows(con, "SELECT table_name FROM information_schema.tables "
-                                        "WHERE table_schema = 'marts'", [])}
+                                        "WHERE table_catalog = current_database() AND table_schema = 'marts'", [])}
     if not all(t in present for t in LESSON_MARTS):
         return None
     themes = tuple(ThemeRow(*r) for r in _rows(con, """

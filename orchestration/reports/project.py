@@ -191,7 +191,8 @@ class ReportSet:
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for r in _rows(con, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'marts'"):
+    for r in _rows(con, "SELECT table_name, column_name FROM information_schema.columns "
+                        "WHERE table_catalog = current_database() AND table_schema = 'marts'"):
         found.setdefault(r["table_name"], set()).add(r["column_name"])
     return found
 

@@ -291,7 +291,8 @@ def _float(value: object) -> float | None:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+    return bool(_rows(con, "SELECT 1 FROM information_schema.tables "
+                           "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
                       [schema, table]))
 
 
@@ -299,7 +300,7 @@ def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Raise ValueError naming every missing mart table or column."""
     found: dict[str, set[str]] = {}
     for r in _rows(con, "SELECT table_name, column_name FROM information_schema.columns "
-                        "WHERE table_schema = 'marts'"):
+                        "WHERE table_catalog = current_database() AND table_schema = 'marts'"):
         found.setdefault(r["table_name"], set()).add(r["column_name"])
     missing_tables = [t for t in REQUIRED_COLUMNS if t not in found]
     if missing_tables:
@@ -486,7 +487,8 @@ def rule_descriptions(rule_version: str | None, seed: Path = RAG_RULES_SEED) -> 
 
 def _restatement_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns WHERE "
-                                                 "table_schema = 'marts' AND table_name = 'fct_earned_value_restatement'")}
+                                                 "table_catalog = current_database() AND table_schema = 'marts' "
+                                                 "AND table_name = 'fct_earned_value_restatement'")}
 
 
 def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
@@ -556,7 +558,8 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
             summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             note = f"The run summary {Path(summary_path).name} could not be read ({exc})."
-    has_schema = bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'quality' "
+    has_schema = bool(_rows(con, "SELECT 1 FROM information_schema.tables "
+                                 "WHERE table_catalog = current_database() AND table_schema = 'quality' "
                                  "AND table_name = 'load_log'"))
     if summary is None and not has_schema and not note:
         return None

@@ -93,7 +93,7 @@ def previous_period(period: str) -> str:
 def load_scorecard(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ScoreRow, ...]:
     """Every measure of :data:`MEASURES` for ``period`` and the period before (empty when no mart is present)."""
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                         "WHERE table_schema = 'marts'").fetchall()}
+                                         "WHERE table_catalog = current_database() AND table_schema = 'marts'").fetchall()}
     if not any(m.table in present for m in MEASURES):
         return ()
     rows = []

@@ -31,7 +31,7 @@ class TrendsPage:
 def load_trends(con: duckdb.DuckDBPyConnection, period: str, currency: str | None) -> TrendsPage | None:
     """The trends page to ``period``, or None without the organisation mart or with fewer than two periods."""
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                         "WHERE table_schema = 'marts'").fetchall()}
+                                         "WHERE table_catalog = current_database() AND table_schema = 'marts'").fetchall()}
     if "fct_organisation_earned_value" not in present:
         return None
     range_join = ("LEFT JOIN marts.fct_forecast_range_rollup AS r ON r.period = o.period "
