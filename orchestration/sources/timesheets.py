@@ -107,8 +107,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError, RowProblems, check_options, where
-from orchestration.sources.cells import csv_delimiter, decode_bom
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, RowProblems, check_options, decode_text, where
+from orchestration.sources.cells import csv_delimiter
 from orchestration.sources.cells import head_text as _head_text
 
 __all__ = [
@@ -144,16 +144,7 @@ def load_export(path: Path | str, fmt: str, entity: str = ENTITY) -> tuple[Sourc
         raise ReaderError(f"{path}: no such file")
     data = path.read_bytes()
     result = SourceResult(format=fmt, path=path, sha256=hashlib.sha256(data).hexdigest())
-    try:
-        text = decode_bom(data, path.name, result.warnings)
-        if text is None:
-            text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.warnings.append(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
-            "Export as UTF-8 to silence this warning."
-        )
-        text = data.decode("cp1252", errors="replace")
+    text = decode_text(data, path.name, result.warnings, encoding_option=False)
     result.entity(entity)  # every reader has exactly one entity; make it exist even when empty
     return result, text
 

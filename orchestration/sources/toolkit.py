@@ -37,6 +37,7 @@ __all__ = [
     "Table",
     "cell_text",
     "check_options",
+    "decode_text",
     "file_sha256",
     "infer_decimal_separator",
     "load_mapping_file",
@@ -392,19 +393,24 @@ def _is_xlsx(path: Path, head: bytes | None = None) -> bool:
     return head[:4] == b"PK\x03\x04"
 
 
-def _decode_table_text(data: bytes, path: Path, encoding: str | None, warnings: list[str]) -> str:
+def decode_text(data: bytes, name: str, warnings: list[str], encoding: str | None = None, *,
+                encoding_option: bool = True) -> str:
+    """The text of an export file, the one decoding rule of every CSV/JSON reader (canonical, tables,
+    timesheets, Jira): ``encoding`` when given; else UTF-16/32 with a BOM (Excel's "Unicode text"); else
+    UTF-8 (a BOM dropped); else Windows-1252, warned.  ``name`` is the file name the warning starts with;
+    ``encoding_option`` says whether the reader takes ``encoding=`` (only then does the warning suggest it).
+    """
     if encoding:
         return data.decode(encoding, errors="replace")
-    text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM (Excel's "Unicode text")
+    text = decode_bom(data, name, warnings)
     if text is not None:
         return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        warnings.append(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
-            "Export as UTF-8 or pass encoding=... to silence this warning."
-        )
+        hint = "Export as UTF-8 or pass encoding=... to silence this warning." if encoding_option else \
+            "Export as UTF-8 to silence this warning."
+        warnings.append(f"{name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. {hint}")
         return data.decode("cp1252", errors="replace")
 
 
@@ -426,7 +432,7 @@ def read_table(path: Path | str, *, sheet: str | int | None = None, header_row: 
     if _is_xlsx(path):
         return _read_xlsx(path, sheet, header_row, headers_only)
     table = Table(path, [], [], header_row)
-    text = _decode_table_text(path.read_bytes(), path, encoding, table.warnings)
+    text = decode_text(path.read_bytes(), path.name, table.warnings, encoding)
     lines = text.splitlines()
     if len(lines) < header_row:
         table.errors.append(f"{path.name}: empty file, no header row at row {header_row}")
@@ -509,7 +515,7 @@ def table_headers(path: Path, head: bytes, *, sheet=None, header_row: int = 1) -
     try:
         if _is_xlsx(path, head):
             return read_table(path, sheet=sheet, header_row=header_row, headers_only=True).headers
-        text = _decode_table_text(head, path, None, [])
+        text = decode_text(head, path.name, [])
         lines = text.splitlines()
         if len(lines) < header_row:
             return []
