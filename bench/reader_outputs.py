@@ -175,7 +175,15 @@ def write_probes(folder: Path) -> None:
                                         "J\xfcrgen,PAY\n".encode("latin-1"))
     (folder / "utf16.txt").write_bytes("Issue Key\tHours\tWork date\tUsername\tProject Key\n"
                                        "PAY-1\t1\t2026-03-02\tu\tPAY\n".encode("utf-16"))
-    big = "x" * 200_000
+    big = "x" * 140_000  # over the csv module's default cell limit, under READ_ALL_MAX
+    (folder / "big-header.csv").write_text(f"Issue Key,Hours,Work date,{big}\nPAY-1,1,2026-03-02,u\n"
+                                           "PAY-2,1,2026-03-02,u\n", encoding="utf-8")
+    (folder / "semicolon.csv").write_text("Issue Key;Hours;Work date;Username;Project Key\n"
+                                          "PAY-1;1,5;02.03.2026;u;PAY\n", encoding="utf-8")
+    (folder / "blank-first-line.csv").write_text("\nIssue Key,Hours,Work date,Username,Project Key\n"
+                                                 "PAY-1,1,2026-03-02,u,PAY\n", encoding="utf-8")
+    (folder / "short-rows.csv").write_text("Issue Key,Hours,Work date,Username,Project Key\r\nPAY-1,1\r\n"
+                                           "PAY-2,1,2026-03-02,u,PAY,x,y\r\n\r\n,,,,\r\n", encoding="utf-8")
     (folder / "big-field.csv").write_text(f"Issue Key,Hours,Work date,Username,Project Key\nPAY-1,1,2026-03-02,"
                                           f"u,\"{big}\"\nPAY-2,1,2026-03-02,u,PAY\n", encoding="utf-8")
 

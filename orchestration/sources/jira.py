@@ -84,12 +84,12 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, RowProblems, check_options, where
+from orchestration.sources.toolkit import QuarantineRecord, RowProblems, Table, check_options, where
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
-    CsvTable,
     as_date_option,
     decide_day_first,
+    export_table,
     head_text,
     header_names,
     key_prefix,
@@ -188,7 +188,7 @@ def seconds_to_hours(raw, hours_per_day: float = 8, days_per_week: float = 5) ->
 
 
 class _JiraCtx:
-    def __init__(self, table: CsvTable, options: dict, result: SourceResult):
+    def __init__(self, table: Table, options: dict, result: SourceResult):
         self.table = table
         self.options = options
         self.result = result
@@ -231,7 +231,7 @@ class _JiraCtx:
         return [c for c in (self.table.find([d]) for d in defaults) if c]
 
 
-def _csv_date(table: CsvTable, cells: list[str], col: str | None, problems: RowProblems,
+def _csv_date(table: Table, cells: list[str], col: str | None, problems: RowProblems,
               date_opts: dict) -> date | None:
     if col is None:
         return None
@@ -242,7 +242,7 @@ def _csv_date(table: CsvTable, cells: list[str], col: str | None, problems: RowP
         return None
 
 
-def _csv_seconds(table: CsvTable, cells: list[str], col: str | None, problems: RowProblems,
+def _csv_seconds(table: Table, cells: list[str], col: str | None, problems: RowProblems,
                  hpd: float, dpw: float) -> tuple[float | None, bool]:
     if col is None:
         return None, False
@@ -264,25 +264,23 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     check_options(options, JIRA_CSV_OPTIONS, "read_jira_csv")
     result, text = load_export(path, "jira-csv", WORK_ITEMS)
     res = result.entity(WORK_ITEMS)
-    table = CsvTable(result.path, text)
+    table = export_table(result.path, text, res)
     file = table.path.name
-    for row, err in table.broken:
-        res.quarantine.append(QuarantineRecord(row, None, None, f"{where(file, row, None)}: {err}"))
-    if not table.header:
+    if not table.headers:
         result.errors.append(f"{file}: empty file, no header row")
         return result
     ctx = _JiraCtx(table, options, result)
     if ctx.c_key is None:
         msg = "required column 'Issue key' missing (not a readable Jira issue export)"
         result.errors.append(f"{file}: {msg}")
-        for row, cells in table.records:
+        for row, cells in table.rows:
             res.quarantine.append(QuarantineRecord(row, "Issue key", None, f"{where(file, row, None)}: not loaded, {msg}",
                                                    table.record_dict(cells)))
         return result
 
     date_opts = {"date_format": options.get("date_format")}
     if ctx.c_updated or ctx.c_resolved:
-        values = [table.cell(c, col) for _, c in table.records for col in (ctx.c_updated, ctx.c_resolved) if col]
+        values = [table.cell(c, col) for _, c in table.rows for col in (ctx.c_updated, ctx.c_resolved) if col]
         day_first, warns = decide_day_first(values, True, file, ctx.c_updated or ctx.c_resolved,
                                             options.get("day_first"))
         result.warnings += warns
@@ -294,10 +292,10 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     parsed_rows: list[tuple[dict, RowProblems, list[str]]] = []
     pretty_rows: list[int] = []
     updated: list[tuple[date, int]] = []
-    for row, cells in table.records:
+    for row, cells in table.rows:
         problems = RowProblems(file, row, per_cell=True)
-        if len(cells) != len(table.header):
-            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
+        if len(cells) != len(table.headers):
+            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.headers)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))
             continue
         key = text_or_none(table.cell(cells, ctx.c_key))

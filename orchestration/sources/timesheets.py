@@ -89,15 +89,15 @@ Options common to every reader: ``project_code``, ``day_first``, ``date_format``
 take ``ignore_approval``.  An unknown option raises ``TypeError``
 (:func:`orchestration.sources.toolkit.check_options`).
 
-The helpers in the first section (file decoding, the CSV table, date/number parsing) are shared with
-:mod:`orchestration.sources.jira`; quarantine messages (``RowProblems``, ``where``) and the option rule come
-from :mod:`orchestration.sources.toolkit`.
+The helpers in the first section (loading an export, its table, date/number parsing) are shared with
+:mod:`orchestration.sources.jira`; the text decoding, the table class (:class:`~orchestration.sources.toolkit.Table`,
+the same one the ledger and register readers use), quarantine messages (``RowProblems``, ``where``) and the
+option rule come from :mod:`orchestration.sources.toolkit`.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -107,7 +107,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError, RowProblems, check_options, decode_text, where
+from orchestration.sources.toolkit import (
+    QuarantineRecord,
+    ReaderError,
+    ReadResult,
+    RowProblems,
+    Table,
+    check_options,
+    decode_text,
+    where,
+)
 from orchestration.sources.cells import csv_delimiter
 from orchestration.sources.cells import head_text as _head_text
 
@@ -171,85 +180,22 @@ def norm(name: str) -> str:
     return name.strip().lower()
 
 
-class CsvTable:
-    """A CSV export read as lists, so that repeated column names (Jira's ``Sprint,Sprint``) are kept.
+#: Jira descriptions can be longer than the csv module's default cell limit (128 KiB).
+EXPORT_FIELD_SIZE_LIMIT = 64 * 1024 * 1024
 
-    ``records`` holds ``(source_row, cells)`` with the header as row 1; ``broken`` holds
-    ``(source_row, error)`` for records the csv module could not parse.
-    """
 
-    def __init__(self, path: Path, text: str):
-        self.path = path
-        self.header: list[str] = []
-        self.index: dict[str, list[int]] = defaultdict(list)
-        self.records: list[tuple[int, list[str]]] = []
-        self.broken: list[tuple[int, str]] = []
-        old_limit = csv.field_size_limit()
-        csv.field_size_limit(max(old_limit, 64 * 1024 * 1024))  # Jira descriptions can be long
-        try:
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
-            try:
-                self.header = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                self.broken.append((1, f"unreadable header: {exc}"))
-                return
-            for i, name in enumerate(self.header):
-                self.index[norm(name)].append(i)
-            row = 1
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    row += 1
-                    self.broken.append((row, f"malformed CSV record: {exc}"))
-                    continue
-                row += 1
-                if not any(c.strip() for c in cells):
-                    continue  # blank line
-                self.records.append((row, cells))
-        finally:
-            csv.field_size_limit(old_limit)
-
-    def has(self, name: str) -> bool:
-        return norm(name) in self.index
-
-    def find(self, names: Iterable[str]) -> str | None:
-        """The first of ``names`` present in the header, as written in the file."""
-        for name in names:
-            if norm(name) in self.index:
-                return self.header[self.index[norm(name)][0]].strip()
-        return None
-
-    def cell(self, cells: list[str], name: str | None) -> str:
-        """The (first) cell of column ``name`` in this record; '' when absent."""
-        if name is None:
-            return ""
-        pos = self.index.get(norm(name))
-        if not pos or pos[0] >= len(cells):
-            return ""
-        return cells[pos[0]]
-
-    def cells(self, cells: list[str], name: str | None) -> list[str]:
-        """Every cell of a repeated column, in file order."""
-        if name is None:
-            return []
-        return [cells[i] for i in self.index.get(norm(name), []) if i < len(cells)]
-
-    def record_dict(self, cells: list[str]) -> dict[str, str]:
-        """The raw record for a quarantine entry (repeated columns joined with ' | ')."""
-        out: dict[str, str] = {}
-        for i, name in enumerate(self.header):
-            value = cells[i] if i < len(cells) else ""
-            key = name.strip()
-            out[key] = f"{out[key]} | {value}" if key in out and value else (value or out.get(key, ""))
-        return out
-
-    def repeated(self) -> list[str]:
-        return [self.header[pos[0]].strip() for pos in self.index.values() if len(pos) > 1]
+def export_table(path: Path, text: str, res: ReadResult) -> Table:
+    """An export's decoded text as a :class:`~orchestration.sources.toolkit.Table` (comma or tab, long cells
+    allowed).  Records the csv module cannot split are quarantined in ``res`` naming file and row; an
+    unreadable header row is the only one reported (the file then has no header)."""
+    table = Table.from_text(path, text, delimiter=csv_delimiter(text), field_size_limit=EXPORT_FIELD_SIZE_LIMIT)
+    for row, err in table.malformed:
+        header = row == table.header_row
+        reason = f"unreadable header: {err}" if header else f"malformed CSV record: {err}"
+        res.quarantine.append(QuarantineRecord(row, None, None, f"{where(path.name, row, None)}: {reason}"))
+        if header:
+            break
+    return table
 
 
 def row_list(rows: list[int], limit: int = 8) -> str:
@@ -519,7 +465,7 @@ class Preset:
 class Ctx:
     """What a row converter needs: the table, the resolved header of each role, options, the file."""
 
-    def __init__(self, table: CsvTable, preset: Preset, options: dict):
+    def __init__(self, table: Table, preset: Preset, options: dict):
         self.table = table
         self.preset = preset
         self.options = options
@@ -571,11 +517,9 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
     check_options(options, known_options, f"read_{preset.name.replace('-', '_')}")
     result, text = load_export(path, preset.name)
     res = result.entity(ENTITY)
-    table = CsvTable(result.path, text)
+    table = export_table(result.path, text, res)
     file = result.path.name
-    for row, err in table.broken:
-        res.quarantine.append(QuarantineRecord(row, None, None, f"{where(file, row, None)}: {err}"))
-    if not table.header:
+    if not table.headers:
         result.errors.append(f"{file}: empty file, no header row")
         return result
     ctx = Ctx(table, preset, options)
@@ -589,21 +533,21 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
         names = "; ".join(" or ".join(repr(a) for a in preset.columns[r][:3]) for r in missing)
         msg = f"required column(s) missing: {names} (not a readable {preset.label})"
         result.errors.append(f"{file}: {msg}")
-        for row, cells in table.records:
+        for row, cells in table.rows:
             res.quarantine.append(QuarantineRecord(row, ", ".join(preset.columns[r][0] for r in missing), None,
                                                    f"{where(file, row, None)}: not loaded, {msg}",
                                                    table.record_dict(cells)))
         return result
     if ctx.col.get("date"):
         ctx.day_first, warns = decide_day_first(
-            (table.cell(c, ctx.col["date"]) for _, c in table.records), preset.day_first_default,
+            (table.cell(c, ctx.col["date"]) for _, c in table.rows), preset.day_first_default,
             file, ctx.col["date"], options.get("day_first"))
         result.warnings += warns
     rows: list[dict] = []
-    for row, cells in table.records:
+    for row, cells in table.rows:
         problems = RowProblems(file, row, per_cell=True)
-        if len(cells) != len(table.header):
-            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
+        if len(cells) != len(table.headers):
+            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.headers)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))
             continue
         parsed = row_fn(ctx, row, cells, problems)

@@ -340,9 +340,22 @@ def parse_period(value: Any, date_format: str | None = None) -> str | None:
 
 @dataclass
 class Table:
-    """A rectangular source: headings and data rows (file row number, cells).
+    """The one class for a rectangular source: a CSV decoded to text (:meth:`from_text`, :func:`read_table`)
+    or an XLSX sheet, as headings and data rows (file row number, cells).
 
-    CSV cells are strings; XLSX cells are native (str, int, float, datetime, bool, None)."""
+    CSV cells are strings; XLSX cells are native (str, int, float, datetime, bool, None).  Headings are
+    trimmed.  Two ways to find columns:
+
+    * :meth:`index` (+ :func:`resolve_columns`): :func:`norm_header` key -> first column, for the readers
+      whose users name the columns (ledger, registers: 'G/L Account' = 'gl_account');
+    * :meth:`find` / :meth:`cell` / :meth:`cells`: the first of a tool's known headings the file has, then
+      its cells, keeping repeated columns (Jira's ``Sprint,Sprint``), for the export presets (timesheets,
+      Jira).  These match trimmed and case-insensitive only, not by :func:`norm_header`: the presets'
+      aliases are the tools' literal headings, and ignoring punctuation makes other tools' headings match
+      (SAP's ``WORKDATE`` would be Tempo's ``Work date``, a canonical ``start_date`` Clockify's
+      ``Start Date``), which changes what a file is read as -- bench/reader_outputs.py showed 88 results
+      changing when it was tried.
+    """
 
     path: Path
     headers: list[str]
@@ -351,7 +364,58 @@ class Table:
     is_xlsx: bool = False
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    broken: list[QuarantineRecord] = field(default_factory=list)  # lines the CSV parser could not split
+    #: CSV records the csv module could not split: (file row, the csv module's message)
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    _positions: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_text(cls, path: Path, text: str, *, header_row: int = 1, delimiter: str | None = None,
+                  field_size_limit: int | None = None) -> Table:
+        """Split decoded CSV text into a Table.  Never raises on content: an empty text is an ``errors``
+        entry, a record the csv module cannot split goes to ``malformed`` (and on).  ``delimiter`` None
+        sniffs the header line (',', ';', tab or '|'); ``field_size_limit`` raises the csv module's
+        per-cell limit (128 KiB) while reading, for exports with long texts (Jira descriptions)."""
+        table = cls(path, [], [], header_row)
+        lines = text.splitlines()
+        if len(lines) < header_row:
+            table.errors.append(f"{path.name}: empty file, no header row at row {header_row}")
+            return table
+        delim = delimiter or _sniff_delimiter(lines[header_row - 1])
+        old_limit = csv.field_size_limit()
+        if field_size_limit:
+            csv.field_size_limit(max(old_limit, field_size_limit))
+        try:
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+            row_no = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    row_no += 1
+                    table.malformed.append((row_no, str(exc)))
+                    continue
+                row_no += 1
+                if row_no < header_row:
+                    continue
+                if row_no == header_row:
+                    table.headers = [c.strip() for c in cells]
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
+                table.rows.append((row_no, cells))
+        finally:
+            csv.field_size_limit(old_limit)
+        if not table.headers:
+            table.errors.append(f"{path.name}: no header row at row {header_row}")
+        return table
+
+    @property
+    def broken(self) -> list[QuarantineRecord]:
+        """The malformed CSV records as quarantine records (the spreadsheet readers' wording)."""
+        return [QuarantineRecord(row, None, None, f"{self.path.name}, row {row}: malformed CSV line ({msg})")
+                for row, msg in self.malformed]
 
     def shape_problem(self, cells: list) -> str | None:
         """A CSV row whose cell count differs from the header's (trailing empty cells excepted)."""
@@ -379,6 +443,53 @@ class Table:
                 continue
             out[key] = i
         return out
+
+    # ---- columns by known headings (the export presets) ------------------------------------------
+
+    def positions(self, name: str | None) -> list[int]:
+        """Every column whose heading is ``name`` (trimmed, case-insensitive), in file order."""
+        if self._positions is None:
+            self._positions = {}
+            for i, h in enumerate(self.headers):
+                self._positions.setdefault(_exact_key(h), []).append(i)
+        return [] if name is None else self._positions.get(_exact_key(name), [])
+
+    def find(self, names: Iterable[str]) -> str | None:
+        """The heading, as written in the file, of the first of ``names`` the file has (trimmed,
+        case-insensitive: see the class docstring for why not :func:`norm_header`); None when none."""
+        for name in names:
+            pos = self.positions(name)
+            if pos:
+                return self.headers[pos[0]]
+        return None
+
+    def cell(self, cells: list, name: str | None) -> str:
+        """The (first) cell of the column headed ``name`` in this record; '' when absent."""
+        pos = self.positions(name)
+        if not pos or pos[0] >= len(cells):
+            return ""
+        return cells[pos[0]]
+
+    def cells(self, cells: list, name: str | None) -> list:
+        """Every cell of a repeated column, in file order."""
+        return [cells[i] for i in self.positions(name) if i < len(cells)]
+
+    def record_dict(self, cells: list) -> dict[str, str]:
+        """The raw record for a quarantine entry, cells as written (repeated columns joined with ' | ')."""
+        out: dict[str, str] = {}
+        for i, name in enumerate(self.headers):
+            value = cells[i] if i < len(cells) else ""
+            out[name] = f"{out[name]} | {value}" if name in out and value else (value or out.get(name, ""))
+        return out
+
+    def repeated(self) -> list[str]:
+        """Headings that appear more than once (each once, as first written)."""
+        self.positions(None)
+        return [self.headers[pos[0]] for pos in (self._positions or {}).values() if len(pos) > 1]
+
+
+def _exact_key(name: Any) -> str:
+    return str(name).strip().lower()
 
 
 def _is_xlsx(path: Path, head: bytes | None = None) -> bool:
@@ -431,36 +542,10 @@ def read_table(path: Path | str, *, sheet: str | int | None = None, header_row: 
         raise ValueError("header_row must be >= 1")
     if _is_xlsx(path):
         return _read_xlsx(path, sheet, header_row, headers_only)
-    table = Table(path, [], [], header_row)
-    text = decode_text(path.read_bytes(), path.name, table.warnings, encoding)
-    lines = text.splitlines()
-    if len(lines) < header_row:
-        table.errors.append(f"{path.name}: empty file, no header row at row {header_row}")
-        return table
-    delim = delimiter or _sniff_delimiter(lines[header_row - 1])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    row_no = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_no += 1
-            table.broken.append(QuarantineRecord(
-                row_no, None, None, f"{path.name}, row {row_no}: malformed CSV line ({exc})"))
-            continue
-        row_no += 1
-        if row_no < header_row:
-            continue
-        if row_no == header_row:
-            table.headers = [c.strip() for c in cells]
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        table.rows.append((row_no, cells))
-    if not table.headers:
-        table.errors.append(f"{path.name}: no header row at row {header_row}")
+    warnings: list[str] = []
+    text = decode_text(path.read_bytes(), path.name, warnings, encoding)
+    table = Table.from_text(path, text, header_row=header_row, delimiter=delimiter)
+    table.warnings[:0] = warnings
     return table
 
 
