@@ -31,7 +31,7 @@ Traps of the **issue CSV** (read before changing anything):
   is also read, with ``hours_per_day`` (8) and ``days_per_week`` (5), and warned about.
 * **Dates** are in the exporting user's format, default ``dd/MMM/yy h:mm a`` (``25/Feb/26 10:17 PM``)
   or 24 h (``30/Jul/18 23:33``).  Month abbreviations are read in English, German, French, Spanish,
-  Portuguese, Italian and Dutch (see ``timesheets.MONTHS``); ISO and ``dd.MM.yyyy`` also work;
+  Portuguese, Italian and Dutch (see ``toolkit.MONTHS``); ISO and ``dd.MM.yyyy`` also work;
   ``date_format=`` (a strptime pattern) forces one.  Two-digit years are 20yy below 70, else 19yy.
   Only the date part is kept (as written: no time-zone shift).
 * **Custom fields** have instance-specific header names.  ``story_points_field`` (default
@@ -84,11 +84,19 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, RowProblems, Table, check_options, where
+from orchestration.sources.toolkit import (
+    EXPORT_DATES,
+    QuarantineRecord,
+    RowProblems,
+    Table,
+    check_options,
+    decide_day_first,
+    parse_date,
+    where,
+)
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
     as_date_option,
-    decide_day_first,
     export_table,
     head_text,
     header_names,
@@ -96,7 +104,6 @@ from orchestration.sources.timesheets import (
     load_export,
     map_approval,
     norm,
-    parse_date,
     parse_number,
     row_list,
     text_or_none,
@@ -236,7 +243,7 @@ def _csv_date(table: Table, cells: list[str], col: str | None, problems: RowProb
     if col is None:
         return None
     try:
-        return parse_date(table.cell(cells, col), **date_opts)
+        return parse_date(table.cell(cells, col), rules=EXPORT_DATES, **date_opts)
     except ValueError as exc:
         problems.add(col, table.cell(cells, col), str(exc))
         return None

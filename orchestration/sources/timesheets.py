@@ -89,8 +89,9 @@ Options common to every reader: ``project_code``, ``day_first``, ``date_format``
 take ``ignore_approval``.  An unknown option raises ``TypeError``
 (:func:`orchestration.sources.toolkit.check_options`).
 
-The helpers in the first section (loading an export, its table, date/number parsing) are shared with
-:mod:`orchestration.sources.jira`; the text decoding, the table class (:class:`~orchestration.sources.toolkit.Table`,
+The helpers in the first section (loading an export, its table, number and duration parsing) are shared
+with :mod:`orchestration.sources.jira`; dates (``toolkit.parse_date`` with ``toolkit.EXPORT_DATES``, and
+``decide_day_first``), the text decoding, the table class (:class:`~orchestration.sources.toolkit.Table`,
 the same one the ledger and register readers use), quarantine messages (``RowProblems``, ``where``) and the
 option rule come from :mod:`orchestration.sources.toolkit`.
 """
@@ -102,19 +103,22 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
 from orchestration.sources.toolkit import (
+    EXPORT_DATES,
     QuarantineRecord,
     ReaderError,
     ReadResult,
     RowProblems,
     Table,
     check_options,
+    decide_day_first,
     decode_text,
+    parse_date,
     where,
 )
 from orchestration.sources.cells import csv_delimiter
@@ -204,130 +208,6 @@ def row_list(rows: list[int], limit: int = 8) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f", … ({len(rows)} in all)" if len(rows) > limit else ""
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
-
-
-# ---- dates ---------------------------------------------------------------------------------------
-
-#: Month abbreviations accepted in dates like Jira's ``25/Feb/26`` (lower case, trailing dot removed):
-#: English, German, French, Spanish, Portuguese, Italian, Dutch.  No abbreviation means two months.
-MONTHS: dict[str, int] = {}
-for _num, _names in enumerate(
-    [
-        "jan janv january januar janvier ene enero gen gennaio januari janeiro",
-        "feb febr february februar fév févr février fev fevereiro febrero febbraio februari",
-        "mar march mär mrz märz mars marzo março mrt maart",
-        "apr april avr avril abr abril aprile",
-        "may mai mag mei mayo maggio",
-        "jun june juni juin junio giu giugno junho",
-        "jul july juli juil juillet julio lug luglio julho",
-        "aug august août aout ago agosto augustus",
-        "sep sept september septembre set septiembre settembre setembro",
-        "oct october okt oktober octobre ott ottobre out outubro octubre",
-        "nov november novembre noviembre novembro",
-        "dec december dez dezember déc décembre dic diciembre dicembre dezembro",
-    ],
-    start=1,
-):
-    for _n in _names.split():
-        MONTHS[_n] = _num
-
-_TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?\s?[Mm]\.?)?\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?)?"
-_ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$")
-_YMD_SLASH_RE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$")
-_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DOTTED_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})" + _TIME + "$")
-_NUMERIC_RE = re.compile(r"^(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME + "$")
-_NAMED_RE = re.compile(r"^(\d{1,2})[/\- ]([^\W\d_]{3,9}\.?)[/\- ,]*(\d{4}|\d{2})" + _TIME + "$")
-
-
-def _year(text: str) -> int:
-    y = int(text)
-    if len(text) == 2:
-        y += 2000 if y < 70 else 1900
-    return y
-
-
-def _mkdate(y: int, m: int, d: int) -> date:
-    try:
-        return date(y, m, d)
-    except ValueError as exc:
-        raise ValueError(f"not a valid date ({exc})") from None
-
-
-def parse_date(raw: str, *, day_first: bool | None = None, date_format: str | None = None) -> date | None:
-    """Parse an export's date (a time after it is ignored; the date is taken as written).
-
-    ``day_first`` settles ``A/B/YYYY``; when it is None and the date is ambiguous, ValueError.
-    Blank -> None.
-    """
-    text = raw.strip()
-    if not text:
-        return None
-    if date_format:
-        try:
-            return datetime.strptime(text, date_format).date()
-        except ValueError:
-            raise ValueError(f"does not match the date format {date_format!r}") from None
-    m = _ISO_RE.match(text) or _YMD_SLASH_RE.match(text) or _COMPACT_RE.match(text)
-    if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    m = _DOTTED_RE.match(text)
-    if m:
-        return _mkdate(_year(m[3]), int(m[2]), int(m[1]))
-    m = _NAMED_RE.match(text)
-    if m:
-        month = MONTHS.get(m[2].lower().rstrip("."))
-        if month is None:
-            raise ValueError(f"unknown month name {m[2]!r}")
-        return _mkdate(_year(m[3]), month, int(m[1]))
-    m = _NUMERIC_RE.match(text)
-    if m:
-        a, b, y = int(m[1]), int(m[3]), _year(m[4])
-        if day_first is None:
-            if a > 12 and b <= 12:
-                day_first = True
-            elif b > 12 and a <= 12:
-                day_first = False
-            else:
-                raise ValueError("ambiguous date: day/month order unknown (pass day_first)")
-        return _mkdate(y, b, a) if day_first else _mkdate(y, a, b)
-    raise ValueError("not a date")
-
-
-def decide_day_first(values: Iterable[str], default: bool, file: str, column: str,
-                     option: bool | None) -> tuple[bool | None, list[str]]:
-    """Settle the day/month order of numeric ``A/B/YYYY`` dates for a whole file column.
-
-    Returns (day_first, warnings).  ``None`` means the file contradicts itself: each date must then
-    settle its own order (rows where it cannot are quarantined).
-    """
-    if option is not None:
-        return option, []
-    first_big = second_big = 0
-    ambiguous = 0
-    for value in values:
-        m = _NUMERIC_RE.match(value.strip())
-        if not m:
-            continue
-        a, b = int(m[1]), int(m[3])
-        if a > 12:
-            first_big += 1
-        elif b > 12:
-            second_big += 1
-        else:
-            ambiguous += 1
-    if first_big and second_big:
-        return None, [(f"{file}, column {column!r}: dates are written both day/month and month/day; "
-                       "each date is read only where its own numbers settle the order")]
-    if first_big:
-        return True, []
-    if second_big:
-        return False, []
-    if ambiguous:
-        order = "day/month" if default else "month/day"
-        return default, [(f"{file}, column {column!r}: every date like 03/04/2026 is ambiguous; read as {order} "
-                          f"(the tool's default). Pass day_first={not default} if that is wrong.")]
-    return default, []
 
 
 # ---- numbers -------------------------------------------------------------------------------------
@@ -482,7 +362,7 @@ class Ctx:
     def date(self, cells, role, problems: RowProblems) -> date | None:
         raw = self.get(cells, role)
         try:
-            return parse_date(raw, day_first=self.day_first, date_format=self.options.get("date_format"))
+            return parse_date(raw, self.options.get("date_format"), day_first=self.day_first, rules=EXPORT_DATES)
         except ValueError as exc:
             problems.add(self.col[role], raw, str(exc))
             return None
