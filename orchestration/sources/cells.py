@@ -46,7 +46,11 @@ def parse_decimal(raw: str | None) -> Decimal | None:
 
 
 def parse_date(raw: str | None, pattern: re.Pattern, expected: str) -> date | None:
-    """The date at the start of ``raw`` (groups 1-3 of ``pattern`` are year, month, day); blank is None."""
+    """The date at the start of ``raw`` (groups 1-3 of ``pattern`` are year, month, day); blank is None.
+
+    The schedule readers' check of a machine-written format (XER, PMXML, MSPDI): one pattern, refused as
+    ``not <expected>``.  Spreadsheet and export dates, written as people set them, are
+    :func:`orchestration.sources.toolkit.parse_date`'s."""
     if not raw:
         return None
     m = pattern.match(raw)
