@@ -599,13 +599,17 @@ class Table:
 
     # ---- columns by known headings (the export presets) ------------------------------------------
 
-    def positions(self, name: str | None) -> list[int]:
-        """Every column whose heading is ``name`` (trimmed, case-insensitive), in file order."""
+    def _by_heading(self) -> dict[str, list[int]]:
+        """Trimmed, lower-cased heading -> its columns, in file order (built once)."""
         if self._positions is None:
             self._positions = {}
             for i, h in enumerate(self.headers):
                 self._positions.setdefault(_exact_key(h), []).append(i)
-        return [] if name is None else self._positions.get(_exact_key(name), [])
+        return self._positions
+
+    def positions(self, name: str | None) -> list[int]:
+        """Every column whose heading is ``name`` (trimmed, case-insensitive), in file order."""
+        return [] if name is None else self._by_heading().get(_exact_key(name), [])
 
     def find(self, names: Iterable[str]) -> str | None:
         """The heading, as written in the file, of the first of ``names`` the file has (trimmed,
@@ -637,8 +641,7 @@ class Table:
 
     def repeated(self) -> list[str]:
         """Headings that appear more than once (each once, as first written)."""
-        self.positions(None)
-        return [self.headers[pos[0]] for pos in (self._positions or {}).values() if len(pos) > 1]
+        return [self.headers[pos[0]] for pos in self._by_heading().values() if len(pos) > 1]
 
 
 def _exact_key(name: Any) -> str:
