@@ -322,7 +322,22 @@ def test_s_curve_data_stops_at_period(serving):
                                                       Decimal(1348000), Decimal("3064567.89"))
 
 
-def test_connection_is_closed_after_render(pack, serving):
+def test_connection_is_closed_after_render(serving, tmp_path, monkeypatch):
+    opened: list[duckdb.DuckDBPyConnection] = []
+    connect = duckdb.connect
+
+    def recording_connect(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        opened.append(con)  # held here, so a leaked connection cannot be closed by garbage collection
+        return con
+
+    monkeypatch.setattr(R.duckdb, "connect", recording_connect)
+    render_portfolio_pack(serving, PERIOD, tmp_path, generated_at=GENERATED)
+    monkeypatch.undo()
+
+    assert len(opened) == 1
+    with pytest.raises(duckdb.ConnectionException, match="(?i)closed"):
+        opened[0].execute("select 1")
     # DuckDB refuses a read-write connection while a read-only one to the same file is open.
     duckdb.connect(str(serving)).close()
 
