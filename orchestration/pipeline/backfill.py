@@ -88,7 +88,7 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     from orchestration.pipeline.reported import close_earlier_periods, read_period, record_reported
 
     periods = sorted(periods)
-    jobs = []
+    jobs: list[tuple[str, Callable[..., str], tuple[str | None, ...], Path | None]] = []
     for period in periods:
         frozen = read_period(settings.home, period)
         out_dir = str(settings.reports_dir / period)
