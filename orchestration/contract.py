@@ -70,6 +70,12 @@ def _c(name: str, type_: str = TEXT, required: bool = False, allowed: tuple[str,
     return Column(name, type_, required, allowed)
 
 
+#: The closed vocabulary of a lesson's category (docs/input-formats.md, lessons); risk register categories map
+#: onto it through dbt_project/seeds/lesson_risk_categories.csv.
+LESSON_CATEGORIES = ("estimating", "requirements", "supplier", "resourcing", "technical", "governance",
+                     "stakeholder", "quality", "commercial")
+
+
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in [
@@ -287,6 +293,26 @@ ENTITIES: dict[str, Entity] = {
             ),
             "Agile delivery items (Jira issues) as of status_date.",
         ),
+        Entity(
+            "lessons",
+            (
+                _c("lesson_id", required=True),
+                _c("project_code", required=True),
+                _c("raised_date", DATE, True),
+                _c("phase"),
+                _c("category", required=True, allowed=LESSON_CATEGORIES),
+                _c("what_happened"),
+                _c("root_cause"),
+                _c("recommendation"),
+                _c("cost_impact", MONEY),
+                _c("schedule_impact_days", NUMBER),
+                _c("status", required=True, allowed=("open", "actioned", "embedded")),
+                _c("actioned_date", DATE),
+                _c("owner_role"),
+                _c("risk_id"),
+            ),
+            "The lessons-learned register: one row per lesson, with its latest status (docs/input-formats.md).",
+        ),
     ]
 }
 
@@ -299,7 +325,7 @@ REQUIRED_ENTITIES = ("projects", "tasks")
 #: touches), ``pmo status`` (rows per source and period, freshness) and :func:`orchestration.pipeline.ingest.latest_period`.
 PERIOD_COLUMN = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date",
                  "risks": "status_date", "work_items": "status_date", "fx_rates": "period",
-                 "benefits": "period", "capacity": "period"}
+                 "benefits": "period", "capacity": "period", "lessons": "raised_date"}
 #: The entities whose dates say how far the data has got (the latest period with data).
 RECENCY_ENTITIES = ("tasks", "timesheets", "ledger")
 

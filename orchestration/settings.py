@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.warehouse import THREADS_ENV, duckdb_threads
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
@@ -228,6 +230,8 @@ def activate(settings: Settings) -> None:
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["PMO_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     os.environ["PMO_DAGSTER_STORAGE"] = str(settings.dagster_home / "storage")
+    # dbt's DuckDB gets the same thread count as the product's own connections (profiles.yml reads it)
+    os.environ.setdefault(THREADS_ENV, str(duckdb_threads()))
     if os.environ.get(PG_URL_ENV):
         os.environ[PG_DRIVER_URL_ENV] = psycopg2_url(os.environ[PG_URL_ENV])
     instance_yaml = settings.dagster_home / "dagster.yaml"

@@ -4,8 +4,10 @@
     sums with the same formulas (a ratio of sums, never an average of project ratios); the 3-period moving
     indices are ratios of the sums over the period and the two before it. A sum that misses a project's
     figure is NULL rather than silently smaller. Projects without a group are grouped under 'unassigned'.
-    Earned schedule is a per-project measure and is left out. -#}
-{% macro earned_value_rollup(group_column) -%}
+    Earned schedule is a per-project measure and is left out. group_expression, when given, is what the
+    projects are grouped by (e.g. a constant for the whole organisation) and group_column names it. -#}
+{% macro earned_value_rollup(group_column, group_expression=none) -%}
+{%- set group_key = group_expression if group_expression else group_column %}
 {% set eac_weight = var('eac_weight', 0.8) %}
 with projects as (
 
@@ -16,7 +18,7 @@ with projects as (
 summed as (
 
     select
-        coalesce({{ group_column }}, 'unassigned') as {{ group_column }},
+        coalesce({{ group_key }}, 'unassigned') as {{ group_column }},
         period,
         status_date,
         currency,
@@ -42,7 +44,7 @@ summed as (
         sum(coalesce(bei_tasks_due, 0)) as bei_tasks_due
     from projects
     group by
-        coalesce({{ group_column }}, 'unassigned'),
+        coalesce({{ group_key }}, 'unassigned'),
         period,
         status_date,
         currency

@@ -35,7 +35,6 @@ HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="Deployment home (default: $PMO_HOME, else ./.pmo).", show_default=False),
 ]
-DEMO_MANIFEST = ".demo-files.json"
 
 
 def _settings(home: Path | None):
@@ -177,27 +176,9 @@ def _print_locations(settings, periods: list[str]) -> None:
 
 def _print_quarantine(settings) -> None:
     """Say how many rows the last ingest quarantined, per file, so nothing is dropped unseen."""
-    import duckdb
+    from orchestration.pipeline.quality import quarantine_by_file
 
-    try:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    except duckdb.Error:
-        return
-    try:
-        rows = con.execute("""
-            select l.entity, l._source_file, l.rows_quarantined - coalesce(m.matched, 0) as problems
-            from raw.load_log l
-            left join (select _source_file, count(*) as matched from quarantine.projects
-                       where reason like '%is in the project register%' group by 1) m
-              on l.entity = 'projects' and m._source_file = l._source_file
-            where l.rows_quarantined > coalesce(m.matched, 0)
-            order by l.entity, l._source_file""").fetchall()
-        matched = con.execute("select count(*), count(distinct _source_file) from quarantine.projects "
-                              "where reason like '%is in the project register%'").fetchone()
-    except duckdb.Error:
-        rows, matched = [], (0, 0)
-    finally:
-        con.close()
+    rows, matched = quarantine_by_file(settings.warehouse_path)
     if matched[0]:
         console.print(f"{matched[0]} project description(s) in {matched[1]} schedule export(s) matched the project "
                       "register, which is authoritative (kept in quarantine.projects).", highlight=False)
@@ -207,40 +188,6 @@ def _print_quarantine(settings) -> None:
                       highlight=False)
         for entity, source, count in rows:
             console.print(f"  {source}: {count} → quarantine.{entity}", soft_wrap=True, highlight=False)
-
-
-def _clear_previous_demo(landing: Path) -> None:
-    manifest = landing / DEMO_MANIFEST
-    previous = set(json.loads(manifest.read_text())) if manifest.exists() else set()
-    others = [p for p in landing.rglob("*") if p.is_file() and p.name != DEMO_MANIFEST
-              and p.relative_to(landing).as_posix() not in previous]
-    if others:
-        err.print(f"[red]{landing} holds files that are not the demo organisation's[/red] "
-                  f"(e.g. {others[0].relative_to(landing)}). Use another --home for the demo.")
-        raise typer.Exit(2)
-    for rel in previous:
-        (landing / rel).unlink(missing_ok=True)
-
-
-def demo_segments(periods: list[str], rebaselined) -> list[list[str]]:
-    """The demo's runs: backfills of consecutive periods, one build each, then the last period alone.
-
-    A backfill reports its periods with the data and baselines of its last period, so a segment ends
-    before each period where a project is re-baselined: the periods before it are reported (and closed)
-    against the old baseline, as a PMO running monthly would have, and later runs show them as
-    re-baselined.  The last period runs alone, after the late invoice lands.
-    """
-    if len(periods) == 1:
-        return [list(periods)]
-    cuts = {p for p in rebaselined if periods[0] < p < periods[-1]}
-    segments, current = [], []
-    for period in periods[:-1]:
-        if period in cuts and current:
-            segments.append(current)
-            current = []
-        current.append(period)
-    segments.append(current)
-    return segments + [[periods[-1]]]
 
 
 @app.command()
@@ -268,25 +215,16 @@ def demo(
         raise typer.BadParameter(f"{as_of} is in the future; the demo's last period is at most this month",
                                  param_hint="--as-of")
     settings = _settings(home)
-    from orchestration.demo.generator import generate_demo
-    from orchestration.demo.formats import clip_to_data_date, write_vendor_exports
-    from orchestration.demo.restatement import write_late_invoice
-    from orchestration.settings import init_home
+    from orchestration.demo.runbook import ForeignFilesError, demo_segments, land_late_invoice, write_demo
 
-    init_home(settings)
-    _clear_previous_demo(settings.landing_dir)
-    # A new organisation: the figures frozen for the previous one's periods no longer apply.
-    shutil.rmtree(settings.reported_dir, ignore_errors=True)
     generating = time.monotonic()
-    with console.status("Generating the demo organisation…"):
-        summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
-                                reporting_currency=settings.reporting_currency)
-        if as_of == date.today().strftime("%Y-%m"):
-            clip_to_data_date(summary.files, date.today())
-        written = summary.files if canonical else \
-            write_vendor_exports(settings.landing_dir, summary.files, settings.reporting_currency)
-    files = sorted(p.relative_to(settings.landing_dir).as_posix() for p in written)
-    (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
+    try:
+        with console.status("Generating the demo organisation…"):
+            org = write_demo(settings, seed=seed, projects=projects, months=months, as_of=as_of, canonical=canonical)
+    except ForeignFilesError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    summary, files = org.summary, org.files
     rows = sum(summary.row_counts.values())
     console.print(f"Demo organisation (seed {seed}): {projects} projects, {len(summary.periods)} periods "
                   f"{summary.periods[0]}…{summary.periods[-1]}, {len(files)} files, {rows:,} rows in "
@@ -308,10 +246,8 @@ def demo(
     for segment in demo_segments(summary.periods, summary.rebaselined.values()):
         if segment[-1] == summary.periods[-1] and len(summary.periods) > 1:
             # The periods before are closed by now; a correction to a closed period restates it.
-            late = write_late_invoice(settings.landing_dir, summary.periods, summary.scenario_of, summary.bac)
+            late = land_late_invoice(org)
             if late is not None:
-                files.append(late.path.relative_to(settings.landing_dir).as_posix())
-                (settings.landing_dir / DEMO_MANIFEST).write_text(json.dumps(files, indent=1))
                 console.print(f"  Landing {late.describe()}.", highlight=False, soft_wrap=True)
         console.file = sys.stdout  # the run sends stdout to its log; the spinner stays on the terminal
         try:
@@ -495,6 +431,7 @@ def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
     import duckdb
 
     from orchestration.pipeline.quality import read_source_periods, read_sources
+    from orchestration.warehouse import open_db
 
     for path, kwargs, label in ((settings.warehouse_path, {}, "last ingest"),
                                 (settings.serving_path, {"raw_schema": "quality", "quarantine_schema": "quality"},
@@ -502,7 +439,7 @@ def _status_sources(settings) -> tuple[list[dict], str, list[dict]]:
         if not path.is_file():
             continue
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = open_db(path, read_only=True)
         except duckdb.Error:
             continue
         try:
@@ -653,33 +590,72 @@ def periods(
     console.print(table)
 
 
+@app.command()
+def report(
+    period: Annotated[str, typer.Option("--period", help="The reporting period, YYYY-MM.", show_default=False)],
+    project: Annotated[list[str] | None, typer.Option(
+        "--project", help="Only this project's report (repeat for several).", show_default=False)] = None,
+    programme: Annotated[str | None, typer.Option(
+        "--programme", help="Only the reports of this programme's projects.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Render every report again, even those whose inputs and PDF are unchanged.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Render PERIOD's reports again without rebuilding: from the published snapshot, or from the frozen
+    figures of a closed period. Without options: the portfolio pack, every project report and the manifest;
+    with --project or --programme: those project reports only. Reports whose inputs are unchanged since
+    the folder's manifest are kept (--force renders them anyway)."""
+    period = _period_arg(period, "--period")
+    settings = _settings(home)
+    from orchestration.pipeline.backfill import PACK_WORKERS
+    from orchestration.pipeline.reported import ReportedError, read_period
+    from orchestration.reports import PackRenderError, ProjectReportError, render_period_reports
+
+    try:
+        rp = read_period(settings.home, period)
+    except ReportedError as exc:
+        err.print(f"[red]Cannot render {period}:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    closed = rp is not None and rp.is_closed
+    if not closed and not settings.serving_path.is_file():
+        err.print(f"[red]Nothing to render:[/red] no published snapshot at {settings.serving_path}; "
+                  f"run `pmo run --period {period}` first.", highlight=False)
+        raise typer.Exit(1)
+    summary = settings.home / rp.quality_summary if rp is not None and rp.quality_summary else None
+    out_dir = settings.reports_dir / period
+    try:
+        with console.status(f"Rendering the reports of {period}…"):
+            done = render_period_reports(
+                period, out_dir, serving=settings.serving_path, home=settings.home, reported=rp if closed else None,
+                quality_summary=summary if summary is not None and summary.is_file() else None,
+                pack=not project and programme is None, projects=project or None, programme=programme,
+                force=force, workers=PACK_WORKERS, require_rows=True)
+    except ProjectReportError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+    except (ReportedError, PackRenderError, ValueError) as exc:
+        err.print(f"[red]Cannot render {period}:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    origin = (f"the figures frozen when {period} was reported ({_when(rp.reported_at)}, run {rp.run_id[:8]})"
+              if closed else f"the published snapshot {settings.serving_path}")
+    console.print(f"[green]✓[/green] {period} rendered from {origin}", highlight=False, soft_wrap=True)
+    if done.pack is not None:
+        console.print(f"  portfolio pack   {done.pack}", highlight=False)
+    res = done.projects
+    console.print(f"  project reports  {len(res.rendered)} rendered, {len(res.unchanged)} unchanged"
+                  + (f", {len(res.removed)} removed (no longer reported)" if res.removed else "")
+                  + f" in {out_dir / 'projects'}", highlight=False, soft_wrap=True)
+    console.print(f"  manifest         {done.manifest}", highlight=False)
+
+
 def _when(iso: str | None) -> str:
     return iso[:16].replace("T", " ") + " UTC" if iso else "—"
 
 
 def _restated_projects(settings) -> dict[str, list[str]]:
-    """Period -> projects restated since it closed, from the published snapshot (empty when unavailable);
-    a project restated only because it was re-baselined says so."""
-    import duckdb
+    """Period -> projects restated since it closed (:func:`orchestration.pipeline.reported.restated_projects`)."""
+    from orchestration.pipeline.reported import restated_projects
 
-    if not settings.serving_path.is_file():
-        return {}
-    try:
-        con = duckdb.connect(str(settings.serving_path), read_only=True)
-    except duckdb.Error:
-        return {}
-    try:
-        rows = con.execute("SELECT period, project_code, restatement_cause FROM marts.fct_earned_value_restatement "
-                           "WHERE is_restated ORDER BY period, project_code").fetchall()
-    except duckdb.Error:
-        return {}
-    finally:
-        con.close()
-    labels = {"rebaseline": " (re-baselined)", "rebaseline_and_source_correction": " (corrected, re-baselined)"}
-    out: dict[str, list[str]] = {}
-    for period, code, cause in rows:
-        out.setdefault(period, []).append(code + labels.get(cause, ""))
-    return out
+    return restated_projects(settings.serving_path)
 
 
 @app.command()

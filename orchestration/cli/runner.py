@@ -299,17 +299,18 @@ def write_summary(settings: Settings, outcome: RunOutcome, evaluations) -> Path:
     """The run's quality summary, final: every check, the outcome, and the sources as ingested."""
     import duckdb
 
+    from orchestration.defs.assets import records_from_evaluations
     from orchestration.pipeline.quality import (
         attach_stored_failures,
         build_run_summary,
         read_sources,
-        records_from_evaluations,
         write_run_summary,
     )
+    from orchestration.warehouse import open_db
 
     sources: list[dict] = []
     try:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        con = open_db(settings.warehouse_path, read_only=True)
     except duckdb.Error:  # absent, or held by a writer (an orphaned dbt, another run)
         con = None
     if con is not None:

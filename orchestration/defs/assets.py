@@ -11,7 +11,6 @@ import json
 import warnings
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -36,9 +35,11 @@ from orchestration.defs.dbt import build_target_dir, dbt_vars, reporting_period_
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
+from orchestration.defs.resources import WarehouseResource
 from orchestration.pipeline.publish import publish_marts
-from orchestration.pipeline.quality import load_suite_dict, mart_suites, raw_suites, run_mart_suite, run_raw_suite
-from orchestration.pipeline.reported import close_earlier_periods, list_periods, load_reported_into
+from orchestration.pipeline.quality import (check_record, load_suite_dict, mart_suites, raw_suites, run_mart_suite,
+                                            run_raw_suite)
+from orchestration.pipeline.reported import prepare_reported
 from orchestration.pipeline.row_rules import ROW_RULE_ENTITIES, RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
 
@@ -116,17 +117,15 @@ def build_ingest_asset():
                     "warnings": len(load.warnings),
                 },
             )
-        # A run for a period (or the first period of a backfill's range) closes the open periods before it.
-        closed = close_earlier_periods(settings.home, context.partition_key_range.start, settings.close_periods)
-        if closed:
-            context.log.info(f"closed {', '.join(closed)}: their figures are now frozen as reported")
         from orchestration.pipeline.backfill import BACKFILL_STARTED_TAG
 
-        frozen_rows = load_reported_into(settings.home, settings.warehouse_path,
-                                         closed_by=context.run.tags.get(BACKFILL_STARTED_TAG))
+        reported = prepare_reported(settings.home, settings.warehouse_path, context.partition_key_range.start,
+                                    settings.close_periods, closed_by=context.run.tags.get(BACKFILL_STARTED_TAG))
+        if reported.closed_now:
+            context.log.info(f"closed {', '.join(reported.closed_now)}: their figures are now frozen as reported")
         yield MaterializeResult(asset_key=REPORTED_KEY, metadata={
-            "dagster/row_count": frozen_rows, "closed_now": MetadataValue.json(closed),
-            "closed_periods": MetadataValue.json([p.period for p in list_periods(settings.home) if p.is_closed])})
+            "dagster/row_count": reported.rows, "closed_now": MetadataValue.json(reported.closed_now),
+            "closed_periods": MetadataValue.json(reported.closed_periods)})
 
     return ingest_landing
 
@@ -294,11 +293,32 @@ def build_publish_asset(mart_keys: list[AssetKey]):
 QUALITY_SUMMARY_KEY = AssetKey(["quality", "run_summary"])
 
 
+def _metadata_value(value):
+    inner = getattr(value, "value", value)
+    if isinstance(inner, (dict, list, str, int, float, bool)) or inner is None:
+        return inner
+    return str(inner)
+
+
+def records_from_evaluations(evaluations) -> list[dict]:
+    """Summary records (:func:`orchestration.pipeline.quality.check_record`) from Dagster
+    ``AssetCheckEvaluation`` objects, latest per check wins."""
+    latest: dict[tuple[str, str], dict] = {}
+    for ev in evaluations:
+        meta = {k: _metadata_value(v) for k, v in (ev.metadata or {}).items()}
+        if "dagster_dbt/failed_row_count" in meta:  # dagster-dbt's name for a dbt test's failing rows
+            meta["failed_row_count"] = meta.pop("dagster_dbt/failed_row_count")
+        severity = getattr(ev.severity, "value", ev.severity)
+        asset = ev.asset_key.to_user_string()
+        latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
+                                                      ev.description, meta)
+    return [latest[k] for k in sorted(latest)]
+
+
 def run_check_records(instance, run_id: str) -> list[dict]:
     """The verdict of every asset check evaluated so far in ``run_id``, as summary records."""
     from dagster import DagsterEventType
 
-    from orchestration.pipeline.quality import records_from_evaluations
 
     entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     return records_from_evaluations(e.dagster_event.event_specific_data for e in entries if e.dagster_event)
@@ -316,16 +336,13 @@ def build_quality_summary_asset():
                     "counts, sample rows) and, per source, rows quarantined and freshness. The pack's "
                     "data-quality appendix and `pmo status` read it.",
     )
-    def run_summary(context: AssetExecutionContext) -> MaterializeResult:
+    def run_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         from orchestration.pipeline.quality import attach_stored_failures, build_run_summary, read_sources, write_run_summary
 
-        settings = load_settings()
+        settings = warehouse.settings()
         checks = attach_stored_failures(run_check_records(context.instance, context.run_id), settings.warehouse_path)
-        con = duckdb.connect(str(settings.serving_path), read_only=True)
-        try:
+        with warehouse.serving() as con:
             sources = read_sources(con, raw_schema="quality", quarantine_schema="quality")
-        finally:
-            con.close()
         # One summary per period of the run (a backfill's range), so each period's pack has its appendix.
         for period in context.partition_keys:
             summary = build_run_summary(period, context.run_id, checks, status="published", sources=sources)

@@ -6,7 +6,7 @@ should reuse dbt's saved parse (``partial_parse.msgpack`` in the target folder).
 away whenever the ``--vars`` differ from the previous invocation's, so the vars hold only what is
 fixed for a home (:func:`dbt_vars`) and the reporting period, which changes every run, goes in the
 environment variable :data:`REPORTING_PERIOD_ENV` (a changed environment variable only makes dbt
-re-parse the one model that reads it). :func:`ensure_manifest` parses with the same vars and hands
+re-parse the one model that reads it). :class:`PmoDbtProjectPreparer` parses with the same vars and hands
 its saved parse to the build folder, so even a home's first build does not parse the project again.
 """
 
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_quality_settings
 
@@ -90,40 +90,62 @@ def _newest_source_mtime(project_dir: Path) -> float:
     return newest
 
 
-def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
-    """Parse the dbt project when its manifest is missing or older than any project file, and give the
-    build folder the saved parse (:func:`seed_partial_parse`)."""
-    manifest = Path(project.manifest_path)
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(Path(project.project_dir)):
-        seed_partial_parse(Path(project.target_path), build_target_dir(settings))
-        return manifest
-    from dbt.cli.main import dbtRunner
+class PmoDbtProjectPreparer(DbtProjectPreparer):
+    """dagster-dbt's project preparation (``DbtProjectPreparer``), for a pmo home.
 
-    settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PMO_WAREHOUSE_PATH", str(settings.warehouse_path))
-    result = dbtRunner().invoke(
-        [
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(project.project_dir),
-            "--profiles-dir",
-            str(project.profiles_dir),
-            "--target-path",
-            str(project.target_path),
-            "--log-path",
-            str(settings.dbt_log_dir),
-            # The builds' vars, so that they can reuse this parse.
-            "--vars",
-            json.dumps(dbt_vars(settings)),
-        ]
-    )
-    if not result.success or not manifest.exists():
-        raise RuntimeError(
-            f"dbt could not parse {project.project_dir}: {result.exception or 'see dbt logs in ' + str(settings.dbt_log_dir)}"
+    The default preparer runs ``dbt parse`` without ``--vars`` into the project's target folder and only
+    under ``dagster dev``.  Here the manifest is needed by every run (``pmo run`` too), it lives under the
+    home (``<home>/dbt/target``), and the parse must be made with the builds' vars so the builds can reuse it
+    (:func:`seed_partial_parse`).  It is also skipped when the manifest is newer than every project file.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        """Parse the dbt project when its manifest is missing or older than any project file, and give the
+        build folder the saved parse."""
+        settings = self.settings
+        manifest = Path(project.manifest_path)
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(Path(project.project_dir)):
+            seed_partial_parse(Path(project.target_path), build_target_dir(settings))
+            return
+        from dbt.cli.main import dbtRunner
+
+        settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("PMO_WAREHOUSE_PATH", str(settings.warehouse_path))
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(project.project_dir),
+                "--profiles-dir",
+                str(project.profiles_dir),
+                "--target-path",
+                str(project.target_path),
+                "--log-path",
+                str(settings.dbt_log_dir),
+                # The builds' vars, so that they can reuse this parse.
+                "--vars",
+                json.dumps(dbt_vars(settings)),
+            ]
         )
-    seed_partial_parse(Path(project.target_path), build_target_dir(settings))
-    return manifest
+        if not result.success or not manifest.exists():
+            raise RuntimeError(
+                f"dbt could not parse {project.project_dir}: "
+                f"{result.exception or 'see dbt logs in ' + str(settings.dbt_log_dir)}"
+            )
+        seed_partial_parse(Path(project.target_path), build_target_dir(settings))
+
+
+def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
+    """The project's manifest, prepared for this home by :class:`PmoDbtProjectPreparer`."""
+    PmoDbtProjectPreparer(settings).prepare(project)
+    return Path(project.manifest_path)
 
 
 def dbt_executable() -> str:

@@ -1,5 +1,13 @@
-"""The Dagster code location: assembles the monthly flow for the home in $PMO_HOME."""
+"""The Dagster code location: assembles the monthly flow for the home in $PMO_HOME.
+
+Importing this module does nothing but define functions: the definitions are built when Dagster loads
+the code location (:func:`defs`, a ``@definitions`` entry point) or when ``pmo run`` reconstructs the job
+(:func:`monthly_job`).  Building them activates the home (its Dagster instance configuration and
+environment, :func:`orchestration.settings.activate`) and prepares the dbt project (its manifest).
+"""
 from __future__ import annotations
+
+import functools
 
 from dagster import (
     AssetSelection,
@@ -8,6 +16,7 @@ from dagster import (
     RunRequest,
     ScheduleEvaluationContext,
     define_asset_job,
+    definitions,
     schedule,
 )
 
@@ -21,6 +30,7 @@ from orchestration.defs.assets import (
     build_report_asset,
 )
 from orchestration.defs.dbt import dbt_project_for, dbt_resource, ensure_manifest
+from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.run_guard import guarded_in_process_executor
 from orchestration.defs.sensors import build_landing_sensor, build_run_end_sensors
 from orchestration.settings import activate, load_settings
@@ -62,13 +72,22 @@ def build_definitions() -> Definitions:
         jobs=[job],
         schedules=[nightly_open_period],
         sensors=[build_landing_sensor(job, running=settings.landing_sensor_enabled), *build_run_end_sensors(job)],
-        resources={"dbt": dbt_resource(project)},
+        resources={"dbt": dbt_resource(project), "warehouse": WarehouseResource()},
     )
 
 
-defs = build_definitions()
+@definitions
+def defs() -> Definitions:
+    """The code location's entry point (``dagster dev -m orchestration.defs.definitions``, ``pmo ui``)."""
+    return _definitions_for(load_settings().home)
+
+
+@functools.cache
+def _definitions_for(home) -> Definitions:
+    """One build per home and process: ``pmo run`` reconstructs the job for each step it executes."""
+    return build_definitions()
 
 
 def monthly_job():
     """The monthly job, reconstructable by module path (used by `pmo run`)."""
-    return defs.resolve_job_def(MONTHLY_JOB)
+    return _definitions_for(load_settings().home).resolve_job_def(MONTHLY_JOB)

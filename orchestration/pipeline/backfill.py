@@ -38,6 +38,35 @@ BACKFILL_STARTED_TAG = "pmo/backfill_started"
 #: Packs of a range are rendered by this many worker processes (WeasyPrint is CPU-bound);
 #: ``PMO_PACK_WORKERS`` overrides it (1 renders them one after another in the run's process).
 PACK_WORKERS = int(os.environ.get("PMO_PACK_WORKERS") or max(1, min(2, os.cpu_count() or 1)))
+#: Which issued periods get their project reports (reports/<period>/projects/): ``last`` (default: a run's
+#: period, or a backfill range's last period; a long backfill of a large organisation would otherwise render
+#: thousands of reports of periods nobody reads again), ``all`` or ``off``.  ``PMO_PROJECT_REPORTS`` sets it;
+#: ``pmo report`` renders any period's on demand.
+PROJECT_REPORTS_CHOICES = ("all", "last", "off")
+
+
+def project_reports_policy() -> str:
+    value = (os.environ.get("PMO_PROJECT_REPORTS") or "last").strip().lower()
+    if value not in PROJECT_REPORTS_CHOICES:
+        raise ValueError(f"PMO_PROJECT_REPORTS={value!r}: use one of {', '.join(PROJECT_REPORTS_CHOICES)}")
+    return value
+
+
+def project_reports_limit() -> int:
+    """The most project reports a run renders for a period (``PMO_PROJECT_REPORTS_MAX``, default 300);
+    above it the run leaves them to ``pmo report`` (orchestration/reports/project.py, LIMIT_ENV)."""
+    from orchestration.reports.project import DEFAULT_LIMIT, LIMIT_ENV
+
+    raw = (os.environ.get(LIMIT_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{LIMIT_ENV}={raw!r} is not a whole number of reports") from None
+    if value < 0:
+        raise ValueError(f"{LIMIT_ENV}={raw!r}: the limit cannot be negative")
+    return value
 
 
 def periods_between(start: str, end: str) -> list[str]:
@@ -60,24 +89,42 @@ class PeriodPack:
     state: str
 
 
-def _render_open(serving: str, period: str, out_dir: str, summary: str | None) -> str:
+def _render_open(serving: str, period: str, out_dir: str, summary: str | None, project_workers: int = 1,
+                 project_reports: bool = True) -> str:
+    """The period's folder from the published snapshot: the portfolio pack, then the project reports whose
+    inputs changed, then ``manifest.json`` (orchestration/reports/period.py).  Returns the pack's path."""
     from orchestration.reports import render_portfolio_pack
+    from orchestration.reports.period import render_period_reports
 
-    return str(render_portfolio_pack(Path(serving), period, Path(out_dir),
-                                     quality_summary=Path(summary) if summary else None))
+    quality = Path(summary) if summary else None
+    if not project_reports:
+        return str(render_portfolio_pack(Path(serving), period, Path(out_dir), quality_summary=quality))
+    done = render_period_reports(period, Path(out_dir), serving=Path(serving), quality_summary=quality,
+                                 workers=project_workers, limit=project_reports_limit())
+    return str(done.pack)
 
 
-def _render_closed(home: str, period: str, out_dir: str) -> str:
+def _render_closed(home: str, period: str, out_dir: str, project_workers: int = 1,
+                   project_reports: bool = True) -> str:
+    """A closed period's folder from its frozen figures (pack, project reports, manifest)."""
     from orchestration.pipeline.reported import read_period
     from orchestration.reports import render_reported_pack
+    from orchestration.reports.period import render_period_reports
 
-    return str(render_reported_pack(Path(home), read_period(Path(home), period), Path(out_dir)))
+    reported = read_period(Path(home), period)
+    if not project_reports:
+        return str(render_reported_pack(Path(home), reported, Path(out_dir)))
+    done = render_period_reports(period, Path(out_dir), home=Path(home), reported=reported, workers=project_workers,
+                                 limit=project_reports_limit())
+    return str(done.pack)
 
 
 def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, restate: bool = False,
                 on_issued: Callable[[PeriodPack], None] | None = None) -> list[PeriodPack]:
     """Render the pack of each of ``periods`` (oldest first) from the published snapshot, and freeze
-    its figures in ``reported/<period>/``.
+    its figures in ``reported/<period>/``.  Each period's folder also gets its project reports
+    (``projects/<code>.pdf``, only those whose inputs changed since the folder's manifest) and its
+    ``manifest.json``, after the pack.
 
     A closed period's pack is rendered from its frozen figures, unless ``restate``.  Packs are
     rendered by up to :data:`PACK_WORKERS` processes; their figures are frozen in period order as each
@@ -88,16 +135,23 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     from orchestration.pipeline.reported import close_earlier_periods, read_period, record_reported
 
     periods = sorted(periods)
-    jobs: list[tuple[str, Callable[..., str], tuple[str | None, ...], Path | None]] = []
+    # One period: its project reports share the workers; several: the periods do, one process each.
+    project_workers = PACK_WORKERS if len(periods) <= 1 else 1
+    policy = project_reports_policy()
+    project_reports_limit()  # a bad PMO_PROJECT_REPORTS_MAX stops the issue before any pack is rendered
+    jobs: list[tuple[str, Callable[..., str], tuple[str | int | bool | None, ...], Path | None]] = []
     for period in periods:
         frozen = read_period(settings.home, period)
         out_dir = str(settings.reports_dir / period)
+        reports = policy == "all" or (policy == "last" and period == periods[-1])
         if frozen is not None and frozen.is_closed and not restate:
-            jobs.append((period, _render_closed, (str(settings.home), period, out_dir), None))
+            jobs.append((period, _render_closed, (str(settings.home), period, out_dir, project_workers, reports),
+                         None))
         else:
             summary = summary_path(settings.quality_dir, period, run_id)
             summary_arg = str(summary) if summary.exists() else None
-            jobs.append((period, _render_open, (str(settings.serving_path), period, out_dir, summary_arg), summary))
+            jobs.append((period, _render_open, (str(settings.serving_path), period, out_dir, summary_arg,
+                                                project_workers, reports), summary))
 
     def finish(period: str, path: str, summary: Path | None) -> PeriodPack:
         if summary is None:

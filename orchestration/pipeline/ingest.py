@@ -60,6 +60,7 @@ from orchestration.sources import canonical_sql
 from orchestration.sources.canonical import QuarantineRecord, ReadResult, to_text
 from orchestration.sources.canonical_sql import ident
 from orchestration.sources.registry import CANONICAL, canonical_entity, detect_format, read_head
+from orchestration.warehouse import open_db
 
 QUARANTINE_COLUMNS = {
     "_source_file": "VARCHAR",
@@ -508,9 +509,7 @@ def _insert_values(con, table: str, rows: list[list]) -> None:
 
 
 def _open_warehouse(path: Path):
-    con = duckdb.connect(str(path))
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    return con
+    return open_db(path, memory_limit=INGEST_MEMORY_LIMIT)
 
 
 def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = None,

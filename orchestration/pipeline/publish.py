@@ -14,20 +14,18 @@ from pathlib import Path
 import duckdb
 
 from orchestration.pipeline.signals import interrupts_deferred
+from orchestration.warehouse import connect, open_db
 
 MARTS_SCHEMA = "marts"
 
 
 def list_marts(warehouse: Path, schema: str = MARTS_SCHEMA) -> list[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with connect(warehouse, read_only=True) as con:
         rows = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' "
             "ORDER BY table_name",
             [schema],
         ).fetchall()
-    finally:
-        con.close()
     return [r[0] for r in rows]
 
 
@@ -45,7 +43,7 @@ def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str
     staged_parquet: list[tuple[Path, Path]] = []
     counts: dict[str, int] = {}
     try:
-        con = duckdb.connect(str(tmp_serving))
+        con = open_db(tmp_serving)
         try:
             con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
             con.execute(f"CREATE SCHEMA {schema}")

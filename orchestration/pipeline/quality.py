@@ -57,6 +57,7 @@ from orchestration.pipeline.suite_sql import (
     pandas_text,
     quote,
 )
+from orchestration.warehouse import connect, open_db, read_if_available
 
 SAMPLE_SIZE = 10
 RAW_SUITE_PREFIX = "raw_"
@@ -225,13 +226,10 @@ def validate_frame(suite_name: str, frame, parameters: dict | None = None,
     Each expectation's severity is its ``meta.severity`` (default blocking) unless ``quality``
     overrides it; an expectation whose severity is ``off`` is not run.
     """
-    con = duckdb.connect()
-    try:
+    with connect() as con:
         _register_frame(con, "gate_frame", frame)
         relation = Relation(con, "gate_frame", order_by=quote(FRAME_ORDER), hidden=(FRAME_ORDER,), label="the frame")
         return validate_relation(relation, suite_name, parameters, directory, quality)
-    finally:
-        con.close()
 
 
 _CONTEXT = None
@@ -444,18 +442,13 @@ def raw_gate_sql(entity: str, con) -> str:
 def _read_serving(serving: Path | None, read):
     """``read(con)`` on the published snapshot opened read-only; None when it is absent, busy or lacks
     what ``read`` queries (the first run has no previous load to compare with)."""
-    if serving is None or not Path(serving).is_file():
-        return None
-    try:
-        con = duckdb.connect(str(serving), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return read(con)
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
+    with read_if_available(serving) as con:
+        if con is None:
+            return None
+        try:
+            return read(con)
+        except duckdb.Error:
+            return None
 
 
 def previous_published_rows(serving: Path | None, entity: str) -> int | None:
@@ -513,7 +506,7 @@ RAW_ORDER = '"_source_file", "_source_row"'
 
 
 def _connect_read_only(warehouse: Path):
-    return duckdb.connect(str(warehouse), read_only=True)
+    return open_db(warehouse, read_only=True)
 
 
 def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
@@ -660,8 +653,7 @@ def validate_mart_frame(mart: str, frame, period: str | None, quality: QualitySe
         keys = mart_keys(load_suite_dict(suite, directory))
     if len(frame) and keys and all(k in frame.columns for k in keys):
         frame = frame.sort_values(keys, kind="stable", na_position="first")
-    con = duckdb.connect()
-    try:
+    with connect() as con:
         _register_frame(con, "mart_frame", frame)
         types = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM mart_frame").fetchall()}
         con.execute(f"CREATE TEMP VIEW gate_mart AS {mart_gate_sql('mart_frame', types, keys, mart, period)}")
@@ -669,8 +661,6 @@ def validate_mart_frame(mart: str, frame, period: str | None, quality: QualitySe
                             label=f"{MARTS_SCHEMA}.{mart}")
         params = mart_parameters(mart, period, quality, serving, reporting_currency)
         return validate_relation(relation, suite, params, directory, quality)
-    finally:
-        con.close()
 
 
 
@@ -831,30 +821,11 @@ def check_record(asset: str, name: str, passed: bool, severity: str | None, desc
     outcome = "passed" if passed else ("warned" if severity == "WARN" else "failed")
     failures = metadata.get("failures") or []
     failing = sum((f.get("unexpected_count") or 0) for f in failures if isinstance(f, dict))
-    if not failures and "dagster_dbt/failed_row_count" in metadata:
-        failing = metadata.get("dagster_dbt/failed_row_count") or 0
+    if not failures and "failed_row_count" in metadata:  # a dbt test: how many rows it failed on
+        failing = metadata.get("failed_row_count") or 0
     return {"asset": asset, "check": name, "outcome": outcome, "severity": severity,
             "failing_rows": failing, "description": (description or "").strip()[:4000],
             "failures": failures}
-
-
-def _metadata_value(value):
-    inner = getattr(value, "value", value)
-    if isinstance(inner, (dict, list, str, int, float, bool)) or inner is None:
-        return inner
-    return str(inner)
-
-
-def records_from_evaluations(evaluations) -> list[dict]:
-    """Summary records from Dagster ``AssetCheckEvaluation`` objects (latest per check wins)."""
-    latest: dict[tuple[str, str], dict] = {}
-    for ev in evaluations:
-        meta = {k: _metadata_value(v) for k, v in (ev.metadata or {}).items()}
-        severity = getattr(ev.severity, "value", ev.severity)
-        asset = ev.asset_key.to_user_string()
-        latest[(asset, ev.check_name)] = check_record(asset, ev.check_name, ev.passed, severity,
-                                                      ev.description, meta)
-    return [latest[k] for k in sorted(latest)]
 
 
 #: Where dbt stores the failing rows of a data test configured with ``store_failures`` (e.g. the labour
@@ -894,14 +865,10 @@ def describe_stored_failures(count: int, rows: list[dict], test_name: str, shown
 
 def stored_failure_text(warehouse: Path, test_name: str) -> str:
     """:func:`describe_stored_failures` read from ``warehouse`` ('' when the test stores no rows)."""
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return ""
-    try:
+    with read_if_available(warehouse) as con:
+        if con is None:
+            return ""
         found = stored_failures(con, test_name)
-    finally:
-        con.close()
     return describe_stored_failures(found[0], found[1], test_name) if found and found[0] else ""
 
 
@@ -909,13 +876,11 @@ def attach_stored_failures(records: list[dict], warehouse: Path | None) -> list[
     """Add to each check that warned or failed the rows its dbt test stored (``sample``), and name them in
     its description, so the run summary, ``pmo status`` and the pack's appendix show e.g. the labour gap."""
     pending = [r for r in records if r["outcome"] != "passed" and not r.get("failures")]
-    if not pending or warehouse is None or not Path(warehouse).is_file():
+    if not pending:
         return records
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return records
-    try:
+    with read_if_available(warehouse) as con:
+        if con is None:
+            return records
         for record in pending:
             found = stored_failures(con, record["check"])
             if not found or not found[0]:
@@ -925,8 +890,6 @@ def attach_stored_failures(records: list[dict], warehouse: Path | None) -> list[
             record["failing_rows"] = record.get("failing_rows") or count
             text = describe_stored_failures(count, rows, record["check"])
             record["description"] = f"{record['description']} {text}".strip() if record.get("description") else text
-    finally:
-        con.close()
     return records
 
 
@@ -980,3 +943,27 @@ def latest_summaries(quality_dir: Path) -> dict[str, dict]:
         if best:
             out[folder.name] = best[1]
     return out
+
+
+def quarantine_by_file(warehouse: Path) -> tuple[list[tuple[str, str, int]], tuple[int, int]]:
+    """What the last ingest quarantined, from ``raw.load_log`` of ``warehouse``: ``(entity, file, rows)`` for
+    each file with rows set aside, and ``(rows, files)`` of project descriptions in schedule exports that the
+    project register overrides (kept in ``quarantine.projects`` but not problems).  Empty when the warehouse
+    is absent or held by a writer."""
+    with read_if_available(warehouse) as con:
+        if con is None:
+            return [], (0, 0)
+        try:
+            rows = con.execute("""
+                select l.entity, l._source_file, l.rows_quarantined - coalesce(m.matched, 0) as problems
+                from raw.load_log l
+                left join (select _source_file, count(*) as matched from quarantine.projects
+                           where reason like '%is in the project register%' group by 1) m
+                  on l.entity = 'projects' and m._source_file = l._source_file
+                where l.rows_quarantined > coalesce(m.matched, 0)
+                order by l.entity, l._source_file""").fetchall()
+            matched = con.execute("select count(*), count(distinct _source_file) from quarantine.projects "
+                                  "where reason like '%is in the project register%'").fetchone()
+        except duckdb.Error:
+            return [], (0, 0)
+    return [(e, f, int(n)) for e, f, n in rows], (int(matched[0]), int(matched[1]))

@@ -28,18 +28,31 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse import open_db, read_if_available
+
 MANIFEST = "manifest.json"
 
 #: Marts frozen per reported period, with the rows kept: ``None`` keeps every row, otherwise the
 #: SQL condition on ``period`` (``?`` is the reported period).  These are the tables the portfolio
-#: pack reads, so a closed period's pack can be rendered from them alone.
+#: pack and the project reports (orchestration/reports/project.py) read, so a closed period's reports
+#: can be rendered from them alone.  fct_project_status keeps the periods up to the reported one: a
+#: project report says since when a RAG threshold has been tripped.  The marts built for the run's
+#: reporting period only (milestones, top risks, benefits) keep that period's rows.
 FROZEN_MARTS: dict[str, str | None] = {
     "dim_project": None,
     "fct_earned_value": "period <= ?",
     "fct_programme_earned_value": "period <= ?",
     "fct_portfolio_earned_value": "period <= ?",
-    "fct_project_status": "period = ?",
+    "fct_organisation_earned_value": "period <= ?",
+    "fct_forecast_range": "period = ?",
+    "fct_forecast_range_rollup": "period = ?",
+    "fct_project_status": "period <= ?",
     "fct_earned_value_restatement": "period < ?",
+    "fct_milestone_slippage": "period = ?",
+    "fct_top_risks": "period = ?",
+    "fct_risk_exposure": "period = ?",
+    "fct_project_benefits": "period = ?",
+    "fct_benefit_realisation": "period = ?",
 }
 #: The published quality tables the pack's data-quality appendix reads.
 FROZEN_QUALITY = ("load_log", "files", "source_freshness")
@@ -195,7 +208,7 @@ def _write_snapshot(home: Path, serving: Path, period: str, run_id: str, quality
     staging = Path(tempfile.mkdtemp(prefix=f".{period}-", dir=root))
     try:
         tables: dict[str, dict] = {}
-        con = duckdb.connect(str(serving), read_only=True)
+        con = open_db(serving, read_only=True)
         try:
             present = {(s, t) for s, t in con.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
@@ -278,7 +291,7 @@ def load_reported_into(home: Path, warehouse: Path, *, closed_by: str | None = N
     """
     closed = [p for p in list_periods(home) if p.is_closed and (p.directory / "fct_earned_value.parquet").is_file()
               and (closed_by is None or p.closed_at <= closed_by)]
-    con = duckdb.connect(str(warehouse))
+    con = open_db(warehouse)
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS reported")
         con.execute(f"DROP TABLE IF EXISTS {REPORTED_TABLE}")
@@ -306,7 +319,7 @@ def open_frozen(rp: ReportedPeriod) -> duckdb.DuckDBPyConnection:
     problems = verify_period(rp)
     if problems:
         raise ReportedError(f"the frozen figures of {rp.period} cannot be trusted: " + "; ".join(problems))
-    con = duckdb.connect()
+    con = open_db()
     con.execute("CREATE SCHEMA marts")
     con.execute("CREATE SCHEMA quality")
     for name in rp.tables:
@@ -315,3 +328,46 @@ def open_frozen(rp: ReportedPeriod) -> duckdb.DuckDBPyConnection:
         con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM "
                     f"read_parquet('{_sql_path(rp.directory / (name + '.parquet'))}')")
     return con
+
+
+#: How ``pmo periods`` labels a project restated for a reason other than a source correction.
+RESTATEMENT_LABELS = {"rebaseline": " (re-baselined)", "rebaseline_and_source_correction": " (corrected, re-baselined)"}
+
+
+def restated_projects(serving: Path) -> dict[str, list[str]]:
+    """Period -> projects restated since it closed, from ``marts.fct_earned_value_restatement`` of the published
+    snapshot (empty when it is unavailable); a project restated only because it was re-baselined says so."""
+    with read_if_available(serving) as con:
+        if con is None:
+            return {}
+        try:
+            rows = con.execute("SELECT period, project_code, restatement_cause FROM marts.fct_earned_value_restatement "
+                               "WHERE is_restated ORDER BY period, project_code").fetchall()
+        except duckdb.Error:
+            return {}
+    out: dict[str, list[str]] = {}
+    for period, code, cause in rows:
+        out.setdefault(period, []).append(code + RESTATEMENT_LABELS.get(cause, ""))
+    return out
+
+
+@dataclass
+class ReportedLoad:
+    """What :func:`prepare_reported` did: the periods it closed, the rows of ``reported.earned_value`` and
+    every closed period."""
+    closed_now: list[str]
+    rows: int
+    closed_periods: list[str]
+
+
+def prepare_reported(home: Path, warehouse: Path, run_start: str, close_policy: str = CLOSE_ON_NEXT_PERIOD,
+                     closed_by: str | None = None) -> ReportedLoad:
+    """The reported-figures step of an ingest, before the marts are built for a run that starts at
+    ``run_start`` (its period, or the first period of a backfill's range): close the open periods before it
+    (:func:`close_earlier_periods`), then load the figures frozen for every closed period into
+    ``reported.earned_value`` (:func:`load_reported_into`; a backfill passes the time it started as
+    ``closed_by`` so periods it closes itself are restated, not reported)."""
+    closed = close_earlier_periods(home, run_start, close_policy)
+    rows = load_reported_into(home, warehouse, closed_by=closed_by)
+    return ReportedLoad(closed_now=closed, rows=rows,
+                        closed_periods=[p.period for p in list_periods(home) if p.is_closed])

@@ -62,16 +62,21 @@ def _thousands(x: float, _pos: int | None = None) -> str:
 
 
 def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float = 10.6,
-                height_in: float = 4.3) -> str:
+                height_in: float = 4.3, max_ticks: int = 12, legend_columns: int = 4,
+                font_size: float | None = None) -> str:
     """Cumulative PV, EV and AC by period, with a horizontal line at the latest period's BAC.
 
-    ``points`` must be in period order; the last one is the reporting period.
+    ``points`` must be in period order; the last one is the reporting period.  A narrower chart (a
+    project report's portrait page) passes fewer ``max_ticks``, ``legend_columns`` and a smaller
+    ``font_size``.
     """
     if not points:
         raise ValueError("s_curve_svg needs at least one period")
     periods = [p.period for p in points]
     xs = list(range(len(points)))
-    with matplotlib.rc_context(_RC):
+    rc = dict(_RC) if font_size is None else {**_RC, "font.size": font_size, "axes.labelsize": font_size,
+                                                   "legend.fontsize": font_size}
+    with matplotlib.rc_context(rc):
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot(1, 1, 1)
         marker = "o" if len(points) <= 24 else None
@@ -85,8 +90,8 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
         if bac is not None:
             ax.axhline(float(bac), color=COLOURS["bac"], linestyle=":", linewidth=1.6,
                        label=f"BAC {_thousands(float(bac))}")
-        # Period labels: at most ~12 of them, always including the reporting period.
-        step = max(1, math.ceil(len(xs) / 12))
+        # Period labels: at most ~max_ticks of them, always including the reporting period.
+        step = max(1, math.ceil(len(xs) / max_ticks))
         ticks = xs[::-1][::step][::-1]
         ax.set_xticks(ticks)
         ax.set_xticklabels([periods[i] for i in ticks])
@@ -99,7 +104,8 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
         ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
         ax.spines["top"].set_visible(False)
         ax.spines["right"].set_visible(False)
-        ax.legend(loc="upper left", frameon=False, ncol=4, bbox_to_anchor=(0, 1.12))
+        ax.legend(loc="upper left", frameon=False, ncol=legend_columns,
+                  bbox_to_anchor=(0, 1.12 if legend_columns >= 4 else 1.25))
         fig.tight_layout()
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
@@ -109,3 +115,88 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
 def svg_data_uri(svg: str) -> str:
     """A base64 ``data:image/svg+xml`` URI for an ``<img src>``."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def range_bar_svg(p10: float, p50: float, p90: float, point: float | None, low: float, high: float, *,
+                  width: int = 220, height: int = 16, marker: float | None = None) -> str:
+    """A forecast range as a small vector bar, readable in greyscale: a grey band from P10 to P90 on a
+    scale from ``low`` to ``high``, a black tick at P50, a hollow diamond at the point forecast and, when
+    given, a dashed line at ``marker`` (a baseline date)."""
+    span = (high - low) or 1.0
+
+    def x(v: float) -> float:
+        return round(4 + (width - 8) * (v - low) / span, 2)
+
+    mid = height / 2
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">',
+             f'<line x1="4" y1="{mid}" x2="{width - 4}" y2="{mid}" stroke="#bbb" stroke-width="0.5"/>',
+             f'<rect x="{x(p10)}" y="{mid - 4}" width="{max(x(p90) - x(p10), 1)}" height="8" fill="#999"/>',
+             f'<line x1="{x(p50)}" y1="{mid - 6}" x2="{x(p50)}" y2="{mid + 6}" stroke="#000" stroke-width="2"/>']
+    if point is not None:
+        px = x(point)
+        parts.append(f'<polygon points="{px},{mid - 5} {px + 5},{mid} {px},{mid + 5} {px - 5},{mid}" '
+                     'fill="#fff" stroke="#000" stroke-width="1"/>')
+    if marker is not None:
+        mx = x(marker)
+        parts.append(f'<line x1="{mx}" y1="0" x2="{mx}" y2="{height}" stroke="#000" stroke-width="1" '
+                     'stroke-dasharray="2,1.5"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class IndexPoint:
+    """One project's performance indices at the end of one period (fct_earned_value)."""
+
+    period: str
+    cpi: float | None
+    spi_t: float | None
+
+
+def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[float, str]] = (),
+                    width_in: float = 7.0, height_in: float = 2.6) -> str:
+    """CPI and SPI(t) by period, with a reference line at 1.0 and optional labelled threshold lines
+    (e.g. the RAG rule's red and amber bounds).  CPI is a solid line with squares, SPI(t) a dashed line
+    with triangles, so the chart reads in greyscale; an undefined index leaves a gap."""
+    if not points:
+        raise ValueError("index_trend_svg needs at least one period")
+    periods = [p.period for p in points]
+    xs = list(range(len(points)))
+    cpi = [_f(p.cpi) for p in points]
+    spi_t = [_f(p.spi_t) for p in points]
+    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8}):
+        fig = Figure(figsize=(width_in, height_in))
+        ax = fig.add_subplot(1, 1, 1)
+        marker = len(points) <= 24
+        ax.plot(xs, cpi, color=COLOURS["ac"], linestyle="-", linewidth=2, marker="s" if marker else None,
+                markersize=4, label="CPI")
+        ax.plot(xs, spi_t, color=COLOURS["pv"], linestyle="--", linewidth=2, marker="^" if marker else None,
+                markersize=4.5, label="SPI(t)")
+        ax.axhline(1.0, color=COLOURS["bac"], linestyle=":", linewidth=1.2, label="1.00 (on plan)")
+        # Threshold lines in grey, each with its own dash pattern, named in the legend (labels beside
+        # the lines would collide when two thresholds are close on the scale).
+        patterns = [(0, (1, 2)), (0, (5, 2, 1, 2)), (0, (3, 3)), (0, (1, 4))]
+        for i, (value, label) in enumerate(sorted(thresholds, reverse=True)):
+            ax.axhline(value, color="#6b6b6b", linestyle=patterns[i % len(patterns)], linewidth=1.0, label=label)
+        finite = [v for v in cpi + spi_t + [1.0] + [t for t, _ in thresholds] if math.isfinite(v)]
+        lo, hi = min(finite), max(finite)
+        pad = max(0.05, (hi - lo) * 0.12)
+        ax.set_ylim(max(0.0, lo - pad), hi + pad)
+        step = max(1, math.ceil(len(xs) / 8))
+        ticks = xs[::-1][::step][::-1]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([periods[i] for i in ticks], fontsize=8)
+        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        ax.set_ylabel("Index")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.2f}"))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
+        ax.spines["top"].set_visible(False)
+        ax.spines["right"].set_visible(False)
+        ax.legend(loc="upper left", frameon=False, ncol=min(5, 3 + len(thresholds)), bbox_to_anchor=(0, 1.22),
+                  fontsize=8)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()

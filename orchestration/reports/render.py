@@ -16,7 +16,7 @@ import mimetypes
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,7 +28,9 @@ from urllib.request import url2pathname
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .charts import SCurvePoint, s_curve_svg, svg_data_uri
+from orchestration.warehouse import open_db
+
+from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
 
 LOGGER = logging.getLogger(__name__)
 
@@ -216,6 +218,30 @@ class PortfolioGroup:
 
 
 @dataclass(frozen=True)
+class ForecastRangeRow:
+    """One line of the forecast-range table: the organisation or a portfolio (fct_forecast_range_rollup)."""
+    name: str
+    project_count: int
+    projects_with_range: int
+    point: Decimal | None
+    p10: Decimal | None
+    p50: Decimal | None
+    p90: Decimal | None
+    bar: str | None = None
+
+
+@dataclass(frozen=True)
+class LateFinishRow:
+    """A project whose P90 finish (fct_forecast_range) is after its baseline finish."""
+    project_code: str
+    project_name: str | None
+    baseline_finish: date | None
+    finish_p50: date | None
+    finish_p90: date | None
+    days_late_p90: int | None
+
+
+@dataclass(frozen=True)
 class PackData:
     period: str
     status_dates: tuple[date, ...]
@@ -229,6 +255,8 @@ class PackData:
     rule_version: str | None = None
     restatements: tuple[RestatementRow, ...] = ()
     rebaselines: tuple[RebaselineNote, ...] = ()
+    forecast_ranges: tuple[ForecastRangeRow, ...] = ()
+    late_finishes: tuple[LateFinishRow, ...] = ()
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -254,20 +282,9 @@ def _float(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _ratio(num: Decimal | None, den: Decimal | None) -> float | None:
-    if num is None or den is None or den == 0:
-        return None
-    return float(Decimal(num) / Decimal(den))
-
-
-def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
-    """Sum that is NULL if any term is NULL (a partial total would be misleading)."""
-    total = Decimal(0)
-    for v in values:
-        if v is None:
-            return None
-        total += Decimal(v)
-    return total
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                      [schema, table]))
 
 
 def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
@@ -344,15 +361,18 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
         project_currencies = sorted({p.currency for p in projects if p.currency})
         currency = project_currencies[0] if len(project_currencies) == 1 else None
 
+    # The "All portfolios" line is the organisation's roll-up mart (EAC = BAC / CPI of the whole, as for a
+    # portfolio).  A period frozen before that mart existed has none: the pack then shows no total line.
     total = None
-    if portfolios:
-        t_bac, t_pv = _sum(p.bac for p in portfolios), _sum(p.pv for p in portfolios)
-        t_ev, t_ac = _sum(p.ev for p in portfolios), _sum(p.ac for p in portfolios)
-        total = PortfolioRow(
-            portfolio="All portfolios", currency=currency,
-            project_count=sum(p.project_count or 0 for p in portfolios),
-            bac=t_bac, pv=t_pv, ev=t_ev, ac=t_ac, cpi=_ratio(t_ev, t_ac), spi=_ratio(t_ev, t_pv),
-            eac=_sum(p.eac for p in portfolios), vac=_sum(p.vac for p in portfolios))
+    if portfolios and _has_table(con, "marts", "fct_organisation_earned_value"):
+        total = next((PortfolioRow(
+            portfolio=r["organisation"], currency=r["currency"], project_count=r["project_count"],
+            bac=r["bac"], pv=r["pv"], ev=r["ev"], ac=r["ac"], cpi=_float(r["cpi"]), spi=_float(r["spi"]),
+            eac=r["eac_cpi"], vac=r["vac"]) for r in _rows(con, """
+            SELECT organisation, currency, project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac
+            FROM marts.fct_organisation_earned_value
+            WHERE period = ?
+        """, [period])), None)
     eac_undefined = tuple(fmt_text(p.portfolio) for p in portfolios if p.eac is None)
 
     curve = tuple(SCurvePoint(period=r["period"], pv=r["pv"], ev=r["ev"], ac=r["ac"], bac=r["bac"])
@@ -378,7 +398,57 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
-                    restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period))
+                    restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
+                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period))
+
+
+def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
+    """The EAC range of the organisation and of each portfolio (fct_forecast_range_rollup), each with a
+    bar on one scale; empty when the snapshot has no such mart (a period frozen before it existed)."""
+    if not _has_table(con, "marts", "fct_forecast_range_rollup"):
+        return ()
+    rows = _rows(con, """
+        SELECT rollup_name, project_count, projects_with_range, eac_point_sum, eac_p10, eac_p50, eac_p90
+        FROM marts.fct_forecast_range_rollup
+        WHERE period = ? AND rollup_level IN ('organisation', 'portfolio')
+        ORDER BY rollup_level = 'portfolio', rollup_name
+    """, [period])
+    out = [ForecastRangeRow(name=r["rollup_name"], project_count=r["project_count"],
+                            projects_with_range=r["projects_with_range"], point=r["eac_point_sum"],
+                            p10=r["eac_p10"], p50=r["eac_p50"], p90=r["eac_p90"]) for r in rows]
+    # Portfolios share one scale (the organisation's total is drawn on its own).
+    for scale in ([r for r in out if r.name == "All portfolios"], [r for r in out if r.name != "All portfolios"]):
+        ranged = [r for r in scale if r.p10 is not None and r.p90 is not None]
+        if not ranged:
+            continue
+        low = min(float(min(r.p10, r.point if r.point is not None else r.p10)) for r in ranged)
+        high = max(float(max(r.p90, r.point if r.point is not None else r.p90)) for r in ranged)
+        margin = (high - low) * 0.08 or high * 0.05
+        for i, r in enumerate(out):
+            if r in ranged:
+                bar = range_bar_svg(float(r.p10), float(r.p50), float(r.p90),
+                                    None if r.point is None else float(r.point), low - margin, high + margin)
+                out[i] = ForecastRangeRow(**{**r.__dict__, "bar": svg_data_uri(bar)})
+    return tuple(out)
+
+
+def load_late_finishes(con: duckdb.DuckDBPyConnection, period: str, limit: int = 15) -> tuple[LateFinishRow, ...]:
+    """Active projects whose P90 finish passes their baseline finish, the latest first."""
+    if not _has_table(con, "marts", "fct_forecast_range"):
+        return ()
+    rows = _rows(con, """
+        SELECT r.project_code, d.project_name, r.baseline_finish_date, r.finish_p50, r.finish_p90,
+               datediff('day', r.baseline_finish_date, r.finish_p90) AS days_late
+        FROM marts.fct_forecast_range AS r
+        LEFT JOIN marts.dim_project AS d ON d.project_code = r.project_code
+        JOIN marts.fct_earned_value AS f ON f.project_code = r.project_code AND f.period = r.period
+        WHERE r.period = ? AND r.finish_p90_after_baseline AND NOT coalesce(f.is_complete, false)
+        ORDER BY days_late DESC, r.project_code
+        LIMIT ?
+    """, [period, limit])
+    return tuple(LateFinishRow(project_code=r["project_code"], project_name=r["project_name"],
+                               baseline_finish=r["baseline_finish_date"], finish_p50=r["finish_p50"],
+                               finish_p90=r["finish_p90"], days_late_p90=r["days_late"]) for r in rows)
 
 
 def _rag(value: object) -> str:
@@ -648,7 +718,7 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
     generated_at = generated_at or datetime.now(UTC)
 
     try:
-        con = duckdb.connect(str(serving_path), read_only=True)
+        con = open_db(serving_path, read_only=True)
     except duckdb.Error as exc:
         raise ValueError(f"cannot open {serving_path} as a DuckDB database read-only: {exc}") from exc
     return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None)

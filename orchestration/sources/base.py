@@ -9,7 +9,7 @@ A reader module (``xer.py``, ``mspdi.py``, ``jira.py``, ``timesheets.py``, ``led
 * ``read(path: Path, **options) -> SourceResult`` — the canonical rows it holds, entity by entity.
 
 Readers are pure Python (no Dagster import) and never raise on bad *content*: a bad row becomes a
-:class:`~orchestration.sources.canonical.QuarantineRecord` naming the row and column; a bad *file*
+:class:`~orchestration.sources.toolkit.QuarantineRecord` naming the row and column; a bad *file*
 (truncated, wrong encoding, missing required column) becomes an entry in ``errors`` naming the file
 and, where known, the row and column, and the rows read before the damage are kept or quarantined.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.sources.canonical import QuarantineRecord, ReadResult
+from orchestration.sources.toolkit import QuarantineRecord, ReadResult
 
 __all__ = ["QuarantineRecord", "ReadResult", "SourceResult", "new_entity_result"]
 

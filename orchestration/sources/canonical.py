@@ -11,58 +11,23 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD, TEXT, Entity
 from orchestration.sources.cells import csv_delimiter, decode_bom, number_problem
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, ReadResult, file_sha256
+
+__all__ = ["HeaderPlan", "QuarantineRecord", "ReadResult", "ReaderError", "file_sha256", "parse_value",
+           "plan_header", "read_canonical_csv", "to_text"]
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-class ReaderError(Exception):
-    """The file cannot be read at all."""
-
-
-@dataclass
-class QuarantineRecord:
-    source_row: int
-    column: str | None
-    value: str | None
-    reason: str
-    record: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ReadResult:
-    """What a reader made of one file."""
-
-    path: Path
-    entity: str
-    sha256: str
-    rows: list[dict]            # contract column -> parsed value, plus "_source_row"
-    quarantine: list[QuarantineRecord]
-    warnings: list[str]
-    extra_columns: list[str]    # kept open-ended columns, e.g. score_<criterion> on projects
-    source_name: str | None = None  # how lineage names the file (e.g. landing/p6/x.zip!a.xer)
-
-    @property
-    def rows_in(self) -> int:
-        return len(self.rows) + len(self.quarantine)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def to_text(value) -> str | None:

@@ -433,10 +433,10 @@ def read_canonical_text(path: Path | str, entity: str | Entity) -> dict:
     (``(_source_row, *texts)`` in contract column order, then the extras), ``quarantine``
     (``(_source_row, column, value, reason, record_json)``), ``warnings``, ``extra_columns``, ``mode``.
     Raises :class:`Fallback` when the file is the Python reader's."""
-    import duckdb
+    from orchestration.warehouse import open_db
 
     ent = ENTITIES[entity] if isinstance(entity, str) else entity
-    con = duckdb.connect()
+    con = open_db()
     try:
         prepared = prepare(path, ent)
         cols = ent.column_names + prepared.plan.extras

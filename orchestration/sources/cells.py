@@ -135,7 +135,7 @@ def quarantine_out_of_range(entities: dict, file: str) -> int:
     """Move every row of ``entities`` (entity -> ReadResult) holding a money or number value outside the
     contract's range (or NaN, or infinite) to that result's quarantine, naming file, row, column and
     value; returns how many rows moved."""
-    from orchestration.sources.canonical import QuarantineRecord
+    from orchestration.sources.toolkit import QuarantineRecord
 
     moved = 0
     for entity, res in entities.items():

@@ -84,13 +84,11 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord
+from orchestration.sources.toolkit import QuarantineRecord, RowProblems, check_options, where
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
     CsvTable,
-    RowProblems,
     as_date_option,
-    check_options,
     decide_day_first,
     head_text,
     header_names,
@@ -102,7 +100,6 @@ from orchestration.sources.timesheets import (
     parse_number,
     row_list,
     text_or_none,
-    where,
 )
 
 __all__ = [
@@ -264,8 +261,8 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     ``project_code`` (used when neither Project key nor the issue key gives one), ``day_first``,
     ``date_format``, ``hours_per_day`` / ``days_per_week`` (only for ``1w 2d`` durations).
     """
+    check_options(options, JIRA_CSV_OPTIONS, "read_jira_csv")
     result, text = load_export(path, "jira-csv", WORK_ITEMS)
-    check_options(result, options, JIRA_CSV_OPTIONS)
     res = result.entity(WORK_ITEMS)
     table = CsvTable(result.path, text)
     file = table.path.name
@@ -298,7 +295,7 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     pretty_rows: list[int] = []
     updated: list[tuple[date, int]] = []
     for row, cells in table.records:
-        problems = RowProblems(file, row)
+        problems = RowProblems(file, row, per_cell=True)
         if len(cells) != len(table.header):
             problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))
@@ -521,8 +518,8 @@ def detect_jira_worklog_json(path: Path, head: bytes) -> bool:
 def _read_worklogs(path, fmt: str, options: dict, known: tuple[str, ...],
                    issue_of: Callable[[dict, RowProblems], tuple[str | None, str | None]],
                    started_fields: tuple[str, ...], id_fields: tuple[str, ...], approval: bool) -> SourceResult:
+    check_options(options, known, f"read_{fmt.replace('-', '_')}")
     result, obj = _load_json(path, fmt, TIMESHEETS)
-    check_options(result, options, known)
     res = result.entity(TIMESHEETS)
     if obj is None:
         return result
@@ -533,7 +530,7 @@ def _read_worklogs(path, fmt: str, options: dict, known: tuple[str, ...],
         return result
     id_warned: list[int] = []
     for n, rec in enumerate(records, start=1):
-        problems = RowProblems(file, n, unit="record")
+        problems = RowProblems(file, n, unit="record", per_cell=True)
         if not isinstance(rec, dict):
             problems.add("", None, "a worklog must be a JSON object")
             res.quarantine.append(problems.quarantine({"value": json.dumps(rec)[:200]}))
@@ -702,9 +699,9 @@ def read_jira_issues_json(path: Path | str, **options) -> SourceResult:
     ``epic_field``, ``sprint_field`` (field ids like ``customfield_10105``; resolved from the ``names``
     map when the search used ``expand=names``), ``project_code``.
     """
+    check_options(options, ("status_date", "story_points_field", "epic_field", "sprint_field", "project_code"),
+                  "read_jira_issues_json")
     result, obj = _load_json(path, "jira-issues-json", WORK_ITEMS)
-    check_options(result, options, ("status_date", "story_points_field", "epic_field", "sprint_field",
-                                    "project_code"))
     res = result.entity(WORK_ITEMS)
     if obj is None:
         return result
@@ -735,7 +732,7 @@ def read_jira_issues_json(path: Path | str, **options) -> SourceResult:
     pending: list[tuple[dict, RowProblems, dict]] = []
     updated: list[tuple[date, int]] = []
     for n, issue in enumerate(issues, start=1):
-        problems = RowProblems(file, n, unit="record")
+        problems = RowProblems(file, n, unit="record", per_cell=True)
         fields = issue.get("fields") if isinstance(issue, dict) and isinstance(issue.get("fields"), dict) else {}
         key = text_or_none(issue.get("key")) if isinstance(issue, dict) else None
         upd = _field_date(fields, "updated", problems)

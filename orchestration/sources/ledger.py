@@ -102,19 +102,16 @@ file and the column, and the row(s) where it is about rows.  Nothing here
 raises on bad content; a missing file raises :class:`ReaderError`; an unknown option, or an option
 of the wrong type, raises ``TypeError`` and a bad option value ``ValueError`` (programming or
 configuration errors, not data errors).
-The helpers :func:`parse_decimal`, :func:`parse_date`, :func:`parse_period`, :func:`norm_header`,
-:func:`read_table`, :func:`table_headers`, :func:`cell_text`, :func:`load_mapping_file`,
-:class:`RowProblems` and :class:`FiscalCalendar` are shared with ``registers.py``.
+The table toolkit (:func:`~orchestration.sources.toolkit.read_table`, ``parse_decimal``, ``parse_date``,
+``parse_period``, ``norm_header``, ``cell_text``, ``RowProblems`` ...) lives in
+:mod:`orchestration.sources.toolkit`, the fiscal calendar in :mod:`orchestration.sources.fiscal`; this module
+keeps only what it knows about ledger exports.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -122,36 +119,45 @@ from typing import Any
 
 from orchestration.contract import ENTITIES
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError, ReadResult
-from orchestration.sources.cells import decode_bom
+from orchestration.sources.fiscal import FiscalCalendar
+from orchestration.sources.toolkit import (
+    DIGITS_RE,
+    MONTH_ABBREVIATIONS,
+    PERIOD_RE,
+    QuarantineRecord,
+    ReaderError,
+    ReadResult,
+    RowProblems,
+    Table,
+    cell_text,
+    check_options,
+    infer_decimal_separator,
+    load_mapping_file,
+    norm_header,
+    parse_date,
+    parse_decimal,
+    read_table,
+    resolve_columns,
+    row_record,
+    table_headers,
+)
 
 __all__ = [
     "DEFAULT_ACCOUNT_COST_TYPES",
     "FORMATS",
-    "FiscalCalendar",
-    "RowProblems",
-    "Table",
-    "cell_text",
-    "check_options",
+    "FiscalCalendar",  # re-exported for orchestration.demo_exports.ledger (lives in sources.fiscal)
     "cost_type_for",
     "detect_generic",
     "detect_oracle_gl",
     "detect_sap_acdoca",
     "detect_sap_bseg",
-    "infer_decimal_separator",
-    "load_mapping_file",
-    "norm_header",
-    "parse_date",
-    "parse_decimal",
-    "parse_period",
+    "parse_date",  # re-exported for orchestration.demo_exports.ledger (lives in sources.toolkit)
+    "parse_decimal",  # idem
     "read_generic",
     "read_ledger",
     "read_oracle_gl",
     "read_sap_acdoca",
     "read_sap_bseg",
-    "read_table",
-    "row_record",
-    "table_headers",
 ]
 
 LEDGER = ENTITIES["ledger"]
@@ -166,293 +172,6 @@ DEFAULT_ACCOUNT_COST_TYPES: dict[str, str] = {
     "53": "travel",
     "54": "overhead",
 }
-
-# =====================================================================================================
-# Shared helpers (also used by registers.py)
-# =====================================================================================================
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def norm_header(name: Any) -> str:
-    """Heading key for matching: lower case, every non-alphanumeric character (spaces, '_', '/',
-    '.', '-', brackets) removed.  'G/L Account', 'gl_account' and 'GLAccount' are equal."""
-    if name is None:
-        return ""
-    return _NON_ALNUM.sub("", str(name).strip().lower())
-
-
-_SPACES = ("\u00a0", "\u202f", "\u2009", " ")
-_CURRENCY_SYMBOLS = "£$€¥"
-_DIGITS = re.compile(r"^[0-9]+$")
-
-
-def _separator_vote(t: str) -> str | None:
-    """Which character is the decimal separator of one cleaned number text: '.', ',', '' (no
-    separator at all) or None (ambiguous: a single separator followed by exactly 3 digits)."""
-    has_dot, has_comma = "." in t, "," in t
-    if has_dot and has_comma:
-        return "." if t.rfind(".") > t.rfind(",") else ","
-    for sep, other in ((",", "."), (".", ",")):
-        if (sep == "," and has_comma) or (sep == "." and has_dot):
-            if t.count(sep) > 1:
-                return other  # repeated separator = thousands
-            tail = t.rsplit(sep, 1)[1]
-            return None if len(tail) == 3 else sep
-    return ""
-
-
-def _clean_number_text(value: str, allow_symbols: bool) -> tuple[str, bool]:
-    t = value.strip()
-    for s in _SPACES:
-        t = t.replace(s, "")
-    t = t.replace("'", "")  # Swiss thousands separator
-    neg = False
-    if t.startswith("(") and t.endswith(")"):
-        neg, t = True, t[1:-1]
-    if allow_symbols:
-        t = t.strip(_CURRENCY_SYMBOLS)
-    if t.endswith("-"):
-        neg, t = not neg, t[:-1]
-    elif t.startswith("-"):
-        neg, t = not neg, t[1:]
-    elif t.startswith("+"):
-        t = t[1:]
-    if allow_symbols:
-        t = t.strip(_CURRENCY_SYMBOLS)
-    return t, neg
-
-
-def infer_decimal_separator(values) -> tuple[str | None, bool]:
-    """The decimal separator the unambiguous cells of a column agree on, and whether they disagree.
-
-    Returns ``(sep, conflict)``: sep is '.' or ',' or None (nothing decides)."""
-    votes = set()
-    for v in values:
-        if not isinstance(v, str) or not v.strip():
-            continue
-        t, _ = _clean_number_text(v, True)
-        vote = _separator_vote(t)
-        if vote:
-            votes.add(vote)
-    if len(votes) == 1:
-        return votes.pop(), False
-    return None, len(votes) > 1
-
-
-def parse_decimal(value: Any, decimal_separator: str = ".", *, allow_symbols: bool = False) -> Decimal | None:
-    """Parse a money/number cell into a Decimal; blank -> None; raises ValueError with a reason.
-
-    Accepts a leading or *trailing* minus (SAP ``1.234,56-``), parentheses for negatives, spaces,
-    NBSP or apostrophes as thousands separators, and the other separator as thousands separator
-    (groups of 3 digits enforced).  ``decimal_separator`` is '.', ',' or 'auto' (decide from this
-    cell; a lone separator followed by exactly 3 digits is then ambiguous).  Native XLSX numbers are
-    converted exactly (floats through their shortest repr).  ``allow_symbols`` strips £ $ € ¥.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError("a true/false cell, not a number")  # noqa: TRY004 - bad content
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
-        return Decimal(repr(value))
-    if isinstance(value, (date, datetime)):
-        raise ValueError("a date, not a number")  # noqa: TRY004 - bad content
-    text = str(value)
-    if not text.strip():
-        return None
-    t, neg = _clean_number_text(text, allow_symbols)
-    if not t:
-        raise ValueError(f"not a number: {text.strip()!r}")
-    dec = decimal_separator
-    if dec == "auto":
-        vote = _separator_vote(t)
-        if vote is None:
-            raise ValueError(
-                f"ambiguous number {text.strip()!r}: the separator may be a thousands or a decimal "
-                "separator; pass decimal_separator='.' or ','"
-            )
-        dec = vote or "."
-    if dec not in (".", ","):
-        raise ValueError(f"decimal_separator must be '.', ',' or 'auto', not {decimal_separator!r}")
-    thousands = "," if dec == "." else "."
-    if t.count(dec) > 1:
-        raise ValueError(f"not a number: {text.strip()!r} (more than one decimal separator {dec!r})")
-    int_part, _, frac = t.partition(dec)
-    if frac and not _DIGITS.match(frac):
-        raise ValueError(f"not a number: {text.strip()!r}")
-    if thousands in int_part:
-        groups = int_part.split(thousands)
-        if not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
-            raise ValueError(
-                f"not a number: {text.strip()!r} (thousands separator {thousands!r} not followed by "
-                f"groups of 3 digits; is the decimal separator really {dec!r}?)"
-            )
-        int_part = "".join(groups)
-    if int_part == "" and frac:
-        int_part = "0"
-    if not _DIGITS.match(int_part):
-        raise ValueError(f"not a number: {text.strip()!r}")
-    number = Decimal(f"{int_part}.{frac}" if frac else int_part)
-    return -number if neg else number
-
-
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_ISO_RE = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}$")
-_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DOTTED_RE = re.compile(rf"^(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}){_TIME}$")
-_ORACLE_RE = re.compile(rf"^(\d{{1,2}})-([A-Za-z]{{3}})-(\d{{2}}|\d{{4}}){_TIME}$")
-_YMD_SLASH_RE = re.compile(rf"^(\d{{4}})/(\d{{1,2}})/(\d{{1,2}}){_TIME}$")
-_SLASH_RE = re.compile(rf"^(\d{{1,2}})/(\d{{1,2}})/(\d{{2,4}}){_TIME}$")
-
-
-def _mkdate(y: int, m: int, d: int) -> date:
-    try:
-        return date(y, m, d)
-    except ValueError as exc:
-        raise ValueError(f"not a valid date ({exc})") from None
-
-
-def parse_date(value: Any, date_format: str | None = None) -> date | None:
-    """Parse a date cell; blank (and SAP's ``00000000``) -> None; raises ValueError with a reason.
-
-    Without ``date_format``: ISO ``YYYY-MM-DD`` (a time part is dropped), ``YYYYMMDD``,
-    ``DD.MM.YYYY``, ``DD-MON-YY``/``DD-MON-YYYY`` (2-digit years are 20YY) and ``YYYY/MM/DD``.
-    ``DD/MM/YYYY`` vs ``MM/DD/YYYY`` is ambiguous and needs ``date_format`` (strptime syntax), which
-    is tried first; the unambiguous forms above are still accepted next to it.
-    """
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"a number ({value}), not a date: format the cell as a date or text")  # noqa: TRY004 - bad content
-    t = str(value).strip()
-    if not t or t in ("00000000", "00.00.0000"):
-        return None
-    if date_format:
-        try:
-            return datetime.strptime(t, date_format).date()
-        except ValueError:
-            pass
-    m = _ISO_RE.match(t)
-    if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    m = _COMPACT_RE.match(t)
-    if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    m = _DOTTED_RE.match(t)
-    if m:
-        return _mkdate(int(m[3]), int(m[2]), int(m[1]))
-    m = _ORACLE_RE.match(t)
-    if m and m[2].lower() in _MONTHS:
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        return _mkdate(year, _MONTHS[m[2].lower()], int(m[1]))
-    m = _YMD_SLASH_RE.match(t)
-    if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    if date_format:
-        raise ValueError(f"not a date {t!r} in the configured format {date_format!r} nor ISO YYYY-MM-DD")
-    if _SLASH_RE.match(t):
-        raise ValueError(
-            f"ambiguous date {t!r}: day/month order unknown; pass date_format='%d/%m/%Y' or '%m/%d/%Y'"
-        )
-    raise ValueError(f"not a date {t!r} (expected YYYY-MM-DD, DD.MM.YYYY, YYYYMMDD or DD-MON-YYYY)")
-
-
-_PERIOD_RE = re.compile(r"^(\d{4})[-/](\d{1,2})$")
-_MON_YEAR_RE = re.compile(r"^([A-Za-z]{3,9})[-\s.]*(\d{2}|\d{4})$")
-
-
-def parse_period(value: Any, date_format: str | None = None) -> str | None:
-    """A calendar month 'YYYY-MM' from 'YYYY-MM', 'YYYY/MM', 'Mar 2026', 'March-2026', 'MAR-26' or any
-    date :func:`parse_date` reads (its month); blank -> None; raises ValueError."""
-    if value is None:
-        return None
-    if isinstance(value, (date, datetime)):
-        return f"{value.year:04d}-{value.month:02d}"
-    t = str(value).strip()
-    if not t:
-        return None
-    m = _PERIOD_RE.match(t)
-    if m:
-        if not 1 <= int(m[2]) <= 12:
-            raise ValueError(f"not a period {t!r} (month {m[2]} is not 1-12)")
-        return f"{int(m[1]):04d}-{int(m[2]):02d}"
-    m = _MON_YEAR_RE.match(t)
-    if m and m[1][:3].lower() in _MONTHS:
-        year = int(m[2]) + (2000 if len(m[2]) == 2 else 0)
-        return f"{year:04d}-{_MONTHS[m[1][:3].lower()]:02d}"
-    try:
-        d = parse_date(t, date_format)
-    except ValueError:
-        raise ValueError(f"not a period {t!r} (expected YYYY-MM, 'Mar 2026' or a date)") from None
-    return None if d is None else f"{d.year:04d}-{d.month:02d}"
-
-
-@dataclass(frozen=True)
-class FiscalCalendar:
-    """Monthly fiscal calendar: 12 regular periods, period 1 = ``year_start_month``.
-
-    ``year_named_by='start'`` (SAP V3 convention): fiscal year Y runs from month ``year_start_month``
-    of Y; ``'end'``: it ends in calendar year Y.  Special periods 13-16 map to period 12, the last
-    regular period of the fiscal year.  Option form: ``{"year_start_month": 4, "year_named_by":
-    "start"}``; the default is the calendar year.
-    """
-
-    year_start_month: int = 1
-    year_named_by: str = "start"
-
-    @classmethod
-    def from_option(cls, option: Any) -> FiscalCalendar:
-        if option is None:
-            return cls()
-        if isinstance(option, FiscalCalendar):
-            return option
-        if not isinstance(option, dict):
-            raise TypeError("fiscal_calendar must be a dict such as {'year_start_month': 4}")
-        unknown = set(option) - {"year_start_month", "year_named_by"}
-        if unknown:
-            raise ValueError(f"fiscal_calendar: unknown key(s) {', '.join(sorted(unknown))}")
-        start = int(option.get("year_start_month", 1))
-        named = str(option.get("year_named_by", "start"))
-        if not 1 <= start <= 12:
-            raise ValueError("fiscal_calendar: year_start_month must be 1-12")
-        if named not in ("start", "end"):
-            raise ValueError("fiscal_calendar: year_named_by must be 'start' or 'end'")
-        return cls(start, named)
-
-    def _first_calendar_year(self, fiscal_year: int) -> int:
-        if self.year_start_month == 1 or self.year_named_by == "start":
-            return fiscal_year
-        return fiscal_year - 1
-
-    def month_of(self, fiscal_year: int, period: int) -> str:
-        """Calendar month 'YYYY-MM' of a fiscal period (13-16 -> the month of period 12)."""
-        if not 1 <= period <= 16:
-            raise ValueError(f"fiscal period {period} is not 1-16")
-        idx = self.year_start_month - 1 + min(period, 12) - 1
-        year = self._first_calendar_year(fiscal_year) + idx // 12
-        return f"{year:04d}-{idx % 12 + 1:02d}"
-
-    def fiscal_of(self, year: int, month: int) -> tuple[int, int]:
-        """(fiscal year, period 1-12) of a calendar month."""
-        first = year if month >= self.year_start_month else year - 1
-        fiscal_year = first if (self.year_start_month == 1 or self.year_named_by == "start") else first + 1
-        return fiscal_year, (month - self.year_start_month) % 12 + 1
-
-    def fiscal_year_of(self, d: date) -> int:
-        return self.fiscal_of(d.year, d.month)[0]
-
 
 def cost_type_for(account: str | None, account_cost_types: dict[str, str] | None = None) -> str | None:
     """Cost type of an account: longest matching prefix in ``account_cost_types`` (default
@@ -480,277 +199,6 @@ def _check_cost_types(mapping: dict | None) -> dict[str, str] | None:
             raise ValueError(f"account_cost_types[{prefix!r}] = {cost_type!r} is not one of {', '.join(COST_TYPES)}")
         out[str(prefix)] = ct
     return out
-
-
-# ---- tables: CSV or XLSX -----------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    """A rectangular source: headings and data rows (file row number, cells).
-
-    CSV cells are strings; XLSX cells are native (str, int, float, datetime, bool, None)."""
-
-    path: Path
-    headers: list[str]
-    rows: list[tuple[int, list]]
-    header_row: int = 1
-    is_xlsx: bool = False
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    broken: list[QuarantineRecord] = field(default_factory=list)  # lines the CSV parser could not split
-
-    def shape_problem(self, cells: list) -> str | None:
-        """A CSV row whose cell count differs from the header's (trailing empty cells excepted)."""
-        n, m = len(cells), len(self.headers)
-        if self.is_xlsx or n == m:
-            return None
-        if n < m:
-            return f"row has {n} cells but the header has {m} (a broken line: a line break inside an unquoted value?)"
-        if any(cell_text(c) for c in cells[m:]):
-            return f"row has {n} cells but the header has {m} (an unquoted delimiter inside a value?)"
-        return None
-
-    def index(self) -> dict[str, int]:
-        """Normalised heading -> first column index (duplicates warned once)."""
-        out: dict[str, int] = {}
-        for i, h in enumerate(self.headers):
-            key = norm_header(h)
-            if not key:
-                continue
-            if key in out:
-                self.warnings.append(
-                    f"{self.path.name}, row {self.header_row}, column {h!r}: heading appears twice "
-                    f"(also column {out[key] + 1}); the first one is used"
-                )
-                continue
-            out[key] = i
-        return out
-
-
-def _is_xlsx(path: Path, head: bytes | None = None) -> bool:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return True
-    if head is None:
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(4)
-        except OSError:
-            return False
-    return head[:4] == b"PK\x03\x04"
-
-
-def _decode(data: bytes, path: Path, encoding: str | None, warnings: list[str]) -> str:
-    if encoding:
-        return data.decode(encoding, errors="replace")
-    text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM (Excel's "Unicode text")
-    if text is not None:
-        return text
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        warnings.append(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
-            "Export as UTF-8 or pass encoding=... to silence this warning."
-        )
-        return data.decode("cp1252", errors="replace")
-
-
-def _sniff_delimiter(line: str) -> str:
-    counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def read_table(path: Path | str, *, sheet: str | int | None = None, header_row: int = 1,
-               delimiter: str | None = None, encoding: str | None = None, headers_only: bool = False) -> Table:
-    """Read a CSV or XLSX file into a :class:`Table`.  Never raises on content: problems land in
-    ``errors``/``warnings``/``broken``.  Raises :class:`ReaderError` if the file is missing."""
-    path = Path(path)
-    if not path.is_file():
-        raise ReaderError(f"{path}: no such file")
-    if header_row < 1:
-        raise ValueError("header_row must be >= 1")
-    if _is_xlsx(path):
-        return _read_xlsx(path, sheet, header_row, headers_only)
-    table = Table(path, [], [], header_row)
-    text = _decode(path.read_bytes(), path, encoding, table.warnings)
-    lines = text.splitlines()
-    if len(lines) < header_row:
-        table.errors.append(f"{path.name}: empty file, no header row at row {header_row}")
-        return table
-    delim = delimiter or _sniff_delimiter(lines[header_row - 1])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    row_no = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_no += 1
-            table.broken.append(QuarantineRecord(
-                row_no, None, None, f"{path.name}, row {row_no}: malformed CSV line ({exc})"))
-            continue
-        row_no += 1
-        if row_no < header_row:
-            continue
-        if row_no == header_row:
-            table.headers = [c.strip() for c in cells]
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        table.rows.append((row_no, cells))
-    if not table.headers:
-        table.errors.append(f"{path.name}: no header row at row {header_row}")
-    return table
-
-
-def _read_xlsx(path: Path, sheet: str | int | None, header_row: int, headers_only: bool = False) -> Table:
-    table = Table(path, [], [], header_row, is_xlsx=True)
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover
-        table.errors.append(f"{path.name}: reading XLSX needs the openpyxl package")
-        return table
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a file error
-        table.errors.append(f"{path.name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})")
-        return table
-    try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(wb.worksheets):
-                table.errors.append(f"{path.name}: no sheet number {sheet} (sheets: {', '.join(wb.sheetnames)})")
-                return table
-            ws = wb.worksheets[sheet]
-        else:
-            names = {n.strip().lower(): n for n in wb.sheetnames}
-            if sheet.strip().lower() not in names:
-                table.errors.append(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
-                return table
-            ws = wb[names[sheet.strip().lower()]]
-        ws.reset_dimensions()  # read-only mode trusts the stored dimension, which some writers get wrong
-        for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = list(values)
-            if row_no < header_row:
-                continue
-            if row_no == header_row:
-                table.headers = [cell_text(c) or "" for c in cells]
-                if headers_only:
-                    break
-                continue
-            if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
-                continue
-            table.rows.append((row_no, cells))
-    finally:
-        wb.close()
-    if not table.headers:
-        table.errors.append(f"{path.name}: no header row at row {header_row}")
-    return table
-
-
-def table_headers(path: Path, head: bytes, *, sheet=None, header_row: int = 1) -> list[str]:
-    """Headings for detection: from ``head`` for CSV, from the workbook for XLSX; [] on any error."""
-    try:
-        if _is_xlsx(path, head):
-            return read_table(path, sheet=sheet, header_row=header_row, headers_only=True).headers
-        text = _decode(head, path, None, [])
-        lines = text.splitlines()
-        if len(lines) < header_row:
-            return []
-        line = lines[header_row - 1]
-        return [c.strip() for c in next(csv.reader([line], delimiter=_sniff_delimiter(line)))]
-    except Exception:  # noqa: BLE001 - detection never raises
-        return []
-
-
-def load_mapping_file(path: Path | str) -> dict:
-    """Load a YAML mapping file: either a flat ``canonical: heading`` dict, or a dict with a
-    ``columns:`` mapping plus reader options (``date_format``, ``sheet``, ``defaults`` ...)."""
-    import yaml
-
-    path = Path(path)
-    data = yaml.safe_load(path.read_bytes()) or {}  # bytes: PyYAML honours a UTF-8/UTF-16 BOM
-    if not isinstance(data, dict):
-        raise TypeError(f"{path}: a mapping file must hold a dict")
-    if "columns" in data:
-        options = dict(data)
-        columns = options.pop("columns") or {}
-    else:
-        options, columns = {}, data
-    if not isinstance(columns, dict):
-        raise TypeError(f"{path}: 'columns' must be a dict of canonical column -> source heading")
-    options["mapping"] = {str(k): str(v) for k, v in columns.items()}
-    return options
-
-
-def cell_text(value: Any) -> str | None:
-    """Text of a cell (XLSX numbers without a spurious '.0'); blank -> None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
-
-
-def row_record(headers: list[str], cells: list) -> dict[str, str]:
-    rec = {}
-    for i, h in enumerate(headers):
-        if i < len(cells):
-            rec[h or f"column {i + 1}"] = cell_text(cells[i]) or ""
-    return rec
-
-
-class RowProblems:
-    """Collects problems of one row; ``quarantine()`` builds the record naming file, row, columns."""
-
-    def __init__(self, path: Path, row_no: int):
-        self.path, self.row_no = path, row_no
-        self.items: list[tuple[str, str, str]] = []  # (column heading, value, reason)
-        self.keys: set[str] = set()  # roles / canonical columns already reported
-
-    def add(self, column: str, value: Any, reason: str, key: str | None = None) -> None:
-        self.items.append((column, "" if value is None else (cell_text(value) or ""), reason))
-        if key:
-            self.keys.add(key)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def quarantine(self, record: dict[str, str]) -> QuarantineRecord:
-        reason = f"{self.path.name}, row {self.row_no}: " + "; ".join(
-            f"column {c!r}: {r}" for c, _, r in self.items)
-        return QuarantineRecord(self.row_no, ", ".join(c for c, _, _ in self.items),
-                                " | ".join(v for _, v, _ in self.items), reason, record)
-
-
-def _resolve(index: dict[str, int], aliases: dict[str, list[str]]) -> dict[str, int]:
-    """Role -> column index, first alias present wins."""
-    out = {}
-    for role, names in aliases.items():
-        for name in names:
-            i = index.get(norm_header(name))
-            if i is not None:
-                out[role] = i
-                break
-    return out
-
-
-def check_options(options: dict, allowed: set[str], reader: str) -> None:
-    unknown = set(options) - allowed
-    if unknown:
-        raise TypeError(f"{reader}: unknown option(s) {', '.join(sorted(unknown))}; "
-                        f"known: {', '.join(sorted(allowed))}")
 
 
 def _new_result(fmt: str, path: Path, table: Table) -> tuple[SourceResult, ReadResult]:
@@ -785,7 +233,7 @@ def _alpha(value: str | None) -> str | None:
     v = value.strip()
     if not v:
         return None
-    if _DIGITS.match(v):
+    if DIGITS_RE.match(v):
         return v.lstrip("0") or "0"
     return v
 
@@ -926,7 +374,7 @@ def _sap_columns(headers: list[str]) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, h in enumerate(headers):
         index.setdefault(norm_header(h), i)
-    return _resolve(index, SAP_COLUMNS)
+    return resolve_columns(index, SAP_COLUMNS)
 
 
 def _sap_kind(headers: list[str]) -> str | None:
@@ -983,7 +431,7 @@ def _read_sap(path: Path, fmt: str, *, signed: bool, fiscal_calendar=None, accou
     res, ent = _new_result(fmt, path, table)
     if not table.headers:
         return _finish(res, ent)
-    cols = _resolve(index, SAP_COLUMNS)
+    cols = resolve_columns(index, SAP_COLUMNS)
     name = path.name
     hr = table.header_row
 
@@ -1189,7 +637,7 @@ def _int(value: Any, what: str) -> int:
             return int(value)
         raise ValueError(f"{what} {value} is not a whole number")
     t = str(value).strip()
-    if not _DIGITS.match(t):
+    if not DIGITS_RE.match(t):
         raise ValueError(f"{what} {t!r} is not a whole number")
     return int(t)
 
@@ -1282,7 +730,7 @@ def detect_oracle_gl(path: Path, head: bytes) -> bool:
     index: dict[str, int] = {}
     for i, h in enumerate(headers):
         index.setdefault(norm_header(h), i)
-    cols = _resolve(index, ORACLE_COLUMNS)
+    cols = resolve_columns(index, ORACLE_COLUMNS)
     pair = {"entered_dr", "entered_cr"} <= cols.keys() or {"accounted_dr", "accounted_cr"} <= cols.keys()
     return pair and "posting_date" in cols
 
@@ -1310,7 +758,7 @@ def _read_oracle(path: Path, *, fiscal_calendar=None, account_cost_types=None, d
     res, ent = _new_result("oracle-gl-csv", path, table)
     if not table.headers:
         return _finish(res, ent)
-    cols = _resolve(index, ORACLE_COLUMNS)
+    cols = resolve_columns(index, ORACLE_COLUMNS)
     name, hr = path.name, table.header_row
 
     seg_cols: dict[str, int] = {}
@@ -1438,9 +886,9 @@ def _read_oracle(path: Path, *, fiscal_calendar=None, account_cost_types=None, d
         pname = ctx.text("period")
         if pname is not None:
             m = _ORACLE_PERIOD_RE.match(pname)
-            if m and m[1].lower() in _MONTHS:
+            if m and m[1].lower() in MONTH_ABBREVIATIONS:
                 year = int(m[2]) + (2000 if len(m[2]) == 2 else 0)
-                row["fiscal_period"] = f"{year:04d}-{_MONTHS[m[1].lower()]:02d}"
+                row["fiscal_period"] = f"{year:04d}-{MONTH_ABBREVIATIONS[m[1].lower()]:02d}"
             elif _ORACLE_ADJ_RE.match(pname) and row["posting_date"] is not None:
                 fy = calendar.fiscal_year_of(row["posting_date"])
                 row["fiscal_period"] = calendar.month_of(fy, 12)
@@ -1640,10 +1088,10 @@ def _generic_period(value: Any, fyear: int | None, calendar: FiscalCalendar, row
     if isinstance(value, (date, datetime)):
         return f"{value.year:04d}-{value.month:02d}"
     t = cell_text(value) or ""
-    m = _PERIOD_RE.match(t)
+    m = PERIOD_RE.match(t)
     if m and len(m[2]) == 2 and 1 <= int(m[2]) <= 12:
         return f"{int(m[1]):04d}-{int(m[2]):02d}"
-    if _DIGITS.match(t) and len(t) <= 3:
+    if DIGITS_RE.match(t) and len(t) <= 3:
         period = int(t)
         if fyear is None:
             raise ValueError(f"period number {t} needs a mapped fiscal_year")

@@ -20,7 +20,7 @@ import hashlib
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import ReaderError
+from orchestration.sources.toolkit import ReaderError
 
 FORMAT = "mpp"
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -59,7 +59,8 @@ from pathlib import Path
 
 from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.schedule_common import date_option, file_currency, task_row
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 
 FORMAT = "mspdi"
 NAMESPACE = "http://schemas.microsoft.com/project"
@@ -217,15 +218,6 @@ def _money(raw: str | None) -> Decimal | None:
     return None if value is None else value.scaleb(-2)
 
 
-def _as_date(value, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{what} must be a date or 'YYYY-MM-DD', got {value!r}") from None
-
-
 def slot_name(slot: int) -> str:
     """MS Project's name of a baseline slot: 0 -> 'Baseline', n -> 'Baseline<n>'."""
     return "Baseline" if slot == 0 else f"Baseline{slot}"
@@ -246,10 +238,12 @@ def read(path: Path | str, **options) -> SourceResult:
     * ``currency``: used when the file has no ``CurrencyCode``; default ``'GBP'`` with a warning.
     * ``task_code_field``: ``'WBS'`` (default), ``'UID'``, ``'ID'`` or ``'OutlineNumber'``.
 
-    Only a missing file (``ReaderError``) or an invalid option value (``ValueError``) raises.  Bad content
+    Only a missing file (``ReaderError``), an unknown option (``TypeError``) or an invalid option value
+    (``ValueError``) raises.  Bad content
     never does: bad values are quarantined naming the file, the line of the ``<Task>`` and the element; a
     malformed or truncated file adds an error naming the line and keeps the tasks read before it.
     """
+    check_options(options, _OPTIONS, "mspdi.read")
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -260,9 +254,6 @@ def read(path: Path | str, **options) -> SourceResult:
     projects_out = result.entity("projects")
     errors, warnings = result.errors, result.warnings
 
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        warnings.append(f"{name}: unknown option(s) ignored: {', '.join(unknown)}")
     code_field = options.get("task_code_field") or "WBS"
     if code_field not in _CODE_FIELDS:
         raise ValueError(f"task_code_field must be one of {', '.join(_CODE_FIELDS)}, got {code_field!r}")
@@ -302,13 +293,8 @@ def read(path: Path | str, **options) -> SourceResult:
             or path.name.split(".")[0]
         )
     project_name = proj.get("Title", "").strip() or proj.get("Name", "").strip() or project_code
-    currency = proj.get("CurrencyCode", "").strip()
-    if not currency:
-        currency = (options.get("currency") or "GBP").strip().upper()
-        warnings.append(
-            f"{name}: no <CurrencyCode> in the file; {currency} is assumed"
-            + ("" if options.get("currency") else " (pass currency= to set it)")
-        )
+    currency = file_currency(proj.get("CurrencyCode", "").strip() or None, options.get("currency"), name,
+                             "no <CurrencyCode> in the file", warnings, warn_ignored=False)
 
     status_date: date | None = None
     status_problem: str | None = None
@@ -317,11 +303,11 @@ def read(path: Path | str, **options) -> SourceResult:
     except _CellError as exc:
         status_problem = f"Project/StatusDate {proj.get('StatusDate')!r}: {exc}"
     if status_date is not None and options.get("status_date") is not None:
-        opt = _as_date(options["status_date"], "status_date")
+        opt = date_option(options["status_date"], "status_date")
         if opt != status_date:
             warnings.append(f"{name}: option status_date={opt} ignored: the file's StatusDate is {status_date}")
     if status_date is None and status_problem is None and options.get("status_date") is not None:
-        status_date = _as_date(options["status_date"], "status_date")
+        status_date = date_option(options["status_date"], "status_date")
     if status_date is None and status_problem is None:
         current = proj.get("CurrentDate", "")[:10]
         status_problem = (
@@ -528,28 +514,26 @@ def read(path: Path | str, **options) -> SourceResult:
         pct = parsed["PhysicalPercentComplete"] if method == "1" else parsed["PercentComplete"]
         seen[code] = line
         finished = parsed["ActualFinish"] is not None
-        tasks_out.rows.append(
-            {
-                "status_date": status_date,
-                "project_code": project_code,
-                "task_code": code,
-                "parent_task_code": parents[id(t)],
-                "task_name": (v.get("Name") or "").strip() or None,
-                "is_milestone": v.get("Milestone") == "1",
-                "ev_method": "percent_complete",
-                "baseline_start": base["Start"],
-                "baseline_finish": base["Finish"],
-                "baseline_cost": base["Cost"],
-                "percent_complete": float(pct) if pct is not None else None,
-                "actual_start": parsed["ActualStart"],
-                "actual_finish": parsed["ActualFinish"],
-                "forecast_finish": None if finished else parsed["Finish"],
-                "baseline_version": version,
-                "actual_cost": parsed["ActualCost"],
-                "remaining_cost": parsed["RemainingCost"],
-                "_source_row": line,
-            }
-        )
+        tasks_out.rows.append(task_row(
+            status_date=status_date,
+            project_code=project_code,
+            task_code=code,
+            parent_task_code=parents[id(t)],
+            task_name=(v.get("Name") or "").strip() or None,
+            is_milestone=v.get("Milestone") == "1",
+            ev_method="percent_complete",
+            baseline_start=base["Start"],
+            baseline_finish=base["Finish"],
+            baseline_cost=base["Cost"],
+            percent_complete=float(pct) if pct is not None else None,
+            actual_start=parsed["ActualStart"],
+            actual_finish=parsed["ActualFinish"],
+            forecast_finish=None if finished else parsed["Finish"],
+            baseline_version=version,
+            actual_cost=parsed["ActualCost"],
+            remaining_cost=parsed["RemainingCost"],
+            source_row=line,
+        ))
 
     if kept and n_planned == len(kept):
         warnings.append(

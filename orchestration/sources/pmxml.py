@@ -78,12 +78,24 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from orchestration.sources.cells import CellError, parse_date, parse_decimal, xml_head_matches
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.schedule_common import (
+    PlannedValues,
+    clamp_percent,
+    date_option,
+    duration_percent,
+    file_currency,
+    is_unit_rate,
+    task_row,
+    units_percent,
+    wbs_collision_warning,
+    wbs_paths,
+)
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 
 FORMAT = "p6-xml"
 NAMESPACE_PREFIX = "http://xmlns.oracle.com/Primavera/"
@@ -257,15 +269,6 @@ def _fraction(raw: str) -> float | None:
     return float(d)
 
 
-def _as_date(value, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{what} must be a date or 'YYYY-MM-DD', got {value!r}") from None
-
-
 def _quarantine(out: list, name: str, rec: _Rec, label: str, problems: list[tuple[str, str | None, int, str]]
                 ) -> None:
     """One quarantine record for ``rec``; problems are (element, value, line, why)."""
@@ -342,40 +345,24 @@ def _own_costs(act: _Rec) -> tuple[_Costs | None, tuple[str, str, int, str] | No
     return (c if seen else None), None
 
 
-def _wbs_paths(proj: _Proj, sep: str) -> dict[str, str]:
-    """WBS ObjectId -> path of Codes below the project node."""
+def _pmxml_wbs_paths(proj: _Proj, sep: str) -> dict[str, str]:
+    """WBS ObjectId -> path of Codes below the project node (the project's ``WBSObjectId``)."""
     root = proj.get("WBSObjectId")
     nodes = {w.get("ObjectId"): w for w in proj.wbs if w.get("ObjectId")}
-    paths: dict[str, str] = {}
-    for oid in nodes:
-        chain: list[str] = []
-        seen: set[str] = set()
-        cur = oid
-        while cur in nodes and cur not in seen and cur != root:
-            if cur in paths:
-                if paths[cur]:
-                    chain.append(paths[cur])
-                break
-            seen.add(cur)
-            code = nodes[cur].get("Code")
-            if code:
-                chain.append(code)
-            cur = nodes[cur].get("ParentObjectId")
-        paths[oid] = sep.join(reversed(chain))
-    return paths
+    return wbs_paths(nodes, parent_of=lambda i: nodes[i].get("ParentObjectId"),
+                     code_of=lambda i: nodes[i].get("Code"), is_root=lambda i: i == root, sep_of=lambda i: sep)
 
 
-def _base_currency(col: _Collector) -> str | None:
+def _pmxml_base_currency(col: _Collector) -> str | None:
+    """The Currency named by GlobalPreferences/BaseCurrencyObjectId, else the one with ExchangeRate 1, else
+    the DisplayCurrency if its rate is 1."""
     if col.prefs is not None and col.prefs.get("BaseCurrencyObjectId"):
         for c in col.currencies:
             if c.get("ObjectId") == col.prefs.get("BaseCurrencyObjectId") and c.get("Id"):
                 return c.get("Id")
 
     def is_base(c: _Rec) -> bool:
-        try:
-            return Decimal(c.get("ExchangeRate") or "x") == 1
-        except InvalidOperation:
-            return False
+        return is_unit_rate(c.get("ExchangeRate"), blank=False)
     cands = [c.get("Id") for c in col.currencies if is_base(c) and c.get("Id")]
     disp = col.display_currency
     disp_id = disp.get("Id") if disp is not None and is_base(disp) else None
@@ -386,17 +373,10 @@ def _base_currency(col: _Collector) -> str | None:
     return None
 
 
-@dataclass
-class _Planned:
-    start: date
-    finish: date
-    cost: Decimal
-
-
-def _baseline_values(bp: _Proj, name: str, errors: list[str], warnings: list[str]) -> dict[str, _Planned]:
+def _baseline_values(bp: _Proj, name: str, errors: list[str], warnings: list[str]) -> dict[str, PlannedValues]:
     """Activity Id -> planned dates and cost of a baseline project (damaged activities left out)."""
     costs, tainted, has = _costs(bp, name, errors)
-    out: dict[str, _Planned] = {}
+    out: dict[str, PlannedValues] = {}
     skipped: list[str] = []
     for a in bp.activities:
         code = a.get("Id")
@@ -414,7 +394,7 @@ def _baseline_values(bp: _Proj, name: str, errors: list[str], warnings: list[str
         if not code or start is None or finish is None or bad:
             skipped.append(f"{code or '?'} (line {a.line})")
             continue
-        out.setdefault(code, _Planned(start, finish, cost.planned if cost else _ZERO))
+        out.setdefault(code, PlannedValues(start, finish, cost.planned if cost else _ZERO))
     if skipped:
         warnings.append(f"{name}: baseline {bp.get('Name') or bp.get('Id')!r}: {len(skipped)} activities are "
                         f"unusable (damaged or missing dates or costs) and give no baseline values: "
@@ -477,10 +457,12 @@ def read(path: Path | str, **options) -> SourceResult:
     * ``project_code``: a code for the single project of the file, or a mapping ``{Project Id: code}``.
     * ``currency``: used when the file names no base currency; default ``'GBP'``, with a warning.
 
-    Only a missing file raises (``ReaderError``); a bad option value raises ``ValueError``.  Bad content
+    Only a missing file raises (``ReaderError``); an unknown option ``TypeError``, a bad option value
+    ``ValueError``.  Bad content
     never does: damaged activities are quarantined naming the file, the activity's line and each bad
     element with its own line; a malformed or truncated file adds an error naming the line and column.
     """
+    check_options(options, _OPTIONS, "pmxml.read")
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -491,12 +473,9 @@ def read(path: Path | str, **options) -> SourceResult:
     projects_out = result.entity("projects")
     errors, warnings = result.errors, result.warnings
 
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        warnings.append(f"{name}: unknown option(s) ignored: {', '.join(unknown)}")
     opt_status = options.get("status_date")
     if opt_status is not None:
-        opt_status = _as_date(opt_status, "status_date")
+        opt_status = date_option(opt_status, "status_date")
 
     # Parse ------------------------------------------------------------------------------------------
     data = raw
@@ -547,15 +526,8 @@ def read(path: Path | str, **options) -> SourceResult:
         return result
 
     # Currency -----------------------------------------------------------------------------------------
-    currency = _base_currency(col)
-    opt_cur = options.get("currency")
-    if currency is None:
-        currency = (opt_cur or "GBP").strip().upper()
-        warnings.append(f"{name}: the file names no base currency (no <Currency> with ExchangeRate 1); "
-                        f"{currency} is assumed" + ("" if opt_cur else " (pass currency= to set it)"))
-    elif opt_cur and opt_cur.strip().upper() != currency.upper():
-        warnings.append(f"{name}: option currency={opt_cur!r} ignored: the file's costs are in its base "
-                        f"currency {currency}")
+    currency = file_currency(_pmxml_base_currency(col), options.get("currency"), name,
+                             "the file names no base currency (no <Currency> with ExchangeRate 1)", warnings)
 
     # Baselines per project ---------------------------------------------------------------------------
     chosen = _choose_baselines(projects, baselines, options, name, errors, warnings, parse_error is not None)
@@ -612,7 +584,7 @@ def read(path: Path | str, **options) -> SourceResult:
             errors.append(f"{name}: {label} (line {p.line}) is cut off before its end: its "
                           f"{len(p.activities)} activities read are quarantined (their ResourceAssignment / "
                           "ActivityExpense elements, which follow them, may be missing)")
-        _build_tasks(p, code, status, status_problem, chosen.get(id(p)), name, warnings, errors,
+        _pmxml_tasks(p, code, status, status_problem, chosen.get(id(p)), name, warnings, errors,
                      tasks_out.rows, tasks_out.quarantine)
     tasks_out.quarantine.sort(key=lambda q: q.source_row)
     return result
@@ -643,7 +615,7 @@ def _project_row(p: _Proj, code: str, currency: str, name: str, projects_out) ->
 
 def _choose_baselines(projects: list[_Proj], baselines: list[_Proj], options: dict, name: str,
                       errors: list[str], warnings: list[str], damaged: bool
-                      ) -> dict[int, tuple[str, dict[str, _Planned]]]:
+                      ) -> dict[int, tuple[str, dict[str, PlannedValues]]]:
     """id(project) -> (baseline_version, activity Id -> planned values of the chosen baseline)."""
     def label(b: _Proj) -> str:
         return b.get("Name") or b.get("Id") or b.get("ObjectId") or f"line {b.line}"
@@ -686,7 +658,7 @@ def _choose_baselines(projects: list[_Proj], baselines: list[_Proj], options: di
             errors.append(f"{name}: option baseline={opt!r}: that baseline belongs to no <Project> of the file; "
                           "planned values are used as the baseline")
             return {}
-    out: dict[int, tuple[str, dict[str, _Planned]]] = {}
+    out: dict[int, tuple[str, dict[str, PlannedValues]]] = {}
     for p in projects:
         cands = per_project.get(id(p), [])
         pick = picks.get(id(p))
@@ -714,8 +686,9 @@ def _choose_baselines(projects: list[_Proj], baselines: list[_Proj], options: di
     return out
 
 
-def _percent(kind: str, f: dict[str, float | None], n: dict[str, Decimal | None], complete: bool
-             ) -> float:
+def _pmxml_percent_complete(kind: str, f: dict[str, float | None], n: dict[str, Decimal | None], complete: bool
+                            ) -> float:
+    """Percent complete by the activity's PercentCompleteType (see the module docstring)."""
     if kind == "Physical":
         pct = (f["PhysicalPercentComplete"] or 0.0) * 100
     elif kind == "Scope":
@@ -726,22 +699,20 @@ def _percent(kind: str, f: dict[str, float | None], n: dict[str, Decimal | None]
         else:
             act = float((n["ActualLaborUnits"] or _ZERO) + (n["ActualNonLaborUnits"] or _ZERO))
             rem = float((n["RemainingLaborUnits"] or _ZERO) + (n["RemainingNonLaborUnits"] or _ZERO))
-            pct = (100.0 if complete else 0.0) if act + rem == 0 else act / (act + rem) * 100
+            pct = units_percent(act, rem, complete)
     else:  # Duration
         if f["DurationPercentComplete"] is not None:
             pct = f["DurationPercentComplete"] * 100
         else:
-            planned = float(n["PlannedDuration"] or 0)
-            remain = float(n["RemainingDuration"] or 0)
-            pct = (100.0 if complete else 0.0) if planned == 0 else (planned - remain) / planned * 100
-    return min(100.0, max(0.0, pct))
+            pct = duration_percent(float(n["PlannedDuration"] or 0), float(n["RemainingDuration"] or 0), complete)
+    return clamp_percent(pct)
 
 
-def _build_tasks(p: _Proj, code: str, status: date | None, status_problem, baseline, name: str,
+def _pmxml_tasks(p: _Proj, code: str, status: date | None, status_problem, baseline, name: str,
                  warnings: list[str], errors: list[str], rows_out: list, quarantine_out: list) -> None:
     costs, tainted, has = _costs(p, name, errors)
     sep = p.get("WBSCodeSeparator") or "."
-    wbs_paths = _wbs_paths(p, sep)
+    parents = _pmxml_wbs_paths(p, sep)
     act_codes = {a.get("Id") for a in p.activities if a.get("Id")}
     default_kind = p.get("ActivityDefaultPercentCompleteType") or "Duration"
     seen: dict[str, int] = {}
@@ -827,37 +798,36 @@ def _build_tasks(p: _Proj, code: str, status: date | None, status_problem, basel
             continue
         seen[task_code] = a.line
 
-        parent = wbs_paths.get(a.get("WBSObjectId"), "") or None
+        parent = parents.get(a.get("WBSObjectId"), "") or None
         if parent is not None and parent in act_codes:
             collisions.add(parent)
             parent = None
         complete = d["ActualFinishDate"] is not None or a.get("Status") == "Completed"
         finished = d["ActualFinishDate"] is not None
         act_type = a.get("Type")
-        rows_out.append({
-            "status_date": status,
-            "project_code": code,
-            "task_code": task_code,
-            "parent_task_code": parent,
-            "task_name": a.get("Name") or None,
-            "is_milestone": act_type in _MILESTONES,
-            "ev_method": "loe" if act_type == "Level of Effort" else "percent_complete",
-            "baseline_start": base_start,
-            "baseline_finish": base_finish,
-            "baseline_cost": base_cost,
-            "percent_complete": _percent(kind, fr, n, complete),
-            "actual_start": d["ActualStartDate"],
-            "actual_finish": d["ActualFinishDate"],
-            "forecast_finish": None if finished else (d["RemainingEarlyFinishDate"] or d["FinishDate"]),
-            "baseline_version": version,
-            "actual_cost": c_.actual if c_ else _ZERO,
-            "remaining_cost": c_.remain if c_ else _ZERO,
-            "_source_row": a.line,
-        })
+        rows_out.append(task_row(
+            status_date=status,
+            project_code=code,
+            task_code=task_code,
+            parent_task_code=parent,
+            task_name=a.get("Name") or None,
+            is_milestone=act_type in _MILESTONES,
+            ev_method="loe" if act_type == "Level of Effort" else "percent_complete",
+            baseline_start=base_start,
+            baseline_finish=base_finish,
+            baseline_cost=base_cost,
+            percent_complete=_pmxml_percent_complete(kind, fr, n, complete),
+            actual_start=d["ActualStartDate"],
+            actual_finish=d["ActualFinishDate"],
+            forecast_finish=None if finished else (d["RemainingEarlyFinishDate"] or d["FinishDate"]),
+            baseline_version=version,
+            actual_cost=c_.actual if c_ else _ZERO,
+            remaining_cost=c_.remain if c_ else _ZERO,
+            source_row=a.line,
+        ))
 
     if collisions:
-        warnings.append(f"{name}: project {code}: WBS path(s) {', '.join(sorted(collisions))} equal activity "
-                        "codes; parent_task_code is left blank on the activities under them")
+        warnings.append(wbs_collision_warning(name, code, collisions))
     if own_cost_used:
         warnings.append(f"{name}: project {code}: {own_cost_used} activities have no ResourceAssignment or "
                         "ActivityExpense; their own Planned/Actual/Remaining cost fields are used")

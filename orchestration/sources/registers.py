@@ -67,8 +67,8 @@ from typing import Any
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD, TEXT, Column, Entity
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord
-from orchestration.sources.ledger import (
+from orchestration.sources.toolkit import (
+    QuarantineRecord,
     RowProblems,
     cell_text,
     check_options,

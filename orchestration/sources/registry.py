@@ -19,7 +19,8 @@ from pathlib import Path
 
 from orchestration.contract import ENTITIES
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import file_sha256, read_canonical_csv
+from orchestration.sources.canonical import read_canonical_csv
+from orchestration.sources.toolkit import file_sha256
 from orchestration.sources.cells import csv_delimiter, head_text, quarantine_out_of_range
 
 CANONICAL = "canonical-csv"

@@ -86,10 +86,12 @@ Traps, tool by tool (read these before changing anything):
   codes is the caller's job.
 
 Options common to every reader: ``project_code``, ``day_first``, ``date_format``; all but CATS also
-take ``ignore_approval``.  Unknown options are reported as warnings.
+take ``ignore_approval``.  An unknown option raises ``TypeError``
+(:func:`orchestration.sources.toolkit.check_options`).
 
-The helpers in the first section (file decoding, header index, date/number parsing, quarantine
-messages) are shared with :mod:`orchestration.sources.jira`.
+The helpers in the first section (file decoding, the CSV table, date/number parsing) are shared with
+:mod:`orchestration.sources.jira`; quarantine messages (``RowProblems``, ``where``) and the option rule come
+from :mod:`orchestration.sources.toolkit`.
 """
 from __future__ import annotations
 
@@ -99,13 +101,13 @@ import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, RowProblems, check_options, where
 from orchestration.sources.cells import csv_delimiter, decode_bom
 from orchestration.sources.cells import head_text as _head_text
 
@@ -257,42 +259,6 @@ class CsvTable:
 
     def repeated(self) -> list[str]:
         return [self.header[pos[0]].strip() for pos in self.index.values() if len(pos) > 1]
-
-
-@dataclass
-class RowProblems:
-    """Collects the bad cells of one row, then becomes one QuarantineRecord naming them all."""
-
-    file: str
-    row: int
-    unit: str = "row"          # "row" for CSV, "record" for JSON
-    items: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def add(self, column: str, raw, reason: str) -> None:
-        self.items.append((column, "" if raw is None else str(raw), reason))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def quarantine(self, record: dict) -> QuarantineRecord:
-        return QuarantineRecord(
-            self.row,
-            ", ".join(c for c, _, _ in self.items),
-            " | ".join(v for _, v, _ in self.items),
-            "; ".join(f"{where(self.file, self.row, c, self.unit)}: {r}" + (f" (got {v!r})" if v else "")
-                      for c, v, r in self.items),
-            {k: "" if v is None else str(v) for k, v in record.items()},
-        )
-
-
-def where(file: str, row: int | None, column: str | None, unit: str = "row") -> str:
-    """``'tempo.csv row 7, column 'Hours''`` — the prefix of every message."""
-    text = file
-    if row is not None:
-        text += f" {unit} {row}"
-    if column:
-        text += f", {'column' if unit == 'row' else 'field'} {column!r}"
-    return text
 
 
 def row_list(rows: list[int], limit: int = 8) -> str:
@@ -526,13 +492,6 @@ def map_approval(raw: str | None, table: dict[str, str]) -> str | None:
 # ---- options -------------------------------------------------------------------------------------
 
 
-def check_options(result: SourceResult, options: dict, known: Iterable[str]) -> None:
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        result.warnings.append(f"{result.path.name}: option(s) not used by the {result.format} reader: "
-                               f"{', '.join(unknown)}")
-
-
 def as_date_option(value, name: str) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -618,8 +577,8 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
                 known_options: Iterable[str] = COMMON_OPTIONS,
                 finish: Callable[[Ctx, SourceResult, list[dict]], list[dict]] | None = None) -> SourceResult:
     """Read one preset CSV: header check, per-file date order, row conversion, quarantine."""
+    check_options(options, known_options, f"read_{preset.name.replace('-', '_')}")
     result, text = load_export(path, preset.name)
-    check_options(result, options, known_options)
     res = result.entity(ENTITY)
     table = CsvTable(result.path, text)
     file = result.path.name
@@ -651,7 +610,7 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
         result.warnings += warns
     rows: list[dict] = []
     for row, cells in table.records:
-        problems = RowProblems(file, row)
+        problems = RowProblems(file, row, per_cell=True)
         if len(cells) != len(table.header):
             problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))

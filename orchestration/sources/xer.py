@@ -73,12 +73,24 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from orchestration.sources.cells import CellError, bom_encoding, decode_bom, head_text, parse_date, parse_decimal
 from orchestration.sources.base import SourceResult
-from orchestration.sources.canonical import QuarantineRecord, ReaderError
+from orchestration.sources.schedule_common import (
+    PlannedValues,
+    clamp_percent,
+    date_option,
+    duration_percent,
+    file_currency,
+    is_unit_rate,
+    task_row,
+    units_percent,
+    wbs_collision_warning,
+    wbs_paths,
+)
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, check_options
 
 FORMAT = "p6-xer"
 
@@ -230,15 +242,6 @@ def _date(raw: str) -> date | None:
 def _float(raw: str) -> float | None:
     d = _decimal(raw)
     return None if d is None else float(d)
-
-
-def _as_date(value, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{what} must be a date or 'YYYY-MM-DD', got {value!r}") from None
 
 
 @dataclass
@@ -496,19 +499,13 @@ def _costs_by_task(xer: _Xer) -> tuple[dict[str, _Costs], dict[str, tuple[int, s
     return costs, tainted
 
 
-def _base_currency(xer: _Xer) -> str | None:
+def _xer_base_currency(xer: _Xer) -> str | None:
+    """The CURRTYPE row whose ``base_exch_rate`` is 1 or blank, else the currency of the ERMHDR line."""
     table = xer.tables.get("CURRTYPE")
     hdr_cur = xer.header[8].strip() if len(xer.header) > 8 and xer.header[8].strip() else None
     if table is not None and "curr_short_name" in table.fields:
-        cands = []
-        for row in table.rows:
-            rate = row.values.get("base_exch_rate", "").strip()
-            try:
-                is_base = rate == "" or Decimal(rate) == 1
-            except InvalidOperation:
-                is_base = False
-            if is_base:
-                cands.append(row.values["curr_short_name"].strip())
+        cands = [row.values["curr_short_name"].strip() for row in table.rows
+                 if is_unit_rate(row.values.get("base_exch_rate", "").strip(), blank=True)]
         if len(cands) == 1:
             return cands[0]
         if hdr_cur and hdr_cur in cands:
@@ -516,7 +513,7 @@ def _base_currency(xer: _Xer) -> str | None:
     return hdr_cur
 
 
-def _wbs_paths(xer: _Xer, seps: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+def _xer_wbs_paths(xer: _Xer, seps: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """wbs_id -> WBS path below the project node, and proj_id -> the project node's wbs_name.
 
     ``seps`` gives each project's separator (PROJECT.name_sep_char).
@@ -536,26 +533,10 @@ def _wbs_paths(xer: _Xer, seps: dict[str, str]) -> tuple[dict[str, str], dict[st
     for v in nodes.values():
         if v.get("proj_node_flag") == "Y" and v.get("wbs_name", "").strip():
             root_names.setdefault(v["proj_id"], v["wbs_name"].strip())
-    paths: dict[str, str] = {}
-    for wbs_id in nodes:
-        chain: list[str] = []
-        seen: set[str] = set()
-        cur = wbs_id
-        sep = seps.get(nodes[wbs_id]["proj_id"], ".")
-        while cur in nodes and cur not in seen:
-            if cur in paths:  # an ancestor already resolved
-                if paths[cur]:
-                    chain.append(paths[cur])
-                break
-            seen.add(cur)
-            node = nodes[cur]
-            if node.get("proj_node_flag") == "Y":
-                break
-            short = node.get("wbs_short_name", "").strip()
-            if short:
-                chain.append(short)
-            cur = node.get("parent_wbs_id", "")
-        paths[wbs_id] = sep.join(reversed(chain))
+    paths = wbs_paths(nodes, parent_of=lambda i: nodes[i].get("parent_wbs_id", ""),
+                      code_of=lambda i: nodes[i].get("wbs_short_name", "").strip(),
+                      is_root=lambda i: nodes[i].get("proj_node_flag") == "Y",
+                      sep_of=lambda i: seps.get(nodes[i]["proj_id"], "."))
     return paths, root_names
 
 
@@ -589,7 +570,7 @@ def _projects(xer: _Xer, options: dict) -> dict[str, _Project]:
         problem = None
         status = None
         if opt_status is not None:
-            status = _as_date(opt_status, "status_date")
+            status = date_option(opt_status, "status_date")
         else:
             raw = v.get("last_recalc_date", "").strip()
             try:
@@ -604,20 +585,13 @@ def _projects(xer: _Xer, options: dict) -> dict[str, _Project]:
     return out
 
 
-@dataclass
-class _Planned:
-    start: date
-    finish: date
-    cost: Decimal
-
-
-def _planned_by_code(xer: _Xer) -> dict[str, dict[str, _Planned]]:
+def _planned_by_code(xer: _Xer) -> dict[str, dict[str, PlannedValues]]:
     """proj_id -> task_code -> planned (target) dates and cost: what a baseline file contributes.
 
     Activities whose dates or cost rows are damaged are left out (with a warning), so they fall back to the
     current schedule's planned values rather than carry an understated baseline.
     """
-    out: dict[str, dict[str, _Planned]] = {}
+    out: dict[str, dict[str, PlannedValues]] = {}
     table = xer.tables.get("TASK")
     if table is None or _missing_columns(table):
         what = "no TASK table" if table is None else f"TASK has no column {', '.join(_missing_columns(table))}"
@@ -636,7 +610,7 @@ def _planned_by_code(xer: _Xer) -> dict[str, dict[str, _Planned]]:
             skipped.append(f"{v['task_code'].strip() or '?'} (line {row.line})")
             continue
         c = costs.get(v["task_id"])
-        out.setdefault(v["proj_id"], {})[v["task_code"].strip()] = _Planned(start, finish, c.target if c else _ZERO)
+        out.setdefault(v["proj_id"], {})[v["task_code"].strip()] = PlannedValues(start, finish, c.target if c else _ZERO)
     if skipped:
         xer.warnings.append(
             f"{xer.name}: {len(skipped)} baseline activities are unusable (damaged dates or cost "
@@ -645,7 +619,8 @@ def _planned_by_code(xer: _Xer) -> dict[str, dict[str, _Planned]]:
     return out
 
 
-def _percent(v: dict[str, str], n: dict[str, float | None], cost: _Costs | None) -> float:
+def _xer_percent_complete(v: dict[str, str], n: dict[str, float | None], cost: _Costs | None) -> float:
+    """Percent complete by the activity's ``complete_pct_type`` (see the module docstring)."""
     kind = v.get("complete_pct_type", "").strip()
     complete = v.get("status_code", "").strip() == "TK_Complete" or bool(v.get("act_end_date", "").strip())
     if kind == "CP_Phys":
@@ -655,18 +630,10 @@ def _percent(v: dict[str, str], n: dict[str, float | None], cost: _Costs | None)
         rem = (n["remain_work_qty"] or 0.0) + (n["remain_equip_qty"] or 0.0)
         if act + rem == 0 and cost is not None:
             act, rem = float(cost.act_qty), float(cost.remain_qty)
-        if act + rem == 0:
-            pct = 100.0 if complete else 0.0
-        else:
-            pct = act / (act + rem) * 100.0
+        pct = units_percent(act, rem, complete)
     else:  # CP_Drtn, and P6's default when the column is blank
-        target = n["target_drtn_hr_cnt"] or 0.0
-        remain = n["remain_drtn_hr_cnt"] or 0.0
-        if target == 0:
-            pct = 100.0 if complete else 0.0
-        else:
-            pct = (target - remain) / target * 100.0
-    return min(100.0, max(0.0, pct))
+        pct = duration_percent(n["target_drtn_hr_cnt"] or 0.0, n["remain_drtn_hr_cnt"] or 0.0, complete)
+    return clamp_percent(pct)
 
 
 def read(path: Path | str, **options) -> SourceResult:
@@ -684,10 +651,11 @@ def read(path: Path | str, **options) -> SourceResult:
       ``{proj_short_name: code}`` for several.
     * ``encoding``: force a text encoding (default: UTF-8 if the file is valid UTF-8, else Windows-1252).
 
-    Only a missing file raises (``ReaderError``).  Bad content never does: damaged rows are quarantined
-    naming the file, line and column; a damaged file (truncated, missing required column) adds an entry to
-    ``errors``, naming the file and line.
+    Only a missing file (``ReaderError``) or an unknown option (``TypeError``) raises.  Bad content never
+    does: damaged rows are quarantined naming the file, line and column; a damaged file (truncated, missing
+    required column) adds an entry to ``errors``, naming the file and line.
     """
+    check_options(options, _OPTIONS, "xer.read")
     path = Path(path)
     if not path.is_file():
         raise ReaderError(f"{path}: no such file")
@@ -697,27 +665,17 @@ def read(path: Path | str, **options) -> SourceResult:
     projects_out = result.entity("projects")
     name = xer.name
 
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        xer.warnings.append(f"{name}: unknown option(s) ignored: {', '.join(unknown)}")
     projects = _projects(xer, options)
     costs, tainted = _costs_by_task(xer)
-    wbs_paths, root_names = _wbs_paths(xer, {pid: p.sep for pid, p in projects.items()})
+    paths, root_names = _xer_wbs_paths(xer, {pid: p.sep for pid, p in projects.items()})
 
     # Currency ------------------------------------------------------------------------------------
-    currency = _base_currency(xer)
-    opt_cur = options.get("currency")
-    if currency is None:
-        currency = (opt_cur or "GBP").strip().upper()
-        xer.warnings.append(
-            f"{name}: the file names no base currency (no CURRTYPE row with exchange rate 1, "
-            f"no currency in ERMHDR); {currency} is assumed" + ("" if opt_cur else " (pass currency= to set it)")
-        )
-    elif opt_cur and opt_cur.strip().upper() != currency.upper():
-        xer.warnings.append(f"{name}: option currency={opt_cur!r} ignored: the file's costs are in its base currency {currency}")
+    currency = file_currency(_xer_base_currency(xer), options.get("currency"), name,
+                             "the file names no base currency (no CURRTYPE row with exchange rate 1, "
+                             "no currency in ERMHDR)", xer.warnings)
 
     # Baseline ------------------------------------------------------------------------------------
-    baseline: dict[str, tuple[str, dict[str, _Planned]]] = {}  # current proj_id -> (version, by code)
+    baseline: dict[str, tuple[str, dict[str, PlannedValues]]] = {}  # current proj_id -> (version, by code)
     if options.get("baseline_path"):
         baseline = _load_baseline(Path(options["baseline_path"]), xer, projects)
     else:
@@ -799,7 +757,7 @@ def read(path: Path | str, **options) -> SourceResult:
                     f"{name}: table TASK (line {task_table.line}) has no column "
                     f"{', '.join(absent)}; those values are taken as blank"
                 )
-            _build_tasks(xer, task_table, projects, costs, tainted, wbs_paths, baseline, tasks_out.rows, tasks_out.quarantine)
+            _xer_tasks(xer, task_table, projects, costs, tainted, paths, baseline, tasks_out.rows, tasks_out.quarantine)
         for line, reason, partial in task_table.bad:
             _quarantine(tasks_out.quarantine, name, line, None, None, reason, partial)
         tasks_out.quarantine.sort(key=lambda q: q.source_row)
@@ -809,7 +767,8 @@ def read(path: Path | str, **options) -> SourceResult:
     return result
 
 
-def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]) -> dict[str, tuple[str, dict[str, _Planned]]]:
+def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]
+                   ) -> dict[str, tuple[str, dict[str, PlannedValues]]]:
     if not bpath.is_file():
         xer.errors.append(f"{xer.name}: baseline_path {bpath} does not exist; planned values are used as baseline")
         return {}
@@ -825,7 +784,7 @@ def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]) -> dic
             f"{xer.name}: baseline file {bpath.name} holds no readable project; planned values are used as baseline"
         )
         return {}
-    out: dict[str, tuple[str, dict[str, _Planned]]] = {}
+    out: dict[str, tuple[str, dict[str, PlannedValues]]] = {}
     by_code = {bp.values["proj_short_name"].strip(): bp for bp in bprojects.values()}
     for pid, p in projects.items():
         if len(bprojects) == 1:
@@ -843,13 +802,13 @@ def _load_baseline(bpath: Path, xer: _Xer, projects: dict[str, _Project]) -> dic
     return out
 
 
-def _build_tasks(
+def _xer_tasks(
     xer: _Xer,
     table: _Table,
     projects: dict[str, _Project],
     costs: dict[str, _Costs],
     tainted: dict,
-    wbs_paths: dict[str, str],
+    parents: dict[str, str],
     baseline: dict,
     rows_out: list,
     quarantine_out: list,
@@ -960,40 +919,35 @@ def _build_tasks(
             else:
                 unbaselined[project.code] = unbaselined.get(project.code, 0) + 1
 
-        parent = wbs_paths.get(v.get("wbs_id", ""), "") or None
+        parent = parents.get(v.get("wbs_id", ""), "") or None
         if parent is not None and parent in codes_by_proj.get(v["proj_id"], ()):
             collisions.setdefault(project.code, set()).add(parent)
             parent = None
         finished = d["act_end_date"] is not None
         task_type = v.get("task_type", "").strip()
-        rows_out.append(
-            {
-                "status_date": project.status_date,
-                "project_code": project.code,
-                "task_code": task_code,
-                "parent_task_code": parent,
-                "task_name": v.get("task_name", "").strip() or None,
-                "is_milestone": task_type in _MILESTONE_TYPES,
-                "ev_method": "loe" if task_type == "TT_LOE" else "percent_complete",
-                "baseline_start": base_start,
-                "baseline_finish": base_finish,
-                "baseline_cost": base_cost,
-                "percent_complete": _percent(v, n, c),
-                "actual_start": d["act_start_date"],
-                "actual_finish": d["act_end_date"],
-                "forecast_finish": None if finished else (d["early_end_date"] or d["reend_date"]),
-                "baseline_version": version,
-                "actual_cost": c.actual if c else _ZERO,
-                "remaining_cost": c.remain if c else _ZERO,
-                "_source_row": line,
-            }
-        )
+        rows_out.append(task_row(
+            status_date=project.status_date,
+            project_code=project.code,
+            task_code=task_code,
+            parent_task_code=parent,
+            task_name=v.get("task_name", "").strip() or None,
+            is_milestone=task_type in _MILESTONE_TYPES,
+            ev_method="loe" if task_type == "TT_LOE" else "percent_complete",
+            baseline_start=base_start,
+            baseline_finish=base_finish,
+            baseline_cost=base_cost,
+            percent_complete=_xer_percent_complete(v, n, c),
+            actual_start=d["act_start_date"],
+            actual_finish=d["act_end_date"],
+            forecast_finish=None if finished else (d["early_end_date"] or d["reend_date"]),
+            baseline_version=version,
+            actual_cost=c.actual if c else _ZERO,
+            remaining_cost=c.remain if c else _ZERO,
+            source_row=line,
+        ))
 
     for code, paths in collisions.items():
-        xer.warnings.append(
-            f"{name}: project {code}: WBS path(s) {', '.join(sorted(paths))} equal activity codes; "
-            "parent_task_code is left blank on the activities under them"
-        )
+        xer.warnings.append(wbs_collision_warning(name, code, paths))
     for pid, (bver, bcodes) in baseline.items():
         p = projects[pid]
         if unbaselined.get(p.code):

@@ -30,6 +30,8 @@ EXPECTED_UNIT_TESTS = {
     "models/intermediate/_intermediate__unit_tests.yml": 25,
     "models/marts/_marts__unit_tests.yml": 13,
     "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
+    "models/marts/forecast/_forecast__unit_tests.yml": 4,
+    "models/marts/lessons/_lessons__unit_tests.yml": 3,
 }
 
 
@@ -71,6 +73,9 @@ EARNED_VALUE_MARTS = (
     "fct_portfolio_earned_value",
     "fct_task_earned_value",
     "fct_baseline_history",
+    "fct_forecast_range_rollup",
+    "fct_lesson_themes",
+    "fct_lesson_risk_links",
 )
 
 
@@ -94,6 +99,8 @@ def test_unit_tests_pass(tmp_path: Path, warehouse: Path) -> None:
     _create_raw(warehouse)
     # Unit tests need the upstream relations to exist to learn their column types: the earned value
     # marts and everything upstream of them, built empty.
+    seeded = _dbt(tmp_path, "seed", "--select", "lesson_risk_categories")
+    assert seeded.success, _failures(seeded)
     built = _dbt(tmp_path, "run", "--empty", "--select", *(f"+{mart}" for mart in EARNED_VALUE_MARTS))
     assert built.success, _failures(built)
 
@@ -274,6 +281,19 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
         "select * from marts.fct_programme_earned_value where programme = 'PRG-1' and period = '2024-01'",
     )
     assert programme_jan["project_count"] == 1  # Beta has no row before February
+
+    # ---- The organisation (the pack's "All portfolios" line) sums every portfolio and recomputes EAC from
+    # its own sums: BAC / CPI of the whole, not the sum of the portfolios' EACs.
+    (organisation,) = _fetch(
+        warehouse, "select * from marts.fct_organisation_earned_value where period = '2024-03'")
+    portfolios = _fetch(warehouse, "select * from marts.fct_portfolio_earned_value where period = '2024-03'")
+    assert organisation["organisation"] == "All portfolios"
+    assert organisation["project_count"] == sum(p["project_count"] for p in portfolios) == 3
+    for measure in ("bac", "pv", "ev", "ac"):
+        assert organisation[measure] == sum(p[measure] for p in portfolios)
+    assert organisation["cpi"] == pytest.approx(float(organisation["ev"] / organisation["ac"]), abs=1e-12)
+    assert float(organisation["eac_cpi"]) == pytest.approx(
+        float(organisation["bac"] * organisation["ac"] / organisation["ev"]), abs=0.006)
 
     # ---- dim_project: current baseline and no personal data.
     dims = {r["project_code"]: r for r in _fetch(warehouse, "select * from marts.dim_project")}

@@ -286,3 +286,43 @@ def test_every_rag_colour_and_each_projects_rag_follows_its_bands(demo):
     overall = {r["project_code"]: r["rag_overall"] for r in status}
     assert {overall[c] for c in summary.scenarios["at_risk"]} == {"amber"}
     assert "red" in {overall[c] for c in summary.scenarios["over_budget"] + summary.scenarios["late"]}
+
+
+def test_project_reports_print_the_marts_figures(demo):
+    """Issue #11: the run issued a report per project reported in the period (active, or completed in it), its
+    EV figures those of marts.fct_earned_value rounded as printed, and a manifest naming every file."""
+    import hashlib
+    import io
+    import json
+    import re
+
+    import pypdf
+
+    from orchestration.reports.render import fmt_index, fmt_money
+
+    settings = demo[0]
+    folder = settings.reports_dir / AS_OF
+    expected = rows(demo, """
+        select f.* from marts.fct_earned_value f where f.period = ? and not exists (
+            select 1 from marts.fct_earned_value d where d.project_code = f.project_code and d.period < f.period
+              and d.is_complete)
+        order by f.project_code""", (AS_OF,))
+    assert expected
+    assert sorted(p.stem for p in (folder / "projects").glob("*.pdf")) == [r["project_code"] for r in expected]
+    for r in expected[:3]:
+        pdf = pypdf.PdfReader(io.BytesIO((folder / "projects" / f"{r['project_code']}.pdf").read_bytes()))
+        text = " ".join(" ".join(page.extract_text() or "" for page in pdf.pages).split())
+        for label, column, fmt in [("BAC", "bac", fmt_money), ("PV", "pv", fmt_money), ("EV", "ev", fmt_money),
+                                   ("AC", "ac", fmt_money), ("CPI", "cpi", fmt_index), ("SPI(t)", "spi_t", fmt_index),
+                                   ("EAC (CPI)", "eac_cpi", fmt_money), ("VAC", "vac", fmt_money),
+                                   ("ETC", "etc", fmt_money)]:
+            shown = fmt(r[column])
+            assert re.search(rf"(?<![\w(]){re.escape(label)} {re.escape(shown)}(?![\d,])", text), \
+                (r["project_code"], label, shown)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    on_disk = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert {k: v["sha256"] for k, v in manifest["files"].items()} == on_disk
+    assert "portfolio-pack.pdf" in on_disk
+    assert manifest["source"]["sha256"] == hashlib.sha256(settings.serving_path.read_bytes()).hexdigest()
+    assert manifest["rule_versions"] == {"rag": ["PMO-RAG-1"]}

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.sources.canonical import ReaderError, parse_value, read_canonical_csv
+from orchestration.sources.canonical import parse_value, read_canonical_csv
+from orchestration.sources.toolkit import ReaderError
 
 TS_HEADER = "work_date,person_id,person_name,project_code,task_code,hours,role,approval_status,entry_id\n"
 

@@ -22,6 +22,7 @@ DAGSTER_FREE = [
     "orchestration.sources.registry",
     "orchestration.reports",
     "orchestration.demo.generator",
+    "orchestration.demo.runbook",
 ]
 
 
@@ -41,3 +42,16 @@ def test_the_code_location_is_the_defs_package():
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert pyproject["tool"]["dagster"]["module_name"] == "orchestration.defs.definitions"
     assert pyproject["project"]["scripts"]["pmo"] == "orchestration.cli.main:app"
+
+
+def test_importing_the_code_location_has_no_side_effects(tmp_path):
+    """Importing the definitions writes nothing and leaves the environment alone; the home is activated
+    and dbt's manifest prepared only when Dagster (or `pmo run`) loads the definitions."""
+    home = tmp_path / "home"
+    code = ("import os, orchestration.defs.definitions as d; "
+            "print(os.environ.get('DAGSTER_HOME', '-'), os.environ.get('PMO_WAREHOUSE_PATH', '-'))")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("DAGSTER_HOME", "PMO_WAREHOUSE_PATH")}
+    env["PMO_HOME"] = str(home)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["-", "-"]
+    assert not home.exists()

@@ -132,6 +132,14 @@ PORTFOLIO_ROWS = {
     },
 }
 
+# The organisation's roll-up (fct_organisation_earned_value) for PERIOD, worked by hand from the portfolios:
+# BAC 2,734,567.89 + 330,000; PV 1,210,000 + 95,000; EV 1,100,000 + 100,000; AC 1,240,000 + 108,000;
+# CPI = 1,200,000 / 1,348,000 = 0.8902; EAC = BAC / CPI = 3,064,567.89 x 1,348,000 / 1,200,000 = 3,442,531.26
+# (a ratio of sums, as for a portfolio: not the sum of the portfolios' EACs, 3,438,985.61); VAC = BAC - EAC.
+ORGANISATION_ROWS = {
+    "2026-11": (5, "3064567.89", "1305000", "1200000", "1348000", "3442531.26", "-377963.37"),
+}
+
 
 def _period_end(period: str) -> date:
     y, m = map(int, period.split("-"))
@@ -146,6 +154,7 @@ def build_serving(path: Path, *, periods_for_projects=(PERIOD,), currency="GBP")
         con.execute(FCT_EV)
         con.execute(f"CREATE TABLE marts.fct_portfolio_earned_value (portfolio VARCHAR, {ROLLUP_COLUMNS})")
         con.execute(f"CREATE TABLE marts.fct_programme_earned_value (programme VARCHAR, {ROLLUP_COLUMNS})")
+        con.execute(f"CREATE TABLE marts.fct_organisation_earned_value (organisation VARCHAR, {ROLLUP_COLUMNS})")
         con.execute("CREATE TABLE marts.fct_project_status (project_code VARCHAR, period VARCHAR, rule_version VARCHAR,"
                     " rag_cost VARCHAR, rag_schedule VARCHAR, rag_benefits VARCHAR, rag_risk VARCHAR,"
                     " rag_overall VARCHAR, overall_trend VARCHAR)")
@@ -178,6 +187,13 @@ def build_serving(path: Path, *, periods_for_projects=(PERIOD,), currency="GBP")
                     " project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [portfolio, period, _period_end(period), currency, count, bac, pv, ev, ac, cpi, spi, eac, vac])
+        for period, (count, bac, pv, ev, ac, eac, vac) in ORGANISATION_ROWS.items():
+            con.execute(
+                "INSERT INTO marts.fct_organisation_earned_value (organisation, period, status_date, currency,"
+                " project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac)"
+                " VALUES ('All portfolios', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [period, _period_end(period), currency, count, bac, pv, ev, ac,
+                 float(Decimal(ev) / Decimal(ac)), float(Decimal(ev) / Decimal(pv)), eac, vac])
     finally:
         con.close()
     return path
@@ -244,11 +260,11 @@ def test_cover_page(pack):
     assert "Cost (CPI) Green: CPI 0.95 to 1.05 inclusive; Amber: CPI 0.90 to below 0.95" in cover
     assert "Schedule (SPI(t)) Green: SPI(t) 0.95 to 1.05 inclusive" in cover
     assert "Overall = the worst of the ratings" in cover
-    # totals from the portfolio mart: BAC 2,734,567.89 + 330,000; EAC 3,082,585.61 + 356,400;
-    # VAC -348,017.72 - 26,400
+    # totals from the organisation's mart (ORGANISATION_ROWS): BAC 2,734,567.89 + 330,000;
+    # EAC = BAC / CPI = 3,442,531.26; VAC = BAC - EAC
     assert "3,064,568" in cover
-    assert "3,438,986" in cover
-    assert "-374,418" in cover
+    assert "3,442,531" in cover
+    assert "-377,963" in cover
     # counts of the mart's overall RAG: 5 active, red 1 (P-RED), amber 2 (P-AMB, P-GRN), green 1 (P-NUL),
     # n/a 1 (P-NEW)
     tiles = {label: int(n) for n, label in re.findall(r"(\d+) ?(Active projects reported|Red|Amber|Green|n/a)", cover)}
@@ -297,8 +313,9 @@ def test_portfolio_table_and_chart_page(pack):
     assert "S-curve" in last
     assert "Infrastructure 3 2,734,568 1,210,000 1,100,000 1,240,000 0.89 0.91 3,082,586 -348,018" in last
     assert "Digital 2 330,000 95,000 100,000 108,000 0.93 1.05 356,400 -26,400" in last
-    # ratio of sums: 1,200,000 / 1,348,000 and 1,200,000 / 1,305,000
-    assert "All portfolios 5 3,064,568 1,305,000 1,200,000 1,348,000 0.89 0.92 3,438,986 -374,418" in last
+    # the organisation's mart row (ORGANISATION_ROWS): ratio of sums 1,200,000 / 1,348,000 and
+    # 1,200,000 / 1,305,000, EAC = BAC / CPI of the whole
+    assert "All portfolios 5 3,064,568 1,305,000 1,200,000 1,348,000 0.89 0.92 3,442,531 -377,963" in last
     reader = pypdf.PdfReader(io.BytesIO(pack.read_bytes()))
     assert any("/XObject" in str(p.get("/Resources", {})) for p in reader.pages), "chart not embedded"
 
@@ -323,6 +340,8 @@ def test_s_curve_data_stops_at_period(serving):
 
 
 def test_connection_is_closed_after_render(serving, tmp_path, monkeypatch):
+    """Every connection the renderer opens is closed by it: the test holds each one, so a connection the
+    renderer forgot cannot be closed behind its back by garbage collection, and asks DuckDB whether it is."""
     opened: list[duckdb.DuckDBPyConnection] = []
     connect = duckdb.connect
 
@@ -331,7 +350,7 @@ def test_connection_is_closed_after_render(serving, tmp_path, monkeypatch):
         opened.append(con)  # held here, so a leaked connection cannot be closed by garbage collection
         return con
 
-    monkeypatch.setattr(R.duckdb, "connect", recording_connect)
+    monkeypatch.setattr(R.duckdb, "connect", recording_connect)  # the module orchestration.warehouse opens with
     render_portfolio_pack(serving, PERIOD, tmp_path, generated_at=GENERATED)
     monkeypatch.undo()
 
@@ -379,6 +398,44 @@ def test_project_finished_in_an_earlier_period_is_not_active(tmp_path):
     text = " ".join(pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED)))
     assert "P-LAST" in text  # completed in this period: still reported
     assert "P-DONE" not in text  # completed before this period: no longer active
+
+
+def test_forecast_ranges_page(tmp_path):
+    """The pack prints the EAC ranges of fct_forecast_range_rollup as the mart holds them (rounded as shown)
+    and lists the active projects whose P90 finish passes the baseline finish, latest first."""
+    path = build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE TABLE marts.fct_forecast_range_rollup (rollup_level VARCHAR, rollup_name VARCHAR, "
+                    "period VARCHAR, project_count INTEGER, projects_with_range INTEGER, eac_point_sum DECIMAL(38,6), "
+                    "eac_p10 DECIMAL(38,6), eac_p50 DECIMAL(38,6), eac_p90 DECIMAL(38,6))")
+        con.execute("INSERT INTO marts.fct_forecast_range_rollup VALUES "
+                    "('organisation', 'All portfolios', ?, 5, 3, 3442531.26, 3301004.5, 3439980.49, 3612577.51), "
+                    "('portfolio', 'Infrastructure', ?, 3, 2, 3082585.61, 2950000.4, 3080000.5, 3250000.5), "
+                    "('portfolio', 'Digital', ?, 2, 1, 356400, 340000, 356000, 372000), "
+                    "('programme', 'Network', ?, 2, 1, 1, 1, 1, 1)", [PERIOD] * 4)
+        con.execute("CREATE TABLE marts.fct_forecast_range (project_code VARCHAR, period VARCHAR, "
+                    "baseline_finish_date DATE, finish_p50 DATE, finish_p90 DATE, finish_p90_after_baseline BOOLEAN)")
+        con.execute("INSERT INTO marts.fct_forecast_range VALUES "
+                    "('P-RED', ?, DATE '2027-03-31', DATE '2027-05-10', DATE '2027-06-30', true), "
+                    "('P-AMB', ?, DATE '2027-01-31', DATE '2027-02-01', DATE '2027-02-14', true), "
+                    "('P-GRN', ?, DATE '2027-06-30', DATE '2027-05-01', DATE '2027-06-01', false)", [PERIOD] * 3)
+    finally:
+        con.close()
+    pages = pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
+    page = " ".join(next(p for p in pages if "How sure the forecasts are" in p).split())
+    assert "All portfolios 5 3 3,442,531 3,301,005 3,439,980 3,612,578" in page
+    assert "Infrastructure 3 2 3,082,586 2,950,000 3,080,001 3,250,001" in page
+    assert "Digital 2 1 356,400 340,000 356,000 372,000" in page
+    assert "Network" not in page.split("Projects whose P90")[0]  # programmes are not in the portfolio table
+    # P-RED 91 days after its baseline finish, then P-AMB 14; P-GRN's P90 is before its baseline finish.
+    assert ("P-RED Data centre move 2027-03-31 2027-05-10 2027-06-30 91 "
+            "P-AMB Customer portal 2027-01-31 2027-02-01 2027-02-14 14") in page
+    assert "P-GRN" not in page
+
+
+def test_no_forecast_page_without_the_marts(pack):
+    assert not any("How sure the forecasts are" in p for p in pdf_pages_text(pack))
 
 
 def test_rerender_replaces_previous_pack(serving, tmp_path):

@@ -1,14 +1,14 @@
 {#-
     Reconciliation (issue 5): every group's BAC, PV, EV and AC in a roll-up mart (fct_programme_earned_value
-    or fct_portfolio_earned_value) equal the sums of its projects' rows in fct_earned_value for the period,
+    fct_portfolio_earned_value or fct_organisation_earned_value, whose group is group_expression) equal the sums of its projects' rows in fct_earned_value for the period,
     to the cent. Returns the rows that disagree (a group missing on one side included).
 -#}
-{% test rollup_equals_sum_of_projects(model, group_column) %}
+{% test rollup_equals_sum_of_projects(model, group_column, group_expression=none) %}
 
 with projects as (
 
     select
-        coalesce({{ group_column }}, 'unassigned') as group_key,
+        coalesce({{ group_expression if group_expression else group_column }}, 'unassigned') as group_key,
         period,
         sum(bac) as bac, sum(pv) as pv, sum(ev) as ev, sum(ac) as ac
     from {{ ref('fct_earned_value') }}

@@ -12,19 +12,18 @@ import pytest
 
 from orchestration.demo.exports.ledger import write_sap_acdoca_csv
 from orchestration.sources.canonical import read_canonical_csv
+from orchestration.sources.fiscal import FiscalCalendar
 from orchestration.sources.ledger import (
     FORMATS,
-    FiscalCalendar,
     cost_type_for,
     detect_generic,
-    parse_date,
-    parse_decimal,
     read_generic,
     read_ledger,
     read_oracle_gl,
     read_sap_acdoca,
     read_sap_bseg,
 )
+from orchestration.sources.toolkit import parse_date, parse_decimal
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "sources" / "ledger"
 HAND_LEDGER = Path(__file__).resolve().parents[2] / "fixtures" / "hand_project" / "ledger" / "hand-ledger.csv"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.sources import mpp, mspdi, pmxml, xer
-from orchestration.sources.canonical import ReaderError
+from orchestration.sources.toolkit import ReaderError
 
 SAMPLES = Path(os.environ.get("PMO_SAMPLES_DIR")
                or Path(__file__).resolve().parents[3].parent / "shared" / "samples")

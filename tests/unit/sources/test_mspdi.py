@@ -325,7 +325,7 @@ def test_write_mspdi_rounds_percent_to_whole_numbers(tmp_path):
 
 
 def test_missing_file_and_bad_options_raise(tmp_path):
-    from orchestration.sources.canonical import ReaderError
+    from orchestration.sources.toolkit import ReaderError
     with pytest.raises(ReaderError):
         mspdi.read(tmp_path / "absent.xml")
     with pytest.raises(ValueError, match="baseline_slot"):

@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, TEXT
 from orchestration.sources import mspdi, pmxml, xer
-from orchestration.sources.canonical import ReaderError
+from orchestration.sources.toolkit import ReaderError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources" / "pmxml"
 SAMPLES = Path(os.environ.get("PMO_SAMPLES_DIR")
@@ -370,8 +370,8 @@ def test_options_missing_file_and_unknown_options(tmp_path):
         pmxml.read(tmp_path / "nope.xml")
     with pytest.raises(ValueError):
         pmxml.read(FIXTURES / "no_data_date.xml", status_date="14/03/2025")
-    res = pmxml.read(FIXTURES / "no_baseline.xml", baseline_slot=2)
-    assert any("unknown option(s) ignored: baseline_slot" in w for w in res.warnings)
+    with pytest.raises(TypeError, match=r"pmxml.read: unknown option\(s\) baseline_slot; known: "):
+        pmxml.read(FIXTURES / "no_baseline.xml", baseline_slot=2)
 
 
 def test_declared_windows_1252_and_unknown_encodings(tmp_path):

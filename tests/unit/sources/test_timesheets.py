@@ -10,7 +10,7 @@ import pytest
 
 from orchestration.demo.exports.timesheets import write_harvest_csv, write_tempo_csv
 from orchestration.sources import jira, timesheets
-from orchestration.sources.canonical import ReaderError
+from orchestration.sources.toolkit import ReaderError
 from orchestration.sources.timesheets import parse_date, parse_hours, parse_number
 
 REPO = Path(__file__).resolve().parents[3]
@@ -312,9 +312,9 @@ def test_missing_file_raises():
         timesheets.read_tempo_csv(FIX / "no-such-file.csv")
 
 
-def test_unknown_options_are_reported():
-    res = timesheets.read_toggl_csv(FIX / "toggl-detailed.csv", colour="blue")
-    assert any("option(s) not used by the toggl-csv reader: colour" in w for w in res.warnings)
+def test_unknown_options_raise():
+    with pytest.raises(TypeError, match=r"read_toggl_csv: unknown option\(s\) colour; known: "):
+        timesheets.read_toggl_csv(FIX / "toggl-detailed.csv", colour="blue")
 
 
 def test_result_carries_format_path_and_sha256():

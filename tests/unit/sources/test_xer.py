@@ -486,6 +486,6 @@ def test_damaged_baseline_file_is_reported_not_understated(tmp_path):
 
 
 def test_missing_file_raises_reader_error(tmp_path):
-    from orchestration.sources.canonical import ReaderError
+    from orchestration.sources.toolkit import ReaderError
     with pytest.raises(ReaderError):
         xer.read(tmp_path / "absent.xer")

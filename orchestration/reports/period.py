@@ -1,0 +1,123 @@
+"""Render a period's reports folder: the portfolio pack, the project reports and the manifest.
+
+``reports/<period>/portfolio-pack.pdf``, ``reports/<period>/projects/<code>.pdf`` and
+``reports/<period>/manifest.json`` come either from the published ``serving.duckdb`` (an open period)
+or, for a closed period, from its frozen figures (``reported/<period>/``), so a closed period's reports
+reproduce the figures it was reported with.  Used by ``issue_packs`` (orchestration/pipeline/backfill.py)
+after a publish and by ``pmo report``, which renders again without rebuilding anything.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.warehouse import open_db
+
+from . import manifest as M
+from .project import (ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
+                      render_project_reports)
+from .render import _iso_label, render_portfolio_pack, render_reported_pack
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class PeriodReports:
+    period: str
+    pack: Path | None
+    projects: ProjectReportsResult
+    manifest: Path
+    source: dict
+
+
+def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = None, home: Path | None = None,
+                          reported=None, quality_summary: Path | None = None, pack: bool = True,
+                          projects: Sequence[str] | None = None, programme: str | None = None,
+                          force: bool = False, workers: int = 1, require_rows: bool = False,
+                          generated_at: datetime | None = None, limit: int | None = None) -> PeriodReports:
+    """Render ``period``'s folder ``out_dir``.
+
+    ``reported`` (a closed :class:`~orchestration.pipeline.reported.ReportedPeriod`, with ``home``) renders
+    from its frozen figures; otherwise ``serving`` is read.  ``pack`` renders the portfolio pack too;
+    ``projects`` / ``programme`` restrict the project reports (the others, and their manifest entries, are
+    left as they are).  Reports whose inputs are unchanged since the folder's manifest are not rendered
+    again unless ``force``.  ``require_rows`` (``pmo report``) refuses a period, project or programme with
+    nothing to report instead of rendering empty output.  ``limit`` (a run's or backfill's
+    ``PMO_PROJECT_REPORTS_MAX``) leaves the project reports to ``pmo report`` when more than that many
+    would be rendered; the manifest says so under ``projects_not_rendered``.
+    """
+    from orchestration.pipeline.reported import open_frozen
+
+    generated_at = generated_at or datetime.now(UTC)
+    out_dir = Path(out_dir)
+    frozen = reported is not None and reported.is_closed
+    if frozen:
+        source = M.frozen_source(reported)
+        reproduced = {"run_id": reported.run_id, "reported_at": _iso_label(reported.reported_at),
+                      "closed_at": _iso_label(reported.closed_at)}
+        con = open_frozen(reported)
+    else:
+        if serving is None or not Path(serving).is_file():
+            raise ValueError(f"serving warehouse not found: {serving} (publish the warehouse first)")
+        source = M.serving_source(Path(serving))
+        reproduced = None
+        try:
+            con = open_db(Path(serving), read_only=True)
+        except duckdb.Error as exc:
+            raise ValueError(f"cannot open {serving} as a DuckDB database read-only: {exc}") from exc
+    try:
+        data = load_project_reports(con, period, projects=projects, programme=programme, frozen=frozen,
+                                    reproduced=reproduced)
+    finally:
+        con.close()
+    if require_rows:
+        _check_request(data, period, projects, programme, frozen)
+
+    pack_path = None
+    if pack:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if frozen:
+            pack_path = render_reported_pack(Path(home), reported, out_dir, generated_at=generated_at)
+        else:
+            pack_path = render_portfolio_pack(Path(serving), period, out_dir, generated_at=generated_at,
+                                              quality_summary=quality_summary)
+
+    previous = M.read_manifest(out_dir)
+    partial = projects is not None or programme is not None
+    result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
+                                    prune=not partial, generated_at=generated_at,
+                                    limit=None if partial else limit)
+    entries = dict(result.entries)
+    if partial and previous:
+        scope = set(data.scope)
+        for code, entry in (previous.get("projects") or {}).items():
+            if code in scope and code not in entries:
+                entries[code] = entry
+    versions = set(data.rule_versions) | set(((previous or {}).get("rule_versions") or {}).get("rag") or []) \
+        if partial else set(data.rule_versions)
+    manifest = M.write_manifest(out_dir, period, source=source, rule_versions=sorted(versions), projects=entries,
+                                code_version=code_version(), generated_at=generated_at,
+                                projects_not_rendered={"reason": result.skipped_reason, "projects": result.skipped}
+                                if result.skipped else None)
+    return PeriodReports(period=period, pack=pack_path, projects=result, manifest=manifest, source=source)
+
+
+def _check_request(data, period: str, projects: Sequence[str] | None, programme: str | None, frozen: bool) -> None:
+    where = f"the frozen figures of {period}" if frozen else "the published snapshot"
+    if not data.scope:
+        raise ProjectReportError(f"no project is reported in {period}: {where} has no earned-value rows for it",
+                                 "--period")
+    if projects is not None:
+        missing = sorted(set(projects) - {r.project_code for r in data.reports})
+        if missing:
+            raise ProjectReportError(
+                f"{', '.join(missing)}: not reported in {period} (unknown project, not started, or completed in an "
+                f"earlier period); {len(data.scope)} project(s) are: {', '.join(data.scope[:12])}"
+                + (" …" if len(data.scope) > 12 else ""), "--project")
+    if programme is not None and not data.reports:
+        raise ProjectReportError(f"programme {programme!r} has no project reported in {period}", "--programme")
