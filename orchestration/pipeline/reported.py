@@ -53,6 +53,15 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_risk_exposure": "period = ?",
     "fct_project_benefits": "period = ?",
     "fct_benefit_realisation": "period = ?",
+    # the pack's lessons page (orchestration/reports/lessons.py): a lesson has no period, the page keeps
+    # those raised by the period's end
+    "fct_lessons_learned": None,
+    "fct_lesson_themes": "period = ?",
+    "fct_lesson_risk_links": "period = ?",
+    # the pack's delivery and prioritisation pages (orchestration/reports/delivery.py)
+    "fct_dependency_status": "period = ?",
+    "fct_team_utilisation": "period = ?",
+    "fct_project_prioritisation": None,
 }
 #: The published quality tables the pack's data-quality appendix reads.
 FROZEN_QUALITY = ("load_log", "files", "source_freshness")
@@ -313,18 +322,20 @@ def load_reported_into(home: Path, warehouse: Path, *, closed_by: str | None = N
         con.close()
 
 
-def open_frozen(rp: ReportedPeriod) -> duckdb.DuckDBPyConnection:
+def open_frozen(rp: ReportedPeriod, *, marts_schema: str = "marts", quality_schema: str = "quality"
+                ) -> duckdb.DuckDBPyConnection:
     """An in-memory connection whose ``marts.*`` and ``quality.*`` views read the frozen files of
-    ``rp``: the pack renderer reads it exactly as it reads serving.duckdb."""
+    ``rp``: the pack renderer reads it exactly as it reads serving.duckdb.  Other schema names leave
+    ``marts`` free for a programme's scope of them (orchestration/reports/scope.py)."""
     problems = verify_period(rp)
     if problems:
         raise ReportedError(f"the frozen figures of {rp.period} cannot be trusted: " + "; ".join(problems))
     con = open_db()
-    con.execute("CREATE SCHEMA marts")
-    con.execute("CREATE SCHEMA quality")
+    con.execute(f"CREATE SCHEMA {marts_schema}")
+    con.execute(f"CREATE SCHEMA {quality_schema}")
     for name in rp.tables:
-        schema, table = ("quality", name.removeprefix("quality__")) if name.startswith("quality__") \
-            else ("marts", name)
+        schema, table = (quality_schema, name.removeprefix("quality__")) if name.startswith("quality__") \
+            else (marts_schema, name)
         con.execute(f"CREATE VIEW {schema}.{table} AS SELECT * FROM "
                     f"read_parquet('{_sql_path(rp.directory / (name + '.parquet'))}')")
     return con

@@ -42,6 +42,13 @@ _RC: Any = {  # matplotlib types rc keys as a Literal of every rcParam
 }
 
 
+def _text_rc(as_paths: bool) -> dict:
+    """``as_paths`` False writes the chart's text as SVG text in DejaVu Sans (the font the documents use)
+    instead of glyph outlines: a third less work for WeasyPrint per chart, which is what a project report
+    (thousands a period) needs; the portfolio pack keeps outlines, the same on any machine."""
+    return {} if as_paths else {"svg.fonttype": "none"}
+
+
 @dataclass(frozen=True)
 class SCurvePoint:
     """Organisation-wide cumulative values at the end of one period (sums over portfolios)."""
@@ -63,7 +70,7 @@ def _thousands(x: float, _pos: int | None = None) -> str:
 
 def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float = 10.6,
                 height_in: float = 4.3, max_ticks: int = 12, legend_columns: int = 4,
-                font_size: float | None = None) -> str:
+                font_size: float | None = None, text_as_paths: bool = True) -> str:
     """Cumulative PV, EV and AC by period, with a horizontal line at the latest period's BAC.
 
     ``points`` must be in period order; the last one is the reporting period.  A narrower chart (a
@@ -76,6 +83,7 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
     xs = list(range(len(points)))
     rc = dict(_RC) if font_size is None else {**_RC, "font.size": font_size, "axes.labelsize": font_size,
                                                    "legend.fontsize": font_size}
+    rc.update(_text_rc(text_as_paths))
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot(1, 1, 1)
@@ -155,7 +163,8 @@ class IndexPoint:
 
 
 def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[float, str]] = (),
-                    width_in: float = 7.0, height_in: float = 2.6) -> str:
+                    width_in: float = 7.0, height_in: float = 2.6, schedule_label: str = "SPI(t)",
+                    text_as_paths: bool = True) -> str:
     """CPI and SPI(t) by period, with a reference line at 1.0 and optional labelled threshold lines
     (e.g. the RAG rule's red and amber bounds).  CPI is a solid line with squares, SPI(t) a dashed line
     with triangles, so the chart reads in greyscale; an undefined index leaves a gap."""
@@ -165,14 +174,15 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
     xs = list(range(len(points)))
     cpi = [_f(p.cpi) for p in points]
     spi_t = [_f(p.spi_t) for p in points]
-    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8}):
+    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8,
+                                **_text_rc(text_as_paths)}):
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot(1, 1, 1)
         marker = len(points) <= 24
         ax.plot(xs, cpi, color=COLOURS["ac"], linestyle="-", linewidth=2, marker="s" if marker else None,
                 markersize=4, label="CPI")
         ax.plot(xs, spi_t, color=COLOURS["pv"], linestyle="--", linewidth=2, marker="^" if marker else None,
-                markersize=4.5, label="SPI(t)")
+                markersize=4.5, label=schedule_label)
         ax.axhline(1.0, color=COLOURS["bac"], linestyle=":", linewidth=1.2, label="1.00 (on plan)")
         # Threshold lines in grey, each with its own dash pattern, named in the legend (labels beside
         # the lines would collide when two thresholds are close on the scale).
@@ -196,6 +206,54 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
         ax.spines["right"].set_visible(False)
         ax.legend(loc="upper left", frameon=False, ncol=min(5, 3 + len(thresholds)), bbox_to_anchor=(0, 1.22),
                   fontsize=8)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class EacPoint:
+    """The organisation's forecast at the end of one period: EAC (CPI), its P10–P90 range and BAC."""
+
+    period: str
+    eac: Decimal | float | None
+    p10: Decimal | float | None
+    p90: Decimal | float | None
+    bac: Decimal | float | None
+
+
+def eac_trend_svg(points: Sequence[EacPoint], currency: str, *, width_in: float = 10.6,
+                  height_in: float = 3.0) -> str:
+    """EAC by period with its P10–P90 range as a grey band and BAC as a dotted line: how the forecast and
+    its uncertainty moved.  Greyscale-safe (band, solid line with markers, dotted line); a period without
+    a range leaves a gap in the band."""
+    if not points:
+        raise ValueError("eac_trend_svg needs at least one period")
+    periods = [p.period for p in points]
+    xs = list(range(len(points)))
+    nan = float("nan")
+    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8}):
+        fig = Figure(figsize=(width_in, height_in))
+        ax = fig.add_subplot(1, 1, 1)
+        lo = [nan if p.p10 is None else float(p.p10) for p in points]
+        hi = [nan if p.p90 is None else float(p.p90) for p in points]
+        ax.fill_between(xs, lo, hi, color="#bbbbbb", linewidth=0, label="EAC P10–P90")
+        ax.plot(xs, [_f(p.eac) for p in points], color="#000000", linewidth=2,
+                marker="o" if len(points) <= 24 else None, markersize=3.5, label="EAC (CPI)")
+        ax.plot(xs, [_f(p.bac) for p in points], color=COLOURS["bac"], linestyle=":", linewidth=1.6, label="BAC")
+        step = max(1, math.ceil(len(xs) / 12))
+        ticks = xs[::-1][::step][::-1]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([periods[i] for i in ticks])
+        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        ax.set_ylabel(f"{currency}")
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
+        ax.spines["top"].set_visible(False)
+        ax.spines["right"].set_visible(False)
+        ax.legend(loc="upper left", frameon=False, ncol=3, bbox_to_anchor=(0, 1.2))
         fig.tight_layout()
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})

@@ -31,6 +31,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
+from .lessons import LessonsPage, load_lessons
+from .scorecard import ScoreRow, load_scorecard
+from .trends import TrendsPage, load_trends
 
 LOGGER = logging.getLogger(__name__)
 
@@ -257,6 +261,11 @@ class PackData:
     rebaselines: tuple[RebaselineNote, ...] = ()
     forecast_ranges: tuple[ForecastRangeRow, ...] = ()
     late_finishes: tuple[LateFinishRow, ...] = ()
+    lessons: LessonsPage | None = None
+    delivery: DeliveryPage | None = None
+    prioritisation: PrioritisationPage | None = None
+    scorecard: tuple[ScoreRow, ...] = ()
+    trends: TrendsPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -283,7 +292,8 @@ def _float(value: Any) -> float | None:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+    return bool(_rows(con, "SELECT 1 FROM information_schema.tables "
+                           "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
                       [schema, table]))
 
 
@@ -291,7 +301,7 @@ def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Raise ValueError naming every missing mart table or column."""
     found: dict[str, set[str]] = {}
     for r in _rows(con, "SELECT table_name, column_name FROM information_schema.columns "
-                        "WHERE table_schema = 'marts'"):
+                        "WHERE table_catalog = current_database() AND table_schema = 'marts'"):
         found.setdefault(r["table_name"], set()).add(r["column_name"])
     missing_tables = [t for t in REQUIRED_COLUMNS if t not in found]
     if missing_tables:
@@ -399,7 +409,10 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
-                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period))
+                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
+                    lessons=load_lessons(con, period), delivery=load_delivery(con, period),
+                    prioritisation=load_prioritisation(con), scorecard=load_scorecard(con, period),
+                    trends=load_trends(con, period, currency))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -475,7 +488,8 @@ def rule_descriptions(rule_version: str | None, seed: Path = RAG_RULES_SEED) -> 
 
 def _restatement_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns WHERE "
-                                                 "table_schema = 'marts' AND table_name = 'fct_earned_value_restatement'")}
+                                                 "table_catalog = current_database() AND table_schema = 'marts' "
+                                                 "AND table_name = 'fct_earned_value_restatement'")}
 
 
 def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
@@ -545,7 +559,8 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
             summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             note = f"The run summary {Path(summary_path).name} could not be read ({exc})."
-    has_schema = bool(_rows(con, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'quality' "
+    has_schema = bool(_rows(con, "SELECT 1 FROM information_schema.tables "
+                                 "WHERE table_catalog = current_database() AND table_schema = 'quality' "
                                  "AND table_name = 'load_log'"))
     if summary is None and not has_schema and not note:
         return None

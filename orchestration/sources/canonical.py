@@ -17,8 +17,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD, TEXT, Entity
-from orchestration.sources.cells import csv_delimiter, decode_bom, number_problem
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError, ReadResult, file_sha256
+from orchestration.sources.cells import csv_delimiter, number_problem
+from orchestration.sources.toolkit import QuarantineRecord, ReaderError, ReadResult, decode_text, file_sha256
 
 __all__ = ["HeaderPlan", "QuarantineRecord", "ReadResult", "ReaderError", "file_sha256", "parse_value",
            "plan_header", "read_canonical_csv", "to_text"]
@@ -116,20 +116,6 @@ def plan_header(header: list[str], ent: Entity, file_name: str) -> HeaderPlan:
     return HeaderPlan(names, index, extras, missing, warnings)
 
 
-def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
-    text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM: Excel's "Unicode text"
-    if text is not None:
-        return text
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        warnings.append(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
-            "Export as UTF-8 to silence this warning."
-        )
-        return data.decode("cp1252", errors="replace")
-
-
 def read_canonical_csv(path: Path | str, entity: str | Entity) -> ReadResult:
     """Read one canonical CSV file of ``entity``.
 
@@ -144,7 +130,7 @@ def read_canonical_csv(path: Path | str, entity: str | Entity) -> ReadResult:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     warnings: list[str] = []
-    text = _decode(data, path, warnings)
+    text = decode_text(data, path.name, warnings, encoding_option=False)
     result = ReadResult(path, ent.name, sha, [], [], warnings, [])
 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))

@@ -12,7 +12,8 @@ one through).
 
 **Text.** Exports arrive as UTF-8 (with or without a BOM), as Windows-1252, or as Excel's "Unicode text":
 UTF-16 with a BOM, tab-separated. :func:`decode_bom` decodes a file that starts with a UTF-16 or UTF-32
-BOM (each reader keeps its own UTF-8 / Windows-1252 rule for the rest), :func:`head_text` turns the first
+BOM (:func:`orchestration.sources.toolkit.decode_text`, the one decoding rule of the CSV and JSON
+readers, adds UTF-8 and the Windows-1252 fallback; XER keeps its own), :func:`head_text` turns the first
 bytes of any of them into text for detection, and :func:`csv_delimiter` picks tab or comma from the
 header line.
 """
@@ -45,7 +46,11 @@ def parse_decimal(raw: str | None) -> Decimal | None:
 
 
 def parse_date(raw: str | None, pattern: re.Pattern, expected: str) -> date | None:
-    """The date at the start of ``raw`` (groups 1-3 of ``pattern`` are year, month, day); blank is None."""
+    """The date at the start of ``raw`` (groups 1-3 of ``pattern`` are year, month, day); blank is None.
+
+    The schedule readers' check of a machine-written format (XER, PMXML, MSPDI): one pattern, refused as
+    ``not <expected>``.  Spreadsheet and export dates, written as people set them, are
+    :func:`orchestration.sources.toolkit.parse_date`'s."""
     if not raw:
         return None
     m = pattern.match(raw)

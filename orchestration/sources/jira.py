@@ -31,7 +31,7 @@ Traps of the **issue CSV** (read before changing anything):
   is also read, with ``hours_per_day`` (8) and ``days_per_week`` (5), and warned about.
 * **Dates** are in the exporting user's format, default ``dd/MMM/yy h:mm a`` (``25/Feb/26 10:17 PM``)
   or 24 h (``30/Jul/18 23:33``).  Month abbreviations are read in English, German, French, Spanish,
-  Portuguese, Italian and Dutch (see ``timesheets.MONTHS``); ISO and ``dd.MM.yyyy`` also work;
+  Portuguese, Italian and Dutch (see ``toolkit.MONTHS``); ISO and ``dd.MM.yyyy`` also work;
   ``date_format=`` (a strptime pattern) forces one.  Two-digit years are 20yy below 70, else 19yy.
   Only the date part is kept (as written: no time-zone shift).
 * **Custom fields** have instance-specific header names.  ``story_points_field`` (default
@@ -84,19 +84,26 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, RowProblems, check_options, where
+from orchestration.sources.toolkit import (
+    EXPORT_DATES,
+    QuarantineRecord,
+    RowProblems,
+    Table,
+    check_options,
+    decide_day_first,
+    parse_date,
+    where,
+)
 from orchestration.sources.timesheets import (
     TEMPO_APPROVAL,
-    CsvTable,
     as_date_option,
-    decide_day_first,
+    export_table,
     head_text,
     header_names,
     key_prefix,
     load_export,
     map_approval,
     norm,
-    parse_date,
     parse_number,
     row_list,
     text_or_none,
@@ -188,7 +195,7 @@ def seconds_to_hours(raw, hours_per_day: float = 8, days_per_week: float = 5) ->
 
 
 class _JiraCtx:
-    def __init__(self, table: CsvTable, options: dict, result: SourceResult):
+    def __init__(self, table: Table, options: dict, result: SourceResult):
         self.table = table
         self.options = options
         self.result = result
@@ -231,18 +238,18 @@ class _JiraCtx:
         return [c for c in (self.table.find([d]) for d in defaults) if c]
 
 
-def _csv_date(table: CsvTable, cells: list[str], col: str | None, problems: RowProblems,
+def _csv_date(table: Table, cells: list[str], col: str | None, problems: RowProblems,
               date_opts: dict) -> date | None:
     if col is None:
         return None
     try:
-        return parse_date(table.cell(cells, col), **date_opts)
+        return parse_date(table.cell(cells, col), rules=EXPORT_DATES, **date_opts)
     except ValueError as exc:
         problems.add(col, table.cell(cells, col), str(exc))
         return None
 
 
-def _csv_seconds(table: CsvTable, cells: list[str], col: str | None, problems: RowProblems,
+def _csv_seconds(table: Table, cells: list[str], col: str | None, problems: RowProblems,
                  hpd: float, dpw: float) -> tuple[float | None, bool]:
     if col is None:
         return None, False
@@ -264,25 +271,23 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     check_options(options, JIRA_CSV_OPTIONS, "read_jira_csv")
     result, text = load_export(path, "jira-csv", WORK_ITEMS)
     res = result.entity(WORK_ITEMS)
-    table = CsvTable(result.path, text)
+    table = export_table(result.path, text, res)
     file = table.path.name
-    for row, err in table.broken:
-        res.quarantine.append(QuarantineRecord(row, None, None, f"{where(file, row, None)}: {err}"))
-    if not table.header:
+    if not table.headers:
         result.errors.append(f"{file}: empty file, no header row")
         return result
     ctx = _JiraCtx(table, options, result)
     if ctx.c_key is None:
         msg = "required column 'Issue key' missing (not a readable Jira issue export)"
         result.errors.append(f"{file}: {msg}")
-        for row, cells in table.records:
+        for row, cells in table.rows:
             res.quarantine.append(QuarantineRecord(row, "Issue key", None, f"{where(file, row, None)}: not loaded, {msg}",
                                                    table.record_dict(cells)))
         return result
 
     date_opts = {"date_format": options.get("date_format")}
     if ctx.c_updated or ctx.c_resolved:
-        values = [table.cell(c, col) for _, c in table.records for col in (ctx.c_updated, ctx.c_resolved) if col]
+        values = [table.cell(c, col) for _, c in table.rows for col in (ctx.c_updated, ctx.c_resolved) if col]
         day_first, warns = decide_day_first(values, True, file, ctx.c_updated or ctx.c_resolved,
                                             options.get("day_first"))
         result.warnings += warns
@@ -294,10 +299,10 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
     parsed_rows: list[tuple[dict, RowProblems, list[str]]] = []
     pretty_rows: list[int] = []
     updated: list[tuple[date, int]] = []
-    for row, cells in table.records:
+    for row, cells in table.rows:
         problems = RowProblems(file, row, per_cell=True)
-        if len(cells) != len(table.header):
-            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
+        if len(cells) != len(table.headers):
+            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.headers)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))
             continue
         key = text_or_none(table.cell(cells, ctx.c_key))

@@ -1,4 +1,4 @@
-"""PMO register readers: ``benefits``, ``risks``, ``dependencies`` and ``capacity`` from CSV or XLSX.
+"""PMO register readers: ``benefits``, ``risks``, ``dependencies``, ``capacity`` and ``lessons`` from CSV or XLSX.
 
 Every PMO keeps these registers in its own spreadsheet with its own headings, so each reader maps
 headings through a per-source mapping: ``mapping={"risk_id": "Risk Ref", "probability":
@@ -10,7 +10,7 @@ no mapping.  Headings match case-, space- and punctuation-insensitively ("Risk I
 "RiskID").  Values are typed per orchestration/contract.py.
 
 Formats (``FORMATS``, each ``(detect, read)``): ``benefits-register``, ``risks-register``,
-``dependencies-register``, ``capacity-register``.  **Detection never guesses**: ``detect`` is True
+``dependencies-register``, ``capacity-register``, ``lessons-register``.  **Detection never guesses**: ``detect`` is True
 only when a mapping is given (option) and every heading it names is in the file and every required
 column is covered, or -- without a mapping -- when the headings already hold every required
 canonical column.  Anything else is False.
@@ -88,15 +88,17 @@ __all__ = [
     "detect_benefits",
     "detect_capacity",
     "detect_dependencies",
+    "detect_lessons",
     "detect_risks",
     "read_benefits",
     "read_capacity",
     "read_dependencies",
+    "read_lessons",
     "read_register",
     "read_risks",
 ]
 
-REGISTER_ENTITIES = ("benefits", "risks", "dependencies", "capacity")
+REGISTER_ENTITIES = ("benefits", "risks", "dependencies", "capacity", "lessons")
 _COMMON_OPTIONS = {"mapping", "mapping_file", "sheet", "header_row", "date_format", "decimal_separator",
                    "delimiter", "encoding", "defaults", "values"}
 _EXTRA_OPTIONS = {"risks": {"probability_scale"}, "capacity": {"periods_in_columns"}}
@@ -276,6 +278,11 @@ def detect_capacity(path: Path, head: bytes, **options) -> bool:
     """True when the headings (through ``mapping`` if given) cover every required capacity column
     (with ``periods_in_columns``, period headings stand for period/available_hours)."""
     return _detect("capacity", path, head, **options)
+
+
+def detect_lessons(path: Path, head: bytes, **options) -> bool:
+    """True when the headings (through ``mapping`` if given) cover every required lessons column."""
+    return _detect("lessons", path, head, **options)
 
 
 # ---- read -------------------------------------------------------------------------------------------
@@ -461,9 +468,16 @@ def read_capacity(path: Path | str, **options) -> SourceResult:
     return read_register(path, "capacity", **options)
 
 
+def read_lessons(path: Path | str, **options) -> SourceResult:
+    """Lessons-learned register -> canonical ``lessons`` rows; ``values`` maps a register's own category or
+    status words onto the closed vocabularies (contract.LESSON_CATEGORIES; open, actioned, embedded)."""
+    return read_register(path, "lessons", **options)
+
+
 FORMATS: dict[str, tuple[Callable[..., bool], Callable[..., SourceResult]]] = {
     "benefits-register": (detect_benefits, read_benefits),
     "risks-register": (detect_risks, read_risks),
     "dependencies-register": (detect_dependencies, read_dependencies),
     "capacity-register": (detect_capacity, read_capacity),
+    "lessons-register": (detect_lessons, read_lessons),
 }

@@ -50,7 +50,7 @@ def vendor_formats() -> dict[str, tuple[Detect, Read]]:
 
 
 def register_formats() -> dict[str, tuple[Detect, Read]]:
-    """Benefit, risk, dependency and capacity registers: every PMO's headings differ, so these readers
+    """Benefit, risk, dependency, capacity and lessons registers: every PMO's headings differ, so these readers
     are used when sources.yaml names them with a heading mapping, never by signature."""
     from orchestration.sources import registers
 

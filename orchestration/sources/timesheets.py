@@ -89,26 +89,39 @@ Options common to every reader: ``project_code``, ``day_first``, ``date_format``
 take ``ignore_approval``.  An unknown option raises ``TypeError``
 (:func:`orchestration.sources.toolkit.check_options`).
 
-The helpers in the first section (file decoding, the CSV table, date/number parsing) are shared with
-:mod:`orchestration.sources.jira`; quarantine messages (``RowProblems``, ``where``) and the option rule come
-from :mod:`orchestration.sources.toolkit`.
+The helpers in the first section (loading an export, its table, number and duration parsing) are shared
+with :mod:`orchestration.sources.jira`; dates (``toolkit.parse_date`` with ``toolkit.EXPORT_DATES``, and
+``decide_day_first``), the text decoding, the table class (:class:`~orchestration.sources.toolkit.Table`,
+the same one the ledger and register readers use), quarantine messages (``RowProblems``, ``where``) and the
+option rule come from :mod:`orchestration.sources.toolkit`.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from orchestration.sources.base import SourceResult
-from orchestration.sources.toolkit import QuarantineRecord, ReaderError, RowProblems, check_options, where
-from orchestration.sources.cells import csv_delimiter, decode_bom
+from orchestration.sources.toolkit import (
+    EXPORT_DATES,
+    QuarantineRecord,
+    ReaderError,
+    ReadResult,
+    RowProblems,
+    Table,
+    check_options,
+    decide_day_first,
+    decode_text,
+    parse_date,
+    where,
+)
+from orchestration.sources.cells import csv_delimiter
 from orchestration.sources.cells import head_text as _head_text
 
 __all__ = [
@@ -144,16 +157,7 @@ def load_export(path: Path | str, fmt: str, entity: str = ENTITY) -> tuple[Sourc
         raise ReaderError(f"{path}: no such file")
     data = path.read_bytes()
     result = SourceResult(format=fmt, path=path, sha256=hashlib.sha256(data).hexdigest())
-    try:
-        text = decode_bom(data, path.name, result.warnings)
-        if text is None:
-            text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.warnings.append(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
-            "Export as UTF-8 to silence this warning."
-        )
-        text = data.decode("cp1252", errors="replace")
+    text = decode_text(data, path.name, result.warnings, encoding_option=False)
     result.entity(entity)  # every reader has exactly one entity; make it exist even when empty
     return result, text
 
@@ -180,85 +184,22 @@ def norm(name: str) -> str:
     return name.strip().lower()
 
 
-class CsvTable:
-    """A CSV export read as lists, so that repeated column names (Jira's ``Sprint,Sprint``) are kept.
+#: Jira descriptions can be longer than the csv module's default cell limit (128 KiB).
+EXPORT_FIELD_SIZE_LIMIT = 64 * 1024 * 1024
 
-    ``records`` holds ``(source_row, cells)`` with the header as row 1; ``broken`` holds
-    ``(source_row, error)`` for records the csv module could not parse.
-    """
 
-    def __init__(self, path: Path, text: str):
-        self.path = path
-        self.header: list[str] = []
-        self.index: dict[str, list[int]] = defaultdict(list)
-        self.records: list[tuple[int, list[str]]] = []
-        self.broken: list[tuple[int, str]] = []
-        old_limit = csv.field_size_limit()
-        csv.field_size_limit(max(old_limit, 64 * 1024 * 1024))  # Jira descriptions can be long
-        try:
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text))
-            try:
-                self.header = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                self.broken.append((1, f"unreadable header: {exc}"))
-                return
-            for i, name in enumerate(self.header):
-                self.index[norm(name)].append(i)
-            row = 1
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    row += 1
-                    self.broken.append((row, f"malformed CSV record: {exc}"))
-                    continue
-                row += 1
-                if not any(c.strip() for c in cells):
-                    continue  # blank line
-                self.records.append((row, cells))
-        finally:
-            csv.field_size_limit(old_limit)
-
-    def has(self, name: str) -> bool:
-        return norm(name) in self.index
-
-    def find(self, names: Iterable[str]) -> str | None:
-        """The first of ``names`` present in the header, as written in the file."""
-        for name in names:
-            if norm(name) in self.index:
-                return self.header[self.index[norm(name)][0]].strip()
-        return None
-
-    def cell(self, cells: list[str], name: str | None) -> str:
-        """The (first) cell of column ``name`` in this record; '' when absent."""
-        if name is None:
-            return ""
-        pos = self.index.get(norm(name))
-        if not pos or pos[0] >= len(cells):
-            return ""
-        return cells[pos[0]]
-
-    def cells(self, cells: list[str], name: str | None) -> list[str]:
-        """Every cell of a repeated column, in file order."""
-        if name is None:
-            return []
-        return [cells[i] for i in self.index.get(norm(name), []) if i < len(cells)]
-
-    def record_dict(self, cells: list[str]) -> dict[str, str]:
-        """The raw record for a quarantine entry (repeated columns joined with ' | ')."""
-        out: dict[str, str] = {}
-        for i, name in enumerate(self.header):
-            value = cells[i] if i < len(cells) else ""
-            key = name.strip()
-            out[key] = f"{out[key]} | {value}" if key in out and value else (value or out.get(key, ""))
-        return out
-
-    def repeated(self) -> list[str]:
-        return [self.header[pos[0]].strip() for pos in self.index.values() if len(pos) > 1]
+def export_table(path: Path, text: str, res: ReadResult) -> Table:
+    """An export's decoded text as a :class:`~orchestration.sources.toolkit.Table` (comma or tab, long cells
+    allowed).  Records the csv module cannot split are quarantined in ``res`` naming file and row; an
+    unreadable header row is the only one reported (the file then has no header)."""
+    table = Table.from_text(path, text, delimiter=csv_delimiter(text), field_size_limit=EXPORT_FIELD_SIZE_LIMIT)
+    for row, err in table.malformed:
+        header = row == table.header_row
+        reason = f"unreadable header: {err}" if header else f"malformed CSV record: {err}"
+        res.quarantine.append(QuarantineRecord(row, None, None, f"{where(path.name, row, None)}: {reason}"))
+        if header:
+            break
+    return table
 
 
 def row_list(rows: list[int], limit: int = 8) -> str:
@@ -267,130 +208,6 @@ def row_list(rows: list[int], limit: int = 8) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f", … ({len(rows)} in all)" if len(rows) > limit else ""
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
-
-
-# ---- dates ---------------------------------------------------------------------------------------
-
-#: Month abbreviations accepted in dates like Jira's ``25/Feb/26`` (lower case, trailing dot removed):
-#: English, German, French, Spanish, Portuguese, Italian, Dutch.  No abbreviation means two months.
-MONTHS: dict[str, int] = {}
-for _num, _names in enumerate(
-    [
-        "jan janv january januar janvier ene enero gen gennaio januari janeiro",
-        "feb febr february februar fév févr février fev fevereiro febrero febbraio februari",
-        "mar march mär mrz märz mars marzo março mrt maart",
-        "apr april avr avril abr abril aprile",
-        "may mai mag mei mayo maggio",
-        "jun june juni juin junio giu giugno junho",
-        "jul july juli juil juillet julio lug luglio julho",
-        "aug august août aout ago agosto augustus",
-        "sep sept september septembre set septiembre settembre setembro",
-        "oct october okt oktober octobre ott ottobre out outubro octubre",
-        "nov november novembre noviembre novembro",
-        "dec december dez dezember déc décembre dic diciembre dicembre dezembro",
-    ],
-    start=1,
-):
-    for _n in _names.split():
-        MONTHS[_n] = _num
-
-_TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?\s?[Mm]\.?)?\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?)?"
-_ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$")
-_YMD_SLASH_RE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$")
-_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DOTTED_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})" + _TIME + "$")
-_NUMERIC_RE = re.compile(r"^(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME + "$")
-_NAMED_RE = re.compile(r"^(\d{1,2})[/\- ]([^\W\d_]{3,9}\.?)[/\- ,]*(\d{4}|\d{2})" + _TIME + "$")
-
-
-def _year(text: str) -> int:
-    y = int(text)
-    if len(text) == 2:
-        y += 2000 if y < 70 else 1900
-    return y
-
-
-def _mkdate(y: int, m: int, d: int) -> date:
-    try:
-        return date(y, m, d)
-    except ValueError as exc:
-        raise ValueError(f"not a valid date ({exc})") from None
-
-
-def parse_date(raw: str, *, day_first: bool | None = None, date_format: str | None = None) -> date | None:
-    """Parse an export's date (a time after it is ignored; the date is taken as written).
-
-    ``day_first`` settles ``A/B/YYYY``; when it is None and the date is ambiguous, ValueError.
-    Blank -> None.
-    """
-    text = raw.strip()
-    if not text:
-        return None
-    if date_format:
-        try:
-            return datetime.strptime(text, date_format).date()
-        except ValueError:
-            raise ValueError(f"does not match the date format {date_format!r}") from None
-    m = _ISO_RE.match(text) or _YMD_SLASH_RE.match(text) or _COMPACT_RE.match(text)
-    if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    m = _DOTTED_RE.match(text)
-    if m:
-        return _mkdate(_year(m[3]), int(m[2]), int(m[1]))
-    m = _NAMED_RE.match(text)
-    if m:
-        month = MONTHS.get(m[2].lower().rstrip("."))
-        if month is None:
-            raise ValueError(f"unknown month name {m[2]!r}")
-        return _mkdate(_year(m[3]), month, int(m[1]))
-    m = _NUMERIC_RE.match(text)
-    if m:
-        a, b, y = int(m[1]), int(m[3]), _year(m[4])
-        if day_first is None:
-            if a > 12 and b <= 12:
-                day_first = True
-            elif b > 12 and a <= 12:
-                day_first = False
-            else:
-                raise ValueError("ambiguous date: day/month order unknown (pass day_first)")
-        return _mkdate(y, b, a) if day_first else _mkdate(y, a, b)
-    raise ValueError("not a date")
-
-
-def decide_day_first(values: Iterable[str], default: bool, file: str, column: str,
-                     option: bool | None) -> tuple[bool | None, list[str]]:
-    """Settle the day/month order of numeric ``A/B/YYYY`` dates for a whole file column.
-
-    Returns (day_first, warnings).  ``None`` means the file contradicts itself: each date must then
-    settle its own order (rows where it cannot are quarantined).
-    """
-    if option is not None:
-        return option, []
-    first_big = second_big = 0
-    ambiguous = 0
-    for value in values:
-        m = _NUMERIC_RE.match(value.strip())
-        if not m:
-            continue
-        a, b = int(m[1]), int(m[3])
-        if a > 12:
-            first_big += 1
-        elif b > 12:
-            second_big += 1
-        else:
-            ambiguous += 1
-    if first_big and second_big:
-        return None, [(f"{file}, column {column!r}: dates are written both day/month and month/day; "
-                       "each date is read only where its own numbers settle the order")]
-    if first_big:
-        return True, []
-    if second_big:
-        return False, []
-    if ambiguous:
-        order = "day/month" if default else "month/day"
-        return default, [(f"{file}, column {column!r}: every date like 03/04/2026 is ambiguous; read as {order} "
-                          f"(the tool's default). Pass day_first={not default} if that is wrong.")]
-    return default, []
 
 
 # ---- numbers -------------------------------------------------------------------------------------
@@ -528,7 +345,7 @@ class Preset:
 class Ctx:
     """What a row converter needs: the table, the resolved header of each role, options, the file."""
 
-    def __init__(self, table: CsvTable, preset: Preset, options: dict):
+    def __init__(self, table: Table, preset: Preset, options: dict):
         self.table = table
         self.preset = preset
         self.options = options
@@ -545,7 +362,7 @@ class Ctx:
     def date(self, cells, role, problems: RowProblems) -> date | None:
         raw = self.get(cells, role)
         try:
-            return parse_date(raw, day_first=self.day_first, date_format=self.options.get("date_format"))
+            return parse_date(raw, self.options.get("date_format"), day_first=self.day_first, rules=EXPORT_DATES)
         except ValueError as exc:
             problems.add(self.col[role], raw, str(exc))
             return None
@@ -580,11 +397,9 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
     check_options(options, known_options, f"read_{preset.name.replace('-', '_')}")
     result, text = load_export(path, preset.name)
     res = result.entity(ENTITY)
-    table = CsvTable(result.path, text)
+    table = export_table(result.path, text, res)
     file = result.path.name
-    for row, err in table.broken:
-        res.quarantine.append(QuarantineRecord(row, None, None, f"{where(file, row, None)}: {err}"))
-    if not table.header:
+    if not table.headers:
         result.errors.append(f"{file}: empty file, no header row")
         return result
     ctx = Ctx(table, preset, options)
@@ -598,21 +413,21 @@ def read_preset(path: Path | str, preset: Preset, row_fn: RowFn, options: dict,
         names = "; ".join(" or ".join(repr(a) for a in preset.columns[r][:3]) for r in missing)
         msg = f"required column(s) missing: {names} (not a readable {preset.label})"
         result.errors.append(f"{file}: {msg}")
-        for row, cells in table.records:
+        for row, cells in table.rows:
             res.quarantine.append(QuarantineRecord(row, ", ".join(preset.columns[r][0] for r in missing), None,
                                                    f"{where(file, row, None)}: not loaded, {msg}",
                                                    table.record_dict(cells)))
         return result
     if ctx.col.get("date"):
         ctx.day_first, warns = decide_day_first(
-            (table.cell(c, ctx.col["date"]) for _, c in table.records), preset.day_first_default,
+            (table.cell(c, ctx.col["date"]) for _, c in table.rows), preset.day_first_default,
             file, ctx.col["date"], options.get("day_first"))
         result.warnings += warns
     rows: list[dict] = []
-    for row, cells in table.records:
+    for row, cells in table.rows:
         problems = RowProblems(file, row, per_cell=True)
-        if len(cells) != len(table.header):
-            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.header)}")
+        if len(cells) != len(table.headers):
+            problems.add("", None, f"row has {len(cells)} cells but the header has {len(table.headers)}")
             res.quarantine.append(problems.quarantine(table.record_dict(cells)))
             continue
         parsed = row_fn(ctx, row, cells, problems)

@@ -28,7 +28,11 @@ from orchestration.sources.cells import decode_bom
 
 __all__ = [
     "DIGITS_RE",
+    "EXPORT_DATES",
+    "MONTHS",
     "MONTH_ABBREVIATIONS",
+    "SHEET_DATES",
+    "DateRules",
     "PERIOD_RE",
     "QuarantineRecord",
     "ReadResult",
@@ -37,6 +41,8 @@ __all__ = [
     "Table",
     "cell_text",
     "check_options",
+    "decide_day_first",
+    "decode_text",
     "file_sha256",
     "infer_decimal_separator",
     "load_mapping_file",
@@ -239,13 +245,110 @@ def parse_decimal(value: Any, decimal_separator: str = ".", *, allow_symbols: bo
 
 MONTH_ABBREVIATIONS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_ISO_RE = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}$")
-_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DOTTED_RE = re.compile(rf"^(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}){_TIME}$")
-_ORACLE_RE = re.compile(rf"^(\d{{1,2}})-([A-Za-z]{{3}})-(\d{{2}}|\d{{4}}){_TIME}$")
-_YMD_SLASH_RE = re.compile(rf"^(\d{{4}})/(\d{{1,2}})/(\d{{1,2}}){_TIME}$")
-_SLASH_RE = re.compile(rf"^(\d{{1,2}})/(\d{{1,2}})/(\d{{2,4}}){_TIME}$")
+
+#: Month names and abbreviations the export readers accept in dates like Jira's ``25/Feb/26`` (lower case,
+#: trailing dot removed): English, German, French, Spanish, Portuguese, Italian, Dutch.  No abbreviation
+#: means two months.
+MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    [
+        "jan janv january januar janvier ene enero gen gennaio januari janeiro",
+        "feb febr february februar fév févr février fev fevereiro febrero febbraio februari",
+        "mar march mär mrz märz mars marzo março mrt maart",
+        "apr april avr avril abr abril aprile",
+        "may mai mag mei mayo maggio",
+        "jun june juni juin junio giu giugno junho",
+        "jul july juli juil juillet julio lug luglio julho",
+        "aug august août aout ago agosto augustus",
+        "sep sept september septembre set septiembre settembre setembro",
+        "oct october okt oktober octobre ott ottobre out outubro octubre",
+        "nov november novembre noviembre novembro",
+        "dec december dez dezember déc décembre dic diciembre dicembre dezembro",
+    ],
+    start=1,
+):
+    for _n in _names.split():
+        MONTHS[_n] = _num
+
+
+@dataclass(frozen=True)
+class DateRules:
+    """What one family of readers accepts as a date and how it words a refusal, for :func:`parse_date`.
+
+    There are two: :data:`SHEET_DATES` (ledger and register cells, CSV or XLSX) and :data:`EXPORT_DATES`
+    (timesheet and Jira exports).  They differ where the readers always differed -- which time suffixes,
+    two-digit years, month names, numeric ``A/B/YYYY`` dates (refused vs. settled by ``day_first`` or by a
+    number above 12), whether ``date_format`` is the only form accepted, SAP's ``00000000`` -- and each
+    difference is a field here, so that making the families agree is a visible (behaviour) change.
+    ``numeric`` has the groups ``a``, ``b`` (the two numbers, order unknown) and ``y``; ``named`` has
+    day, month name, year.  Messages take ``{value!r}`` and ``{date_format!r}``.
+    """
+
+    iso: re.Pattern            # YYYY-MM-DD, YYYY/MM/DD (groups y, m, d; a time part may follow)
+    dotted: re.Pattern         # DD.MM.YYYY
+    named: re.Pattern          # DD-MON-YY and friends
+    numeric: re.Pattern        # A/B/YYYY
+    months: dict[str, int]     # month names accepted in ``named``
+    century_pivot: int | None  # two-digit year YY: 20YY below the pivot, else 19YY; None: always 20YY
+    zero_dates_blank: bool     # SAP's 00000000 / 00.00.0000 mean "no date"
+    format_exclusive: bool     # with date_format, nothing else is accepted
+    infer_order: bool          # A/B/YYYY with a number above 12 settles its own order
+    unknown_month: str | None  # refusal of an unknown month name; None: not a named date at all
+    bad_format: str            # refusal when date_format was given
+    ambiguous: str             # refusal of A/B/YYYY whose order is unknown
+    not_a_date: str            # any other refusal
+
+
+_COMPACT_RE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+
+
+def _date_rules(time: str, *, dotted_year: str, named: str, numeric: str, **kwargs) -> DateRules:
+    return DateRules(
+        iso=re.compile(rf"^(?P<y>\d{{4}})(?P<sep>[-/])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){time}$"),
+        dotted=re.compile(rf"^(\d{{1,2}})\.(\d{{1,2}})\.({dotted_year}){time}$"),
+        named=re.compile(named + time + "$"),
+        numeric=re.compile(numeric + time + "$"),
+        **kwargs,
+    )
+
+
+#: Ledger and register cells: ISO (a time part dropped), YYYYMMDD, DD.MM.YYYY, DD-MON-YY(YY) in English
+#: (20YY), YYYY/MM/DD; A/B/YYYY is refused as ambiguous unless ``date_format`` or ``day_first`` says.
+SHEET_DATES = _date_rules(
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
+    dotted_year=r"\d{4}",
+    named=r"^(\d{1,2})-([A-Za-z]{3})-(\d{2}|\d{4})",
+    numeric=r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{2,4})",
+    months=MONTH_ABBREVIATIONS,
+    century_pivot=None,
+    zero_dates_blank=True,
+    format_exclusive=False,
+    infer_order=False,
+    unknown_month=None,
+    bad_format="not a date {value!r} in the configured format {date_format!r} nor ISO YYYY-MM-DD",
+    ambiguous=("ambiguous date {value!r}: day/month order unknown; pass date_format='%d/%m/%Y' or "
+               "'%m/%d/%Y'"),
+    not_a_date="not a date {value!r} (expected YYYY-MM-DD, DD.MM.YYYY, YYYYMMDD or DD-MON-YYYY)",
+)
+
+#: Timesheet and Jira exports (the exporting user's settings): ISO with or without zero padding, with a
+#: time (AM/PM, a zone), YYYYMMDD, DD.MM.YY(YY), ``25/Feb/26`` in seven languages (YY: 20YY below 70),
+#: and A/B/YYYY or A-B-YYYY settled by ``day_first`` or by a number above 12; ``date_format`` is exclusive.
+EXPORT_DATES = _date_rules(
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?\s?[Mm]\.?)?\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?)?",
+    dotted_year=r"\d{4}|\d{2}",
+    named=r"^(\d{1,2})[/\- ]([^\W\d_]{3,9}\.?)[/\- ,]*(\d{4}|\d{2})",
+    numeric=r"^(?P<a>\d{1,2})(?P<sep>[/-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})",
+    months=MONTHS,
+    century_pivot=70,
+    zero_dates_blank=False,
+    format_exclusive=True,
+    infer_order=True,
+    unknown_month="unknown month name {value!r}",
+    bad_format="does not match the date format {date_format!r}",
+    ambiguous="ambiguous date: day/month order unknown (pass day_first)",
+    not_a_date="not a date",
+)
 
 
 def _mkdate(y: int, m: int, d: int) -> date:
@@ -255,13 +358,23 @@ def _mkdate(y: int, m: int, d: int) -> date:
         raise ValueError(f"not a valid date ({exc})") from None
 
 
-def parse_date(value: Any, date_format: str | None = None) -> date | None:
-    """Parse a date cell; blank (and SAP's ``00000000``) -> None; raises ValueError with a reason.
+def _year(text: str, pivot: int | None) -> int:
+    y = int(text)
+    if len(text) == 2:
+        y += 2000 if pivot is None or y < pivot else 1900
+    return y
 
-    Without ``date_format``: ISO ``YYYY-MM-DD`` (a time part is dropped), ``YYYYMMDD``,
-    ``DD.MM.YYYY``, ``DD-MON-YY``/``DD-MON-YYYY`` (2-digit years are 20YY) and ``YYYY/MM/DD``.
-    ``DD/MM/YYYY`` vs ``MM/DD/YYYY`` is ambiguous and needs ``date_format`` (strptime syntax), which
-    is tried first; the unambiguous forms above are still accepted next to it.
+
+def parse_date(value: Any, date_format: str | None = None, *, day_first: bool | None = None,
+               rules: DateRules = SHEET_DATES) -> date | None:
+    """Parse a date cell; blank -> None; raises ValueError with a reason.  The one date parser of the
+    spreadsheet and export readers (the schedule readers' fixed formats are :func:`cells.parse_date`).
+
+    Native XLSX dates are taken as they are, numbers refused.  Text is read by ``rules``
+    (:class:`DateRules`; default :data:`SHEET_DATES`, the ledger's and registers'; :data:`EXPORT_DATES`
+    for timesheet and Jira exports).  ``date_format`` (strptime syntax) is tried first.  ``day_first``
+    settles numeric ``A/B/YYYY`` dates (None: unknown, so refused unless the rules let a number above 12
+    settle it; :func:`decide_day_first` decides it for a whole column).
     """
     if value is None:
         return None
@@ -272,36 +385,77 @@ def parse_date(value: Any, date_format: str | None = None) -> date | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError(f"a number ({value}), not a date: format the cell as a date or text")  # noqa: TRY004 - bad content
     t = str(value).strip()
-    if not t or t in ("00000000", "00.00.0000"):
+    if not t or (rules.zero_dates_blank and t in ("00000000", "00.00.0000")):
         return None
     if date_format:
         try:
             return datetime.strptime(t, date_format).date()
         except ValueError:
-            pass
-    m = _ISO_RE.match(t)
+            if rules.format_exclusive:
+                raise ValueError(rules.bad_format.format(value=t, date_format=date_format)) from None
+    m = rules.iso.match(t) or _COMPACT_RE.match(t)
     if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    m = _COMPACT_RE.match(t)
+        return _mkdate(int(m["y"]), int(m["m"]), int(m["d"]))
+    m = rules.dotted.match(t)
     if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
-    m = _DOTTED_RE.match(t)
+        return _mkdate(_year(m[3], rules.century_pivot), int(m[2]), int(m[1]))
+    m = rules.named.match(t)
     if m:
-        return _mkdate(int(m[3]), int(m[2]), int(m[1]))
-    m = _ORACLE_RE.match(t)
-    if m and m[2].lower() in MONTH_ABBREVIATIONS:
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        return _mkdate(year, MONTH_ABBREVIATIONS[m[2].lower()], int(m[1]))
-    m = _YMD_SLASH_RE.match(t)
-    if m:
-        return _mkdate(int(m[1]), int(m[2]), int(m[3]))
+        month = rules.months.get(m[2].lower().rstrip("."))
+        if month is not None:
+            return _mkdate(_year(m[3], rules.century_pivot), month, int(m[1]))
+        if rules.unknown_month is not None:
+            raise ValueError(rules.unknown_month.format(value=m[2]))
     if date_format:
-        raise ValueError(f"not a date {t!r} in the configured format {date_format!r} nor ISO YYYY-MM-DD")
-    if _SLASH_RE.match(t):
-        raise ValueError(
-            f"ambiguous date {t!r}: day/month order unknown; pass date_format='%d/%m/%Y' or '%m/%d/%Y'"
-        )
-    raise ValueError(f"not a date {t!r} (expected YYYY-MM-DD, DD.MM.YYYY, YYYYMMDD or DD-MON-YYYY)")
+        raise ValueError(rules.bad_format.format(value=t, date_format=date_format))
+    m = rules.numeric.match(t)
+    if m:
+        a, b, y = int(m["a"]), int(m["b"]), _year(m["y"], rules.century_pivot)
+        if day_first is None and rules.infer_order:
+            if a > 12 and b <= 12:
+                day_first = True
+            elif b > 12 and a <= 12:
+                day_first = False
+        if day_first is None:
+            raise ValueError(rules.ambiguous.format(value=t))
+        return _mkdate(y, b, a) if day_first else _mkdate(y, a, b)
+    raise ValueError(rules.not_a_date.format(value=t))
+
+
+def decide_day_first(values: Iterable[str], default: bool, file: str, column: str,
+                     option: bool | None, rules: DateRules = EXPORT_DATES) -> tuple[bool | None, list[str]]:
+    """Settle the day/month order of numeric ``A/B/YYYY`` dates (``rules.numeric``) for a whole file column.
+
+    Returns (day_first, warnings).  ``None`` means the file contradicts itself: each date must then
+    settle its own order (rows where it cannot are quarantined).
+    """
+    if option is not None:
+        return option, []
+    first_big = second_big = 0
+    ambiguous = 0
+    for value in values:
+        m = rules.numeric.match(value.strip())
+        if not m:
+            continue
+        a, b = int(m["a"]), int(m["b"])
+        if a > 12:
+            first_big += 1
+        elif b > 12:
+            second_big += 1
+        else:
+            ambiguous += 1
+    if first_big and second_big:
+        return None, [(f"{file}, column {column!r}: dates are written both day/month and month/day; "
+                       "each date is read only where its own numbers settle the order")]
+    if first_big:
+        return True, []
+    if second_big:
+        return False, []
+    if ambiguous:
+        order = "day/month" if default else "month/day"
+        return default, [(f"{file}, column {column!r}: every date like 03/04/2026 is ambiguous; read as {order} "
+                          f"(the tool's default). Pass day_first={not default} if that is wrong.")]
+    return default, []
 
 
 PERIOD_RE = re.compile(r"^(\d{4})[-/](\d{1,2})$")
@@ -339,9 +493,22 @@ def parse_period(value: Any, date_format: str | None = None) -> str | None:
 
 @dataclass
 class Table:
-    """A rectangular source: headings and data rows (file row number, cells).
+    """The one class for a rectangular source: a CSV decoded to text (:meth:`from_text`, :func:`read_table`)
+    or an XLSX sheet, as headings and data rows (file row number, cells).
 
-    CSV cells are strings; XLSX cells are native (str, int, float, datetime, bool, None)."""
+    CSV cells are strings; XLSX cells are native (str, int, float, datetime, bool, None).  Headings are
+    trimmed.  Two ways to find columns:
+
+    * :meth:`index` (+ :func:`resolve_columns`): :func:`norm_header` key -> first column, for the readers
+      whose users name the columns (ledger, registers: 'G/L Account' = 'gl_account');
+    * :meth:`find` / :meth:`cell` / :meth:`cells`: the first of a tool's known headings the file has, then
+      its cells, keeping repeated columns (Jira's ``Sprint,Sprint``), for the export presets (timesheets,
+      Jira).  These match trimmed and case-insensitive only, not by :func:`norm_header`: the presets'
+      aliases are the tools' literal headings, and ignoring punctuation makes other tools' headings match
+      (SAP's ``WORKDATE`` would be Tempo's ``Work date``, a canonical ``start_date`` Clockify's
+      ``Start Date``), which changes what a file is read as -- bench/reader_outputs.py showed 88 results
+      changing when it was tried.
+    """
 
     path: Path
     headers: list[str]
@@ -350,7 +517,58 @@ class Table:
     is_xlsx: bool = False
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    broken: list[QuarantineRecord] = field(default_factory=list)  # lines the CSV parser could not split
+    #: CSV records the csv module could not split: (file row, the csv module's message)
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    _positions: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_text(cls, path: Path, text: str, *, header_row: int = 1, delimiter: str | None = None,
+                  field_size_limit: int | None = None) -> Table:
+        """Split decoded CSV text into a Table.  Never raises on content: an empty text is an ``errors``
+        entry, a record the csv module cannot split goes to ``malformed`` (and on).  ``delimiter`` None
+        sniffs the header line (',', ';', tab or '|'); ``field_size_limit`` raises the csv module's
+        per-cell limit (128 KiB) while reading, for exports with long texts (Jira descriptions)."""
+        table = cls(path, [], [], header_row)
+        lines = text.splitlines()
+        if len(lines) < header_row:
+            table.errors.append(f"{path.name}: empty file, no header row at row {header_row}")
+            return table
+        delim = delimiter or _sniff_delimiter(lines[header_row - 1])
+        old_limit = csv.field_size_limit()
+        if field_size_limit:
+            csv.field_size_limit(max(old_limit, field_size_limit))
+        try:
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+            row_no = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    row_no += 1
+                    table.malformed.append((row_no, str(exc)))
+                    continue
+                row_no += 1
+                if row_no < header_row:
+                    continue
+                if row_no == header_row:
+                    table.headers = [c.strip() for c in cells]
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
+                table.rows.append((row_no, cells))
+        finally:
+            csv.field_size_limit(old_limit)
+        if not table.headers:
+            table.errors.append(f"{path.name}: no header row at row {header_row}")
+        return table
+
+    @property
+    def broken(self) -> list[QuarantineRecord]:
+        """The malformed CSV records as quarantine records (the spreadsheet readers' wording)."""
+        return [QuarantineRecord(row, None, None, f"{self.path.name}, row {row}: malformed CSV line ({msg})")
+                for row, msg in self.malformed]
 
     def shape_problem(self, cells: list) -> str | None:
         """A CSV row whose cell count differs from the header's (trailing empty cells excepted)."""
@@ -379,6 +597,56 @@ class Table:
             out[key] = i
         return out
 
+    # ---- columns by known headings (the export presets) ------------------------------------------
+
+    def _by_heading(self) -> dict[str, list[int]]:
+        """Trimmed, lower-cased heading -> its columns, in file order (built once)."""
+        if self._positions is None:
+            self._positions = {}
+            for i, h in enumerate(self.headers):
+                self._positions.setdefault(_exact_key(h), []).append(i)
+        return self._positions
+
+    def positions(self, name: str | None) -> list[int]:
+        """Every column whose heading is ``name`` (trimmed, case-insensitive), in file order."""
+        return [] if name is None else self._by_heading().get(_exact_key(name), [])
+
+    def find(self, names: Iterable[str]) -> str | None:
+        """The heading, as written in the file, of the first of ``names`` the file has (trimmed,
+        case-insensitive: see the class docstring for why not :func:`norm_header`); None when none."""
+        for name in names:
+            pos = self.positions(name)
+            if pos:
+                return self.headers[pos[0]]
+        return None
+
+    def cell(self, cells: list, name: str | None) -> str:
+        """The (first) cell of the column headed ``name`` in this record; '' when absent."""
+        pos = self.positions(name)
+        if not pos or pos[0] >= len(cells):
+            return ""
+        return cells[pos[0]]
+
+    def cells(self, cells: list, name: str | None) -> list:
+        """Every cell of a repeated column, in file order."""
+        return [cells[i] for i in self.positions(name) if i < len(cells)]
+
+    def record_dict(self, cells: list) -> dict[str, str]:
+        """The raw record for a quarantine entry, cells as written (repeated columns joined with ' | ')."""
+        out: dict[str, str] = {}
+        for i, name in enumerate(self.headers):
+            value = cells[i] if i < len(cells) else ""
+            out[name] = f"{out[name]} | {value}" if name in out and value else (value or out.get(name, ""))
+        return out
+
+    def repeated(self) -> list[str]:
+        """Headings that appear more than once (each once, as first written)."""
+        return [self.headers[pos[0]] for pos in self._by_heading().values() if len(pos) > 1]
+
+
+def _exact_key(name: Any) -> str:
+    return str(name).strip().lower()
+
 
 def _is_xlsx(path: Path, head: bytes | None = None) -> bool:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -392,19 +660,24 @@ def _is_xlsx(path: Path, head: bytes | None = None) -> bool:
     return head[:4] == b"PK\x03\x04"
 
 
-def _decode_table_text(data: bytes, path: Path, encoding: str | None, warnings: list[str]) -> str:
+def decode_text(data: bytes, name: str, warnings: list[str], encoding: str | None = None, *,
+                encoding_option: bool = True) -> str:
+    """The text of an export file, the one decoding rule of every CSV/JSON reader (canonical, tables,
+    timesheets, Jira): ``encoding`` when given; else UTF-16/32 with a BOM (Excel's "Unicode text"); else
+    UTF-8 (a BOM dropped); else Windows-1252, warned.  ``name`` is the file name the warning starts with;
+    ``encoding_option`` says whether the reader takes ``encoding=`` (only then does the warning suggest it).
+    """
     if encoding:
         return data.decode(encoding, errors="replace")
-    text = decode_bom(data, path.name, warnings)  # UTF-16/32 with a BOM (Excel's "Unicode text")
+    text = decode_bom(data, name, warnings)
     if text is not None:
         return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        warnings.append(
-            f"{path.name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. "
-            "Export as UTF-8 or pass encoding=... to silence this warning."
-        )
+        hint = "Export as UTF-8 or pass encoding=... to silence this warning." if encoding_option else \
+            "Export as UTF-8 to silence this warning."
+        warnings.append(f"{name}: not valid UTF-8 (byte {exc.start}); read as Windows-1252. {hint}")
         return data.decode("cp1252", errors="replace")
 
 
@@ -425,36 +698,10 @@ def read_table(path: Path | str, *, sheet: str | int | None = None, header_row: 
         raise ValueError("header_row must be >= 1")
     if _is_xlsx(path):
         return _read_xlsx(path, sheet, header_row, headers_only)
-    table = Table(path, [], [], header_row)
-    text = _decode_table_text(path.read_bytes(), path, encoding, table.warnings)
-    lines = text.splitlines()
-    if len(lines) < header_row:
-        table.errors.append(f"{path.name}: empty file, no header row at row {header_row}")
-        return table
-    delim = delimiter or _sniff_delimiter(lines[header_row - 1])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    row_no = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_no += 1
-            table.broken.append(QuarantineRecord(
-                row_no, None, None, f"{path.name}, row {row_no}: malformed CSV line ({exc})"))
-            continue
-        row_no += 1
-        if row_no < header_row:
-            continue
-        if row_no == header_row:
-            table.headers = [c.strip() for c in cells]
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        table.rows.append((row_no, cells))
-    if not table.headers:
-        table.errors.append(f"{path.name}: no header row at row {header_row}")
+    warnings: list[str] = []
+    text = decode_text(path.read_bytes(), path.name, warnings, encoding)
+    table = Table.from_text(path, text, header_row=header_row, delimiter=delimiter)
+    table.warnings[:0] = warnings
     return table
 
 
@@ -509,7 +756,7 @@ def table_headers(path: Path, head: bytes, *, sheet=None, header_row: int = 1) -
     try:
         if _is_xlsx(path, head):
             return read_table(path, sheet=sheet, header_row=header_row, headers_only=True).headers
-        text = _decode_table_text(head, path, None, [])
+        text = decode_text(head, path.name, [])
         lines = text.splitlines()
         if len(lines) < header_row:
             return []

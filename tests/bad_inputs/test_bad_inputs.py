@@ -531,6 +531,8 @@ READERS_WITHOUT_A_CASE = {
     "benefits-register": "no bad-input case yet",
     "dependencies-register": "no bad-input case yet",
     "capacity-register": "no bad-input case yet",
+    "lessons-register": "tests/unit/sources/test_registers.py::"
+                        "test_a_lessons_workbook_named_in_sources_yaml_is_ingested_with_its_quarantine",
 }
 
 

@@ -13,10 +13,12 @@ from orchestration.sources.registers import (
     FORMATS,
     detect_benefits,
     detect_capacity,
+    detect_lessons,
     detect_risks,
     read_benefits,
     read_capacity,
     read_dependencies,
+    read_lessons,
     read_register,
     read_risks,
 )
@@ -41,7 +43,8 @@ def head(path):
 
 
 def test_formats_and_detection_never_guess():
-    assert set(FORMATS) == {"benefits-register", "risks-register", "dependencies-register", "capacity-register"}
+    assert set(FORMATS) == {"benefits-register", "risks-register", "dependencies-register", "capacity-register",
+                            "lessons-register"}
     # own headings: only with a mapping that names headings present in the file
     assert not detect_risks(RISKS_CSV, head(RISKS_CSV))
     assert detect_risks(RISKS_CSV, head(RISKS_CSV), mapping_file=RISKS_MAP)
@@ -214,3 +217,91 @@ def test_missing_required_heading_quarantines_every_row_and_names_the_file(tmp_p
         read_risks(RISKS_CSV, periods_in_columns=True)
     with pytest.raises(ValueError, match="unknown register"):
         read_register(RISKS_CSV, "issues")
+
+
+LESSONS_XLSX_MAPPING = {"lesson_id": "Ref", "project_code": "Project", "raised_date": "Logged",
+                        "category": "Theme", "what_happened": "What happened", "recommendation": "Do next time",
+                        "cost_impact": "Cost £", "schedule_impact_days": "Delay (days)", "status": "State",
+                        "actioned_date": "Actioned on", "owner_role": "Owner", "risk_id": "Linked risk"}
+LESSONS_VALUES = {"category": {"Estimation": "estimating", "Vendors": "supplier", "People": "resourcing"},
+                  "status": {"Closed - in playbook": "embedded", "Done": "actioned", "New": "open"}}
+
+
+def _lessons_workbook(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Lessons"
+    ws.append(["Lessons learned log — exported 2026-12-01"])
+    ws.append(["Ref", "Project", "Logged", "Theme", "What happened", "Do next time", "Cost £", "Delay (days)",
+               "State", "Actioned on", "Owner", "Linked risk"])
+    ws.append(["LL-1", "PRJ-001", date(2026, 3, 4), "Estimation", "Testing took twice the weeks",
+               "Estimate bottom-up", 12000.5, 10, "Closed - in playbook", date(2026, 5, 1), "PMO", "R-7"])
+    ws.append(["LL-2", "PRJ-002", date(2026, 6, 9), "Vendors", "Change requests priced late", "Price first",
+               None, None, "Done", date(2026, 7, 1), "Commercial", None])
+    ws.append(["LL-3", "PRJ-002", date(2026, 7, 9), "Luck", "Bad weather", None, 500, None, "New", None, None,
+               None])
+    ws.append(["LL-4", "PRJ-003", "2026-08-01", "People", "Specialists pulled at go-live", None, "n/a", 3,
+               "New", None, "PM", None])
+    wb.save(path)
+    return path
+
+
+def test_lessons_xlsx_through_a_mapping_and_value_maps(tmp_path):
+    """A lessons register in its own workbook: headings and words mapped onto the contract; a category outside
+    the closed vocabulary and a cost that is not a number are quarantined naming file, row and column."""
+    xlsx = _lessons_workbook(tmp_path / "lessons-log.xlsx")
+    assert "lessons-register" in FORMATS
+    assert not detect_lessons(xlsx, head(xlsx), header_row=2)  # own headings need the mapping
+    assert detect_lessons(xlsx, head(xlsx), header_row=2, mapping=LESSONS_XLSX_MAPPING)
+    res = read_lessons(xlsx, header_row=2, mapping=LESSONS_XLSX_MAPPING, values=LESSONS_VALUES)
+    assert res.format == "lessons-register"
+    lessons = entity(res, "lessons")
+    assert [(r["lesson_id"], r["_source_row"], r["category"], r["status"]) for r in lessons.rows] == [
+        ("LL-1", 3, "estimating", "embedded"), ("LL-2", 4, "supplier", "actioned")]
+    ll1 = lessons.rows[0]
+    assert ll1["raised_date"] == date(2026, 3, 4) and ll1["actioned_date"] == date(2026, 5, 1)
+    assert ll1["cost_impact"] == Decimal("12000.5") and ll1["schedule_impact_days"] == 10
+    assert ll1["risk_id"] == "R-7" and lessons.rows[1]["cost_impact"] is None
+    bad = {q.source_row: q for q in lessons.quarantine}
+    assert sorted(bad) == [5, 6]
+    assert bad[5].column == "Theme" and bad[5].reason.startswith("lessons-log.xlsx, row 5: column 'Theme'")
+    assert "luck" in bad[5].reason.lower()
+    assert bad[6].column == "Cost £" and "n/a" in bad[6].reason
+
+
+def test_a_lessons_workbook_named_in_sources_yaml_is_ingested_with_its_quarantine(tmp_path):
+    """End to end through the ingest: raw.lessons gets the two good rows, quarantine.lessons the two bad
+    ones with file, row, column and reason, and the load log counts them."""
+    import duckdb
+    import yaml
+
+    from orchestration.pipeline.ingest import load_landing
+    from orchestration.pipeline.landing import load_sources_config
+
+    landing = tmp_path / "landing"
+    (landing / "projects").mkdir(parents=True)
+    (landing / "tasks").mkdir()
+    (landing / "lessons").mkdir()
+    (landing / "projects" / "projects.csv").write_text(
+        "project_code,project_name,currency,status,planned_finish_date\nPRJ-001,Alpha,GBP,active,2026-12-31\n")
+    (landing / "tasks" / "tasks.csv").write_text(
+        "status_date,project_code,task_code,baseline_start,baseline_finish,baseline_cost,percent_complete\n"
+        "2026-03-31,PRJ-001,T1,2026-01-01,2026-06-30,1000,10\n")
+    _lessons_workbook(landing / "lessons" / "lessons-log.xlsx")
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": {"lessons": {
+        "reader": "lessons-register",
+        "options": {"header_row": 2, "mapping": LESSONS_XLSX_MAPPING, "values": LESSONS_VALUES}}}}))
+    load_landing(landing, tmp_path / "wh.duckdb", archive_dir=tmp_path / "archive",
+                 config=load_sources_config(tmp_path))
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT lesson_id, category, status, cost_impact FROM raw.lessons ORDER BY 1").fetchall() \
+            == [("LL-1", "estimating", "embedded", Decimal("12000.5")), ("LL-2", "supplier", "actioned", None)]
+        assert con.execute("SELECT _source_row, column_name, value FROM quarantine.lessons ORDER BY 1").fetchall() \
+            == [(5, "Theme", "Luck"), (6, "Cost £", "n/a")]
+        assert con.execute("SELECT rows_loaded, rows_quarantined FROM raw.load_log WHERE entity = 'lessons'"
+                           ).fetchall() == [(2, 2)]
+    finally:
+        con.close()

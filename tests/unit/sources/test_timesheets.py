@@ -10,8 +10,9 @@ import pytest
 
 from orchestration.demo.exports.timesheets import write_harvest_csv, write_tempo_csv
 from orchestration.sources import jira, timesheets
-from orchestration.sources.toolkit import ReaderError
-from orchestration.sources.timesheets import parse_date, parse_hours, parse_number
+from orchestration.sources.timesheets import parse_hours, parse_number
+from orchestration.sources.toolkit import EXPORT_DATES, ReaderError
+from orchestration.sources.toolkit import parse_date as toolkit_parse_date
 
 REPO = Path(__file__).resolve().parents[3]
 FIX = REPO / "tests" / "fixtures" / "sources" / "timesheets"
@@ -321,6 +322,11 @@ def test_result_carries_format_path_and_sha256():
     res = timesheets.read_harvest_csv(FIX / "harvest-detailed.csv")
     assert res.format == "harvest-csv" and res.path.name == "harvest-detailed.csv" and len(res.sha256) == 64
     assert ts(res).sha256 == res.sha256 and list(res.entities) == ["timesheets"]
+
+
+def parse_date(raw, **kwargs):
+    """The export readers' date parsing: the toolkit's parser with the exports' rules."""
+    return toolkit_parse_date(raw, rules=EXPORT_DATES, **kwargs)
 
 
 @pytest.mark.parametrize("raw, kwargs, expected", [

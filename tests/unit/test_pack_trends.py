@@ -1,0 +1,61 @@
+"""The trends page (orchestration/reports/trends.py, issue #11): the organisation's EAC with its range and its
+CPI and SPI by period, drawn from the marts' rows as vector, greyscale-safe charts."""
+from __future__ import annotations
+
+import base64
+import re
+from decimal import Decimal
+
+import duckdb
+
+from orchestration.reports import render_portfolio_pack
+from orchestration.reports.charts import EacPoint, eac_trend_svg
+from orchestration.reports.trends import load_trends
+from tests.unit.test_reports import GENERATED, PERIOD, build_serving, pdf_pages_text
+
+
+def _with_history(path):
+    """October for the organisation (CPI 0.80, SPI 0.90) beside the hand-worked November, and a range for
+    November only."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("INSERT INTO marts.fct_organisation_earned_value (organisation, period, status_date, currency,"
+                    " project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac) VALUES ('All portfolios', '2026-10',"
+                    " DATE '2026-10-31', 'GBP', 5, 3000000, 1000000, 900000, 1125000, 0.8, 0.9, 3750000, -750000)")
+        con.execute("CREATE TABLE marts.fct_forecast_range_rollup (rollup_level VARCHAR, rollup_name VARCHAR,"
+                    " period VARCHAR, project_count INTEGER, projects_with_range INTEGER,"
+                    " eac_point_sum DECIMAL(38,6), eac_p10 DECIMAL(38,6), eac_p50 DECIMAL(38,6), eac_p90 DECIMAL(38,6))")
+        con.execute("INSERT INTO marts.fct_forecast_range_rollup VALUES ('organisation', 'All portfolios', ?, 5, 5,"
+                    " 3442531.26, 3301004.5, 3439980.49, 3612577.51)", [PERIOD])
+    finally:
+        con.close()
+    return path
+
+
+def test_trends_page_reads_the_organisation_history(tmp_path):
+    path = _with_history(build_serving(tmp_path / "serving.duckdb"))
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        page = load_trends(con, PERIOD, "GBP")
+        assert load_trends(con, "2026-10", "GBP") is None  # one period: no trend to draw
+    finally:
+        con.close()
+    assert (page.first_period, page.periods, page.with_range) == ("2026-10", 2, 1)
+    svg = base64.b64decode(page.index_chart.split(",", 1)[1]).decode()
+    assert "<path" in svg and "<image" not in svg  # vector
+    text = " ".join(" ".join(pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out",
+                                                                   generated_at=GENERATED))).split())
+    assert "Trends, 2026-10 to November 2026" in text
+    assert "1 of 2 periods have one" in text
+
+
+def test_eac_chart_band_spans_p10_to_p90():
+    """The band is a filled polygon between P10 and P90; a period without a range leaves a gap (NaN)."""
+    svg = eac_trend_svg([EacPoint("2026-09", 100, None, None, 90), EacPoint("2026-10", 110, 100, 130, 90),
+                         EacPoint("2026-11", 120, 105, 140, 90)], "GBP")
+    assert "<text" not in svg  # text drawn as paths: the same on any machine
+    assert re.search(r'style="fill: ?#bbbbbb', svg)  # the grey band
+    # Decimals (as the marts give them) draw like floats
+    decimal = eac_trend_svg([EacPoint("2026-11", Decimal("120"), Decimal("105"), Decimal("140"), Decimal("90"))],
+                            "GBP")
+    assert decimal == eac_trend_svg([EacPoint("2026-11", 120.0, 105.0, 140.0, 90.0)], "GBP")
