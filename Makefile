@@ -9,10 +9,16 @@ PIP_FLAGS := -qq --disable-pip-version-check
 OLD_DUCKDB_VERSION := 1.1.3
 OLD_DUCKDB := $(VENV)/duckdb-$(OLD_DUCKDB_VERSION)
 OLD_DUCKDB_STAMP := $(OLD_DUCKDB)/.installed
+# mypy, installed beside the venv like the old client: mypy 2.x requires pathspec>=1 and dbt-core
+# pathspec<0.13, so it cannot sit in the project's dependency set ([dev] pins the other lint tools).
+# make lint runs it with this directory first on PYTHONPATH, over the venv's packages.
+MYPY_VERSION := 2.4.1
+MYPY := $(VENV)/mypy-$(MYPY_VERSION)
+MYPY_STAMP := $(MYPY)/.installed
 
-.PHONY: demo test test-all lint dev bench bench-scale clean install
+.PHONY: demo test test-all lint lint-python lint-sql lint-types dev bench bench-scale clean install
 
-install: $(STAMP) $(OLD_DUCKDB_STAMP)
+install: $(STAMP) $(OLD_DUCKDB_STAMP) $(MYPY_STAMP)
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first time: about a minute)…"
@@ -25,20 +31,34 @@ $(OLD_DUCKDB_STAMP): | $(STAMP)
 	@$(BIN)/python -m pip install $(PIP_FLAGS) --no-warn-conflicts --no-deps --target $(OLD_DUCKDB) duckdb==$(OLD_DUCKDB_VERSION)
 	@touch $(OLD_DUCKDB_STAMP)
 
+$(MYPY_STAMP): | $(STAMP)
+	@rm -rf $(MYPY)
+	@$(BIN)/python -m pip install $(PIP_FLAGS) --no-warn-conflicts --target $(MYPY) mypy==$(MYPY_VERSION)
+	@touch $(MYPY_STAMP)
+
 ## Generate the demo organisation and run the whole flow for each of its periods.
 demo: $(STAMP)
 	$(BIN)/pmo demo
 
-## Lint, then the default (quick) test suite, one test module per worker process (modules share pipeline runs).
-test: $(STAMP) $(OLD_DUCKDB_STAMP) lint
+## Lint first, then the default (quick) test suite, one test module per worker process (modules share pipeline runs).
+test: lint $(STAMP) $(OLD_DUCKDB_STAMP)
 	$(BIN)/pytest -n auto --dist loadfile
 
 ## Every test, slow ones included.
 test-all: $(STAMP) $(OLD_DUCKDB_STAMP)
 	$(BIN)/pytest -m '' -n auto --dist loadfile
 
-lint: $(STAMP)
+## ruff (Python), sqlfluff (the dbt models and data tests) and mypy (the package); any finding fails.
+lint: lint-python lint-sql lint-types
+
+lint-python: $(STAMP)
 	$(BIN)/ruff check orchestration tests bench
+
+lint-sql: $(STAMP)
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests --processes 0 --disable-progress-bar
+
+lint-types: $(STAMP) $(MYPY_STAMP)
+	PYTHONPATH=$(MYPY) $(BIN)/python -m mypy
 
 ## The Dagster UI on the demo home.
 dev: $(STAMP)

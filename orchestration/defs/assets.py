@@ -65,18 +65,6 @@ def run_period_range(tags) -> tuple[str | None, str | None]:
     return tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
 
 
-def _md_table(rows: list[dict], limit: int = 20) -> MetadataValue:
-    if not rows:
-        return MetadataValue.md("_none_")
-    cols = list(rows[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in rows[:limit]:
-        lines.append("| " + " | ".join(str(r[c]).replace("|", "\\|").replace("\n", " ") for c in cols) + " |")
-    if len(rows) > limit:
-        lines.append(f"\n… and {len(rows) - limit} more")
-    return MetadataValue.md("\n".join(lines))
-
-
 def build_ingest_asset():
     @multi_asset(
         name="ingest_landing",
@@ -229,11 +217,6 @@ def build_mart_checks(mart_keys: list[AssetKey], directory=None):
                               reporting_currency=settings.reporting_currency, directory=directory)
 
     return _build_suite_checks("mart_expectations", targets, validate, directory)
-
-
-def build_timesheet_check():
-    """Kept for callers of the former single check: the checks of every raw suite."""
-    return build_raw_checks()
 
 
 class PmoDbtTranslator(DagsterDbtTranslator):

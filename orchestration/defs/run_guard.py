@@ -270,8 +270,8 @@ def recover_dead_runs(instance: DagsterInstance, current_run_id: str | None = No
     if storage.supports_global_concurrency_limits:
         pools = [p.name for p in storage.get_pool_limits()]
         holders = set(storage.get_concurrency_run_ids())
-        for info in storage.get_concurrency_infos(pools).values():
-            holders |= {s.run_id for s in info.claimed_slots}
+        for concurrency in storage.get_concurrency_infos(pools).values():
+            holders |= {s.run_id for s in concurrency.claimed_slots}
         for run_id in holders - {current_run_id}:
             run = instance.get_run_by_id(run_id)
             if run is None or run.is_finished:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from orchestration.demo.core import Generation, _Table
 from orchestration.demo.model import _GBP_VALUE, Anomaly, _iso, _money, _Period, _Project, _split_cents
@@ -36,8 +37,8 @@ _NONLABOUR_WEIGHTS = {"subcontract": 0.45, "material": 0.25, "travel": 0.08, "ov
 def build_fx(g: Generation) -> None:
     rng = g.rng("fx")
     walk = {c: 0.0 for c in g.ccys}
-    g.fx: dict[tuple[int, str, str], float] = {}
-    g.fx_rows: list[tuple[str, str, str, float]] = []
+    g.fx = {}
+    g.fx_rows = []
     for m, per in enumerate(g.periods):
         val = {}
         for c in g.ccys:
@@ -69,7 +70,7 @@ class _Ledger:
         g = self.g
         rng_gl = self.rng_gl
         last_m = g.W - 1
-        docs = []  # (posting ordinal, sort rank, project code, currency, lines, meta)
+        docs: list[list[Any]] = []  # (posting ordinal, sort rank, project code, currency, lines, meta)
         by_ccy: dict[str, list[tuple[_Project, int]]] = defaultdict(list)
         for p in g.projects:
             if p.idx not in labour:
@@ -83,7 +84,7 @@ class _Ledger:
             k = rng_gl.randint(2, 4)
             types = rng_gl.sample(list(_NONLABOUR_WEIGHTS), k)
             weights = [_NONLABOUR_WEIGHTS[t] * rng_gl.uniform(0.6, 1.4) for t in types]
-            lines = []
+            lines: list[tuple[Any, ...]] = []  # (type, cents, task, description[, project code])
             post = rng_gl.choice(per.workdays)
             for t, amt in zip(types, _split_cents(non, weights), strict=True):
                 task = _task_on(rng_gl, p, post) if t in ("material", "subcontract") else ""

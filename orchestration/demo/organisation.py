@@ -270,7 +270,7 @@ class _Without(Sequence):
     def __len__(self) -> int:
         return len(self.items) - (self.at < len(self.items))
 
-    def __getitem__(self, i: int) -> int:
+    def __getitem__(self, i: int) -> int:  # type: ignore[override]  # int indexes only (rng.choice), no slices
         if not 0 <= i < len(self):
             raise IndexError(i)
         return self.items[i + (i >= self.at)]
@@ -360,7 +360,7 @@ def build_projects(g: Generation, rng: random.Random) -> tuple[list[str], int]:
         )
     anchor = order[0]  # the first on_track project: starts in the first period
 
-    g.projects: list[_Project] = []
+    g.projects = []
     for i in range(n):
         prog = i * g.n_programmes // n
         g.projects.append(
@@ -407,7 +407,7 @@ def staff(g: Generation, rng: random.Random, names: list[str]) -> None:
     n_people = 4 * n
     slots = [i for i in range(n) for _ in range(4)]
     rng.shuffle(slots)
-    g.people: list[_Person] = []
+    g.people = []
     pm_done: set[int] = set()
     for k in range(n_people):
         proj = g.projects[slots[k]]

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 from datetime import date
 from itertools import count
+from typing import Any
 
 from orchestration.demo.core import Generation, _Table
 from orchestration.demo.model import _iso, _money, _month, _Project
@@ -219,7 +220,7 @@ def _raise_risk(
     cat = focus if focus and rng.random() < 0.5 else rng.choice(list(_RISKS))
     title, mitigation = rng.choice(_RISKS[cat])
     hi = cat == focus
-    r = {
+    r: dict[str, Any] = {
         "id": f"RSK-{seq:05d}",
         "cat": cat,
         "title": title,

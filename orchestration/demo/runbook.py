@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.demo.formats import clip_to_data_date, write_vendor_exports
-from orchestration.demo.generator import generate_demo
+from orchestration.demo.generator import DemoSummary, generate_demo
 from orchestration.demo.restatement import write_late_invoice
 from orchestration.settings import Settings, init_home
 
@@ -29,7 +29,7 @@ class ForeignFilesError(RuntimeError):
 class DemoOrganisation:
     """What :func:`write_demo` wrote: the generator's summary and the landing files, relative paths."""
 
-    summary: object
+    summary: DemoSummary
     landing: Path
     files: list[str] = field(default_factory=list)
 
@@ -88,7 +88,8 @@ def demo_segments(periods: list[str], rebaselined) -> list[list[str]]:
     if len(periods) == 1:
         return [list(periods)]
     cuts = {p for p in rebaselined if periods[0] < p < periods[-1]}
-    segments, current = [], []
+    segments: list[list[str]] = []
+    current: list[str] = []
     for period in periods[:-1]:
         if period in cuts and current:
             segments.append(current)

@@ -232,18 +232,18 @@ def _schedule(g: Generation, rng: random.Random, p: _Project) -> None:
             "50/50": rng.uniform(0.02, 0.04),
             "apportioned": rng.uniform(0.03, 0.05),
         }
-        for k, t in extras.items():
-            t.cost = int(round(p.bac * shares[k], -2))
+        for kind, t in extras.items():
+            t.cost = int(round(p.bac * shares[kind], -2))
     # Costs: proportional to duration, jittered; exact cents summing to BAC.
     cw = [(t.bf - t.bs + 1) * rng.uniform(0.7, 1.3) for t in leaves]
     for t, c in zip(leaves, _split_cents(p.bac - sum(t.cost for t in extras.values()), cw), strict=True):
         t.cost = c
     # Simulated actual dates: time warp around the baseline start plus jitter.
-    s = p.speed
+    speed = p.speed
     a0 = p.ps + p.delay
 
     def warp(o: int) -> int:
-        return a0 + round((o - p.ps) / s)
+        return a0 + round((o - p.ps) / speed)
 
     for k, t in enumerate(leaves):
         t.a_start, t.a_finish = warp(t.bs), warp(t.bf)
@@ -252,7 +252,7 @@ def _schedule(g: Generation, rng: random.Random, p: _Project) -> None:
             t.a_finish += rng.randint(-2, 3)
     last = leaves[-1].a_finish
     if p.scenario == "finished_late":
-        last = leaves[-1].a_finish = p.pf + round((p.pf - p.ps) * (1 / s - 1))
+        last = leaves[-1].a_finish = p.pf + round((p.pf - p.ps) * (1 / speed - 1))
     for t in leaves:
         t.a_start = max(a0, min(t.a_start, last))
         t.a_finish = max(t.a_start, min(t.a_finish, last))
@@ -263,9 +263,9 @@ def _schedule(g: Generation, rng: random.Random, p: _Project) -> None:
     items: list = []  # top-level: _Task (leaf/milestone) or list[_Task] (summary group)
     k = 0
     for _ in range(n_sum):
-        g = rng.randint(2, max(2, min(3, n_leaf - k - (1 if n_sum == 1 else 2))))
-        items.append(leaves[k : k + g])
-        k += g
+        size = rng.randint(2, max(2, min(3, n_leaf - k - (1 if n_sum == 1 else 2))))
+        items.append(leaves[k : k + size])
+        k += size
     items.extend(leaves[k:])
     if n_ms == 2 and len(items) >= 2:
         j = max(0, len(items) // 2 - 1)

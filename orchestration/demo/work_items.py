@@ -8,6 +8,8 @@ Draws from the ``work_items`` stream.
 
 from __future__ import annotations
 
+from typing import Any
+
 from orchestration.demo.core import Generation, _fmt, _Table
 from orchestration.demo.model import _iso
 from orchestration.demo.progress import _first_day, _progress
@@ -39,7 +41,7 @@ def write_work_items(g: Generation) -> None:
         n_items = rng.randint(18, 40)
         epics = rng.sample(_EPICS, rng.randint(3, 5))
         n_rel = 3 if p.methodology == "agile" else 2
-        items = []
+        items: list[dict[str, Any]] = []
         for k in range(n_items):
             typ = rng.choices(("Story", "Bug", "Task"), weights=(80, 12, 8))[0]
             if typ == "Story":

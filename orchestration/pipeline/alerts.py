@@ -52,9 +52,9 @@ def what_failed(outcome) -> list[str]:
 
 
 def alert_line(outcome, at: datetime | None = None) -> str:
-    at = (at or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    stamp = (at or datetime.now(UTC)).replace(microsecond=0).isoformat()
     trigger = f" ({outcome.trigger})" if outcome.trigger else ""
-    return (f"{at} {outcome.status.upper()} period {outcome.period or '?'} run {outcome.run_id}{trigger}: "
+    return (f"{stamp} {outcome.status.upper()} period {outcome.period or '?'} run {outcome.run_id}{trigger}: "
             + "; ".join(what_failed(outcome)))
 
 

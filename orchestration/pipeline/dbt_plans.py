@@ -129,7 +129,7 @@ def explain(con, sql: str) -> list[dict]:
 
 
 def quadratic_joins(plan: list[dict], line_relations: set[str], model: str = "query",
-                    bounded_relations: set[str] = frozenset()) -> list[PlanFinding]:
+                    bounded_relations: set[str] | frozenset[str] = frozenset()) -> list[PlanFinding]:
     """The nested-loop, blockwise and cross-product joins of ``plan`` that read one of
     ``line_relations`` ('schema.table') on either side and have no bounded input: neither a single
     row nor reading only ``bounded_relations`` (seeds) or no table at all."""

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 
@@ -30,7 +31,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 # Okabe–Ito colour-blind-safe palette; the series also differ by line style and marker.
 COLOURS = {"pv": "#0072B2", "ev": "#009E73", "ac": "#D55E00", "bac": "#333333"}
 
-_RC = {
+_RC: Any = {  # matplotlib types rc keys as a Literal of every rcParam
     "svg.fonttype": "path",
     "svg.hashsalt": "pmo-warehouse-pack",
     "font.family": "DejaVu Sans",

@@ -592,10 +592,10 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     if limit is not None and len(todo) > limit:
         skipped_reason = (f"{len(todo)} project reports to render, more than the limit of {limit} "
                           f"({LIMIT_ENV}): run `pmo report --period {reports.period}` to render them")
-        for report, target in todo:
+        for report, stale in todo:
             del entries[report.project_code]
             skipped.append(report.project_code)
-            Path(target).unlink(missing_ok=True)
+            Path(stale).unlink(missing_ok=True)
         LOGGER.warning("project reports %s not rendered: %s", reports.period, skipped_reason)
         todo = []
     stamp = generated_at.isoformat(timespec="seconds")

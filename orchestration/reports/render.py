@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -283,7 +284,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = (
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def _float(value: object) -> float | None:
+def _float(value: Any) -> float | None:
     if value is None:
         return None
     v = float(value)  # DOUBLE already; DECIMAL indices tolerated
@@ -663,7 +664,7 @@ def make_url_fetcher(root: Path = TEMPLATES_DIR):
     _, URLFetcher, URLFetcherResponse = _weasyprint()
     root = Path(root).resolve()
 
-    class PackURLFetcher(URLFetcher):
+    class PackURLFetcher(URLFetcher):  # type: ignore[misc,valid-type]  # base class imported lazily
         def __init__(self) -> None:
             super().__init__(timeout=5, allowed_protocols=("data",), allow_redirects=False,
                              fail_on_errors=True)

@@ -371,7 +371,7 @@ _SAP_OPTIONS = {"fiscal_calendar", "account_cost_types", "decimal_separator", "d
 
 
 def _sap_columns(headers: list[str]) -> dict[str, int]:
-    index = {}
+    index: dict[str, int] = {}
     for i, h in enumerate(headers):
         index.setdefault(norm_header(h), i)
     return resolve_columns(index, SAP_COLUMNS)
@@ -727,7 +727,7 @@ def detect_oracle_gl(path: Path, head: bytes) -> bool:
     """True for Oracle GL journal lines: an ENTERED_DR/ENTERED_CR (or ACCOUNTED_DR/CR, or their
     'Entered Debit'/'Entered Credit' titles) pair beside an accounting/effective date."""
     headers = table_headers(Path(path), head)
-    index = {}
+    index: dict[str, int] = {}
     for i, h in enumerate(headers):
         index.setdefault(norm_header(h), i)
     cols = resolve_columns(index, ORACLE_COLUMNS)

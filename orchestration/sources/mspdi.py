@@ -223,16 +223,6 @@ def slot_name(slot: int) -> str:
     return "Baseline" if slot == 0 else f"Baseline{slot}"
 
 
-def parse_duration_hours(raw: str) -> float:
-    """``PT103H0M0S`` (MSPDI duration/work) -> hours as a float (103.0)."""
-    m = re.fullmatch(r"-?P(?:(\d+(?:\.\d+)?)D)?T?(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", raw.strip())
-    if not m:
-        raise ValueError(f"not an MSPDI duration: {raw!r}")
-    d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-    hours = d * 24 + h + mi / 60 + s / 3600
-    return -hours if raw.strip().startswith("-") else hours
-
-
 # ---------------------------------------------------------------------------------------------- read
 
 

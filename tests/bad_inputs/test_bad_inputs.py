@@ -25,6 +25,7 @@ from orchestration.pipeline.ingest import load_landing
 from orchestration.pipeline.quality import run_raw_suite
 from orchestration.pipeline.row_rules import RowRules
 from orchestration.settings import QualitySettings
+from orchestration.sources.registry import detect_format, format_names
 
 PERIOD = "2026-03"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
@@ -514,7 +515,48 @@ def test_half_exported_file_fails_the_volume_gate(tmp_path):
     assert outcome.success and not outcome.failures
 
 
-#: Vendor-file cases whose outcome a dedicated test below checks (their tasks must load, with a warning).
+#: Readers of orchestration/sources/registry.py that no case above reaches yet, and where their bad input
+#: is tested instead, if anywhere. A reader added to the registry needs a case here or an entry saying why
+#: not; an entry whose reader gains a case must go (test_every_reader_has_a_bad_input_case).
+READERS_WITHOUT_A_CASE = {
+    "mpp": "no bad-input case yet",
+    "clockify-csv": "no bad-input case yet",
+    "jira-csv": "no bad-input case yet",
+    "jira-issues-json": "no bad-input case yet",
+    "tempo-worklog-json": "no bad-input case yet",
+    "sap-bseg-csv": "no bad-input case yet",
+    "generic-ledger-csv": "no bad-input case yet",
+    # registers are read only when sources.yaml names them, never by signature
+    "risks-register": "test_register_amount_out_of_range",
+    "benefits-register": "no bad-input case yet",
+    "dependencies-register": "no bad-input case yet",
+    "capacity-register": "no bad-input case yet",
+    "lessons-register": "tests/unit/sources/test_registers.py::"
+                        "test_a_lessons_workbook_named_in_sources_yaml_is_ingested_with_its_quarantine",
+}
+
+
+def test_every_reader_has_a_bad_input_case(tmp_path):
+    """Every reader the registry knows is reached by at least one case, as a run picks it (no case sets a
+    reader in sources.yaml, so by the file's signature and folder), or is listed in READERS_WITHOUT_A_CASE."""
+    readers = set(format_names())
+    reached: dict[str, list[str]] = {}
+    for case in CASES:
+        landing = make_landing(tmp_path / case.id, case)
+        rel = case.path.split("!")[0]
+        path = landing / rel
+        fmt = detect_format(path, folder=rel.split("/")[0]) if path.is_file() else None
+        if fmt is not None:
+            reached.setdefault(fmt, []).append(case.id)
+    assert not set(READERS_WITHOUT_A_CASE) - readers, "READERS_WITHOUT_A_CASE names readers the registry no longer has"
+    assert not set(READERS_WITHOUT_A_CASE) & set(reached), (
+        "these readers have a case now: take them out of READERS_WITHOUT_A_CASE",
+        {f: reached[f] for f in set(READERS_WITHOUT_A_CASE) & set(reached)})
+    assert readers - set(READERS_WITHOUT_A_CASE) - set(reached) == set(), "readers without a bad-input case"
+
+
+#: Vendor-file cases whose outcome a dedicated test checks (test_xer_and_mspdi_rows_load: their tasks must
+#: load, with a warning).
 CHECKED_SEPARATELY = {"xer-unknown-table", "mspdi-without-baseline"}
 
 

@@ -34,13 +34,6 @@ RANK = {"green": 1, "amber": 2, "red": 3}
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
 def demo(tmp_path_factory, monkeypatch_module):
     root = tmp_path_factory.mktemp("coverage")
     canonical = root / "canonical"

@@ -83,13 +83,6 @@ def home(tmp_path_factory, monkeypatch_module):
     return settings
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
 def test_hand_project_figures_in_the_mart(home):
     rows = serving_rows(home, "select period, status_date::varchar, currency, bac, pv, ev, ac, cpi, spi, es, \"at\", "
                               "spi_t, sv_t, ieac_t, eac_cpi, vac from marts.fct_earned_value "

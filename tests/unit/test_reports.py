@@ -338,20 +338,26 @@ def test_s_curve_data_stops_at_period(serving):
                                                       Decimal(1348000), Decimal("3064567.89"))
 
 
-def test_connection_is_closed_after_render(pack, serving):
-    """DuckDB refuses, within one process, a read-write connection to a file a read-only connection still
-    holds; so after the render (the ``pack`` fixture) a read-write open succeeds only if it closed its own."""
-    held = duckdb.connect(str(serving), read_only=True)
-    try:
-        with pytest.raises(duckdb.Error):  # the mechanism the check relies on
-            duckdb.connect(str(serving))
-    finally:
-        held.close()
-    con = duckdb.connect(str(serving))  # raises if the renderer leaked its connection
-    try:
-        assert con.execute("SELECT count(*) FROM marts.fct_earned_value").fetchone()[0] > 0
-    finally:
-        con.close()
+def test_connection_is_closed_after_render(serving, tmp_path, monkeypatch):
+    """Every connection the renderer opens is closed by it: the test holds each one, so a connection the
+    renderer forgot cannot be closed behind its back by garbage collection, and asks DuckDB whether it is."""
+    opened: list[duckdb.DuckDBPyConnection] = []
+    connect = duckdb.connect
+
+    def recording_connect(*args, **kwargs):
+        con = connect(*args, **kwargs)
+        opened.append(con)  # held here, so a leaked connection cannot be closed by garbage collection
+        return con
+
+    monkeypatch.setattr(R.duckdb, "connect", recording_connect)  # the module orchestration.warehouse opens with
+    render_portfolio_pack(serving, PERIOD, tmp_path, generated_at=GENERATED)
+    monkeypatch.undo()
+
+    assert len(opened) == 1
+    with pytest.raises(duckdb.ConnectionException, match="(?i)closed"):
+        opened[0].execute("select 1")
+    # DuckDB refuses a read-write connection while a read-only one to the same file is open.
+    duckdb.connect(str(serving)).close()
 
 
 def test_html_is_autoescaped(serving):

@@ -46,8 +46,8 @@ cost_currency_periods as (
         on baselined_projects.project_code = costs.project_code
     cross join parameters
     where costs.counts_in_ac
-      and costs.currency is not null
-      and costs.cost_date <= parameters.reporting_period_end
+        and costs.currency is not null
+        and costs.cost_date <= parameters.reporting_period_end
 
 ),
 

@@ -35,7 +35,7 @@ grid as (
     inner join period_numbers
         on period_numbers.generated_number <= baselines.planned_duration_periods
         or period_numbers.generated_number
-            <= {{ months_between('baselines.first_baseline_period_start', 'parameters.reporting_period_start') }} + 1
+        <= {{ months_between('baselines.first_baseline_period_start', 'parameters.reporting_period_start') }} + 1
     where baselines.first_baseline_period_start <= parameters.reporting_period_start
 
 )

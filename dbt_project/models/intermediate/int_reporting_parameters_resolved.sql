@@ -38,9 +38,9 @@ period_start as (
 
     select
         {%- if reporting_period is none %}
-        {{ month_start('latest_status_date') }} as reporting_period_start,
+            {{ month_start('latest_status_date') }} as reporting_period_start,
         {%- else %}
-        cast('{{ reporting_period | string | trim }}-01' as date) as reporting_period_start,
+            cast('{{ reporting_period | string | trim }}-01' as date) as reporting_period_start,
         {%- endif %}
         latest_status_date
     from latest_snapshot

@@ -17,7 +17,7 @@ costs as (
 
     select * from {{ ref('int_actual_costs_converted') }}
     where counts_in_ac
-      and task_code is not null
+        and task_code is not null
 
 ),
 

@@ -29,7 +29,7 @@ version_counts as (
         ) as version_rank
     from tasks
     where not is_summary
-      and baseline_version is not null
+        and baseline_version is not null
     group by
         project_code,
         status_date,

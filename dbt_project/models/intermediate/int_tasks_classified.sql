@@ -73,7 +73,7 @@ children as (
         sum(case when is_milestone then baseline_cost else 0 end) as milestone_child_cost
     from progressed
     where parent_task_code is not null
-      and parent_task_code <> task_code
+        and parent_task_code <> task_code
     group by
         project_code,
         status_date,
@@ -147,9 +147,9 @@ apportionment_bases as (
         sum(discrete_earned_value) as base_earned_value
     from discretely_earned
     where not is_summary
-      and resolved_method not in ('loe', 'apportioned')
-      and parent_task_code is not null
-      and parent_task_code <> task_code
+        and resolved_method not in ('loe', 'apportioned')
+        and parent_task_code is not null
+        and parent_task_code <> task_code
     group by
         project_code,
         status_date,
@@ -170,9 +170,11 @@ applied as (
         -- Only an apportioned task has a base; the condition is here rather than in ON so that the
         -- join stays a hash join (apportionment_bases has one row per key, so no row is repeated).
         case when discretely_earned.resolved_method = 'apportioned'
-            then apportionment_bases.base_budget end as apportionment_base_budget,
+                then apportionment_bases.base_budget
+        end as apportionment_base_budget,
         case when discretely_earned.resolved_method = 'apportioned'
-            then apportionment_bases.base_earned_value end as apportionment_base_earned_value
+                then apportionment_bases.base_earned_value
+        end as apportionment_base_earned_value
     from discretely_earned
     left join apportionment_bases
         on apportionment_bases.project_code = discretely_earned.project_code

@@ -11,7 +11,7 @@ with timesheets as (
 
     select * from {{ ref('stg_raw__timesheets') }}
     where approval_status is null
-       or approval_status = 'approved'
+        or approval_status = 'approved'
 
 ),
 
@@ -40,7 +40,7 @@ keyed_rates as (
         currency
     from rates
     where person_id is not null
-      and valid_from is not null
+        and valid_from is not null
 
     union all
 
@@ -53,8 +53,8 @@ keyed_rates as (
         currency
     from rates
     where person_id is null
-      and role is not null
-      and valid_from is not null
+        and role is not null
+        and valid_from is not null
 
 ),
 

@@ -9,4 +9,4 @@ with source as (
 
 )
 
-select * from source
+select * from source  -- noqa: AM04

@@ -56,7 +56,7 @@ person_priced as (
         on better.person_id = r.person_id
         and t.work_date between better.valid_from and better.valid_to
         and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
-            > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
+        > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
 
 ),
 
@@ -81,7 +81,7 @@ role_priced as (
         on better.role_key = r.role_key
         and t.work_date between better.valid_from and better.valid_to
         and (better.valid_from, better.hourly_cost, coalesce(better.currency, ''), better.valid_to)
-            > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
+        > (r.valid_from, r.hourly_cost, coalesce(r.currency, ''), r.valid_to)
 
 ),
 
@@ -153,7 +153,8 @@ expected as (
         f.period,
         f.ac,
         case when coalesce(sum(c.line_count), 0) = coalesce(sum(c.converted_count), 0)
-            then coalesce(sum(c.amount_reporting), 0) end as expected_ac
+                then coalesce(sum(c.amount_reporting), 0)
+        end as expected_ac
     from {{ ref('fct_earned_value') }} as f
     left join converted as c
         on c.project_code = f.project_code and c.cost_period <= f.period
@@ -164,4 +165,4 @@ expected as (
 select project_code, period, ac, expected_ac, ac - expected_ac as difference
 from expected
 where (ac is null) <> (expected_ac is null)
-   or abs(ac - expected_ac) >= 0.005
+    or abs(ac - expected_ac) >= 0.005

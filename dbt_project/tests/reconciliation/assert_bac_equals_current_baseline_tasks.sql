@@ -44,9 +44,10 @@ leaf_costs as (
     from snapshot as s
     inner join tasks as t on t.project_code = s.project_code and t.status_date = s.snapshot_date
     where not exists (
-        select 1 from tasks as c
-        where c.project_code = t.project_code and c.status_date = t.status_date
-          and c.parent_task_code = t.task_code and c.task_code <> t.task_code)
+            select 1 from tasks as c
+            where c.project_code = t.project_code and c.status_date = t.status_date
+                and c.parent_task_code = t.task_code and c.task_code <> t.task_code
+        )
     group by s.project_code, s.period
 
 ),
@@ -80,4 +81,4 @@ expected as (
 select project_code, period, bac, expected_bac, bac - expected_bac as difference
 from expected
 where (bac is null) <> (expected_bac is null)
-   or abs(bac - expected_bac) >= 0.005
+    or abs(bac - expected_bac) >= 0.005

@@ -19,7 +19,7 @@ with snapshots as (
         lag(percent_complete) over by_task as previous_percent_complete,
         lag(baseline_version) over by_task as previous_baseline_version
     from {{ ref('stg_raw__tasks') }}
-    where status_date <= (select max(status_date) from {{ ref('fct_earned_value') }})
+    where status_date <= (select max(earned_value.status_date) from {{ ref('fct_earned_value') }} as earned_value)
     window by_task as (partition by project_code, task_code order by status_date)
 
 )

@@ -68,7 +68,8 @@ def _amount(value, style: str) -> str:
     d = parse_decimal(value, ".") if not isinstance(value, Decimal) else value
     if d is None:
         return ""
-    places = max(2, -d.as_tuple().exponent) if isinstance(d.as_tuple().exponent, int) else 2
+    exponent = d.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
     if style == "table":
         return f"{d:.{places}f}"
     text = f"{abs(d):,.{places}f}".replace(",", "\0").replace(".", ",").replace("\0", ".")

@@ -133,11 +133,11 @@ configured_plans as (
     {%- if planned_selects %}
     {{ planned_selects | join('\n    union all\n    ') }}
     {%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as project_code,
-        cast(null as {{ dbt.type_string() }}) as release,
-        cast(null as {{ dbt.type_int() }}) as sprints_planned
-    where 1 = 0
+        select
+            cast(null as {{ dbt.type_string() }}) as project_code,
+            cast(null as {{ dbt.type_string() }}) as release,
+            cast(null as {{ dbt.type_int() }}) as sprints_planned
+        where 1 = 0
     {%- endif %}
 
 ),

@@ -34,19 +34,19 @@ items as (
         on agile_projects.project_code = work_items.project_code
     cross join parameters
     where work_items.status_date <= parameters.reporting_period_end
-      and nullif(trim(work_items.sprint), '') is not null
+        and nullif(trim(work_items.sprint), '') is not null
 
 ),
 
 latest_snapshots as (
 
     select
-        project_code,
-        max(status_date) as latest_status_date
-    from {{ ref('stg_raw__work_items') }}
+        work_items.project_code,
+        max(work_items.status_date) as latest_status_date
+    from {{ ref('stg_raw__work_items') }} as work_items
     cross join parameters
-    where status_date <= parameters.reporting_period_end
-    group by project_code
+    where work_items.status_date <= parameters.reporting_period_end
+    group by work_items.project_code
 
 ),
 

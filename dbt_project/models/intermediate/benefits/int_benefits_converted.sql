@@ -100,18 +100,18 @@ select
     coalesce(prepared.is_monetary and (period_fx.fx_rate is null or target_fx.fx_rate is null), false) as fx_rate_missing,
     case when prepared.is_monetary then {{ to_money('coalesce(prepared.planned_value, 0) * period_fx.fx_rate') }} end as planned_amount,
     case when prepared.is_monetary and not prepared.is_future_period
-        then {{ to_money('coalesce(prepared.realised_value, 0) * period_fx.fx_rate') }}
+            then {{ to_money('coalesce(prepared.realised_value, 0) * period_fx.fx_rate') }}
     end as realised_amount,
     case when prepared.is_monetary then {{ to_money('prepared.target_value * target_fx.fx_rate') }} end as target_amount,
     prepared.direction,
     case when not prepared.is_monetary
-        then (prepared.planned_value - coalesce(prepared.baseline_value, 0)) * prepared.direction
+            then (prepared.planned_value - coalesce(prepared.baseline_value, 0)) * prepared.direction
     end as planned_improvement,
     case when not prepared.is_monetary and not prepared.is_future_period
-        then coalesce((prepared.realised_value - coalesce(prepared.baseline_value, 0)) * prepared.direction, 0)
+            then coalesce((prepared.realised_value - coalesce(prepared.baseline_value, 0)) * prepared.direction, 0)
     end as realised_improvement,
     case when not prepared.is_monetary
-        then (prepared.target_value - coalesce(prepared.baseline_value, 0)) * prepared.direction
+            then (prepared.target_value - coalesce(prepared.baseline_value, 0)) * prepared.direction
     end as target_improvement
 from prepared
 left join fx_rates as period_fx

@@ -63,7 +63,8 @@ actual_cost_flows as (
                 when row_number() over (partition by project_code order by period) = 1 then ac
                 else ac - lag(ac) over (partition by project_code order by period)
             end
-        as {{ type_index() }}) as amount
+            as {{ type_index() }}
+        ) as amount
     from earned
 
 ),
@@ -100,7 +101,7 @@ forecast_cost_flows as (
     inner join month_numbers
         on month_numbers.generated_number <= remaining_work.remaining_months
     where remaining_work.etc_used is null
-       or remaining_work.etc_used <> 0
+        or remaining_work.etc_used <> 0
 
 ),
 
@@ -112,7 +113,8 @@ benefit_flows as (
         'benefit' as flow_type,
         cast(
             sign * case when is_future_period then planned_amount else realised_amount end
-        as {{ type_index() }}) as amount
+            as {{ type_index() }}
+        ) as amount
     from benefits
 
 ),

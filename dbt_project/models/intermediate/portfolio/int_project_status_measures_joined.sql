@@ -60,7 +60,7 @@ select
     {{ to_money('case when benefits_to_date.benefit_rows = benefits_to_date.converted_rows then benefits_to_date.net_planned end') }}
         as net_benefits_planned_to_date,
     case when benefits_to_date.benefit_rows = benefits_to_date.converted_rows
-        then {{ realisation_pct('benefits_to_date.net_realised', 'benefits_to_date.net_planned') }}
+            then {{ realisation_pct('benefits_to_date.net_realised', 'benefits_to_date.net_planned') }}
     end as benefit_realisation_pct_to_date,
     risks.exposure as risk_exposure,
     {{ safe_divide('risks.exposure', 'earned.bac') }} * 100 as risk_exposure_pct_of_bac

@@ -68,9 +68,11 @@ project_totals as (
     select
         *,
         case when count(*) over project_period = count(pv) over project_period
-            then sum(pv) over project_period end as project_agile_pv,
+                then sum(pv) over project_period
+        end as project_agile_pv,
         case when count(*) over project_period = count(ev) over project_period
-            then sum(ev) over project_period end as project_agile_ev
+                then sum(ev) over project_period
+        end as project_agile_ev
     from earned
     window project_period as (partition by project_code, period)
 

@@ -130,7 +130,7 @@ paid_back as (
 
     select
         *,
-        lag(cumulative_net) over (partition by project_code order by period) as cumulative_net_before,
+        lag(cumulative_net) over (partition by project_code order by period) as cumulative_net_before,  -- noqa: CV03
     from ordered_flows
 
 ),
@@ -145,8 +145,8 @@ payback as (
         row_number() over (partition by project_code order by period) as payback_rank
     from paid_back
     where flows_to_date = known_flows_to_date
-      and cumulative_cost > 0
-      and cumulative_net >= 0
+        and cumulative_cost > 0
+        and cumulative_net >= 0
 
 ),
 

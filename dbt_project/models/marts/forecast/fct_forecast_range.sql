@@ -93,10 +93,10 @@ errors as (
         history.*,
         baselines.baseline_start_date,
         baselines.baseline_finish_date,
-        greatest(planned_duration_periods, coalesce(ieac_t, planned_duration_periods)) as expected_periods,
-        cpi_history_periods >= {{ min_history }} and cpi > 0 and bac is not null as cost_range_available,
-        spi_t_history_periods >= {{ min_history }} and spi_t > 0 and planned_duration_periods is not null
-            and baselines.baseline_start_date is not null as schedule_range_available
+        greatest(history.planned_duration_periods, coalesce(history.ieac_t, history.planned_duration_periods)) as expected_periods,
+        history.cpi_history_periods >= {{ min_history }} and history.cpi > 0 and history.bac is not null as cost_range_available,
+        history.spi_t_history_periods >= {{ min_history }} and history.spi_t > 0 and history.planned_duration_periods is not null
+        and baselines.baseline_start_date is not null as schedule_range_available
     from history
     left join baselines on baselines.project_code = history.project_code
 

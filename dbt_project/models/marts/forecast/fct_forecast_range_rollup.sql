@@ -53,8 +53,10 @@ moments as (
         count(*) filter (where eac_point is null or eac_point <= 0) as projects_without_eac,
         sum(eac_point) as eac_point_sum,
         sum(cast(eac_point as {{ type_index() }}) * exp(ln_eac_se * ln_eac_se / 2)) as eac_mean,
-        sum((exp(ln_eac_se * ln_eac_se) - 1) * power(cast(eac_point as {{ type_index() }}), 2)
-            * exp(ln_eac_se * ln_eac_se)) as eac_variance
+        sum(
+            (exp(ln_eac_se * ln_eac_se) - 1) * power(cast(eac_point as {{ type_index() }}), 2)
+            * exp(ln_eac_se * ln_eac_se)
+        ) as eac_variance
     from levels
     group by rollup_level, rollup_name, period
 

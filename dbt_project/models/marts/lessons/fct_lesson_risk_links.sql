@@ -21,7 +21,7 @@ risks as (
 
 active as (
 
-    select project_code
+    select ev.project_code
     from {{ ref('fct_earned_value') }} as ev
     inner join parameters on parameters.reporting_period = ev.period
     where not coalesce(ev.is_complete, false)

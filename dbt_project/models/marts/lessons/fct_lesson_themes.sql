@@ -26,7 +26,7 @@ periods as (
     from {{ ref('fct_earned_value') }} as ev
     cross join parameters
     where ev.period <= parameters.reporting_period
-      and ev.period >= (select min(raised_period) from lessons)
+        and ev.period >= (select min(lessons.raised_period) from lessons)
 
 ),
 
@@ -39,10 +39,13 @@ spine as (
     from periods
     -- the closed vocabulary (orchestration/contract.py LESSON_CATEGORIES): constants, so the spine does not
     -- grow with the register
-    cross join (
+    cross join (  -- noqa: ST05
         {%- for category in ['estimating', 'requirements', 'supplier', 'resourcing', 'technical', 'governance',
                              'stakeholder', 'quality', 'commercial'] %}
-        select '{{ category }}' as category{% if not loop.last %} union all{% endif %}
+            select '{{ category }}' as category
+            {%- if not loop.last %}
+                union all
+            {%- endif %}
         {%- endfor %}
     ) as categories
 

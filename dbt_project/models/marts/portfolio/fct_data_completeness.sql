@@ -87,11 +87,11 @@ flagged as (
         budgets.project_code is null as no_budget,
         benefits.project_code is null as no_benefits,
         coalesce(projects.status, '') <> 'closed'
-            and coalesce(
-                {{ months_between('snapshots.latest_schedule_status_date', 'parameters.reporting_period_start') }}
-                    > {{ stale_periods }},
-                true
-            ) as no_recent_schedule_snapshot
+        and coalesce(
+            {{ months_between('snapshots.latest_schedule_status_date', 'parameters.reporting_period_start') }}
+            > {{ stale_periods }},
+            true
+        ) as no_recent_schedule_snapshot
     from projects
     cross join parameters
     left join baselines
@@ -124,6 +124,7 @@ select
         + (case when no_budget then 1 else 0 end)
         + (case when no_benefits then 1 else 0 end)
         + (case when no_recent_schedule_snapshot then 1 else 0 end)
-    as {{ dbt.type_int() }}) as missing_item_count,
-    not (no_manager or no_baseline or no_budget or no_benefits or no_recent_schedule_snapshot) as is_complete
+        as {{ dbt.type_int() }}
+    ) as missing_item_count,
+    not (no_manager or no_baseline or no_budget or no_benefits or no_recent_schedule_snapshot) as is_complete  -- noqa: LT01, LT06
 from flagged

@@ -70,7 +70,8 @@ joined as (
         dependencies.status,
         provider_tasks.expected_finish as provider_expected_finish,
         provider_tasks.actual_finish as provider_actual_finish,
-        (provider_tasks.actual_finish is not null
+        (
+            provider_tasks.actual_finish is not null
             or coalesce(lower(trim(dependencies.status)) in ('met', 'met_late', 'delivered', 'done', 'closed'), false))
             as is_delivered,
         case
@@ -113,6 +114,8 @@ select
     coalesce(is_delivery_late, false) or coalesce(provider_rag_schedule = 'red', false) as is_provider_late,
     coalesce(provider_rag_overall = 'red', false) as is_provider_red,
     not is_delivered
-        and (coalesce(is_delivery_late, false) or coalesce(provider_rag_schedule = 'red', false)
-             or coalesce(provider_rag_overall = 'red', false)) as is_at_risk
+    and (
+        coalesce(is_delivery_late, false) or coalesce(provider_rag_schedule = 'red', false)
+        or coalesce(provider_rag_overall = 'red', false)
+    ) as is_at_risk
 from joined

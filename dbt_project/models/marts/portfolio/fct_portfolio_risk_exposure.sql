@@ -46,6 +46,6 @@ select
     {{ to_money('case when exposure_rows = project_count then max_risk_exposure end') }} as max_risk_exposure,
     {{ to_money('case when bac_rows = project_count then bac end') }} as bac,
     case when exposure_rows = project_count and bac_rows = project_count
-        then {{ safe_divide('exposure', 'bac') }} * 100
+            then {{ safe_divide('exposure', 'bac') }} * 100
     end as exposure_pct_of_bac
 from summed

@@ -76,8 +76,8 @@ select
     criteria_weighted > 0 and criteria_scored = criteria_weighted as is_fully_scored,
     weighted_score,
     case when weighted_score is not null
-        then cast(rank() over (
-            order by case when weighted_score is null then 1 else 0 end, weighted_score desc
-        ) as {{ dbt.type_int() }})
+            then cast(rank() over (
+                    order by case when weighted_score is null then 1 else 0 end, weighted_score desc
+                ) as {{ dbt.type_int() }})
     end as priority_rank
 from scored

@@ -36,7 +36,7 @@ timesheets as (
     from {{ ref('stg_raw__timesheets') }} as timesheets
     cross join parameters
     where (timesheets.approval_status is null or timesheets.approval_status = 'approved')
-      and timesheets.work_date <= parameters.reporting_period_end
+        and timesheets.work_date <= parameters.reporting_period_end
 
 ),
 

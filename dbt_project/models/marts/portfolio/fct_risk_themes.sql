@@ -35,8 +35,10 @@ select
     end') }} as open_exposure,
     -- averaged as decimals: a sum of doubles depends on the order the threads add them in, and the
     -- mart must be the same on every run of the same data
-    cast(avg(case when risks.is_open then cast(risks.probability as decimal(18, 9)) end)
-        as {{ type_index() }}) as mean_open_probability
+    cast(
+        avg(case when risks.is_open then cast(risks.probability as decimal(18, 9)) end)
+        as {{ type_index() }}
+    ) as mean_open_probability
 from risks
 cross join parameters
 group by

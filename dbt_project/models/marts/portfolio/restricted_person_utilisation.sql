@@ -25,7 +25,7 @@ named_timesheets as (
     from {{ ref('stg_raw__timesheets') }} as timesheets
     cross join parameters
     where nullif(trim(timesheets.person_name), '') is not null
-      and timesheets.work_date <= parameters.reporting_period_end
+        and timesheets.work_date <= parameters.reporting_period_end
 
 ),
 

@@ -42,16 +42,16 @@ unpivoted as (
     {{ 'union all' if not loop.last }}
     {%- else %}
 
-    select
-        project_code,
-        cast(null as {{ dbt.type_string() }}) as criterion,
-        cast(null as {{ type_index() }}) as score,
-        _source_file as source_file,
-        _source_sha256 as source_sha256,
-        _source_row as source_row,
-        _loaded_at as loaded_at
-    from source
-    where 1 = 0
+        select
+            project_code,
+            cast(null as {{ dbt.type_string() }}) as criterion,
+            cast(null as {{ type_index() }}) as score,
+            _source_file as source_file,
+            _source_sha256 as source_sha256,
+            _source_row as source_row,
+            _loaded_at as loaded_at
+        from source
+        where 1 = 0
     {%- endfor %}
 
 )
