@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from .pages import TOP_N, ExecutiveSummary, load_executive_summary
 
 LOGGER = logging.getLogger(__name__)
 
@@ -111,6 +112,25 @@ def fmt_index(value: Decimal | float | None) -> str:
         return NULL_TEXT
     text = f"{v:.2f}"
     return "0.00" if text == "-0.00" else text
+
+
+def fmt_signed_money(value: Decimal | float | None) -> str:
+    """A change in money: '+12,345', '-2,000'; NULL -> '—'."""
+    text = fmt_money(value)
+    return text if text in (NULL_TEXT, "0") or text.startswith("-") else "+" + text
+
+
+def fmt_signed_index(value: Decimal | float | None) -> str:
+    """A change in an index: '+0.05', '-0.12'; NULL -> '—'."""
+    text = fmt_index(value)
+    return text if text in (NULL_TEXT, "0.00") or text.startswith("-") else "+" + text
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    """A percentage already × 100: 87.0 -> '87%'; NULL and non-finite -> '—'."""
+    if value is None or not math.isfinite(float(value)):
+        return NULL_TEXT
+    return f"{Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)}%"
 
 
 def fmt_text(value: object) -> str:
@@ -256,6 +276,7 @@ class PackData:
     rebaselines: tuple[RebaselineNote, ...] = ()
     forecast_ranges: tuple[ForecastRangeRow, ...] = ()
     late_finishes: tuple[LateFinishRow, ...] = ()
+    summary: ExecutiveSummary | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -394,11 +415,13 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     counts = {k: 0 for k in ("red", "amber", "green", "n/a")}
     for p in projects:
         counts[p.rag_overall] += 1
+    active = {p.project_code: p.project_name for p in projects}
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
-                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period))
+                    forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
+                    summary=load_executive_summary(con, period, active),)
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -587,7 +610,8 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=fmt_money, idx=fmt_index, text=fmt_text, date=fmt_date)
+    env.filters.update(money=fmt_money, idx=fmt_index, text=fmt_text, date=fmt_date, smoney=fmt_signed_money,
+                       sidx=fmt_signed_index, pct=fmt_pct, period_label=period_label)
     return env
 
 
@@ -619,6 +643,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         chart_uri=chart_uri,
         quality=quality,
         reproduced=reproduced,
+        top_n=TOP_N,
     )
 
 

@@ -1,0 +1,193 @@
+"""Data for the board pages of the portfolio pack (issue #11): the executive summary.
+
+Every loader reads through the connection :mod:`orchestration.reports.render` opened, so the pages come out
+the same from the published warehouse and from a closed period's frozen figures
+(orchestration/pipeline/reported.py).  A mart a source lacks (a period frozen before the mart existed, a
+warehouse built without risks or benefits) gives an empty part with a note saying why, never an error.
+Values stay as the marts hold them (DECIMAL money, DOUBLE indices); rounding is the template's.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+#: How many rows each "what moved" list and the top-risk list shows.
+TOP_N = 5
+#: Severity of an overall RAG, for ordering the changes (the worst outcome first).
+_RAG_ORDER = {"red": 3, "amber": 2, "green": 1, "n/a": 0}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[dict]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns "
+                                                 "WHERE table_schema = 'marts' AND table_name = ?", [table])}
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def _rag(value: object) -> str:
+    text = str(value).strip().lower() if value is not None else "n/a"
+    return text if text in _RAG_ORDER else "n/a"
+
+
+# --------------------------------------------------------------------------------------------
+# Executive summary
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RagChange:
+    """An active project whose overall RAG differs from the previous period's."""
+    project_code: str
+    project_name: str | None
+    previous: str
+    current: str
+
+
+@dataclass(frozen=True)
+class Mover:
+    """An active project's value of a measure in the previous period and now; ``change`` = now − previous."""
+    project_code: str
+    project_name: str | None
+    previous: Decimal | float
+    current: Decimal | float
+    change: Decimal | float
+
+
+@dataclass(frozen=True)
+class TopRisk:
+    rank: int
+    project_code: str
+    title: str | None
+    category: str | None
+    probability: float | None
+    impact_cost: Decimal | None
+    exposure: Decimal | None
+
+
+@dataclass(frozen=True)
+class BenefitsToDate:
+    """The organisation's monetary benefits up to the period (fct_benefit_realisation, every project)."""
+    planned: Decimal | None          # net: benefits minus dis-benefits
+    realised: Decimal | None
+    benefit_count: int
+    disbenefit_count: int
+    non_monetary_count: int
+
+    @property
+    def realised_pct(self) -> float | None:
+        if self.planned is None or self.realised is None or self.planned == 0:
+            return None
+        return float(self.realised) / float(self.planned) * 100
+
+
+@dataclass(frozen=True)
+class ExecutiveSummary:
+    previous_period: str | None
+    rag_changes: tuple[RagChange, ...] = ()
+    cpi_movers: tuple[Mover, ...] = ()
+    spi_t_movers: tuple[Mover, ...] = ()
+    eac_movers: tuple[Mover, ...] = ()
+    top_risks: tuple[TopRisk, ...] = ()
+    risks_note: str = ""
+    benefits: BenefitsToDate | None = None
+    benefits_note: str = ""
+
+
+def previous_period(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
+    """The latest period before ``period`` with earned-value rows."""
+    return con.execute("SELECT max(period) FROM marts.fct_earned_value WHERE period < ?", [period]).fetchone()[0]
+
+
+def _top_movers(rows: Iterable[dict], key: str, names: dict[str, str | None], n: int = TOP_N) -> tuple[Mover, ...]:
+    movers = []
+    for r in rows:
+        now, before = r[key], r[f"prev_{key}"]
+        if isinstance(now, float) or isinstance(before, float):
+            now, before = _float(now), _float(before)
+        if now is None or before is None:
+            continue
+        change = now - before
+        if change == 0:
+            continue
+        movers.append(Mover(r["project_code"], names.get(r["project_code"]), before, now, change))
+    movers.sort(key=lambda m: (-abs(m.change), m.project_code))
+    return tuple(movers[:n])
+
+
+def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
+                           active: dict[str, str | None]) -> ExecutiveSummary:
+    """What moved since the previous period among the ``active`` projects (code -> name), the top risks
+    and the organisation's benefits to date."""
+    prev = previous_period(con, period)
+    rag_changes: tuple[RagChange, ...] = ()
+    cpi = spi_t = eac = ()
+    if prev is not None:
+        changes = [RagChange(r["project_code"], active[r["project_code"]], _rag(r["previous"]), _rag(r["current"]))
+                   for r in _rows(con, """
+            SELECT c.project_code, p.rag_overall AS previous, c.rag_overall AS current
+            FROM marts.fct_project_status AS c
+            JOIN marts.fct_project_status AS p ON p.project_code = c.project_code AND p.period = ?
+            WHERE c.period = ?
+        """, [prev, period]) if r["project_code"] in active]
+        rag_changes = tuple(sorted((c for c in changes if c.previous != c.current),
+                                   key=lambda c: (-_RAG_ORDER[c.current], -_RAG_ORDER[c.previous], c.project_code)))
+        ev = [r for r in _rows(con, """
+            SELECT c.project_code, c.cpi, c.spi_t, c.eac_cpi AS eac,
+                   p.cpi AS prev_cpi, p.spi_t AS prev_spi_t, p.eac_cpi AS prev_eac
+            FROM marts.fct_earned_value AS c
+            JOIN marts.fct_earned_value AS p ON p.project_code = c.project_code AND p.period = ?
+            WHERE c.period = ?
+        """, [prev, period]) if r["project_code"] in active]
+        cpi, spi_t, eac = (_top_movers(ev, k, active) for k in ("cpi", "spi_t", "eac"))
+    top_risks, risks_note = _load_top_risks(con, period)
+    benefits, benefits_note = _load_benefits(con, period)
+    return ExecutiveSummary(previous_period=prev, rag_changes=rag_changes, cpi_movers=cpi, spi_t_movers=spi_t,
+                            eac_movers=eac, top_risks=top_risks, risks_note=risks_note, benefits=benefits,
+                            benefits_note=benefits_note)
+
+
+def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str) -> tuple[tuple[TopRisk, ...], str]:
+    if not _columns(con, "fct_top_risks"):
+        return (), "The figures this pack is rendered from hold no top-risk mart (marts.fct_top_risks)."
+    rows = _rows(con, """
+        SELECT exposure_rank, project_code, title, category, probability, impact_cost, exposure
+        FROM marts.fct_top_risks WHERE period = ? ORDER BY exposure_rank LIMIT ?
+    """, [period, TOP_N])
+    if not rows:
+        held = [r["period"] for r in _rows(con, "SELECT DISTINCT period FROM marts.fct_top_risks ORDER BY period")]
+        return (), ("marts.fct_top_risks holds no risks for this period"
+                    + (f" (it is built for the reporting period, {', '.join(held)})." if held else "."))
+    return tuple(TopRisk(rank=r["exposure_rank"], project_code=r["project_code"], title=r["title"],
+                         category=r["category"], probability=_float(r["probability"]), impact_cost=r["impact_cost"],
+                         exposure=r["exposure"]) for r in rows), ""
+
+
+def _load_benefits(con: duckdb.DuckDBPyConnection, period: str) -> tuple[BenefitsToDate | None, str]:
+    if not _columns(con, "fct_benefit_realisation"):
+        return None, "The figures this pack is rendered from hold no benefits mart (marts.fct_benefit_realisation)."
+    r = _rows(con, """
+        SELECT sum(net_planned_amount_to_date) FILTER (WHERE is_monetary) AS planned,
+               sum(net_realised_amount_to_date) FILTER (WHERE is_monetary) AS realised,
+               count(*) FILTER (WHERE is_monetary AND NOT is_disbenefit) AS benefits,
+               count(*) FILTER (WHERE is_monetary AND is_disbenefit) AS disbenefits,
+               count(*) FILTER (WHERE NOT is_monetary) AS non_monetary
+        FROM marts.fct_benefit_realisation WHERE period = ?
+    """, [period])[0]
+    if not (r["benefits"] or r["disbenefits"] or r["non_monetary"]):
+        return None, "marts.fct_benefit_realisation has no benefits for this period."
+    return BenefitsToDate(planned=r["planned"], realised=r["realised"], benefit_count=r["benefits"],
+                          disbenefit_count=r["disbenefits"], non_monetary_count=r["non_monetary"]), ""

@@ -1,0 +1,216 @@
+"""The portfolio pack's board pages (issue #11): executive summary.
+
+The warehouse is test_reports' hand-worked one, reported for 2026-10 and 2026-11, with 2026-10 changed so that
+some figures move, a risk mart, a benefits mart and two projects completed this year; every figure asserted
+below is worked by hand from those rows.
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.reports import render_portfolio_pack, render_reported_pack
+from orchestration.reports import render as R
+from tests.unit.test_reports import build_serving
+
+pypdf = pytest.importorskip("pypdf")
+
+PERIOD = "2026-11"
+PREVIOUS = "2026-10"
+GENERATED = datetime(2026, 12, 3, 9, 15, tzinfo=UTC)
+
+# 2026-10 as it differs from 2026-11 (which is test_reports' EV_ROWS):
+#   P-RED CPI 0.95 -> 0.80 (-0.15), SPI(t) 0.90 -> 0.93 (+0.03), EAC 1,300,000 -> 1,543,209.8625 (+243,209.86)
+#   P-AMB CPI 0.90 -> 100,000 / 108,000 = 0.9259 (+0.0259), SPI(t) unchanged 1.07, EAC 280,000 -> 270,000 (-10,000)
+#   P-GRN unchanged; P-NUL and P-NEW have no CPI in either period.
+PREVIOUS_EV = {"P-RED": (0.95, 0.90, "1300000"), "P-AMB": (0.90, 1.07, "280000")}
+# Overall RAG in 2026-10: P-RED amber (red now), P-NUL not rated (green now); the rest as now.
+PREVIOUS_OVERALL = {"P-RED": "amber", "P-NUL": None}
+
+# fct_top_risks for the period: six ranked risks, of which the pack shows five.
+TOP_RISKS = [
+    (1, "P-RED", "R-1", "Supplier <insolvency>", "commercial", 0.5, "400000", "200000"),
+    (2, "P-AMB", "R-7", "Key engineer leaves", "people", 0.6, "150000", "90000"),
+    (3, "P-GRN", "R-3", "Fibre lead times", "supply", 0.25, "240000", "60000"),
+    (4, "P-RED", "R-2", "Cooling capacity", "technical", 0.2, "250000", "50000"),
+    (5, "P-NUL", "R-9", "Permit delay", "regulatory", 0.1, "300000", "30000"),
+    (6, "P-AMB", "R-8", "Scope creep", "scope", 0.05, "200000", "10000"),
+]
+
+# fct_benefit_realisation: (benefit, period, monetary, dis-benefit, net planned to date, net realised to date).
+# For 2026-11: net planned 100,000 - 20,000 = 80,000; realised 60,000 - 25,000 = 35,000; 35 / 80 = 43.75%.
+BENEFITS = [
+    ("B-1", PERIOD, True, False, "100000", "60000"),
+    ("B-2", PERIOD, True, True, "-20000", "-25000"),
+    ("B-3", PERIOD, False, False, None, None),
+    ("B-1", PREVIOUS, True, False, "90000", "50000"),
+]
+
+
+def build_board_serving(path: Path) -> Path:
+    build_serving(path, periods_for_projects=(PREVIOUS, PERIOD))
+    con = duckdb.connect(str(path))
+    try:
+        for code, (cpi, spi_t, eac) in PREVIOUS_EV.items():
+            con.execute("UPDATE marts.fct_earned_value SET cpi = ?, spi_t = ?, eac_cpi = ? "
+                        "WHERE project_code = ? AND period = ?", [cpi, spi_t, eac, code, PREVIOUS])
+        for code, overall in PREVIOUS_OVERALL.items():
+            con.execute("UPDATE marts.fct_project_status SET rag_overall = ? WHERE project_code = ? AND period = ?",
+                        [overall, code, PREVIOUS])
+        # Completed this year: P-DONE first reached its BAC in 2026-10 (its 2026-11 row is not its final one),
+        # P-2025 in December 2025 (last year: not listed).
+        con.execute("INSERT INTO marts.dim_project (project_code, project_name, programme, portfolio, currency, "
+                    "status, planned_finish_date) VALUES "
+                    "('P-DONE', 'Finished refit', 'Network', 'Infrastructure', 'GBP', 'closed', DATE '2026-08-15'), "
+                    "('P-2025', 'Old upgrade', 'Network', 'Infrastructure', 'GBP', 'closed', DATE '2025-12-01')")
+        for code, period, ac, cpi, vac, es, at in [
+                ("P-DONE", "2026-09", 190000, 0.9, -20000, 7.0, 9),
+                ("P-DONE", PREVIOUS, 210000, 200000 / 210000, -10000, 8.0, 10),
+                ("P-DONE", PERIOD, 215000, 200000 / 215000, -15000, 8.0, 11),
+                ("P-2025", "2025-12", 100, 1.0, 0, 5.0, 5)]:
+            bac = 100 if code == "P-2025" else 200000
+            con.execute('INSERT INTO marts.fct_earned_value (project_code, period, status_date, currency, bac, ev, '
+                        'ac, cpi, spi_t, vac, es, "at", is_complete) VALUES (?, ?, NULL, \'GBP\', ?, ?, ?, ?, ?, ?, ?, '
+                        '?, ?)', [code, period, bac, bac if period != "2026-09" else 180000, ac, cpi, es / at, vac,
+                                  es, at, period != "2026-09"])
+        con.execute("CREATE TABLE marts.fct_top_risks (project_code VARCHAR, risk_id VARCHAR, period VARCHAR, "
+                    "exposure_rank INTEGER, title VARCHAR, category VARCHAR, probability DOUBLE, "
+                    "impact_cost DECIMAL(38,6), exposure DECIMAL(38,6))")
+        for rank, code, rid, title, category, p, impact, exposure in TOP_RISKS:
+            con.execute("INSERT INTO marts.fct_top_risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [code, rid, PERIOD, rank, title, category, p, impact, exposure])
+        con.execute("CREATE TABLE marts.fct_benefit_realisation (benefit_id VARCHAR, period VARCHAR, "
+                    "project_code VARCHAR, is_monetary BOOLEAN, is_disbenefit BOOLEAN, "
+                    "net_planned_amount_to_date DECIMAL(38,6), net_realised_amount_to_date DECIMAL(38,6))")
+        for bid, period, monetary, dis, planned, realised in BENEFITS:
+            con.execute("INSERT INTO marts.fct_benefit_realisation VALUES (?, ?, 'P-GRN', ?, ?, ?, ?)",
+                        [bid, period, monetary, dis, planned, realised])
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory) -> Path:
+    return build_board_serving(tmp_path_factory.mktemp("board") / "serving.duckdb")
+
+
+@pytest.fixture(scope="module")
+def pack(serving, tmp_path_factory) -> Path:
+    return render_portfolio_pack(serving, PERIOD, tmp_path_factory.mktemp("out"), generated_at=GENERATED)
+
+
+def pages_text(path: Path) -> list[str]:
+    reader = pypdf.PdfReader(io.BytesIO(path.read_bytes()))
+    return [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+
+
+def page(path: Path, heading: str) -> str:
+    found = [p for p in pages_text(path) if heading in p]
+    assert found, f"no page headed {heading!r}"
+    return " ".join(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Executive summary
+# ---------------------------------------------------------------------------------------------
+
+def test_summary_totals_and_rag_counts(pack):
+    text = page(pack, "Executive summary — November 2026")
+    # fct_organisation_earned_value for 2026-11 (test_reports' ORGANISATION_ROWS): BAC 3,064,567.89,
+    # EAC 3,442,531.26, VAC -377,963.37, AC 1,348,000
+    assert "BAC EAC (CPI) VAC AC to date 3,064,568 3,442,531 -377,963 1,348,000" in text
+    # overall RAG of the five active projects: red P-RED; amber P-GRN, P-AMB; green P-NUL; not rated P-NEW
+    assert re.search(r"1 ?Red 2 ?Amber 1 ?Green 1 ?Not rated", text), text
+
+
+def test_summary_what_moved(pack):
+    text = page(pack, "Executive summary — November 2026")
+    assert "What moved since October 2026" in text
+    # overall RAG changes, the worst outcome first: P-RED amber -> red, P-NUL not rated -> green
+    assert ("Overall RAG changed From To P-RED Data centre move Amber Red "
+            "P-NUL Edge rollout (not started) n/a Green") in text
+    # largest movements, signed: CPI P-RED 0.95 -> 0.80 (-0.15), P-AMB 0.90 -> 0.9259 (+0.03)
+    assert "CPI Was Now Change P-RED 0.95 0.80 -0.15 P-AMB 0.90 0.93 +0.03 SPI(t)" in text
+    # SPI(t): only P-RED moved (0.90 -> 0.93); P-AMB's 1.07 did not
+    assert "SPI(t) Was Now Change P-RED 0.90 0.93 +0.03 EAC (CPI)" in text
+    # EAC: P-RED 1,300,000 -> 1,543,209.86 (+243,209.86), P-AMB 280,000 -> 270,000 (-10,000)
+    assert "EAC (CPI) Was Now Change P-RED 1,300,000 1,543,210 +243,210 P-AMB 280,000 270,000 -10,000" in text
+    # P-DONE reported in both periods but no longer active: not a mover
+    assert "P-DONE" not in text
+
+
+def test_summary_movers_data(serving):
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        s = R.load_pack_data(con, PERIOD).summary
+    finally:
+        con.close()
+    assert s.previous_period == PREVIOUS
+    assert [(c.project_code, c.previous, c.current) for c in s.rag_changes] == \
+        [("P-RED", "amber", "red"), ("P-NUL", "n/a", "green")]
+    red = s.cpi_movers[0]
+    assert red.project_code == "P-RED" and red.change == pytest.approx(0.8 - 0.95)
+    assert [m.project_code for m in s.cpi_movers] == ["P-RED", "P-AMB"]
+    assert s.eac_movers[0].change == R.Decimal("243209.8625")
+
+
+def test_summary_top_risks_and_benefits(pack):
+    text = page(pack, "Executive summary — November 2026")
+    assert ("1 P-RED Supplier <insolvency> (commercial) 50% 400,000 200,000 "
+            "2 P-AMB Key engineer leaves (people) 60% 150,000 90,000") in text
+    assert "5 P-NUL Permit delay (regulatory) 10% 300,000 30,000" in text
+    assert "Scope creep" not in text  # the sixth
+    # net monetary benefits to 2026-11: planned 100,000 - 20,000; realised 60,000 - 25,000; 35 / 80
+    assert "Planned to date 80,000 Realised to date 35,000 Realised of planned 43.8%" in text
+    assert "1 benefit less 1 dis-benefit; 1 non-monetary not counted" in text
+
+
+def test_summary_without_risk_and_benefit_marts(tmp_path):
+    """A warehouse (or frozen period) without those marts gets a note, not an error."""
+    path = build_serving(tmp_path / "serving.duckdb")
+    text = page(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED),
+                "Executive summary — November 2026")
+    assert "hold no top-risk mart (marts.fct_top_risks)" in text
+    assert "hold no benefits mart (marts.fct_benefit_realisation)" in text
+    assert "No earlier period in the earned-value mart" not in text  # P-OLD's 2026-09 is earlier
+    assert "No active project's overall RAG changed." in text
+
+
+def test_summary_top_risks_of_another_period(serving, tmp_path):
+    text = page(render_portfolio_pack(serving, "2026-12", tmp_path, generated_at=GENERATED), "Executive summary —")
+    assert "marts.fct_top_risks holds no risks for this period (it is built for the reporting period, 2026-11)" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# A closed period: the pages from its frozen figures
+# ---------------------------------------------------------------------------------------------
+
+def test_reported_pack_shows_the_same_board_pages(serving, pack, tmp_path):
+    from orchestration.pipeline import reported as RP
+
+    home = tmp_path / "home"
+    RP.record_reported(home, serving, PERIOD, "run-0001")
+    rp = RP.close_period(home, PERIOD)
+    again = render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED)
+    for heading in ("Executive summary —",):
+        assert page(again, heading) == page(pack, heading)
+
+
+def test_reported_pack_frozen_before_the_risk_and_benefit_marts(serving, tmp_path, monkeypatch):
+    from orchestration.pipeline import reported as RP
+
+    old = {t: c for t, c in RP.FROZEN_MARTS.items() if t not in ("fct_top_risks", "fct_benefit_realisation")}
+    monkeypatch.setattr(RP, "FROZEN_MARTS", old)
+    home = tmp_path / "home"
+    RP.record_reported(home, serving, PERIOD, "run-0001")
+    rp = RP.close_period(home, PERIOD)
+    monkeypatch.undo()
+    text = page(render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED), "Executive summary —")
+    assert "hold no top-risk mart" in text and "hold no benefits mart" in text
+    assert "CPI Was Now Change P-RED 0.95 0.80 -0.15" in text
