@@ -1,4 +1,4 @@
-"""Data for the board pages of the portfolio pack (issue #11): the executive summary.
+"""Data for the board pages of the portfolio pack (issue #11): the executive summary and the RAG dashboard.
 
 Every loader reads through the connection :mod:`orchestration.reports.render` opened, so the pages come out
 the same from the published warehouse and from a closed period's frozen figures
@@ -15,8 +15,12 @@ from decimal import Decimal
 
 import duckdb
 
+from .charts import sparkline_svg, svg_data_uri
+
 #: How many rows each "what moved" list and the top-risk list shows.
 TOP_N = 5
+#: How many periods a dashboard sparkline covers (the project's own periods up to the pack's).
+SPARK_PERIODS = 6
 #: Severity of an overall RAG, for ordering the changes (the worst outcome first).
 _RAG_ORDER = {"red": 3, "amber": 2, "green": 1, "n/a": 0}
 
@@ -191,3 +195,40 @@ def _load_benefits(con: duckdb.DuckDBPyConnection, period: str) -> tuple[Benefit
         return None, "marts.fct_benefit_realisation has no benefits for this period."
     return BenefitsToDate(planned=r["planned"], realised=r["realised"], benefit_count=r["benefits"],
                           disbenefit_count=r["disbenefits"], non_monetary_count=r["non_monetary"]), ""
+
+
+# --------------------------------------------------------------------------------------------
+# RAG dashboard: sparklines of the last periods' CPI and SPI(t)
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IndexHistory:
+    periods: tuple[str, ...]
+    cpi: tuple[float | None, ...]
+    spi_t: tuple[float | None, ...]
+    cpi_spark: str
+    spi_t_spark: str
+
+
+def load_index_histories(con: duckdb.DuckDBPyConnection, period: str, codes: Iterable[str],
+                         n: int = SPARK_PERIODS) -> dict[str, IndexHistory]:
+    """Per project, CPI and SPI(t) of its last ``n`` periods up to ``period``, each with a sparkline."""
+    wanted = set(codes)
+    by_code: dict[str, list[dict]] = {}
+    for r in _rows(con, """
+        SELECT project_code, period, cpi, spi_t FROM (
+            SELECT project_code, period, cpi, spi_t,
+                   row_number() OVER (PARTITION BY project_code ORDER BY period DESC) AS rn
+            FROM marts.fct_earned_value WHERE period <= ?)
+        WHERE rn <= ? ORDER BY project_code, period
+    """, [period, n]):
+        if r["project_code"] in wanted:
+            by_code.setdefault(r["project_code"], []).append(r)
+    out = {}
+    for code, rows in by_code.items():
+        cpi = tuple(_float(r["cpi"]) for r in rows)
+        spi_t = tuple(_float(r["spi_t"]) for r in rows)
+        out[code] = IndexHistory(periods=tuple(r["period"] for r in rows), cpi=cpi, spi_t=spi_t,
+                                 cpi_spark=svg_data_uri(sparkline_svg(cpi)),
+                                 spi_t_spark=svg_data_uri(sparkline_svg(spi_t)))
+    return out

@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
-from .pages import TOP_N, ExecutiveSummary, load_executive_summary
+from .pages import SPARK_PERIODS, TOP_N, ExecutiveSummary, IndexHistory, load_executive_summary, load_index_histories
 
 LOGGER = logging.getLogger(__name__)
 
@@ -277,6 +277,7 @@ class PackData:
     forecast_ranges: tuple[ForecastRangeRow, ...] = ()
     late_finishes: tuple[LateFinishRow, ...] = ()
     summary: ExecutiveSummary | None = None
+    histories: dict[str, IndexHistory] = field(default_factory=dict)
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -421,7 +422,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
-                    summary=load_executive_summary(con, period, active),)
+                    summary=load_executive_summary(con, period, active),
+                    histories=load_index_histories(con, period, active))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -644,6 +646,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         quality=quality,
         reproduced=reproduced,
         top_n=TOP_N,
+        spark_periods=SPARK_PERIODS,
     )
 
 

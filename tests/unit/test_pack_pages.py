@@ -1,4 +1,4 @@
-"""The portfolio pack's board pages (issue #11): executive summary.
+"""The portfolio pack's board pages (issue #11): executive summary, RAG dashboard.
 
 The warehouse is test_reports' hand-worked one, reported for 2026-10 and 2026-11, with 2026-10 changed so that
 some figures move, a risk mart, a benefits mart and two projects completed this year; every figure asserted
@@ -16,6 +16,7 @@ import pytest
 
 from orchestration.reports import render_portfolio_pack, render_reported_pack
 from orchestration.reports import render as R
+from orchestration.reports.charts import sparkline_svg
 from tests.unit.test_reports import build_serving
 
 pypdf = pytest.importorskip("pypdf")
@@ -188,6 +189,55 @@ def test_summary_top_risks_of_another_period(serving, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# RAG dashboard
+# ---------------------------------------------------------------------------------------------
+
+def test_dashboard_rows(pack):
+    text = page(pack, "RAG dashboard — November 2026")
+    # cost, schedule, benefits, risk, overall, trend, then this period's CPI and SPI(t) beside the sparklines
+    assert "P-AMB Customer portal Amber Amber Green Green Amber ↑ improved 0.93 1.07" in text
+    assert "P-RED Data centre move Red Amber n/a Green Red = same 0.80 0.93" in text
+    assert "P-GRN Fibre & <Core> upgrade Green Green Green Amber Amber ↓ worse 1.02 0.98" in text
+    assert "P-NUL Edge rollout (not started) n/a Green n/a n/a Green — — 1.00" in text
+    assert "P-NEW Mobile app n/a n/a n/a n/a n/a — — —" in text
+    assert "P-OLD" not in text and "P-DONE" not in text
+
+
+def test_dashboard_sparklines(serving):
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        data = R.load_pack_data(con, PERIOD)
+    finally:
+        con.close()
+    red = data.histories["P-RED"]
+    assert red.periods == (PREVIOUS, PERIOD) and red.cpi == (0.95, 0.8) and red.spi_t == (0.9, 0.93)
+    assert red.cpi_spark.startswith("data:image/svg+xml;base64,")
+    assert set(data.histories) == {"P-GRN", "P-RED", "P-NUL", "P-AMB", "P-NEW"}
+    html = R.build_html(data, GENERATED)
+    assert html.count('alt="CPI by period"') == 5 and html.count('alt="SPI(t) by period"') == 5
+
+
+def test_sparkline_geometry():
+    # 64 x 16, 2 px margins; scale 0.8 (y 14) to 1.0 (y 2, the reference line); x at 2, 22, 42, 62
+    svg = sparkline_svg([1.0, None, 0.9, 0.8])
+    assert '<line x1="0" y1="2.0" x2="64" y2="2.0"' in svg                 # 1.00, dotted
+    assert '<circle cx="2.0" cy="2.0" r="1"' in svg                          # a value between gaps
+    assert '<polyline points="42.0,8.0 62.0,14.0"' in svg                   # 0.9, 0.8
+    assert '<circle cx="62.0" cy="14.0" r="1.6"' in svg                      # this period
+    assert "<polyline" not in sparkline_svg([None, None]) and sparkline_svg([]).endswith("</svg>")
+
+
+def test_sparklines_are_cheap(serving):
+    """Hand-built SVG, not a matplotlib figure per row: a thousand take well under a second."""
+    import time
+
+    start = time.perf_counter()
+    for i in range(1000):
+        sparkline_svg([1.0, 0.9 + i / 10000, None, 1.1, 0.95, 1.02])
+    assert time.perf_counter() - start < 1.0
+
+
+# ---------------------------------------------------------------------------------------------
 # A closed period: the pages from its frozen figures
 # ---------------------------------------------------------------------------------------------
 
@@ -198,7 +248,7 @@ def test_reported_pack_shows_the_same_board_pages(serving, pack, tmp_path):
     RP.record_reported(home, serving, PERIOD, "run-0001")
     rp = RP.close_period(home, PERIOD)
     again = render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED)
-    for heading in ("Executive summary —",):
+    for heading in ("Executive summary —", "RAG dashboard —"):
         assert page(again, heading) == page(pack, heading)
 
 

@@ -395,7 +395,7 @@ def test_project_finished_in_an_earlier_period_is_not_active(tmp_path):
     finally:
         con.close()
     out = render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED)
-    for heading in ("Project RAG —",):
+    for heading in ("Project RAG —", "RAG dashboard —"):
         text = section_text(out, heading)
         assert "P-LAST" in text  # completed in this period: still reported
         assert "P-DONE" not in text  # completed before this period: no longer active
