@@ -1,4 +1,5 @@
-"""Data for the board pages of the portfolio pack (issue #11): the executive summary and the RAG dashboard.
+"""Data for the board pages of the portfolio pack (issue #11): the executive summary, the RAG dashboard and
+the projects completed this year.
 
 Every loader reads through the connection :mod:`orchestration.reports.render` opened, so the pages come out
 the same from the published warehouse and from a closed period's frozen figures
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -232,3 +234,56 @@ def load_index_histories(con: duckdb.DuckDBPyConnection, period: str, codes: Ite
                                  cpi_spark=svg_data_uri(sparkline_svg(cpi)),
                                  spi_t_spark=svg_data_uri(sparkline_svg(spi_t)))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Completed this year
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompletedRow:
+    """A project whose earned value first reached its BAC in a period of the pack's calendar year, up to the
+    pack's period, with its figures in that period (final CPI, SPI(t), VAC at completion)."""
+    project_code: str
+    project_name: str | None
+    portfolio: str | None
+    completed_period: str
+    bac: Decimal | None
+    ac: Decimal | None
+    cpi: float | None
+    spi_t: float | None
+    vac: Decimal | None
+    sv_t: float | None               # ES − AT at completion, in periods (negative = late)
+    baseline_finish: date | None
+
+    @property
+    def months_after_baseline(self) -> int | None:
+        """Calendar months from the baseline finish's month to the completion period (0 = same month)."""
+        if self.baseline_finish is None:
+            return None
+        y, m = map(int, self.completed_period.split("-"))
+        return (y * 12 + m) - (self.baseline_finish.year * 12 + self.baseline_finish.month)
+
+
+def load_completed(con: duckdb.DuckDBPyConnection, period: str) -> tuple[CompletedRow, ...]:
+    ev_cols = _columns(con, "fct_earned_value")
+    dim_cols = _columns(con, "dim_project")
+    sv_t = 'f.es - f."at"' if {"es", "at"} <= ev_cols else "NULL"
+    finish = next((f"d.{c}" for c in ("baseline_finish_date", "planned_finish_date") if c in dim_cols), "NULL")
+    rows = _rows(con, f"""
+        WITH first_complete AS (
+            SELECT project_code, min(period) AS period
+            FROM marts.fct_earned_value WHERE is_complete AND period <= ?
+            GROUP BY project_code)
+        SELECT f.project_code, d.project_name, d.portfolio, f.period, f.bac, f.ac, f.cpi, f.spi_t, f.vac,
+               {sv_t} AS sv_t, {finish} AS baseline_finish
+        FROM first_complete AS c
+        JOIN marts.fct_earned_value AS f ON f.project_code = c.project_code AND f.period = c.period
+        LEFT JOIN marts.dim_project AS d ON d.project_code = f.project_code
+        WHERE c.period >= ?
+        ORDER BY c.period, f.project_code
+    """, [period, period[:4] + "-01"])
+    return tuple(CompletedRow(project_code=r["project_code"], project_name=r["project_name"],
+                              portfolio=r["portfolio"], completed_period=r["period"], bac=r["bac"], ac=r["ac"],
+                              cpi=_float(r["cpi"]), spi_t=_float(r["spi_t"]), vac=r["vac"], sv_t=_float(r["sv_t"]),
+                              baseline_finish=r["baseline_finish"]) for r in rows)

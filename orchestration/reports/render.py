@@ -30,7 +30,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
-from .pages import SPARK_PERIODS, TOP_N, ExecutiveSummary, IndexHistory, load_executive_summary, load_index_histories
+from .pages import (SPARK_PERIODS, TOP_N, CompletedRow, ExecutiveSummary, IndexHistory, load_completed,
+                    load_executive_summary, load_index_histories)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -278,6 +279,7 @@ class PackData:
     late_finishes: tuple[LateFinishRow, ...] = ()
     summary: ExecutiveSummary | None = None
     histories: dict[str, IndexHistory] = field(default_factory=dict)
+    completed: tuple[CompletedRow, ...] = ()
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -423,7 +425,7 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     summary=load_executive_summary(con, period, active),
-                    histories=load_index_histories(con, period, active))
+                    histories=load_index_histories(con, period, active), completed=load_completed(con, period))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:

@@ -1,4 +1,4 @@
-"""The portfolio pack's board pages (issue #11): executive summary, RAG dashboard.
+"""The portfolio pack's board pages (issue #11): executive summary, RAG dashboard, completed this year.
 
 The warehouse is test_reports' hand-worked one, reported for 2026-10 and 2026-11, with 2026-10 changed so that
 some figures move, a risk mart, a benefits mart and two projects completed this year; every figure asserted
@@ -238,6 +238,27 @@ def test_sparklines_are_cheap(serving):
 
 
 # ---------------------------------------------------------------------------------------------
+# Completed this year
+# ---------------------------------------------------------------------------------------------
+
+def test_completed_this_year(pack):
+    text = page(pack, "Completed this year — January to November 2026")
+    # P-DONE's figures in 2026-10, the period its EV first reached BAC: AC 210,000, CPI 200,000 / 210,000 = 0.95,
+    # SPI(t) 8 / 10 = 0.80, VAC -10,000; planned finish 2026-08-15, so 2 months late; SV(t) = 8 - 10
+    assert "P-DONE Finished refit Infrastructure 2026-10 200,000 210,000 0.95 0.80 -10,000 2026-08-15 2 -2.00" in text
+    assert "P-2025" not in text  # completed last year
+
+
+def test_completed_months_after_baseline():
+    from orchestration.reports.pages import CompletedRow
+
+    row = CompletedRow("P", None, None, "2027-01", None, None, None, None, None, None, R.date(2026, 11, 30))
+    assert row.months_after_baseline == 2
+    assert CompletedRow("P", None, None, "2026-10", None, None, None, None, None, None,
+                        R.date(2026, 12, 1)).months_after_baseline == -2
+
+
+# ---------------------------------------------------------------------------------------------
 # A closed period: the pages from its frozen figures
 # ---------------------------------------------------------------------------------------------
 
@@ -248,7 +269,7 @@ def test_reported_pack_shows_the_same_board_pages(serving, pack, tmp_path):
     RP.record_reported(home, serving, PERIOD, "run-0001")
     rp = RP.close_period(home, PERIOD)
     again = render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED)
-    for heading in ("Executive summary —", "RAG dashboard —"):
+    for heading in ("Executive summary —", "RAG dashboard —", "Completed this year —"):
         assert page(again, heading) == page(pack, heading)
 
 

@@ -399,6 +399,9 @@ def test_project_finished_in_an_earlier_period_is_not_active(tmp_path):
         text = section_text(out, heading)
         assert "P-LAST" in text  # completed in this period: still reported
         assert "P-DONE" not in text  # completed before this period: no longer active
+    completed = section_text(out, "Completed this year —")  # both finished this year
+    assert "P-DONE Finished refit Infrastructure 2026-10" in completed
+    assert "P-LAST Finishing now Infrastructure 2026-11" in completed
 
 
 def test_forecast_ranges_page(tmp_path):
