@@ -632,6 +632,15 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
     else:
         status_date = NULL_TEXT
     mixed_currency = any(p.currency and p.currency != data.currency for p in data.projects)
+    toc = [("summary", "Executive summary"), ("dashboard", "RAG dashboard"),
+           ("project-rag", "Project RAG and earned value"), ("s-curve", "Portfolio S-curve and totals"),
+           ("completed", "Completed this year")]
+    if data.forecast_ranges:
+        toc.append(("forecasts", "Forecast ranges"))
+    if data.restatements or data.rebaselines:
+        toc.append(("restatements", "Restated closed periods"))
+    if quality:
+        toc.append(("quality", "Data quality"))
     return make_environment().get_template(TEMPLATE_NAME).render(
         d=data,
         period_label=period_label(data.period),
@@ -647,6 +656,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         chart_uri=chart_uri,
         quality=quality,
         reproduced=reproduced,
+        toc=toc,
         top_n=TOP_N,
         spark_periods=SPARK_PERIODS,
     )

@@ -1,4 +1,4 @@
-"""The portfolio pack's board pages (issue #11): executive summary, RAG dashboard, completed this year.
+"""The portfolio pack's board pages (issue #11): contents, executive summary, RAG dashboard, completed this year.
 
 The warehouse is test_reports' hand-worked one, reported for 2026-10 and 2026-11, with 2026-10 changed so that
 some figures move, a risk mart, a benefits mart and two projects completed this year; every figure asserted
@@ -256,6 +256,45 @@ def test_completed_months_after_baseline():
     assert row.months_after_baseline == 2
     assert CompletedRow("P", None, None, "2026-10", None, None, None, None, None, None,
                         R.date(2026, 12, 1)).months_after_baseline == -2
+
+
+# ---------------------------------------------------------------------------------------------
+# Contents and bookmarks
+# ---------------------------------------------------------------------------------------------
+
+def test_contents_page_lists_the_pages_with_their_numbers(pack):
+    contents = pages_text(pack)[1].split("Contents", 1)[1]
+    entries = re.findall(r"([A-Z][A-Za-z -]+?)\.{3,} ?(\d+)", contents)
+    assert [(t.strip(), int(n)) for t, n in entries] == [
+        ("Executive summary", 3), ("RAG dashboard", 4), ("Project RAG and earned value", 5),
+        ("Portfolio S-curve and totals", 6), ("Completed this year", 7)]
+    texts = pages_text(pack)
+    assert "Executive summary — November 2026" in texts[2]
+    assert "RAG dashboard — November 2026" in texts[3]
+    assert "Completed this year —" in texts[6]
+
+
+def test_contents_links_and_bookmarks(pack):
+    reader = pypdf.PdfReader(io.BytesIO(pack.read_bytes()))
+    links = [a.get_object() for a in reader.pages[1].get("/Annots", [])]
+    # internal links (WeasyPrint marks each box of an entry: title, leader and page number)
+    assert sorted({str(a["/Dest"]) for a in links if a.get("/Subtype") == "/Link"}) == \
+        ["completed", "dashboard", "project-rag", "s-curve", "summary"]
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    flat = [o.title for o in _walk(reader.outline)]
+    assert "Portfolio pack" in titles
+    for heading in ("Contents", "Executive summary — November 2026", "RAG dashboard — November 2026",
+                    "Completed this year — January to November 2026"):
+        assert heading in flat
+    assert "November 2026" not in flat  # the cover's period line is not a bookmark
+
+
+def _walk(outline):
+    for item in outline:
+        if isinstance(item, list):
+            yield from _walk(item)
+        else:
+            yield item
 
 
 # ---------------------------------------------------------------------------------------------

@@ -216,7 +216,8 @@ def pdf_pages_text(path: Path) -> list[str]:
 
 
 def section_text(path: Path, heading: str) -> str:
-    """The text of the pages whose heading starts with ``heading``."""
+    """The text of the pages whose heading starts with ``heading`` (the contents page names sections
+    without the period, so it never matches ``"Project RAG —"``)."""
     pages = [p for p in pdf_pages_text(path) if heading in p]
     assert pages, f"no page headed {heading!r}"
     return "\n".join(pages)
