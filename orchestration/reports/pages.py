@@ -166,9 +166,23 @@ def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
                             benefits_note=benefits_note)
 
 
+_TOP_RISK_COLUMNS = ("exposure_rank", "project_code", "title", "category", "probability", "impact_cost", "exposure")
+_BENEFIT_COLUMNS = ("is_monetary", "is_disbenefit", "planned_amount_to_date", "realised_amount_to_date")
+
+
+def _lacks(con: duckdb.DuckDBPyConnection, table: str, wanted: Sequence[str]) -> str:
+    """'' when ``marts.<table>`` has every column wanted, else a note naming what it lacks."""
+    have = _columns(con, table)
+    if not have:
+        return f"The figures this pack is rendered from hold no marts.{table}."
+    missing = [c for c in wanted if c not in have]
+    return f"marts.{table} in these figures lacks {', '.join(missing)}." if missing else ""
+
+
 def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str) -> tuple[tuple[TopRisk, ...], str]:
-    if not _columns(con, "fct_top_risks"):
-        return (), "The figures this pack is rendered from hold no top-risk mart (marts.fct_top_risks)."
+    note = _lacks(con, "fct_top_risks", _TOP_RISK_COLUMNS)
+    if note:
+        return (), note
     rows = _rows(con, """
         SELECT exposure_rank, project_code, title, category, probability, impact_cost, exposure
         FROM marts.fct_top_risks WHERE period = ? ORDER BY exposure_rank LIMIT ?
@@ -183,11 +197,16 @@ def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str) -> tuple[tuple[
 
 
 def _load_benefits(con: duckdb.DuckDBPyConnection, period: str) -> tuple[BenefitsToDate | None, str]:
-    if not _columns(con, "fct_benefit_realisation"):
-        return None, "The figures this pack is rendered from hold no benefits mart (marts.fct_benefit_realisation)."
+    note = _lacks(con, "fct_benefit_realisation", _BENEFIT_COLUMNS)
+    if note:
+        return None, note
+    # Net: a dis-benefit counts against the benefits (the mart's net_* columns, derived here from the gross
+    # amounts so that a snapshot frozen before those columns existed gives the same figures).
     r = _rows(con, """
-        SELECT sum(net_planned_amount_to_date) FILTER (WHERE is_monetary) AS planned,
-               sum(net_realised_amount_to_date) FILTER (WHERE is_monetary) AS realised,
+        SELECT sum(CASE WHEN is_disbenefit THEN -planned_amount_to_date ELSE planned_amount_to_date END)
+                   FILTER (WHERE is_monetary) AS planned,
+               sum(CASE WHEN is_disbenefit THEN -realised_amount_to_date ELSE realised_amount_to_date END)
+                   FILTER (WHERE is_monetary) AS realised,
                count(*) FILTER (WHERE is_monetary AND NOT is_disbenefit) AS benefits,
                count(*) FILTER (WHERE is_monetary AND is_disbenefit) AS disbenefits,
                count(*) FILTER (WHERE NOT is_monetary) AS non_monetary

@@ -43,11 +43,11 @@ TOP_RISKS = [
     (6, "P-AMB", "R-8", "Scope creep", "scope", 0.05, "200000", "10000"),
 ]
 
-# fct_benefit_realisation: (benefit, period, monetary, dis-benefit, net planned to date, net realised to date).
+# fct_benefit_realisation: (benefit, period, monetary, dis-benefit, planned to date, realised to date).
 # For 2026-11: net planned 100,000 - 20,000 = 80,000; realised 60,000 - 25,000 = 35,000; 35 / 80 = 43.75%.
 BENEFITS = [
     ("B-1", PERIOD, True, False, "100000", "60000"),
-    ("B-2", PERIOD, True, True, "-20000", "-25000"),
+    ("B-2", PERIOD, True, True, "20000", "25000"),
     ("B-3", PERIOD, False, False, None, None),
     ("B-1", PREVIOUS, True, False, "90000", "50000"),
 ]
@@ -87,7 +87,7 @@ def build_board_serving(path: Path) -> Path:
                         [code, rid, PERIOD, rank, title, category, p, impact, exposure])
         con.execute("CREATE TABLE marts.fct_benefit_realisation (benefit_id VARCHAR, period VARCHAR, "
                     "project_code VARCHAR, is_monetary BOOLEAN, is_disbenefit BOOLEAN, "
-                    "net_planned_amount_to_date DECIMAL(38,6), net_realised_amount_to_date DECIMAL(38,6))")
+                    "planned_amount_to_date DECIMAL(38,6), realised_amount_to_date DECIMAL(38,6))")
         for bid, period, monetary, dis, planned, realised in BENEFITS:
             con.execute("INSERT INTO marts.fct_benefit_realisation VALUES (?, ?, 'P-GRN', ?, ?, ?, ?)",
                         [bid, period, monetary, dis, planned, realised])
@@ -177,10 +177,21 @@ def test_summary_without_risk_and_benefit_marts(tmp_path):
     path = build_serving(tmp_path / "serving.duckdb")
     text = page(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED),
                 "Executive summary — November 2026")
-    assert "hold no top-risk mart (marts.fct_top_risks)" in text
-    assert "hold no benefits mart (marts.fct_benefit_realisation)" in text
+    assert "The figures this pack is rendered from hold no marts.fct_top_risks." in text
+    assert "The figures this pack is rendered from hold no marts.fct_benefit_realisation." in text
     assert "No earlier period in the earned-value mart" not in text  # P-OLD's 2026-09 is earlier
     assert "No active project's overall RAG changed." in text
+
+
+def test_summary_with_a_mart_lacking_columns(tmp_path):
+    path = build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE TABLE marts.fct_top_risks (project_code VARCHAR, period VARCHAR, exposure DOUBLE)")
+    finally:
+        con.close()
+    text = page(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED), "Executive summary —")
+    assert "marts.fct_top_risks in these figures lacks exposure_rank, title, category, probability, impact_cost." in text
 
 
 def test_summary_top_risks_of_another_period(serving, tmp_path):
@@ -322,5 +333,5 @@ def test_reported_pack_frozen_before_the_risk_and_benefit_marts(serving, tmp_pat
     rp = RP.close_period(home, PERIOD)
     monkeypatch.undo()
     text = page(render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED), "Executive summary —")
-    assert "hold no top-risk mart" in text and "hold no benefits mart" in text
+    assert "hold no marts.fct_top_risks" in text and "hold no marts.fct_benefit_realisation" in text
     assert "CPI Was Now Change P-RED 0.95 0.80 -0.15" in text
