@@ -306,3 +306,100 @@ def load_completed(con: duckdb.DuckDBPyConnection, period: str) -> tuple[Complet
                               portfolio=r["portfolio"], completed_period=r["period"], bac=r["bac"], ac=r["ac"],
                               cpi=_float(r["cpi"]), spi_t=_float(r["spi_t"]), vac=r["vac"], sv_t=_float(r["sv_t"]),
                               baseline_finish=r["baseline_finish"]) for r in rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Benefits
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BenefitCategoryRow:
+    """Monetary benefits (or dis-benefits) of one category up to the period; amounts are net, so a
+    dis-benefit's are negative and the rows add up to the total."""
+    category: str | None
+    is_disbenefit: bool
+    count: int
+    planned: Decimal | None
+    realised: Decimal | None
+
+    @property
+    def realised_pct(self) -> float | None:
+        if self.planned is None or self.realised is None or self.planned == 0:
+            return None
+        return float(self.realised) / float(self.planned) * 100
+
+
+@dataclass(frozen=True)
+class NonMonetaryRow:
+    project_code: str
+    benefit_name: str | None
+    unit: str | None
+    baseline_value: float | None
+    target_value: float | None
+    planned_improvement: float | None
+    realised_improvement: float | None
+    realised_pct: float | None
+
+
+@dataclass(frozen=True)
+class BenefitsPage:
+    categories: tuple[BenefitCategoryRow, ...] = ()
+    planned: Decimal | None = None
+    realised: Decimal | None = None
+    non_monetary: tuple[NonMonetaryRow, ...] = ()
+    note: str = ""
+    non_monetary_note: str = ""
+
+    @property
+    def realised_pct(self) -> float | None:
+        return BenefitCategoryRow(None, False, 0, self.planned, self.realised).realised_pct
+
+
+_NON_MONETARY_COLUMNS = ("benefit_name", "unit", "baseline_value", "target_value", "planned_improvement_to_date",
+                         "realised_improvement_to_date", "realisation_pct_to_date")
+
+
+def load_benefits_page(con: duckdb.DuckDBPyConnection, period: str) -> BenefitsPage | None:
+    """Benefits by category, planned against realised to date, dis-benefits deducted, and the non-monetary
+    benefits' improvements; None when the figures hold no benefits mart (the page is then left out)."""
+    if not _columns(con, "fct_benefit_realisation"):
+        return None
+    note = _lacks(con, "fct_benefit_realisation", _BENEFIT_COLUMNS + ("category",))
+    if note:
+        return BenefitsPage(note=note)
+    rows = _rows(con, """
+        SELECT category, is_disbenefit, count(*) AS n,
+               sum(CASE WHEN is_disbenefit THEN -planned_amount_to_date ELSE planned_amount_to_date END) AS planned,
+               sum(CASE WHEN is_disbenefit THEN -realised_amount_to_date ELSE realised_amount_to_date END) AS realised
+        FROM marts.fct_benefit_realisation
+        WHERE period = ? AND is_monetary
+        GROUP BY category, is_disbenefit
+        ORDER BY is_disbenefit, category NULLS LAST
+    """, [period])
+    categories = tuple(BenefitCategoryRow(category=r["category"], is_disbenefit=bool(r["is_disbenefit"]),
+                                          count=r["n"], planned=r["planned"], realised=r["realised"]) for r in rows)
+
+    def total(values: list[Decimal | None]) -> Decimal | None:
+        present = [v for v in values if v is not None]
+        return sum(present, Decimal(0)) if present else None
+
+    non_monetary: tuple[NonMonetaryRow, ...] = ()
+    nm_note = _lacks(con, "fct_benefit_realisation", _NON_MONETARY_COLUMNS)
+    if not nm_note:
+        non_monetary = tuple(NonMonetaryRow(
+            project_code=r["project_code"], benefit_name=r["benefit_name"], unit=r["unit"],
+            baseline_value=_float(r["baseline_value"]), target_value=_float(r["target_value"]),
+            planned_improvement=_float(r["planned_improvement_to_date"]),
+            realised_improvement=_float(r["realised_improvement_to_date"]),
+            realised_pct=_float(r["realisation_pct_to_date"])) for r in _rows(con, """
+            SELECT project_code, benefit_name, unit, baseline_value, target_value, planned_improvement_to_date,
+                   realised_improvement_to_date, realisation_pct_to_date
+            FROM marts.fct_benefit_realisation
+            WHERE period = ? AND NOT is_monetary
+            ORDER BY project_code, benefit_name
+        """, [period]))
+    return BenefitsPage(categories=categories, planned=total([c.planned for c in categories]),
+                        realised=total([c.realised for c in categories]), non_monetary=non_monetary,
+                        note="" if categories or non_monetary else
+                        "marts.fct_benefit_realisation has no benefits for this period.",
+                        non_monetary_note=nm_note)

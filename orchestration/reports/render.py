@@ -30,8 +30,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
-from .pages import (SPARK_PERIODS, TOP_N, CompletedRow, ExecutiveSummary, IndexHistory, load_completed,
-                    load_executive_summary, load_index_histories)
+from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory,
+                    load_benefits_page, load_completed, load_executive_summary, load_index_histories)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -132,6 +132,14 @@ def fmt_pct(value: float | None, digits: int = 0) -> str:
     if value is None or not math.isfinite(float(value)):
         return NULL_TEXT
     return f"{Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)}%"
+
+
+def fmt_number(value: float | None) -> str:
+    """A measured value (a non-monetary benefit's minutes, incidents, ...): one decimal, half away from zero."""
+    if value is None or not math.isfinite(float(value)):
+        return NULL_TEXT
+    text = f"{Decimal(repr(float(value))).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
+    return "0.0" if text == "-0.0" else text
 
 
 def fmt_text(value: object) -> str:
@@ -280,6 +288,7 @@ class PackData:
     summary: ExecutiveSummary | None = None
     histories: dict[str, IndexHistory] = field(default_factory=dict)
     completed: tuple[CompletedRow, ...] = ()
+    benefits: BenefitsPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -425,7 +434,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     restatements=load_restatements(con, period), rebaselines=load_rebaselines(con, period),
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     summary=load_executive_summary(con, period, active),
-                    histories=load_index_histories(con, period, active), completed=load_completed(con, period))
+                    histories=load_index_histories(con, period, active), completed=load_completed(con, period),
+                    benefits=load_benefits_page(con, period))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -615,7 +625,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(money=fmt_money, idx=fmt_index, text=fmt_text, date=fmt_date, smoney=fmt_signed_money,
-                       sidx=fmt_signed_index, pct=fmt_pct, period_label=period_label)
+                       sidx=fmt_signed_index, pct=fmt_pct, num=fmt_number, period_label=period_label)
     return env
 
 
@@ -635,6 +645,8 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
     toc = [("summary", "Executive summary"), ("dashboard", "RAG dashboard"),
            ("project-rag", "Project RAG and earned value"), ("s-curve", "Portfolio S-curve and totals"),
            ("completed", "Completed this year")]
+    if data.benefits:
+        toc.append(("benefits", "Benefits"))
     if data.forecast_ranges:
         toc.append(("forecasts", "Forecast ranges"))
     if data.restatements or data.rebaselines:

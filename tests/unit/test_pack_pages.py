@@ -43,13 +43,13 @@ TOP_RISKS = [
     (6, "P-AMB", "R-8", "Scope creep", "scope", 0.05, "200000", "10000"),
 ]
 
-# fct_benefit_realisation: (benefit, period, monetary, dis-benefit, planned to date, realised to date).
+# fct_benefit_realisation: (benefit, period, category, monetary, dis-benefit, planned to date, realised to date).
 # For 2026-11: net planned 100,000 - 20,000 = 80,000; realised 60,000 - 25,000 = 35,000; 35 / 80 = 43.75%.
 BENEFITS = [
-    ("B-1", PERIOD, True, False, "100000", "60000"),
-    ("B-2", PERIOD, True, True, "20000", "25000"),
-    ("B-3", PERIOD, False, False, None, None),
-    ("B-1", PREVIOUS, True, False, "90000", "50000"),
+    ("B-1", PERIOD, "cost saving", True, False, "100000", "60000"),
+    ("B-2", PERIOD, "operational cost", True, True, "20000", "25000"),
+    ("B-3", PERIOD, "productivity", False, False, None, None),
+    ("B-1", PREVIOUS, "cost saving", True, False, "90000", "50000"),
 ]
 
 
@@ -86,11 +86,16 @@ def build_board_serving(path: Path) -> Path:
             con.execute("INSERT INTO marts.fct_top_risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [code, rid, PERIOD, rank, title, category, p, impact, exposure])
         con.execute("CREATE TABLE marts.fct_benefit_realisation (benefit_id VARCHAR, period VARCHAR, "
-                    "project_code VARCHAR, is_monetary BOOLEAN, is_disbenefit BOOLEAN, "
-                    "planned_amount_to_date DECIMAL(38,6), realised_amount_to_date DECIMAL(38,6))")
-        for bid, period, monetary, dis, planned, realised in BENEFITS:
-            con.execute("INSERT INTO marts.fct_benefit_realisation VALUES (?, ?, 'P-GRN', ?, ?, ?, ?)",
-                        [bid, period, monetary, dis, planned, realised])
+                    "project_code VARCHAR, benefit_name VARCHAR, category VARCHAR, is_monetary BOOLEAN, "
+                    "is_disbenefit BOOLEAN, unit VARCHAR, planned_amount_to_date DECIMAL(38,6), "
+                    "realised_amount_to_date DECIMAL(38,6), baseline_value DOUBLE, target_value DOUBLE, "
+                    "planned_improvement_to_date DOUBLE, realised_improvement_to_date DOUBLE, "
+                    "realisation_pct_to_date DOUBLE)")
+        for bid, period, category, monetary, dis, planned, realised in BENEFITS:
+            non_monetary = (16.0, 12.0, 3.0, 1.5, 50.0) if not monetary else (None,) * 5
+            con.execute("INSERT INTO marts.fct_benefit_realisation VALUES (?, ?, 'P-GRN', ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?, ?)", [bid, period, f"Benefit {bid}", category, monetary, dis,
+                                           None if monetary else "incidents", planned, realised, *non_monetary])
     finally:
         con.close()
     return path
@@ -270,6 +275,27 @@ def test_completed_months_after_baseline():
 
 
 # ---------------------------------------------------------------------------------------------
+# Benefits
+# ---------------------------------------------------------------------------------------------
+
+def test_benefits_page(pack):
+    text = page(pack, "Benefits — planned against realised to November 2026")
+    # by category, net (a dis-benefit's amounts negative): 60,000 / 100,000; -25,000 / -20,000; total 35 / 80
+    assert "cost saving Benefit 1 100,000 60,000 60%" in text
+    assert "operational cost Dis-benefit 1 -20,000 -25,000 125%" in text
+    assert "Net 80,000 35,000 43.8%" in text
+    # the non-monetary benefit: baseline 16 to target 12 incidents, 3.0 planned to date, 1.5 realised (50%)
+    assert "P-GRN Benefit B-3 incidents 16.0 12.0 3.0 1.5 50%" in text
+
+
+def test_no_benefits_page_without_the_mart(tmp_path):
+    path = build_serving(tmp_path / "serving.duckdb")
+    pages = pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
+    assert not any("Benefits — planned against realised" in p for p in pages)
+    assert "Benefits" not in pages[1]  # nor a contents entry
+
+
+# ---------------------------------------------------------------------------------------------
 # Contents and bookmarks
 # ---------------------------------------------------------------------------------------------
 
@@ -278,7 +304,7 @@ def test_contents_page_lists_the_pages_with_their_numbers(pack):
     entries = re.findall(r"([A-Z][A-Za-z -]+?)\.{3,} ?(\d+)", contents)
     assert [(t.strip(), int(n)) for t, n in entries] == [
         ("Executive summary", 3), ("RAG dashboard", 4), ("Project RAG and earned value", 5),
-        ("Portfolio S-curve and totals", 6), ("Completed this year", 7)]
+        ("Portfolio S-curve and totals", 6), ("Completed this year", 7), ("Benefits", 8)]
     texts = pages_text(pack)
     assert "Executive summary — November 2026" in texts[2]
     assert "RAG dashboard — November 2026" in texts[3]
@@ -290,7 +316,7 @@ def test_contents_links_and_bookmarks(pack):
     links = [a.get_object() for a in reader.pages[1].get("/Annots", [])]
     # internal links (WeasyPrint marks each box of an entry: title, leader and page number)
     assert sorted({str(a["/Dest"]) for a in links if a.get("/Subtype") == "/Link"}) == \
-        ["completed", "dashboard", "project-rag", "s-curve", "summary"]
+        ["benefits", "completed", "dashboard", "project-rag", "s-curve", "summary"]
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
     flat = [o.title for o in _walk(reader.outline)]
     assert "Portfolio pack" in titles
@@ -319,7 +345,7 @@ def test_reported_pack_shows_the_same_board_pages(serving, pack, tmp_path):
     RP.record_reported(home, serving, PERIOD, "run-0001")
     rp = RP.close_period(home, PERIOD)
     again = render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED)
-    for heading in ("Executive summary —", "RAG dashboard —", "Completed this year —"):
+    for heading in ("Executive summary —", "RAG dashboard —", "Completed this year —", "Benefits —"):
         assert page(again, heading) == page(pack, heading)
 
 
