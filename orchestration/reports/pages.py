@@ -403,3 +403,122 @@ def load_benefits_page(con: duckdb.DuckDBPyConnection, period: str) -> BenefitsP
                         note="" if categories or non_monetary else
                         "marts.fct_benefit_realisation has no benefits for this period.",
                         non_monetary_note=nm_note)
+
+
+# --------------------------------------------------------------------------------------------
+# Risks
+# --------------------------------------------------------------------------------------------
+
+#: How many risks and projects the risks page lists.
+RISK_ROWS = 10
+
+
+@dataclass(frozen=True)
+class RiskTheme:
+    """One risk category over every portfolio (fct_risk_themes)."""
+    category: str | None
+    open_risks: int
+    closed_risks: int
+    raised: int
+    exposure: Decimal | None         # None when a portfolio's could not be converted
+    mean_probability: float | None   # the portfolios' means weighted by their open risks
+    by_portfolio: tuple[int, ...]    # open risks per portfolio, in RisksPage.portfolios order
+
+
+@dataclass(frozen=True)
+class ProjectExposure:
+    project_code: str
+    project_name: str | None
+    open_risks: int | None
+    unquantified: int | None
+    exposure: Decimal | None
+    bac: Decimal | None
+    exposure_pct_of_bac: float | None
+
+
+@dataclass(frozen=True)
+class RisksPage:
+    portfolios: tuple[str, ...] = ()
+    themes: tuple[RiskTheme, ...] = ()
+    max_cell: int = 0
+    top_risks: tuple[TopRisk, ...] = ()
+    exposures: tuple[ProjectExposure, ...] = ()
+    themes_note: str = ""
+    top_note: str = ""
+    exposure_note: str = ""
+
+    def heat(self, count: int) -> int:
+        """A shade 0-4 for a cell of the category × portfolio table (0 = no open risk)."""
+        if count <= 0 or self.max_cell <= 0:
+            return 0
+        return min(4, 1 + (4 * (count - 1)) // self.max_cell)
+
+
+_THEME_COLUMNS = ("portfolio", "category", "open_risks", "closed_risks", "risks_raised_in_period", "open_exposure",
+                  "mean_open_probability")
+_EXPOSURE_COLUMNS = ("project_code", "open_risks", "unquantified_open_risks", "exposure", "bac", "exposure_pct_of_bac")
+
+
+def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | None:
+    """Open risks by category and portfolio, the top risks and the projects most exposed; None when the
+    figures hold none of the risk marts (the page is then left out)."""
+    if not any(_columns(con, t) for t in ("fct_risk_themes", "fct_top_risks", "fct_risk_exposure")):
+        return None
+    portfolios: tuple[str, ...] = ()
+    themes: tuple[RiskTheme, ...] = ()
+    themes_note = _lacks(con, "fct_risk_themes", _THEME_COLUMNS)
+    if not themes_note:
+        rows = _rows(con, """
+            SELECT coalesce(portfolio, 'unassigned') AS portfolio, category, open_risks, closed_risks,
+                   risks_raised_in_period, open_exposure, mean_open_probability
+            FROM marts.fct_risk_themes WHERE period = ?
+        """, [period])
+        portfolios = tuple(sorted({r["portfolio"] for r in rows}))
+        by_category: dict[str | None, list[dict]] = {}
+        for r in rows:
+            by_category.setdefault(r["category"], []).append(r)
+        out = []
+        for category, rs in by_category.items():
+            open_risks = sum(r["open_risks"] or 0 for r in rs)
+            weighted = [(r["mean_open_probability"], r["open_risks"]) for r in rs
+                        if r["mean_open_probability"] is not None and r["open_risks"]]
+            exposures = [r["open_exposure"] for r in rs if r["open_risks"]]
+            out.append(RiskTheme(
+                category=category, open_risks=open_risks, closed_risks=sum(r["closed_risks"] or 0 for r in rs),
+                raised=sum(r["risks_raised_in_period"] or 0 for r in rs),
+                exposure=None if any(e is None for e in exposures) else sum(exposures, Decimal(0)),
+                mean_probability=(sum(p * n for p, n in weighted) / sum(n for _, n in weighted)) if weighted else None,
+                by_portfolio=tuple(sum(r["open_risks"] or 0 for r in rs if r["portfolio"] == p) for p in portfolios)))
+        out.sort(key=lambda t: (-t.open_risks, str(t.category)))
+        themes = tuple(out)
+        if not themes:
+            themes_note = "marts.fct_risk_themes has no risks for this period."
+    top, top_note = (), _lacks(con, "fct_top_risks", _TOP_RISK_COLUMNS)
+    if not top_note:
+        top = tuple(TopRisk(rank=r["exposure_rank"], project_code=r["project_code"], title=r["title"],
+                            category=r["category"], probability=_float(r["probability"]), impact_cost=r["impact_cost"],
+                            exposure=r["exposure"]) for r in _rows(con, """
+            SELECT exposure_rank, project_code, title, category, probability, impact_cost, exposure
+            FROM marts.fct_top_risks WHERE period = ? ORDER BY exposure_rank LIMIT ?
+        """, [period, RISK_ROWS]))
+        if not top:
+            top_note = "marts.fct_top_risks holds no risks for this period."
+    exposures, exposure_note = (), _lacks(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
+    if not exposure_note:
+        exposures = tuple(ProjectExposure(
+            project_code=r["project_code"], project_name=r["project_name"], open_risks=r["open_risks"],
+            unquantified=r["unquantified_open_risks"], exposure=r["exposure"], bac=r["bac"],
+            exposure_pct_of_bac=_float(r["exposure_pct_of_bac"])) for r in _rows(con, """
+            SELECT e.project_code, d.project_name, e.open_risks, e.unquantified_open_risks, e.exposure, e.bac,
+                   e.exposure_pct_of_bac
+            FROM marts.fct_risk_exposure AS e
+            LEFT JOIN marts.dim_project AS d ON d.project_code = e.project_code
+            WHERE e.period = ? AND e.open_risks > 0
+            ORDER BY e.exposure_pct_of_bac DESC NULLS LAST, e.exposure DESC NULLS LAST, e.project_code
+            LIMIT ?
+        """, [period, RISK_ROWS]))
+        if not exposures:
+            exposure_note = "marts.fct_risk_exposure has no project with an open risk for this period."
+    return RisksPage(portfolios=portfolios, themes=themes,
+                     max_cell=max((n for t in themes for n in t.by_portfolio), default=0), top_risks=top,
+                     exposures=exposures, themes_note=themes_note, top_note=top_note, exposure_note=exposure_note)

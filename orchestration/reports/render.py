@@ -30,8 +30,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
-from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory,
-                    load_benefits_page, load_completed, load_executive_summary, load_index_histories)
+from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
+                    load_benefits_page, load_completed, load_executive_summary, load_index_histories, load_risks_page)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -289,6 +289,7 @@ class PackData:
     histories: dict[str, IndexHistory] = field(default_factory=dict)
     completed: tuple[CompletedRow, ...] = ()
     benefits: BenefitsPage | None = None
+    risks: RisksPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -435,7 +436,7 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     summary=load_executive_summary(con, period, active),
                     histories=load_index_histories(con, period, active), completed=load_completed(con, period),
-                    benefits=load_benefits_page(con, period))
+                    benefits=load_benefits_page(con, period), risks=load_risks_page(con, period))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -647,6 +648,8 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
            ("completed", "Completed this year")]
     if data.benefits:
         toc.append(("benefits", "Benefits"))
+    if data.risks:
+        toc.append(("risks", "Risks"))
     if data.forecast_ranges:
         toc.append(("forecasts", "Forecast ranges"))
     if data.restatements or data.rebaselines:

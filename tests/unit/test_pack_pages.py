@@ -52,6 +52,21 @@ BENEFITS = [
     ("B-1", PREVIOUS, "cost saving", True, False, "90000", "50000"),
 ]
 
+# fct_risk_themes: (portfolio, category, period, open, closed, raised, open exposure, mean open probability).
+# supply over both portfolios: 4 open, 1 closed, 1 raised, exposure 70,000, probability (0.3 x 3 + 0.5 x 1) / 4
+RISK_THEMES = [
+    ("Infrastructure", "supply", PERIOD, 3, 1, 1, "60000", 0.3),
+    ("Digital", "supply", PERIOD, 1, 0, 0, "10000", 0.5),
+    ("Infrastructure", "technical", PERIOD, 2, 0, 1, "50000", 0.2),
+    ("Infrastructure", "supply", PREVIOUS, 9, 0, 0, "1", 0.9),
+]
+# fct_risk_exposure: (project, open, unquantified, exposure, bac, exposure % of BAC)
+RISK_EXPOSURE = [
+    ("P-RED", 3, 1, "250000", "1234567.89", 20.25),
+    ("P-GRN", 2, 0, "60000", "1000000", 6.0),
+    ("P-AMB", 0, 0, "0", "250000", 0.0),
+]
+
 
 def build_board_serving(path: Path) -> Path:
     build_serving(path, periods_for_projects=(PREVIOUS, PERIOD))
@@ -85,6 +100,15 @@ def build_board_serving(path: Path) -> Path:
         for rank, code, rid, title, category, p, impact, exposure in TOP_RISKS:
             con.execute("INSERT INTO marts.fct_top_risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [code, rid, PERIOD, rank, title, category, p, impact, exposure])
+        con.execute("CREATE TABLE marts.fct_risk_themes (portfolio VARCHAR, category VARCHAR, period VARCHAR, "
+                    "open_risks INTEGER, closed_risks INTEGER, risks_raised_in_period INTEGER, "
+                    "open_exposure DECIMAL(38,6), mean_open_probability DOUBLE)")
+        con.executemany("INSERT INTO marts.fct_risk_themes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", RISK_THEMES)
+        con.execute("CREATE TABLE marts.fct_risk_exposure (project_code VARCHAR, period VARCHAR, open_risks INTEGER, "
+                    "unquantified_open_risks INTEGER, exposure DECIMAL(38,6), bac DECIMAL(38,6), "
+                    "exposure_pct_of_bac DOUBLE)")
+        con.executemany("INSERT INTO marts.fct_risk_exposure VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(code, PERIOD, *rest) for code, *rest in RISK_EXPOSURE])
         con.execute("CREATE TABLE marts.fct_benefit_realisation (benefit_id VARCHAR, period VARCHAR, "
                     "project_code VARCHAR, benefit_name VARCHAR, category VARCHAR, is_monetary BOOLEAN, "
                     "is_disbenefit BOOLEAN, unit VARCHAR, planned_amount_to_date DECIMAL(38,6), "
@@ -296,6 +320,35 @@ def test_no_benefits_page_without_the_mart(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# Risks
+# ---------------------------------------------------------------------------------------------
+
+def test_risks_page(pack):
+    text = page(pack, "Risks — November 2026")
+    # category x portfolio (Digital, Infrastructure), then open, raised, closed, mean probability, exposure
+    assert "Category Digital Infrastructure Open Raised in 2026-11 Closed Mean probability Open exposure" in text
+    assert "supply 1 3 4 1 1 35% 70,000 technical 0 2 2 1 0 20% 50,000" in text
+    # all six top risks, and the projects with an open risk by exposure % of BAC (P-AMB has none)
+    assert "6 P-AMB Scope creep (scope) 5% 200,000 10,000" in text
+    assert ("P-RED Data centre move 3 (1 unquantified) 250,000 20.3% "
+            "P-GRN Fibre & <Core> upgrade 2 60,000 6.0%") in text
+    assert "P-AMB Customer portal 0" not in text
+
+
+def test_risk_heat_shades():
+    from orchestration.reports.pages import RisksPage
+
+    k = RisksPage(max_cell=8)
+    assert [k.heat(n) for n in (0, 1, 2, 3, 4, 8)] == [0, 1, 1, 2, 2, 4]
+
+
+def test_no_risks_page_without_the_marts(tmp_path):
+    path = build_serving(tmp_path / "serving.duckdb")
+    pages = pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
+    assert not any("Risks — November 2026" in p for p in pages)
+
+
+# ---------------------------------------------------------------------------------------------
 # Contents and bookmarks
 # ---------------------------------------------------------------------------------------------
 
@@ -304,7 +357,7 @@ def test_contents_page_lists_the_pages_with_their_numbers(pack):
     entries = re.findall(r"([A-Z][A-Za-z -]+?)\.{3,} ?(\d+)", contents)
     assert [(t.strip(), int(n)) for t, n in entries] == [
         ("Executive summary", 3), ("RAG dashboard", 4), ("Project RAG and earned value", 5),
-        ("Portfolio S-curve and totals", 6), ("Completed this year", 7), ("Benefits", 8)]
+        ("Portfolio S-curve and totals", 6), ("Completed this year", 7), ("Benefits", 8), ("Risks", 9)]
     texts = pages_text(pack)
     assert "Executive summary — November 2026" in texts[2]
     assert "RAG dashboard — November 2026" in texts[3]
@@ -316,7 +369,7 @@ def test_contents_links_and_bookmarks(pack):
     links = [a.get_object() for a in reader.pages[1].get("/Annots", [])]
     # internal links (WeasyPrint marks each box of an entry: title, leader and page number)
     assert sorted({str(a["/Dest"]) for a in links if a.get("/Subtype") == "/Link"}) == \
-        ["benefits", "completed", "dashboard", "project-rag", "s-curve", "summary"]
+        ["benefits", "completed", "dashboard", "project-rag", "risks", "s-curve", "summary"]
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
     flat = [o.title for o in _walk(reader.outline)]
     assert "Portfolio pack" in titles
@@ -345,7 +398,8 @@ def test_reported_pack_shows_the_same_board_pages(serving, pack, tmp_path):
     RP.record_reported(home, serving, PERIOD, "run-0001")
     rp = RP.close_period(home, PERIOD)
     again = render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED)
-    for heading in ("Executive summary —", "RAG dashboard —", "Completed this year —", "Benefits —"):
+    for heading in ("Executive summary —", "RAG dashboard —", "Completed this year —", "Benefits —",
+                    "Risks —"):
         assert page(again, heading) == page(pack, heading)
 
 
@@ -358,6 +412,12 @@ def test_reported_pack_frozen_before_the_risk_and_benefit_marts(serving, tmp_pat
     RP.record_reported(home, serving, PERIOD, "run-0001")
     rp = RP.close_period(home, PERIOD)
     monkeypatch.undo()
-    text = page(render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED), "Executive summary —")
+    out = render_reported_pack(home, rp, tmp_path / "out", generated_at=GENERATED)
+    text = page(out, "Executive summary —")
     assert "hold no marts.fct_top_risks" in text and "hold no marts.fct_benefit_realisation" in text
     assert "CPI Was Now Change P-RED 0.95 0.80 -0.15" in text
+    # the risks page keeps the themes and exposures frozen, and says the top risks are not
+    risks = page(out, "Risks — November 2026")
+    assert "supply 1 3 4 1 1 35% 70,000" in risks
+    assert "The figures this pack is rendered from hold no marts.fct_top_risks." in risks
+    assert not any("Benefits — planned against realised" in p for p in pages_text(out))
