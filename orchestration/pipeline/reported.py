@@ -37,7 +37,8 @@ MANIFEST = "manifest.json"
 #: pack and the project reports (orchestration/reports/project.py) read, so a closed period's reports
 #: can be rendered from them alone.  fct_project_status keeps the periods up to the reported one: a
 #: project report says since when a RAG threshold has been tripped.  The marts built for the run's
-#: reporting period only (milestones, top risks, benefits) keep that period's rows.
+#: reporting period only (milestones, top risks, benefits) keep that period's rows, as do the risk themes the
+#: pack's risks page reads.
 FROZEN_MARTS: dict[str, str | None] = {
     "dim_project": None,
     "fct_earned_value": "period <= ?",
@@ -51,6 +52,7 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_milestone_slippage": "period = ?",
     "fct_top_risks": "period = ?",
     "fct_risk_exposure": "period = ?",
+    "fct_risk_themes": "period = ?",
     "fct_project_benefits": "period = ?",
     "fct_benefit_realisation": "period = ?",
     # the pack's lessons page (orchestration/reports/lessons.py): a lesson has no period, the page keeps

@@ -258,3 +258,56 @@ def eac_trend_svg(points: Sequence[EacPoint], currency: str, *, width_in: float 
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
+def sparkline_svg(values: Sequence[float | None], *, width: int = 64, height: int = 16,
+                  reference: float | None = 1.0) -> str:
+    """A tiny trend line of an index over a few periods, hand-built as SVG (no matplotlib: the pack draws
+    two per project row, and a figure each would take most of the render time).
+
+    Greyscale-safe: a black line with a dot on the last value, a grey dotted line at ``reference`` (1.00,
+    on plan) when it lies within the scale; an undefined value (None) leaves a gap.  The scale runs from
+    the lowest to the highest of the values and the reference, so the line shows the direction of travel
+    and where it sits against 1.00, not the absolute size of the change.
+    """
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">']
+    if finite:
+        lo = min(finite + ([reference] if reference is not None else []))
+        hi = max(finite + ([reference] if reference is not None else []))
+        span = (hi - lo) or 1.0
+        pad = 2.0
+        n = len(values)
+
+        def x(i: int) -> float:
+            return round(pad + (width - 2 * pad) * (i / (n - 1) if n > 1 else 0.5), 2)
+
+        def y(v: float) -> float:
+            return round(height - pad - (height - 2 * pad) * (v - lo) / span, 2)
+
+        if reference is not None:
+            parts.append(f'<line x1="0" y1="{y(reference)}" x2="{width}" y2="{y(reference)}" stroke="#888" '
+                         'stroke-width="0.6" stroke-dasharray="1,1.5"/>')
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for i, v in enumerate(values):
+            if v is None or not math.isfinite(float(v)):
+                if segment:
+                    segments.append(segment)
+                segment = []
+            else:
+                segment.append(f"{x(i)},{y(float(v))}")
+        if segment:
+            segments.append(segment)
+        for seg in segments:
+            if len(seg) > 1:
+                parts.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="#000" stroke-width="1.2" '
+                             'stroke-linejoin="round" stroke-linecap="round"/>')
+            else:  # a value between two gaps
+                cx, cy = seg[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="1" fill="#000"/>')
+        last = next(((i, float(v)) for i, v in reversed(list(enumerate(values)))
+                     if v is not None and math.isfinite(float(v))), None)
+        if last is not None:
+            parts.append(f'<circle cx="{x(last[0])}" cy="{y(last[1])}" r="1.6" fill="#000"/>')
+    parts.append("</svg>")
+    return "".join(parts)

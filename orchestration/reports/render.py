@@ -35,6 +35,8 @@ from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prio
 from .lessons import LessonsPage, load_lessons
 from .scorecard import ScoreRow, load_scorecard
 from .trends import TrendsPage, load_trends
+from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
+                    load_benefits_page, load_completed, load_executive_summary, load_index_histories, load_risks_page)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -116,6 +118,33 @@ def fmt_index(value: Decimal | float | None) -> str:
         return NULL_TEXT
     text = f"{v:.2f}"
     return "0.00" if text == "-0.00" else text
+
+
+def fmt_signed_money(value: Decimal | float | None) -> str:
+    """A change in money: '+12,345', '-2,000'; NULL -> '—'."""
+    text = fmt_money(value)
+    return text if text in (NULL_TEXT, "0") or text.startswith("-") else "+" + text
+
+
+def fmt_signed_index(value: Decimal | float | None) -> str:
+    """A change in an index: '+0.05', '-0.12'; NULL -> '—'."""
+    text = fmt_index(value)
+    return text if text in (NULL_TEXT, "0.00") or text.startswith("-") else "+" + text
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    """A percentage already × 100: 87.0 -> '87%'; NULL and non-finite -> '—'."""
+    if value is None or not math.isfinite(float(value)):
+        return NULL_TEXT
+    return f"{Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)}%"
+
+
+def fmt_number(value: float | None) -> str:
+    """A measured value (a non-monetary benefit's minutes, incidents, ...): one decimal, half away from zero."""
+    if value is None or not math.isfinite(float(value)):
+        return NULL_TEXT
+    text = f"{Decimal(repr(float(value))).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"
+    return "0.0" if text == "-0.0" else text
 
 
 def fmt_text(value: object) -> str:
@@ -266,6 +295,11 @@ class PackData:
     prioritisation: PrioritisationPage | None = None
     scorecard: tuple[ScoreRow, ...] = ()
     trends: TrendsPage | None = None
+    summary: ExecutiveSummary | None = None
+    histories: dict[str, IndexHistory] = field(default_factory=dict)
+    completed: tuple[CompletedRow, ...] = ()
+    benefits: BenefitsPage | None = None
+    risks: RisksPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -405,6 +439,7 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     counts = {k: 0 for k in ("red", "amber", "green", "n/a")}
     for p in projects:
         counts[p.rag_overall] += 1
+    active = {p.project_code: p.project_name for p in projects}
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
@@ -412,7 +447,10 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     lessons=load_lessons(con, period), delivery=load_delivery(con, period),
                     prioritisation=load_prioritisation(con), scorecard=load_scorecard(con, period),
-                    trends=load_trends(con, period, currency))
+                    trends=load_trends(con, period, currency),
+                    summary=load_executive_summary(con, period, active),
+                    histories=load_index_histories(con, period, active), completed=load_completed(con, period),
+                    benefits=load_benefits_page(con, period), risks=load_risks_page(con, period))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -603,7 +641,8 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=fmt_money, idx=fmt_index, text=fmt_text, date=fmt_date)
+    env.filters.update(money=fmt_money, idx=fmt_index, text=fmt_text, date=fmt_date, smoney=fmt_signed_money,
+                       sidx=fmt_signed_index, pct=fmt_pct, num=fmt_number, period_label=period_label)
     return env
 
 
@@ -620,6 +659,29 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
     else:
         status_date = NULL_TEXT
     mixed_currency = any(p.currency and p.currency != data.currency for p in data.projects)
+    toc = [("summary", "Executive summary"), ("dashboard", "RAG dashboard"),
+           ("project-rag", "Project RAG and earned value"), ("s-curve", "Portfolio S-curve and totals")]
+    if data.trends:
+        toc.append(("trends", "Trends"))
+    toc.append(("completed", "Completed this year"))
+    if data.benefits:
+        toc.append(("benefits", "Benefits"))
+    if data.risks:
+        toc.append(("risks", "Risks"))
+    if data.delivery:
+        toc.append(("delivery", "Delivery: milestones, dependencies, utilisation"))
+    if data.prioritisation:
+        toc.append(("prioritisation", "Prioritisation"))
+    if data.scorecard:
+        toc.append(("scorecard", "Balanced scorecard"))
+    if data.forecast_ranges:
+        toc.append(("forecasts", "Forecast ranges"))
+    if data.lessons:
+        toc.append(("lessons", "Lessons learned"))
+    if data.restatements or data.rebaselines:
+        toc.append(("restatements", "Restated closed periods"))
+    if quality:
+        toc.append(("quality", "Data quality"))
     return make_environment().get_template(TEMPLATE_NAME).render(
         d=data,
         period_label=period_label(data.period),
@@ -635,6 +697,9 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         chart_uri=chart_uri,
         quality=quality,
         reproduced=reproduced,
+        toc=toc,
+        top_n=TOP_N,
+        spark_periods=SPARK_PERIODS,
     )
 
 

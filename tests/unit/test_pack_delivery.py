@@ -62,7 +62,7 @@ def _page(tmp_path, title: str, **kw) -> str:
 
 
 def test_delivery_page(tmp_path):
-    page = _page(tmp_path, "Delivery")
+    page = _page(tmp_path, "Delivery — November 2026")
     # slipped: overdue and forecast late, the largest slip first; names printed as text
     assert ("P-RED Go-live (M1) 2027-01-10 2027-03-01 50 forecast late "
             "P-AMB Design <signed> (M2) 2026-11-01 2026-11-01 29 overdue") in page
@@ -81,13 +81,13 @@ def test_delivery_page(tmp_path):
 
 
 def test_a_mart_built_for_another_period_says_so(tmp_path):
-    page = _page(tmp_path, "Delivery", milestone_period="2026-12")
+    page = _page(tmp_path, "Delivery — November 2026", milestone_period="2026-12")
     assert "marts.fct_milestone_slippage holds 2026-12 only (it is built for a run's reporting period), not 2026-11." \
         in page
 
 
 def test_prioritisation_page(tmp_path):
-    page = _page(tmp_path, "Prioritisation")
+    page = _page(tmp_path, "Each project's weighted score")
     weights = {c.criterion: c.weight for c in read_criteria()}
     assert weights == {"strategic_fit": 0.5, "financial_value": 0.3, "risk_reduction": 0.2}
     assert "strategic fit 0.50" in page and "financial value 0.30" in page and "risk reduction 0.20" in page

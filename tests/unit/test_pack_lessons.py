@@ -50,7 +50,7 @@ def _with_lessons(path):
 def _lessons_page(tmp_path) -> str:
     path = _with_lessons(build_serving(tmp_path / "serving.duckdb"))
     pages = pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
-    return " ".join(next(p for p in pages if "Lessons learned" in p).split())
+    return " ".join(next(p for p in pages if "Lessons learned — November 2026" in p).split())
 
 
 def test_lessons_page_themes_recurrences_and_risk_links(tmp_path):
@@ -71,4 +71,4 @@ def test_lessons_page_themes_recurrences_and_risk_links(tmp_path):
 def test_no_lessons_page_without_the_marts(tmp_path):
     pages = pdf_pages_text(render_portfolio_pack(build_serving(tmp_path / "serving.duckdb"), PERIOD,
                                                  tmp_path / "out", generated_at=GENERATED))
-    assert not any("Lessons learned" in p for p in pages)
+    assert not any("Lessons learned" in p for p in pages)  # not even in the contents

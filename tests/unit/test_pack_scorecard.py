@@ -61,7 +61,7 @@ def load_scorecard_rows(path) -> tuple[ScoreRow, ...]:
 def test_the_page_prints_the_measures(tmp_path):
     path = _with_scorecard_marts(build_serving(tmp_path / "serving.duckdb"))
     pages = pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
-    page = " ".join(next(p for p in pages if "Balanced scorecard" in p).split())
+    page = " ".join(next(p for p in pages if "Balanced scorecard — November 2026" in p).split())
     assert "Net benefits realised against planned, to date 40.0 % 10.0 % better" in page
     assert "Resource utilisation 75.0 % 50.0 % better" in page
     assert "Over-allocated people 3 4 better" in page

@@ -215,6 +215,14 @@ def pdf_pages_text(path: Path) -> list[str]:
     return [page.extract_text() or "" for page in reader.pages]
 
 
+def section_text(path: Path, heading: str) -> str:
+    """The text of the pages whose heading starts with ``heading`` (the contents page names sections
+    without the period, so it never matches ``"Project RAG —"``)."""
+    pages = [p for p in pdf_pages_text(path) if heading in p]
+    assert pages, f"no page headed {heading!r}"
+    return "\n".join(pages)
+
+
 def _project_row_text(text: str, code: str) -> str:
     """The extracted text from a project code up to the next line that starts another row."""
     start = text.index(code)
@@ -272,7 +280,7 @@ def test_cover_page(pack):
 
 
 def test_rag_table_rows(pack):
-    text = "\n".join(pdf_pages_text(pack)[1:])
+    text = section_text(pack, "Project RAG —")
     for code in EV_ROWS:
         assert code in text
     assert "P-OLD" not in text  # no row for the period
@@ -302,14 +310,13 @@ def test_rag_table_rows(pack):
 
 
 def test_rag_table_sorted_by_portfolio_programme_code(pack):
-    text = "\n".join(pdf_pages_text(pack)[1:])
+    text = section_text(pack, "Project RAG —")
     order = [text.index(c) for c in ("P-AMB", "P-NEW", "P-RED", "P-GRN", "P-NUL")]
     assert order == sorted(order)  # Digital/Customer, then Infrastructure/Data centre, /Network
 
 
 def test_portfolio_table_and_chart_page(pack):
-    pages = pdf_pages_text(pack)
-    last = " ".join(next(p for p in pages if "S-curve" in p).split())
+    last = " ".join(section_text(pack, "Portfolio S-curve —").split())
     assert "Infrastructure 3 2,734,568 1,210,000 1,100,000 1,240,000 0.89 0.91 3,082,586 -348,018" in last
     assert "Digital 2 330,000 95,000 100,000 108,000 0.93 1.05 356,400 -26,400" in last
     # the organisation's mart row (ORGANISATION_ROWS): ratio of sums 1,200,000 / 1,348,000 and
@@ -394,9 +401,14 @@ def test_project_finished_in_an_earlier_period_is_not_active(tmp_path):
                         "1.0, 1.0, 100, 0, ?)", [code, period, _period_end(period), complete])
     finally:
         con.close()
-    text = " ".join(pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED)))
-    assert "P-LAST" in text  # completed in this period: still reported
-    assert "P-DONE" not in text  # completed before this period: no longer active
+    out = render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED)
+    for heading in ("Project RAG —", "RAG dashboard —"):
+        text = section_text(out, heading)
+        assert "P-LAST" in text  # completed in this period: still reported
+        assert "P-DONE" not in text  # completed before this period: no longer active
+    completed = section_text(out, "Completed this year —")  # both finished this year
+    assert "P-DONE Finished refit Infrastructure 2026-10" in completed
+    assert "P-LAST Finishing now Infrastructure 2026-11" in completed
 
 
 def test_forecast_ranges_page(tmp_path):
