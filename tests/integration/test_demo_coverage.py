@@ -332,4 +332,4 @@ def test_project_reports_print_the_marts_figures(demo):
     assert {k: v["sha256"] for k, v in manifest["files"].items()} == on_disk
     assert "portfolio-pack.pdf" in on_disk
     assert manifest["source"]["sha256"] == hashlib.sha256(settings.serving_path.read_bytes()).hexdigest()
-    assert manifest["rule_versions"] == {"rag": ["PMO-RAG-1"]}
+    assert manifest["rule_versions"] == {"rag": ["PMO-RAG-2"]}
