@@ -58,6 +58,7 @@ _DATED = {
     "tasks": ("status_date", "restate"),
     "risks": ("status_date", "restate"),
     "work_items": ("status_date", "restate"),
+    "quality_reviews": ("review_date", "drop"),
 }
 
 

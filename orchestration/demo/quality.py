@@ -36,8 +36,9 @@ def _month_of(g: Generation, day: int) -> int | None:
 def _stories(g: Generation) -> dict[str, object]:
     """The projects of the two stories (or none, in an organisation too small to have them)."""
     waterfall = [p for p in g.projects if p.started and p.methodology == "waterfall"]
-    red = next((p for p in waterfall if p.scenario == "on_track" and p.appear <= g.W - 6
-                and p.act_finish > g.as_end), None)
+    # an on-track project with three periods or more of history, preferably still running
+    on_track = [p for p in waterfall if p.scenario == "on_track" and p.appear <= g.W - 3]
+    red = next((p for p in on_track if p.act_finish > g.as_end), next(iter(on_track), None))
     rushed = None
     for p in waterfall:
         fin = _month_of(g, p.act_finish)
