@@ -10,7 +10,9 @@
       risk_exposure_pct_of_bac           open risk exposure / BAC x 100 (int_project_risks_summarised)
       defect_escape_rate_pct,            the quality measures of fct_project_quality (docs/quality-kpi.md),
       first_time_pass_rate_pct,          NULL (not rated) while the project has no quality data: no
-      open_critical_defects              defect found and no review held to date
+      open_critical_defects              defect found and no review held to date; open critical
+                                         defects also while an open defect has no severity (it
+                                         could be critical)
 -#}
 with earned as (
 
@@ -76,7 +78,8 @@ select
     {{ safe_divide('risks.exposure', 'earned.bac') }} * 100 as risk_exposure_pct_of_bac,
     quality.defect_escape_rate_pct,
     quality.first_time_pass_rate_pct,
-    quality.open_critical_defects
+    -- an open defect without a severity could be critical: the count is rated only when none is unclassified
+    case when quality.open_unclassified_defects = 0 then quality.open_critical_defects end as open_critical_defects
 from earned
 left join benefits_to_date
     on benefits_to_date.project_code = earned.project_code
