@@ -76,6 +76,15 @@ LESSON_CATEGORIES = ("estimating", "requirements", "supplier", "resourcing", "te
                      "stakeholder", "quality", "commercial")
 
 
+#: A defect's severity (work_items.severity), worst first; Jira's priorities are kept apart in ``priority``.
+DEFECT_SEVERITIES = ("critical", "major", "minor", "trivial")
+#: Where a defect was found (work_items.found_in): ``production`` is an escaped defect (found after release).
+DEFECT_FOUND_IN = ("development", "test", "uat", "production")
+#: The kinds of quality review of the quality_reviews register, and their outcomes.
+REVIEW_TYPES = ("stage_gate", "uat", "peer_review", "audit", "test")
+REVIEW_OUTCOMES = ("passed", "passed_with_actions", "failed")
+
+
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in [
@@ -290,8 +299,13 @@ ENTITIES: dict[str, Entity] = {
                 _c("release"),
                 _c("original_estimate_hours", NUMBER),
                 _c("time_spent_hours", NUMBER),
+                # defects (item_type Bug/Defect; optional: exports without them still load, docs/quality-kpi.md)
+                _c("created_date", DATE),
+                _c("severity", allowed=DEFECT_SEVERITIES),
+                _c("priority"),
+                _c("found_in", allowed=DEFECT_FOUND_IN),
             ),
-            "Agile delivery items (Jira issues) as of status_date.",
+            "Agile delivery items (Jira issues) as of status_date; bugs carry severity and where they were found.",
         ),
         Entity(
             "lessons",
@@ -313,6 +327,25 @@ ENTITIES: dict[str, Entity] = {
             ),
             "The lessons-learned register: one row per lesson, with its latest status (docs/input-formats.md).",
         ),
+        Entity(
+            "quality_reviews",
+            (
+                _c("review_id", required=True),
+                _c("project_code", required=True),
+                _c("deliverable"),
+                _c("review_type", required=True, allowed=REVIEW_TYPES),
+                _c("review_date", DATE, True),
+                _c("outcome", required=True, allowed=REVIEW_OUTCOMES),
+                _c("findings_critical", NUMBER),
+                _c("findings_major", NUMBER),
+                _c("findings_minor", NUMBER),
+                _c("open_nonconformances", NUMBER),
+                _c("rework_hours", NUMBER),
+                _c("rework_cost", MONEY),
+            ),
+            "The quality review register: stage gates, UAT, peer reviews and audits with their outcome, findings "
+            "and rework (docs/input-formats.md, docs/quality-kpi.md).",
+        ),
     ]
 }
 
@@ -325,7 +358,8 @@ REQUIRED_ENTITIES = ("projects", "tasks")
 #: touches), ``pmo status`` (rows per source and period, freshness) and :func:`orchestration.pipeline.ingest.latest_period`.
 PERIOD_COLUMN = {"tasks": "status_date", "timesheets": "work_date", "ledger": "posting_date",
                  "risks": "status_date", "work_items": "status_date", "fx_rates": "period",
-                 "benefits": "period", "capacity": "period", "lessons": "raised_date"}
+                 "benefits": "period", "capacity": "period", "lessons": "raised_date",
+                 "quality_reviews": "review_date"}
 #: The entities whose dates say how far the data has got (the latest period with data).
 RECENCY_ENTITIES = ("tasks", "timesheets", "ledger")
 

@@ -126,6 +126,8 @@ class Generation:
         self.periods = _make_periods(as_of, months)
         self.win_start = self.periods[0].start
         self.as_end = self.periods[-1].end
+        self.defects: dict[str, list[dict]] = {}  # project code -> its defects (quality.plan_quality)
+        self.reviews: list[tuple] = []  # the quality reviews (quality.plan_quality)
         self.summary = DemoSummary(
             landing=landing,
             seed=seed,

@@ -58,6 +58,7 @@ _DATED = {
     "tasks": ("status_date", "restate"),
     "risks": ("status_date", "restate"),
     "work_items": ("status_date", "restate"),
+    "quality_reviews": ("review_date", "drop"),
 }
 
 
@@ -76,8 +77,8 @@ def clip_to_data_date(files: list[Path], data_date) -> None:
         kept = []
         for row in rows:
             if row[column] > data_date:
-                if how == "drop":
-                    continue
+                if how == "drop" or (row.get("created_date") is not None and row["created_date"] > data_date):
+                    continue  # an actual after the data date, or an item not yet created by then
                 row[column] = data_date
                 for later in ("actual_start", "actual_finish", "resolved_date"):
                     if row.get(later) is not None and row[later] > data_date:

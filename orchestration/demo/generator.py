@@ -106,6 +106,14 @@ UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, c
   cumulative share of the points, so done points track EV.  Two-week sprints ``Sprint <n>``; releases R1-R3.
   The first on-track project (running since the first period, never closed) is agile, so a release with
   sprints done - AgileEVM PV, EV, CPI and SPI - exists at any size.
+* work items of type Bug for the started waterfall projects (``quality``): a few found in test and UAT each
+  month and mostly fixed within weeks (one fix in six reopened), a few in production after release; with
+  severity, priority, created date and where found.
+* ``quality_reviews/quality-reviews-register.csv``: each started waterfall project's stage gates, peer
+  reviews, system test, UAT and audit, mostly passed, a failure re-reviewed three weeks later.  Two stories
+  (``DemoSummary.quality_stories``): ``red_quality``, an on-track project green on cost and schedule whose
+  reviews keep failing and whose critical defects stay open, and ``rushed_release``, a project released after
+  a failed UAT whose production defects rise every month after go-live.
 * ``lessons/lessons-register.csv``: one or two lessons per started project (from its third month), mostly in
   the category its scenario teaches (estimating when late, supplier when over budget, ...); raised more than
   45 days before the data date they are actioned, more than 120 days often embedded.
@@ -150,8 +158,8 @@ Where it is built (one module per kind of data, each naming the contract entitie
 ``generator`` (this module: the order of a generation, the summary, the command line), ``organisation``
 (portfolios, programmes, projects, people, rates, capacity), ``schedules`` (windows, tasks, re-baseline,
 baseline phasing), ``progress`` (percent complete, EV and each month's cost), ``timesheets``, ``ledger``
-(fx rates, ledger, budgets), ``registers`` (benefits, risks, dependencies), ``work_items`` and ``lessons``
-(the lessons-learned register), on the
+(fx rates, ledger, budgets), ``registers`` (benefits, risks, dependencies), ``work_items``, ``lessons``
+(the lessons-learned register) and ``quality`` (defects and the quality review register), on the
 shared ``model`` (summary, projects, tasks, people, periods) and ``core`` (the generation's state, its
 random streams and the CSV writer).
 
@@ -168,7 +176,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.contract import ENTITIES
-from orchestration.demo import ledger, lessons, organisation, progress, registers, schedules, work_items
+from orchestration.demo import ledger, lessons, organisation, progress, quality, registers, schedules, work_items
 from orchestration.demo.core import Generation, _Table
 from orchestration.demo.ledger import _Ledger
 from orchestration.demo.model import _GBP_VALUE, Anomaly, DemoSummary, _iso
@@ -250,8 +258,10 @@ def _run(g: Generation) -> DemoSummary:
     registers.write_risks(g)
     registers.write_dependencies(g)
     organisation.write_capacity(g)
+    quality.plan_quality(g)
     work_items.write_work_items(g)
     lessons.write_lessons(g)
+    quality.write_quality_reviews(g)
     s = g.summary
     for entity in ENTITIES:  # tiny organisations: still one (header-only) file per entity
         if entity not in s.row_counts:

@@ -82,6 +82,9 @@ class DemoSummary:
     bac: dict[str, float] = field(default_factory=dict)  # project code -> BAC in its currency (current baseline)
     ev_methods: dict[str, list[str]] = field(default_factory=dict)  # EV technique -> projects using it
     rebaselined: dict[str, str] = field(default_factory=dict)  # project code -> first period of BL2
+    #: The quality stories (demo/quality.py): "red_quality" (green on cost and schedule, failing its reviews)
+    #: and "rushed_release" (escaped defects rise after its release) -> project code.
+    quality_stories: dict[str, str] = field(default_factory=dict)
 
     @property
     def scenario_of(self) -> dict[str, str]:
@@ -108,6 +111,7 @@ class DemoSummary:
             "bac": self.bac,
             "ev_methods": self.ev_methods,
             "rebaselined": self.rebaselined,
+            "quality_stories": self.quality_stories,
         }
 
 

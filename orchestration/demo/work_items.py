@@ -1,5 +1,5 @@
 """Work items: the agile and hybrid projects' backlogs (stories, bugs, tasks in sprints, epics and releases),
-one snapshot per month.
+one snapshot per month, and the waterfall projects' defects (planned by ``quality``).
 
 Feeds the contract entity ``work_items`` (``work_items/work_items-<YYYY-MM>.csv``): an item is done once
 the project's EV / BAC (``progress``) passes its cumulative share of the points, so done points track EV.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestration.demo import quality
 from orchestration.demo.core import Generation, _fmt, _Table
 from orchestration.demo.model import _iso
 from orchestration.demo.progress import _first_day, _progress
@@ -34,7 +35,10 @@ def write_work_items(g: Generation) -> None:
     rng = g.rng("work_items")
     per_period: list[_Table] = [_Table("work_items") for _ in g.periods]
     adders = [t.adder("status_date", "project_code", "item_key", "item_type", "story_points", "status_category",
-                      "resolved_date", "sprint", "epic", "release") for t in per_period]
+                      "resolved_date", "sprint", "epic", "release", "created_date") for t in per_period]
+    defect_adders = [t.adder("status_date", "project_code", "item_key", "item_type", "story_points",
+                             "status_category", "resolved_date", "sprint", "epic", "release", "created_date",
+                             "severity", "priority", "found_in") for t in per_period]
     for p in g.projects:
         if p.methodology not in ("agile", "hybrid"):
             continue
@@ -73,6 +77,7 @@ def write_work_items(g: Generation) -> None:
                 it["done"] = it["begun"] = None
                 it["thr"] = start_thr
         base = rng.randint(1, 30)
+        created = _iso(g.periods[p.appear].start)  # the backlog is there from the project's first snapshot
         for m, per in enumerate(g.periods):
             if m < p.appear:
                 continue
@@ -94,7 +99,15 @@ def write_work_items(g: Generation) -> None:
                         else ""
                     )
                 add([status_date, p.code, it["key"], it["type"], _fmt(it["pts"]), status, _iso(resolved), sprint,
-                     it["epic"], it["release"]])
+                     it["epic"], it["release"], created])
+    # the waterfall projects' defects (demo/quality.py), in the same monthly snapshots
+    for p in g.projects:
+        if p.code not in g.defects:
+            continue
+        for m, per in enumerate(g.periods):
+            if m >= p.appear:
+                for row in quality.defect_rows(g, p.code, per.end):
+                    defect_adders[m](row)
     for per, table in zip(g.periods, per_period, strict=True):
         if table.rows:
             g.write(f"work_items/work_items-{per.label}.csv", table)

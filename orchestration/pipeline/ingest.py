@@ -203,7 +203,8 @@ def _prefer_the_register(reports: list[FileReport]) -> None:
 #: The parse cache lives in the warehouse, in this schema; nothing but the ingest reads it.
 CACHE_SCHEMA = "ingest_cache"
 #: The shape of the cache tables: a cache of another layout is dropped and rebuilt (every file parsed again).
-CACHE_LAYOUT = "2"
+#: "3": the contract's quality columns and entity (#15), whose cache tables a layout-2 cache lacks.
+CACHE_LAYOUT = "3"
 #: DuckDB's memory for the ingest connection (it spills to disk beyond this): ingest is a small share of a run.
 INGEST_MEMORY_LIMIT = "512MB"
 #: Canonical files are parsed in chunks of about this many bytes, PARSE_WORKERS chunks at a time.

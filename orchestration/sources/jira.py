@@ -148,7 +148,26 @@ DEFAULT_STATUS_MAP = {
 }
 
 JIRA_CSV_OPTIONS = ("status_date", "story_points_field", "epic_field", "status_map", "project_code",
-                    "day_first", "date_format", "hours_per_day", "days_per_week")
+                    "day_first", "date_format", "hours_per_day", "days_per_week", "severity_field", "found_in_field")
+
+#: Defect fields (docs/quality-kpi.md): Jira has no standard severity or found-in field, so the common custom
+#: field names are looked up unless ``severity_field`` / ``found_in_field`` name the instance's own.
+SEVERITY_FIELDS = ("Custom field (Severity)", "Severity")
+FOUND_IN_FIELDS = ("Custom field (Found in)", "Custom field (Found In Phase)", "Found in")
+#: Severity values (lower case) -> contract severity (orchestration/contract.py DEFECT_SEVERITIES).
+SEVERITY_MAP = {
+    **{s: "critical" for s in ("critical", "blocker", "s1", "sev1", "sev 1", "1 - critical")},
+    **{s: "major" for s in ("major", "high", "s2", "sev2", "sev 2", "2 - major")},
+    **{s: "minor" for s in ("minor", "medium", "moderate", "s3", "sev3", "sev 3", "3 - minor")},
+    **{s: "trivial" for s in ("trivial", "low", "cosmetic", "s4", "sev4", "sev 4", "4 - trivial")},
+}
+#: Found-in values (lower case) -> contract found_in; ``production`` marks an escaped defect.
+FOUND_IN_MAP = {
+    **{s: "development" for s in ("development", "dev", "build", "unit test", "code review")},
+    **{s: "test" for s in ("test", "testing", "qa", "sit", "system test", "integration test", "system")},
+    **{s: "uat" for s in ("uat", "acceptance", "user acceptance", "user acceptance test", "acceptance test")},
+    **{s: "production" for s in ("production", "prod", "live", "post-release", "post release", "field")},
+}
 
 
 # =====================================================================================================
@@ -213,6 +232,10 @@ class _JiraCtx:
         self.c_fix = find(["Fix Version/s", "Fix versions", "Fix Version"])
         self.c_orig = find(["Original Estimate"])
         self.c_spent = find(["Time Spent"])
+        self.c_created = find(["Created"])
+        self.c_priority = find(["Priority"])
+        self.c_severity = next(iter(self._option_columns("severity_field", SEVERITY_FIELDS)), None)
+        self.c_found_in = next(iter(self._option_columns("found_in_field", FOUND_IN_FIELDS)), None)
         # several default columns may coexist (company- and team-managed projects in one export):
         # the first non-blank of them is the row's value
         self.c_points = self._option_columns("story_points_field", STORY_POINTS_FIELDS)
@@ -247,6 +270,21 @@ def _csv_date(table: Table, cells: list[str], col: str | None, problems: RowProb
     except ValueError as exc:
         problems.add(col, table.cell(cells, col), str(exc))
         return None
+
+
+def _vocabulary(table: Table, cells: list[str], col: str | None, known: dict[str, str], row: int,
+                unknown: dict[tuple[str, str], list[int]]) -> str | None:
+    """A defect field's value through ``known`` (lower case); an unknown value is left blank and warned about
+    (a custom value must not cost the item)."""
+    if col is None:
+        return None
+    value = table.cell(cells, col).strip()
+    if not value:
+        return None
+    mapped = known.get(value.lower())
+    if mapped is None:
+        unknown.setdefault((col, value), []).append(row)
+    return mapped
 
 
 def _csv_seconds(table: Table, cells: list[str], col: str | None, problems: RowProblems,
@@ -297,6 +335,7 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
 
     # ---- first pass: parse each row ------------------------------------------------------------
     parsed_rows: list[tuple[dict, RowProblems, list[str]]] = []
+    unknown_defect_values: dict[tuple[str, str], list[int]] = {}
     pretty_rows: list[int] = []
     updated: list[tuple[date, int]] = []
     for row, cells in table.rows:
@@ -315,6 +354,9 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
                 problems.add(points_col, table.cell(cells, points_col), str(exc))
         upd = _csv_date(table, cells, ctx.c_updated, problems, date_opts)
         resolved = _csv_date(table, cells, ctx.c_resolved, problems, date_opts)
+        created = _csv_date(table, cells, ctx.c_created, problems, date_opts)
+        severity = _vocabulary(table, cells, ctx.c_severity, SEVERITY_MAP, row, unknown_defect_values)
+        found_in = _vocabulary(table, cells, ctx.c_found_in, FOUND_IN_MAP, row, unknown_defect_values)
         original, pretty_o = _csv_seconds(table, cells, ctx.c_orig, problems, hpd, dpw)
         spent, pretty_s = _csv_seconds(table, cells, ctx.c_spent, problems, hpd, dpw)
         if pretty_o or pretty_s:
@@ -337,6 +379,10 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
             "release": releases[-1] if releases else None,
             "original_estimate_hours": original,
             "time_spent_hours": spent,
+            "created_date": created,
+            "severity": severity,
+            "priority": text_or_none(table.cell(cells, ctx.c_priority)) if ctx.c_priority else None,
+            "found_in": found_in,
             "_source_row": row,
             "_sprints": sprints,
             "_releases": releases,
@@ -348,6 +394,9 @@ def read_jira_csv(path: Path | str, **options) -> SourceResult:
                          "key, no key prefix and no project_code option")
         parsed_rows.append((item, problems, cells))
 
+    for (col, value), rows in unknown_defect_values.items():
+        result.warnings.append(f"{file}, column {col!r}: {row_list(rows)} hold {value!r}, not a known value; "
+                               "left blank (docs/quality-kpi.md lists the values read)")
     if pretty_rows:
         result.warnings.append(
             f"{file}, columns {ctx.c_orig!r}/{ctx.c_spent!r}: {row_list(pretty_rows)} hold Jira durations "
@@ -777,6 +826,8 @@ def read_jira_issues_json(path: Path | str, **options) -> SourceResult:
             "original_estimate_hours": _field_seconds(fields, problems, "timeoriginalestimate",
                                                       "timetracking.originalEstimateSeconds"),
             "time_spent_hours": _field_seconds(fields, problems, "timespent", "timetracking.timeSpentSeconds"),
+            "created_date": _field_date(fields, "created", problems),
+            "priority": text_or_none(_dig(fields, "priority", "name")),
             "_source_row": n,
         }
         if key is None:

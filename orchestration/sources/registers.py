@@ -1,4 +1,5 @@
-"""PMO register readers: ``benefits``, ``risks``, ``dependencies``, ``capacity`` and ``lessons`` from CSV or XLSX.
+"""PMO register readers: ``benefits``, ``risks``, ``dependencies``, ``capacity``, ``lessons`` and
+``quality_reviews`` from CSV or XLSX.
 
 Every PMO keeps these registers in its own spreadsheet with its own headings, so each reader maps
 headings through a per-source mapping: ``mapping={"risk_id": "Risk Ref", "probability":
@@ -10,7 +11,8 @@ no mapping.  Headings match case-, space- and punctuation-insensitively ("Risk I
 "RiskID").  Values are typed per orchestration/contract.py.
 
 Formats (``FORMATS``, each ``(detect, read)``): ``benefits-register``, ``risks-register``,
-``dependencies-register``, ``capacity-register``, ``lessons-register``.  **Detection never guesses**: ``detect`` is True
+``dependencies-register``, ``capacity-register``, ``lessons-register``, ``quality-reviews-register``.
+**Detection never guesses**: ``detect`` is True
 only when a mapping is given (option) and every heading it names is in the file and every required
 column is covered, or -- without a mapping -- when the headings already hold every required
 canonical column.  Anything else is False.
@@ -89,16 +91,18 @@ __all__ = [
     "detect_capacity",
     "detect_dependencies",
     "detect_lessons",
+    "detect_quality_reviews",
     "detect_risks",
     "read_benefits",
     "read_capacity",
     "read_dependencies",
     "read_lessons",
+    "read_quality_reviews",
     "read_register",
     "read_risks",
 ]
 
-REGISTER_ENTITIES = ("benefits", "risks", "dependencies", "capacity", "lessons")
+REGISTER_ENTITIES = ("benefits", "risks", "dependencies", "capacity", "lessons", "quality_reviews")
 _COMMON_OPTIONS = {"mapping", "mapping_file", "sheet", "header_row", "date_format", "decimal_separator",
                    "delimiter", "encoding", "defaults", "values"}
 _EXTRA_OPTIONS = {"risks": {"probability_scale"}, "capacity": {"periods_in_columns"}}
@@ -272,6 +276,11 @@ def detect_risks(path: Path, head: bytes, **options) -> bool:
 def detect_dependencies(path: Path, head: bytes, **options) -> bool:
     """True when the headings (through ``mapping`` if given) cover every required dependencies column."""
     return _detect("dependencies", path, head, **options)
+
+
+def detect_quality_reviews(path: Path, head: bytes, **options) -> bool:
+    """True when the headings (through ``mapping`` if given) cover every required quality_reviews column."""
+    return _detect("quality_reviews", path, head, **options)
 
 
 def detect_capacity(path: Path, head: bytes, **options) -> bool:
@@ -474,10 +483,16 @@ def read_lessons(path: Path | str, **options) -> SourceResult:
     return read_register(path, "lessons", **options)
 
 
+def read_quality_reviews(path: Path | str, **options) -> SourceResult:
+    """Quality review register (stage gates, UAT, peer reviews, audits) -> canonical ``quality_reviews`` rows."""
+    return read_register(path, "quality_reviews", **options)
+
+
 FORMATS: dict[str, tuple[Callable[..., bool], Callable[..., SourceResult]]] = {
     "benefits-register": (detect_benefits, read_benefits),
     "risks-register": (detect_risks, read_risks),
     "dependencies-register": (detect_dependencies, read_dependencies),
     "capacity-register": (detect_capacity, read_capacity),
     "lessons-register": (detect_lessons, read_lessons),
+    "quality-reviews-register": (detect_quality_reviews, read_quality_reviews),
 }

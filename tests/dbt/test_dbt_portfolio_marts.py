@@ -49,6 +49,7 @@ EXPECTED_UNIT_TESTS = {
     "project_exposure_sums_open_quantified_risks",
     "status_measures_benefit_realisation_to_date_and_risk_share",
     "rag_bands_at_the_edges_from_the_seed",
+    "quality_rag_bands_at_the_edges_and_not_rated_without_quality_data",
     "overall_rag_trend_against_the_previous_period",
     "utilisation_and_over_allocation",
     "team_and_role_utilisation_are_ratios_of_sums",

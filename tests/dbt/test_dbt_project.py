@@ -32,6 +32,7 @@ EXPECTED_UNIT_TESTS = {
     "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
     "models/marts/forecast/_forecast__unit_tests.yml": 4,
     "models/marts/lessons/_lessons__unit_tests.yml": 3,
+    "models/marts/quality/_quality__unit_tests.yml": 3,
 }
 
 
@@ -76,6 +77,7 @@ EARNED_VALUE_MARTS = (
     "fct_forecast_range_rollup",
     "fct_lesson_themes",
     "fct_lesson_risk_links",
+    "fct_quality_rollup",
 )
 
 

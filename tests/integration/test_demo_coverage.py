@@ -10,7 +10,9 @@ from those rows by the rules of docs/evm.md and compared with the published mart
 * an agile release: AgileEVM PV, EV, CPI and SPI in fct_agile_release_ev from the work items;
 * benefits with a dis-benefit: net = benefits - dis-benefits in fct_project_benefits;
 * RAG: green, amber and red overall, on cost and on schedule in fct_project_status, each project's
-  colours those of its measures' bands (seeds/rag_rules.csv, PMO-RAG-1).
+  colours those of its measures' bands (seeds/rag_rules.csv, PMO-RAG-2), quality included;
+* quality (#15): the project green on cost and schedule but failing its reviews is red on quality and
+  overall; a project without quality data is not rated on quality.
 """
 from __future__ import annotations
 
@@ -186,8 +188,11 @@ def test_the_rebaselined_project_reports_against_bl2(demo):
 
 def test_an_agile_release_has_agile_evm_figures(demo):
     _, summary, canonical = demo
+    # the waterfall projects' defects (demo/quality.py) are work items too, but of no agile release
+    agile = {r["project_code"] for r in read_csvs(canonical / "projects") if r["methodology"] in ("agile", "hybrid")}
     items = [r for r in read_csvs(canonical / "work_items")
-             if r["status_date"] == AS_OF_END and r["project_code"] not in summary.scenarios["not_started"]]
+             if r["status_date"] == AS_OF_END and r["project_code"] not in summary.scenarios["not_started"]
+             and r["project_code"] in agile]
     mart = rows(demo, "select * from marts.fct_agile_release_ev where period = ?", (AS_OF,))
     assert mart
     earned = {r["project_code"]: r for r in rows(
@@ -259,7 +264,18 @@ def band(value, measure: str) -> str | None:
         return "amber" if 0.90 <= value < 0.95 or 1.05 < value <= 1.10 else "red"
     if measure == "benefits":
         return "green" if value >= 95 else "amber" if value >= 80 else "red"
+    if measure == "escape":  # defect escape rate %, PMO-RAG-2
+        return "green" if value <= 10 else "amber" if value <= 15 else "red"
+    if measure == "pass":  # first-time pass rate %, PMO-RAG-2
+        return "green" if value >= 90 else "amber" if value >= 75 else "red"
+    if measure == "critical":  # open critical defects, PMO-RAG-2
+        return "green" if value == 0 else "amber" if value <= 2 else "red"
     return "green" if value < 5 else "amber" if value < 10 else "red"  # risk exposure % of BAC
+
+
+def worst(colours) -> str | None:
+    rated = [RANK[c] for c in colours if c]
+    return {1: "green", 2: "amber", 3: "red"}[max(rated)] if rated else None
 
 
 def test_every_rag_colour_and_each_projects_rag_follows_its_bands(demo):
@@ -277,15 +293,47 @@ def test_every_rag_colour_and_each_projects_rag_follows_its_bands(demo):
             "rag_benefits": band(r["benefit_realisation_pct_to_date"], "benefits"),
             "rag_risk": band(r["risk_exposure_pct_of_bac"], "risk"),
         }
+        before_quality = worst(measured.values())
+        measured["rag_quality"] = worst([band(r["defect_escape_rate_pct"], "escape"),
+                                         band(r["first_time_pass_rate_pct"], "pass"),
+                                         band(r["open_critical_defects"], "critical")])
         for column, colour in measured.items():
             assert r[column] == colour, (r["project_code"], column, r[column], colour)
-        rated = [RANK[c] for c in measured.values() if c]
-        assert RANK.get(r["rag_overall"]) == (max(rated) if rated else None), r["project_code"]
+        assert r["rag_overall"] == worst(measured.values()), r["project_code"]
+        r["overall_before_quality"] = before_quality
     for column in ("rag_overall", "rag_cost", "rag_schedule"):
         assert {r[column] for r in status} >= {"green", "amber", "red"}, column
-    overall = {r["project_code"]: r["rag_overall"] for r in status}
+    # the scenarios' colours on cost, schedule, benefits and risk (quality has stories of its own)
+    overall = {r["project_code"]: r["overall_before_quality"] for r in status}
     assert {overall[c] for c in summary.scenarios["at_risk"]} == {"amber"}
     assert "red" in {overall[c] for c in summary.scenarios["over_budget"] + summary.scenarios["late"]}
+
+
+def test_the_red_quality_project_is_green_on_cost_and_schedule_but_red_on_quality(demo):
+    """The demo's quality story (demo/quality.py): an on-track project whose reviews keep failing and whose
+    critical defects stay open is green on cost and schedule, red on quality, and so red overall; a project
+    without quality data is not rated on quality."""
+    _, summary, _ = demo
+    code = summary.quality_stories["red_quality"]
+    [status] = rows(demo, "select * from marts.fct_project_status where project_code = ? and period = ?",
+                    (code, AS_OF))
+    assert (status["rag_cost"], status["rag_schedule"]) == ("green", "green")
+    assert (status["rag_quality"], status["rag_overall"]) == ("red", "red")
+    assert status["rule_version"] == "PMO-RAG-2"
+    [quality] = rows(demo, "select * from marts.fct_project_quality where project_code = ? and period = ?",
+                     (code, AS_OF))
+    assert quality["has_quality_data"] and quality["first_time_pass_rate_pct"] < 75
+    assert quality["first_time_pass_rate_pct"] == pytest.approx(
+        100 * quality["first_time_passes_to_date"] / quality["first_attempts_to_date"])
+    unrated = rows(demo, "select s.rag_quality from marts.fct_project_status s join marts.fct_project_quality q "
+                         "using (project_code, period) where s.period = ? and not q.has_quality_data", (AS_OF,))
+    assert all(r["rag_quality"] is None for r in unrated)
+    # the roll-up's organisation line adds the projects' counts
+    [org] = rows(demo, "select * from marts.fct_quality_rollup where rollup_level = 'organisation' and period = ?",
+                 (AS_OF,))
+    projects = rows(demo, "select * from marts.fct_project_quality where period = ?", (AS_OF,))
+    assert org["first_attempts_to_date"] == sum(p["first_attempts_to_date"] for p in projects)
+    assert org["projects_with_quality_data"] == sum(bool(p["has_quality_data"]) for p in projects)
 
 
 def test_project_reports_print_the_marts_figures(demo):
@@ -325,4 +373,4 @@ def test_project_reports_print_the_marts_figures(demo):
     assert {k: v["sha256"] for k, v in manifest["files"].items()} == on_disk
     assert "portfolio-pack.pdf" in on_disk
     assert manifest["source"]["sha256"] == hashlib.sha256(settings.serving_path.read_bytes()).hexdigest()
-    assert manifest["rule_versions"] == {"rag": ["PMO-RAG-1"]}
+    assert manifest["rule_versions"] == {"rag": ["PMO-RAG-2"]}

@@ -155,7 +155,11 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path):
 #: (bench/mart_hashes.py) depend on every one.  Change it only with a deliberate change to the data.
 #: 2026-12-04: the lessons-learned register (landing/lessons/lessons-register.csv, its own random stream) was
 #: added for #13; every other file is byte for byte as before.
-DEFAULT_ORG_SHA256 = "8538bc26cc64c6254171ab8ba9e2c0e3da917d624e1bec9b1c931eddef878add"
+#: 2026-12-04: quality (#15): the work_items snapshots carry the optional defect columns (created_date for
+#: every item, severity / priority / found_in for bugs) and the waterfall projects' defects (their own random
+#: stream), and the quality review register is new; every row that was there before is unchanged, and every
+#: file of another entity is byte for byte as before.
+DEFAULT_ORG_SHA256 = "76f9ed0bb6bacfec9b6fc54195924d0c4a465dad8953bc47d235dc17be169e67"
 
 
 def test_the_default_organisations_bytes_are_pinned(org):
@@ -591,9 +595,18 @@ def test_benefits_risks_dependencies_work_items(org):
     assert len(deps) == 10 and (deps.from_project_code != deps.to_project_code).all()
     assert deps.dependency_id.is_unique
 
-    wi = read_entity(landing, "work_items")
+    items = read_entity(landing, "work_items")
     agile = set(projects.index[projects.methodology.isin(["agile", "hybrid"])])
+    # the waterfall projects' defects (demo/quality.py) are bugs with a severity and where they were found
+    defects = items[items.item_key.str.contains("-BUG-")]
+    assert set(defects.project_code) and not set(defects.project_code) & agile
+    assert (defects.item_type == "Bug").all() and (defects.sprint == "").all() and (defects.release == "").all()
+    assert set(defects.severity) <= {"critical", "major", "minor", "trivial"}
+    assert set(defects.found_in) <= {"development", "test", "uat", "production"}
+    assert (defects.created_date <= defects.status_date).all()
+    wi = items[~items.item_key.str.contains("-BUG-")]
     assert set(wi.project_code) == agile
+    assert (wi.severity == "").all() and (wi.created_date <= wi.status_date).all()
     assert set(wi.story_points[wi.item_type == "Story"].astype(int)) <= {1, 2, 3, 5, 8, 13}
     assert wi.sprint[wi.sprint != ""].str.match(r"^Sprint \d+$").all()
     done = wi[wi.status_category == "done"].assign(sp=lambda d: d.story_points.replace("", "0").astype(float))
@@ -701,3 +714,27 @@ def test_a_small_organisation_still_has_every_feature(tmp_path, projects, months
     agile_done = latest[(latest.status_category == "done") & latest.project_code.isin(
         projects_df.index[projects_df.status == "active"])]
     assert len(agile_done) > 0  # an active agile release has sprints done: AgileEVM has figures
+
+
+def test_quality_stories(org):
+    """red_quality fails most of its first reviews and keeps critical defects open; rushed_release went live
+    after a failed UAT and finds more defects in production every month after release."""
+    landing, summary = org
+    stories = summary.quality_stories
+    assert set(stories) == {"red_quality", "rushed_release"}
+    reviews = read_entity(landing, "quality_reviews")
+    assert reviews.review_id.is_unique
+    assert set(reviews.outcome) == {"passed", "passed_with_actions", "failed"}
+    red = reviews[reviews.project_code == stories["red_quality"]]
+    first = red.sort_values("review_date").drop_duplicates(["deliverable", "review_type"])
+    assert (first.outcome == "failed").mean() > 0.5
+    items = read_entity(landing, "work_items")
+    last = items[(items.status_date == items.status_date.max()) & items.item_key.str.contains("-BUG-")]
+    red_open = last[(last.project_code == stories["red_quality"]) & (last.status_category != "done")]
+    assert (red_open.severity == "critical").sum() >= 3
+    rushed = stories["rushed_release"]
+    uat = reviews[(reviews.project_code == rushed) & (reviews.review_type == "uat")].sort_values("review_date")
+    assert list(uat.outcome) == ["failed", "passed_with_actions"]
+    prod = last[(last.project_code == rushed) & (last.found_in == "production")]
+    per_month = prod.created_date.str[:7].value_counts().sort_index()
+    assert len(per_month) >= 3 and per_month.is_monotonic_increasing and per_month.iloc[-1] > per_month.iloc[0]

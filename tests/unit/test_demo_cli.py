@@ -77,7 +77,7 @@ def test_canonical_writes_every_entity_as_canonical_csv(tmp_path, no_runs):
     assert dict(rows) == {
         "projects": 12, "tasks": 546, "baseline_phasing": 97, "timesheets": 5917, "rates": 106, "ledger": 228,
         "budgets": 25, "fx_rates": 36, "benefits": 348, "risks": 186, "dependencies": 4, "capacity": 288,
-        "work_items": 792, "lessons": 20,
+        "work_items": 872, "lessons": 20, "quality_reviews": 25,
     }
     _nothing_built(home)
 

@@ -23,6 +23,15 @@ EV = {"bac": [1000.0, 1000.0], "pv": [200.0, 500.0], "ev": [150.0, 450.0], "ac":
 
 #: A good two-row frame per mart (the columns its suite reads), and how to break it: (column, value in
 #: row 2, expectation id that must fail).
+#: The measures both quality marts carry (fct_project_quality, fct_quality_rollup), two rows.
+QUALITY = {"open_defects": [3, 0], "open_critical_defects": [1, 0], "defects_found": [2, 0],
+           "escaped_defects_found": [1, 0], "defects_fixed": [1, 0], "defects_found_to_date": [4, 4],
+           "defects_with_origin_to_date": [4, 4], "escaped_defects_to_date": [1, 1],
+           "defect_escape_rate_pct": [25.0, 25.0], "mean_open_critical_age_days": [12.0, None],
+           "reviews_to_date": [2, 3], "first_attempts_to_date": [2, 2], "first_time_passes_to_date": [1, 2],
+           "first_time_pass_rate_pct": [50.0, 100.0], "open_nonconformances": [1, 0],
+           "rework_cost_to_date": [500.0, None]}
+
 GOOD = {
     "dim_project": ({"project_code": ["A", "B"], "project_name": ["a", "b"], "currency": ["GBP", "EUR"],
                      "status": ["active", "closed"], "methodology": ["waterfall", "agile"],
@@ -72,6 +81,14 @@ GOOD = {
                           ("period", "2026-3", "period_format")),
     "fct_lesson_risk_links": ({"project_code": ["A", "A"], "risk_id": ["R1", "R1"], "lesson_id": ["L1", "L2"]},
                               ("lesson_id", "L1", "key_unique")),
+    "fct_project_quality": ({"project_code": ["A", "A"], "period": ["2026-02", "2026-03"],
+                             "status_date": pd.to_datetime(["2026-02-28", "2026-03-31"]),
+                             "has_quality_data": [True, True], **QUALITY},
+                            ("defect_escape_rate_pct", 120.0, "defect_escape_rate_pct_range")),
+    "fct_quality_rollup": ({"rollup_level": ["programme", "organisation"], "rollup_name": ["PG", "All portfolios"],
+                            "period": ["2026-03", "2026-03"], "projects": [2, 5], "projects_with_quality_data": [1, 3],
+                            **QUALITY},
+                           ("first_time_passes_to_date", 9, "passes_not_above_attempts")),
     "fct_task_earned_value": ({"project_code": ["A", "A"], "task_code": ["T1", "T1"], "period": ["2026-02", "2026-03"],
                                "status_date": pd.to_datetime(["2026-02-28", "2026-03-31"]), "currency": ["GBP", "GBP"],
                                **EV, "ac_hours": [3.0, 9.0], "pct_complete": [15.0, 45.0],

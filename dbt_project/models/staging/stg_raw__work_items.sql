@@ -17,6 +17,10 @@ renamed as (
         sprint,
         epic,
         release,
+        cast(created_date as date) as created_date,
+        lower(trim(severity)) as severity,
+        priority,
+        lower(trim(found_in)) as found_in,
         {{ lineage_columns() }}
     from source
 

@@ -74,6 +74,10 @@ def write_jira_csv(path: Path | str, rows: Iterable[Mapping]) -> Path:
               + ["Original Estimate", "Remaining Estimate", "Time Spent",
                  "Σ Original Estimate", "Σ Remaining Estimate", "Σ Time Spent",
                  "Custom field (Story Points)", "Custom field (Epic Link)", "Description"])
+    # defect fields only when a row has them, so an export of stories is as before
+    defects = any(r.get("severity") or r.get("found_in") for r in rows)
+    if defects:
+        header += ["Custom field (Severity)", "Custom field (Found in)"]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -89,8 +93,9 @@ def write_jira_csv(path: Path | str, rows: Iterable[Mapping]) -> Path:
                 raise ValueError(f"status_category {category!r} is not todo, in_progress or done")
             w.writerow(
                 [f"{r.get('item_type') or 'Issue'} {r['item_key']}", r["item_key"], str(10000 + i),
-                 r.get("item_type") or "", _STATUS[category], r["project_code"], r["project_code"], "Medium",
-                 "Done" if resolved else "", jira_date(status_date, "9:00 AM"), jira_date(status_date),
+                 r.get("item_type") or "", _STATUS[category], r["project_code"], r["project_code"],
+                 r.get("priority") or "Medium", "Done" if resolved else "",
+                 jira_date(_date(r.get("created_date")) or status_date, "9:00 AM"), jira_date(status_date),
                  jira_date(resolved, "10:17 PM") if resolved else ""]
                 + rel + [""] * (n_fix - len(rel))
                 + sp + [""] * (n_sprint - len(sp))
@@ -98,5 +103,7 @@ def write_jira_csv(path: Path | str, rows: Iterable[Mapping]) -> Path:
                 + [_seconds(orig), _seconds(remaining), _seconds(spent)] * 2
                 + [_points(r.get("story_points")), r.get("epic") or "",
                    f"Demo item {r['item_key']}.\nGenerated for the PMO warehouse demo."]
+                + ([(r.get("severity") or "").title(), (r.get("found_in") or "").upper() if r.get("found_in") == "uat"
+                    else (r.get("found_in") or "").title()] if defects else [])
             )
     return path

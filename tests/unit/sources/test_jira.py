@@ -371,8 +371,12 @@ WORK_ITEMS = [
 ]
 
 
+#: What the writer fills in for a row without them (Created = the snapshot date, Priority Medium), as Jira would.
+_WRITER_DEFAULTS = ("created_date", "priority", "severity", "found_in")
+
+
 def _canonical(rows):
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    return [{k: v for k, v in r.items() if not k.startswith("_") and k not in _WRITER_DEFAULTS} for r in rows]
 
 
 def test_jira_writer_round_trip_with_its_traps(tmp_path):
@@ -419,3 +423,38 @@ def test_mixed_export_epic_from_epic_link_else_parent_and_localised_sub_tasks():
                      "TM-4": None}         # an epic's parent is an initiative
     assert any("column 'Parent': sub-task(s) in row 5" in w for w in res.warnings)
     assert any("column 'Parent': epic in rows 3, 4 is an issue id" in w for w in res.warnings)
+
+
+def test_defect_fields_created_priority_severity_and_found_in_are_read_and_an_unknown_value_is_warned(tmp_path):
+    p = tmp_path / "bugs.csv"
+    p.write_text("Issue key,Issue Type,Status,Priority,Created,Resolved,Custom field (Severity),Custom field (Found in)\n"
+                 "Q-1,Bug,Done,High,02/Mar/26 9:00 AM,05/Mar/26 4:00 PM,Blocker,Production\n"
+                 "Q-2,Bug,Reopened,Low,03/Mar/26 9:00 AM,,Sev 2,UAT\n"
+                 "Q-3,Story,To Do,Medium,04/Mar/26 9:00 AM,,,\n"
+                 "Q-4,Bug,To Do,Medium,04/Mar/26 9:00 AM,,Showstopper,Staging\n", encoding="utf-8")
+    res = jira.read_jira_csv(p, status_date="2026-03-31")
+    got = items(res)
+    assert (got["Q-1"]["severity"], got["Q-1"]["found_in"], got["Q-1"]["priority"]) == ("critical", "production", "High")
+    assert got["Q-1"]["created_date"] == date(2026, 3, 2)
+    assert (got["Q-2"]["severity"], got["Q-2"]["found_in"], got["Q-2"]["status_category"]) == ("major", "uat", "todo")
+    assert got["Q-3"]["severity"] is None and got["Q-3"]["found_in"] is None
+    # an instance's own values cost nothing but the value: the item loads, the value is blank, a warning names it
+    assert got["Q-4"]["severity"] is None and got["Q-4"]["found_in"] is None
+    assert any("'Showstopper'" in w and "row 5" in w for w in res.warnings)
+    assert any("'Staging'" in w for w in res.warnings)
+
+
+def test_jira_writer_round_trip_of_defect_fields(tmp_path):
+    bug = {"status_date": date(2026, 3, 31), "project_code": "Q", "item_key": "Q-1", "item_type": "Bug",
+           "status_category": "todo", "created_date": date(2026, 3, 3), "priority": "High", "severity": "critical",
+           "found_in": "uat"}
+    row = items(jira.read_jira_csv(write_jira_csv(tmp_path / "bugs.csv", [bug])))["Q-1"]
+    assert {k: row[k] for k in ("created_date", "priority", "severity", "found_in")} == {
+        "created_date": date(2026, 3, 3), "priority": "High", "severity": "critical", "found_in": "uat"}
+
+
+def test_exports_without_defect_fields_leave_them_blank(tmp_path):
+    p = tmp_path / "plain.csv"
+    p.write_text("Issue key,Issue Type,Status\nQ-1,Story,Done\n", encoding="utf-8")
+    row = items(jira.read_jira_csv(p, status_date="2026-03-31"))["Q-1"]
+    assert row["created_date"] is None and row["severity"] is None and row["found_in"] is None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.sources import registers
 from orchestration.sources.registers import (
     FORMATS,
     detect_benefits,
@@ -44,7 +45,7 @@ def head(path):
 
 def test_formats_and_detection_never_guess():
     assert set(FORMATS) == {"benefits-register", "risks-register", "dependencies-register", "capacity-register",
-                            "lessons-register"}
+                            "lessons-register", "quality-reviews-register"}
     # own headings: only with a mapping that names headings present in the file
     assert not detect_risks(RISKS_CSV, head(RISKS_CSV))
     assert detect_risks(RISKS_CSV, head(RISKS_CSV), mapping_file=RISKS_MAP)
@@ -305,3 +306,25 @@ def test_a_lessons_workbook_named_in_sources_yaml_is_ingested_with_its_quarantin
                            ).fetchall() == [(2, 2)]
     finally:
         con.close()
+
+
+def test_quality_review_register_with_own_headings_and_outcome_words(tmp_path):
+    p = tmp_path / "reviews.csv"
+    p.write_text("Ref,Project,Deliverable,Type,Held on,Result,Critical,Major,Minor,Rework (h),Rework £\n"
+                 "QR-1,PRJ-1,Design,Stage gate,2026-03-10,Passed with actions,0,2,3,12,\"£1,200\"\n"
+                 "QR-2,PRJ-1,Design,Peer review,2026-03-12,Failed,1,0,0,,\n"
+                 "QR-3,PRJ-1,Design,Walkthrough,2026-03-12,Passed,0,0,0,,\n", encoding="utf-8")
+    mapping = {"review_id": "Ref", "project_code": "Project", "deliverable": "Deliverable", "review_type": "Type",
+               "review_date": "Held on", "outcome": "Result", "findings_critical": "Critical",
+               "findings_major": "Major", "findings_minor": "Minor", "rework_hours": "Rework (h)",
+               "rework_cost": "Rework £"}
+    head_bytes = p.read_bytes()
+    assert registers.detect_quality_reviews(p, head_bytes, mapping=mapping)
+    res = entity(registers.read_quality_reviews(p, mapping=mapping), "quality_reviews")
+    rows = {r["review_id"]: r for r in res.rows}
+    assert rows["QR-1"]["review_type"] == "stage_gate" and rows["QR-1"]["outcome"] == "passed_with_actions"
+    assert float(rows["QR-1"]["rework_cost"]) == 1200 and rows["QR-1"]["rework_hours"] == 12
+    assert rows["QR-2"]["outcome"] == "failed" and rows["QR-2"]["rework_hours"] is None
+    # a review type outside the vocabulary is quarantined with the allowed values named
+    assert [q.source_row for q in res.quarantine] == [4]
+    assert "Walkthrough" in res.quarantine[0].reason and "stage_gate" in res.quarantine[0].reason

@@ -8,6 +8,11 @@
                                          periods up to this one x 100 (dis-benefits subtracted);
                                          NULL while nothing is planned to date
       risk_exposure_pct_of_bac           open risk exposure / BAC x 100 (int_project_risks_summarised)
+      defect_escape_rate_pct,            the quality measures of fct_project_quality (docs/quality-kpi.md),
+      first_time_pass_rate_pct,          NULL (not rated) while the project has no quality data: no
+      open_critical_defects              defect found and no review held to date; open critical
+                                         defects also while an open defect has no severity (it
+                                         could be critical)
 -#}
 with earned as (
 
@@ -25,6 +30,13 @@ benefits as (
 risks as (
 
     select * from {{ ref('int_project_risks_summarised') }}
+
+),
+
+quality as (
+
+    select * from {{ ref('fct_project_quality') }}
+    where has_quality_data
 
 ),
 
@@ -63,7 +75,11 @@ select
             then {{ realisation_pct('benefits_to_date.net_realised', 'benefits_to_date.net_planned') }}
     end as benefit_realisation_pct_to_date,
     risks.exposure as risk_exposure,
-    {{ safe_divide('risks.exposure', 'earned.bac') }} * 100 as risk_exposure_pct_of_bac
+    {{ safe_divide('risks.exposure', 'earned.bac') }} * 100 as risk_exposure_pct_of_bac,
+    quality.defect_escape_rate_pct,
+    quality.first_time_pass_rate_pct,
+    -- an open defect without a severity could be critical: the count is rated only when none is unclassified
+    case when quality.open_unclassified_defects = 0 then quality.open_critical_defects end as open_critical_defects
 from earned
 left join benefits_to_date
     on benefits_to_date.project_code = earned.project_code
@@ -71,3 +87,6 @@ left join benefits_to_date
 left join risks
     on risks.project_code = earned.project_code
     and risks.period = earned.period
+left join quality
+    on quality.project_code = earned.project_code
+    and quality.period = earned.period
