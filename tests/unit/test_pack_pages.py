@@ -224,8 +224,9 @@ def test_summary_with_a_mart_lacking_columns(tmp_path):
 
 
 def test_summary_top_risks_of_another_period(serving, tmp_path):
-    text = page(render_portfolio_pack(serving, "2026-12", tmp_path, generated_at=GENERATED), "Executive summary —")
-    assert "marts.fct_top_risks holds no risks for this period (it is built for the reporting period, 2026-11)" in text
+    out = render_portfolio_pack(serving, "2026-12", tmp_path, generated_at=GENERATED)
+    note = "marts.fct_top_risks holds no risks for this period (it is built for the reporting period, 2026-11)"
+    assert note in page(out, "Executive summary —") and note in page(out, "Risks — December 2026")
 
 
 # ---------------------------------------------------------------------------------------------
