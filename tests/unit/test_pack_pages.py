@@ -380,6 +380,20 @@ def test_contents_links_and_bookmarks(pack):
     assert "November 2026" not in flat  # the cover's period line is not a bookmark
 
 
+def test_pack_data_without_a_summary_renders_without_its_page(serving):
+    """PackData built by other code (no executive summary loaded) still renders; the contents leave the page out."""
+    import dataclasses
+
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        data = dataclasses.replace(R.load_pack_data(con, PERIOD), summary=None)
+    finally:
+        con.close()
+    html = R.build_html(data, GENERATED)
+    assert 'id="summary"' not in html and 'href="#summary"' not in html
+    assert 'href="#dashboard"' in html
+
+
 def _walk(outline):
     for item in outline:
         if isinstance(item, list):
