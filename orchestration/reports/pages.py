@@ -179,14 +179,15 @@ def _lacks(con: duckdb.DuckDBPyConnection, table: str, wanted: Sequence[str]) ->
     return f"marts.{table} in these figures lacks {', '.join(missing)}." if missing else ""
 
 
-def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str) -> tuple[tuple[TopRisk, ...], str]:
+def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str,
+                    limit: int = TOP_N) -> tuple[tuple[TopRisk, ...], str]:
     note = _lacks(con, "fct_top_risks", _TOP_RISK_COLUMNS)
     if note:
         return (), note
     rows = _rows(con, """
         SELECT exposure_rank, project_code, title, category, probability, impact_cost, exposure
         FROM marts.fct_top_risks WHERE period = ? ORDER BY exposure_rank LIMIT ?
-    """, [period, TOP_N])
+    """, [period, limit])
     if not rows:
         held = [r["period"] for r in _rows(con, "SELECT DISTINCT period FROM marts.fct_top_risks ORDER BY period")]
         return (), ("marts.fct_top_risks holds no risks for this period"
@@ -493,16 +494,7 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
         themes = tuple(out)
         if not themes:
             themes_note = "marts.fct_risk_themes has no risks for this period."
-    top, top_note = (), _lacks(con, "fct_top_risks", _TOP_RISK_COLUMNS)
-    if not top_note:
-        top = tuple(TopRisk(rank=r["exposure_rank"], project_code=r["project_code"], title=r["title"],
-                            category=r["category"], probability=_float(r["probability"]), impact_cost=r["impact_cost"],
-                            exposure=r["exposure"]) for r in _rows(con, """
-            SELECT exposure_rank, project_code, title, category, probability, impact_cost, exposure
-            FROM marts.fct_top_risks WHERE period = ? ORDER BY exposure_rank LIMIT ?
-        """, [period, RISK_ROWS]))
-        if not top:
-            top_note = "marts.fct_top_risks holds no risks for this period."
+    top, top_note = _load_top_risks(con, period, RISK_ROWS)
     exposures, exposure_note = (), _lacks(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
     if not exposure_note:
         exposures = tuple(ProjectExposure(

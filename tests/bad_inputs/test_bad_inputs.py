@@ -533,7 +533,8 @@ READERS_WITHOUT_A_CASE = {
     "capacity-register": "no bad-input case yet",
     "lessons-register": "tests/unit/sources/test_registers.py::"
                         "test_a_lessons_workbook_named_in_sources_yaml_is_ingested_with_its_quarantine",
-    "quality-reviews-register": "tests/unit/sources/test_registers.py::test_quality_review_register_with_own_headings_and_outcome_words",
+    "quality-reviews-register": "tests/unit/sources/test_registers.py::"
+                                "test_quality_review_register_with_own_headings_and_outcome_words",
 }
 
 

@@ -224,8 +224,9 @@ def test_summary_with_a_mart_lacking_columns(tmp_path):
 
 
 def test_summary_top_risks_of_another_period(serving, tmp_path):
-    text = page(render_portfolio_pack(serving, "2026-12", tmp_path, generated_at=GENERATED), "Executive summary —")
-    assert "marts.fct_top_risks holds no risks for this period (it is built for the reporting period, 2026-11)" in text
+    out = render_portfolio_pack(serving, "2026-12", tmp_path, generated_at=GENERATED)
+    note = "marts.fct_top_risks holds no risks for this period (it is built for the reporting period, 2026-11)"
+    assert note in page(out, "Executive summary —") and note in page(out, "Risks — December 2026")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,6 +379,20 @@ def test_contents_links_and_bookmarks(pack):
                     "Completed this year — January to November 2026"):
         assert heading in flat
     assert "November 2026" not in flat  # the cover's period line is not a bookmark
+
+
+def test_pack_data_without_a_summary_renders_without_its_page(serving):
+    """PackData built by other code (no executive summary loaded) still renders; the contents leave the page out."""
+    import dataclasses
+
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        data = dataclasses.replace(R.load_pack_data(con, PERIOD), summary=None)
+    finally:
+        con.close()
+    html = R.build_html(data, GENERATED)
+    assert 'id="summary"' not in html and 'href="#summary"' not in html
+    assert 'href="#dashboard"' in html
 
 
 def _walk(outline):
