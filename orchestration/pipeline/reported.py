@@ -64,6 +64,9 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_dependency_status": "period = ?",
     "fct_team_utilisation": "period = ?",
     "fct_project_prioritisation": None,
+    # the pack's quality page (orchestration/reports/quality_page.py; issue #15)
+    "fct_project_quality": "period = ?",
+    "fct_quality_rollup": "period <= ?",
 }
 #: The published quality tables the pack's data-quality appendix reads.
 FROZEN_QUALITY = ("load_log", "files", "source_freshness")

@@ -85,8 +85,16 @@ RAG_MEASURES: tuple[tuple[str, str, str, str, str], ...] = (
     ("rag_benefits", "benefit_realisation_pct_to_date", "Benefits", "benefit_realisation_pct_to_date", "pct"),
     ("rag_risk", "risk_exposure_pct_of_bac", "Risk", "risk_exposure_pct_of_bac", "pct"),
 )
+#: The measures behind rag_quality (rule version PMO-RAG-2 on, issue #15): the rating is the worst of theirs, so
+#: the narrative names each one whose own band is amber or red.
+QUALITY_MEASURES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("rag_quality", "defect_escape_rate_pct", "Quality", "defect_escape_rate_pct", "pct"),
+    ("rag_quality", "first_time_pass_rate_pct", "Quality", "first_time_pass_rate_pct", "pct"),
+    ("rag_quality", "open_critical_defects", "Quality", "open_critical_defects", "count"),
+)
 _MEASURE_NAMES = {"cpi": "CPI", "spi_t": "SPI(t)", "benefit_realisation_pct_to_date": "Benefits realised to date",
-                  "risk_exposure_pct_of_bac": "Open risk exposure"}
+                  "risk_exposure_pct_of_bac": "Open risk exposure", "defect_escape_rate_pct": "Defect escape rate",
+                  "first_time_pass_rate_pct": "First-time pass rate", "open_critical_defects": "Open critical defects"}
 _MEASURE_UNITS = {"benefit_realisation_pct_to_date": "of planned to date", "risk_exposure_pct_of_bac": "of BAC"}
 
 #: Optional marts of the list sections: table -> columns read (absent columns read as NULL).
@@ -104,6 +112,11 @@ _SECTION_COLUMNS: dict[str, tuple[str, ...]] = {
     "fct_benefit_realisation": ("project_code", "benefit_id", "benefit_name", "category", "is_monetary",
                                 "is_disbenefit", "unit", "planned_amount_to_date", "realised_amount_to_date",
                                 "planned_value_to_date", "realised_value_to_date", "realisation_pct_to_date"),
+    "fct_project_quality": ("project_code", "has_quality_data", "open_defects", "open_critical_defects",
+                            "open_major_defects", "open_minor_defects", "defects_found", "defects_fixed",
+                            "reopened_defects", "defect_escape_rate_pct", "mean_open_critical_age_days", "reviews_held",
+                            "reviews_failed", "first_time_pass_rate_pct", "open_nonconformances",
+                            "rework_cost_pct_of_ac"),
     "fct_forecast_range": ("project_code", "cost_range_available", "schedule_range_available", "cpi_history_periods",
                            "spi_t_history_periods", "eac_p10", "eac_p50", "eac_p90", "eac_point", "finish_p10",
                            "finish_p50", "finish_p90", "finish_point", "baseline_finish_date",
@@ -170,6 +183,11 @@ class ProjectReport:
     #: ``forecast_range_note``)
     forecast_range: dict | None = None
     forecast_range_note: str | None = None
+    #: the project's row of fct_project_quality for the period (issue #15), and whether the snapshot's
+    #: fct_project_status rates quality at all (rule version PMO-RAG-2 on)
+    quality: dict | None = None
+    quality_note: str | None = None
+    rates_quality: bool = False
     reproduced: dict | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -232,14 +250,20 @@ def _in_band(value: float, band: dict) -> bool:
 
 
 def _fmt_measure(value: float, kind: str) -> str:
+    if kind == "count":
+        return f"{value:g}"
     return fmt_index(value) if kind == "idx" else f"{value:.1f} %"
 
 
 def _fmt_threshold(value: float, kind: str) -> str:
+    if kind == "count":
+        return f"{value:g}"
     return f"{value:.2f}" if kind == "idx" else f"{value:g} %"
 
 
 def _fmt_diff(diff: float, kind: str) -> str:
+    if kind == "count":
+        return f"by {abs(diff):g}"
     if kind == "idx":
         return "by less than 0.01" if abs(diff) < 0.005 else f"by {abs(diff):.2f}"
     return "by less than 0.1 percentage points" if abs(diff) < 0.05 else f"by {abs(diff):.1f} percentage points"
@@ -251,16 +275,30 @@ def narrate(status: dict, history: Sequence[dict], rules: dict[str, list[dict]],
     the rule is tripped, by how much, and since which period (the run of periods, up to this one, in which
     fct_project_status gave the measure the same colour)."""
     out = []
-    for rag_col, measure, area, value_col, kind in RAG_MEASURES:
+    for rag_col, measure, area, value_col, kind in RAG_MEASURES + QUALITY_MEASURES:
         rag = _rag(status.get(rag_col))
         if rag not in ("amber", "red"):
             continue
         value = _num(status.get(value_col))
         name = _MEASURE_NAMES[measure]
+
+        def colour(row: dict, rag_col: str = rag_col, measure: str = measure, value_col: str = value_col) -> str:
+            """The row's colour for this measure: the rated column, or for a measure behind rag_quality, the
+            band of the rule its own value falls in."""
+            if rag_col != "rag_quality":
+                return _rag(row.get(rag_col))
+            v = _num(row.get(value_col))
+            own = next((b for b in rules.get(measure) or [] if v is not None and _in_band(v, b)), None)
+            return own["rag"] if own else "n/a"
+
+        if rag_col == "rag_quality":
+            rag = colour(status)
+            if rag not in ("amber", "red"):
+                continue
         # Since when: walk the status history back from the period while the colour is the same.
         since, count = status.get("period"), 0
         for row in reversed(history):
-            if _rag(row.get(rag_col)) != rag:
+            if colour(row) != rag:
                 break
             since, count = row["period"], count + 1
         count = max(count, 1)
@@ -324,7 +362,8 @@ def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, project
             raise ValueError(f"missing mart table marts.{table}; publish the warehouse before rendering reports")
     ev_cols, dim_cols, st_cols = cols["fct_earned_value"], cols["dim_project"], cols["fct_project_status"]
     ev_names = [m[0] for m in EV_MEASURES] + list(_EV_EXTRA)
-    status_names = ("rule_version", "rag_cost", "rag_schedule", "rag_benefits", "rag_risk", "rag_overall",
+    status_names = ("rule_version", "rag_cost", "rag_schedule", "rag_quality", "defect_escape_rate_pct",
+                    "first_time_pass_rate_pct", "open_critical_defects", "rag_benefits", "rag_risk", "rag_overall",
                     "overall_trend", "cpi", "spi_t", "benefit_realisation_pct_to_date", "risk_exposure_pct_of_bac")
     head = _rows(con, f"""
         SELECT f.project_code, f.status_date, f.currency, f.is_complete,
@@ -394,7 +433,8 @@ def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, project
         ev_hist = history.get(code, [])
         header = {k: h[k] for k in ("project_name", "programme", "portfolio", "status", "status_date", "currency",
                                     "is_complete", "start_date")}
-        header.update({k: _rag(status.get(k)) for k in ("rag_cost", "rag_schedule", "rag_benefits", "rag_risk",
+        header.update({k: _rag(status.get(k)) for k in ("rag_cost", "rag_schedule", "rag_quality", "rag_benefits",
+                                                       "rag_risk",
                                                        "rag_overall")})
         header["overall_trend"] = status.get("overall_trend")
         header["rated"] = bool(status)
@@ -430,7 +470,9 @@ def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, project
             benefits=_section(benefits, notes["fct_benefit_realisation"]),
             thresholds=thresholds, reproduced=reproduced, notes=tuple(report_notes),
             forecast_range=next(iter(sections["fct_forecast_range"].get(code, [])), None),
-            forecast_range_note=notes["fct_forecast_range"]))
+            forecast_range_note=notes["fct_forecast_range"],
+            quality=next(iter(sections["fct_project_quality"].get(code, [])), None),
+            quality_note=notes["fct_project_quality"], rates_quality="rag_quality" in st_cols))
     return ReportSet(period=period, reports=tuple(reports), rule_versions=tuple(sorted(all_versions)), scope=scope)
 
 

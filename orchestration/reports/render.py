@@ -33,6 +33,7 @@ from orchestration.warehouse import open_db
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
+from .quality_page import QualityPage, load_quality_page
 from .scorecard import ScoreRow, load_scorecard
 from .trends import TrendsPage, load_trends
 from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
@@ -188,6 +189,9 @@ class ProjectRow:
     rag_risk: str
     rag_overall: str
     overall_trend: str | None = None
+    #: the quality rating (fct_project_status.rag_quality, rule version PMO-RAG-2 on); 'n/a' when not rated
+    #: or when the snapshot predates it (PackData.has_quality says which)
+    rag_quality: str = "n/a"
 
 
 @dataclass(frozen=True)
@@ -291,6 +295,9 @@ class PackData:
     forecast_ranges: tuple[ForecastRangeRow, ...] = ()
     late_finishes: tuple[LateFinishRow, ...] = ()
     lessons: LessonsPage | None = None
+    #: the snapshot rates quality (fct_project_status.rag_quality): the RAG tables show its column
+    has_quality: bool = False
+    quality_page: QualityPage | None = None
     delivery: DeliveryPage | None = None
     prioritisation: PrioritisationPage | None = None
     scorecard: tuple[ScoreRow, ...] = ()
@@ -350,10 +357,15 @@ def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
 
 def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     """Read everything the pack shows for ``period`` from the marts."""
-    project_rows = _rows(con, """
+    # rag_quality exists from rule version PMO-RAG-2 (issue #15); a period frozen before it has no column
+    has_quality = bool(_rows(con, "SELECT 1 FROM information_schema.columns WHERE table_catalog = current_database()"
+                                  " AND table_schema = 'marts' AND table_name = 'fct_project_status'"
+                                  " AND column_name = 'rag_quality'"))
+    project_rows = _rows(con, f"""
         SELECT f.project_code, d.project_name, d.programme, d.portfolio, d.status, f.currency,
                f.status_date, f.bac, f.cpi, f.spi_t, f.eac_cpi, f.vac,
-               s.rule_version, s.rag_cost, s.rag_schedule, s.rag_benefits, s.rag_risk, s.rag_overall, s.overall_trend
+               s.rule_version, s.rag_cost, s.rag_schedule, s.rag_benefits, s.rag_risk, s.rag_overall, s.overall_trend,
+               {'s.rag_quality' if has_quality else 'NULL'} AS rag_quality
         FROM marts.fct_earned_value AS f
         LEFT JOIN marts.dim_project AS d ON d.project_code = f.project_code
         LEFT JOIN marts.fct_project_status AS s ON s.project_code = f.project_code AND s.period = f.period
@@ -370,7 +382,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
         portfolio=r["portfolio"], status=r["status"], currency=r["currency"], bac=r["bac"],
         cpi=_float(r["cpi"]), spi_t=_float(r["spi_t"]), eac=r["eac_cpi"], vac=r["vac"],
         rag_cost=_rag(r["rag_cost"]), rag_schedule=_rag(r["rag_schedule"]), rag_benefits=_rag(r["rag_benefits"]),
-        rag_risk=_rag(r["rag_risk"]), rag_overall=_rag(r["rag_overall"]), overall_trend=r["overall_trend"])
+        rag_risk=_rag(r["rag_risk"]), rag_overall=_rag(r["rag_overall"]), overall_trend=r["overall_trend"],
+        rag_quality=_rag(r["rag_quality"]))
         for r in project_rows]
     versions = sorted({r["rule_version"] for r in project_rows if r["rule_version"]})
     if len(versions) > 1:
@@ -447,7 +460,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     forecast_ranges=load_forecast_ranges(con, period), late_finishes=load_late_finishes(con, period),
                     lessons=load_lessons(con, period), delivery=load_delivery(con, period),
                     prioritisation=load_prioritisation(con), scorecard=load_scorecard(con, period),
-                    trends=load_trends(con, period, currency),
+                    trends=load_trends(con, period, currency), has_quality=has_quality,
+                    quality_page=load_quality_page(con, period),
                     summary=load_executive_summary(con, period, active),
                     histories=load_index_histories(con, period, active), completed=load_completed(con, period),
                     benefits=load_benefits_page(con, period), risks=load_risks_page(con, period))
@@ -666,6 +680,8 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
     if data.trends:
         toc.append(("trends", "Trends"))
     toc.append(("completed", "Completed this year"))
+    if data.quality_page:
+        toc.append(("quality-kpi", "Quality"))
     if data.benefits:
         toc.append(("benefits", "Benefits"))
     if data.risks:
