@@ -298,6 +298,8 @@ class PackData:
     #: the snapshot rates quality (fct_project_status.rag_quality): the RAG tables show its column
     has_quality: bool = False
     quality_page: QualityPage | None = None
+    #: how many late finishes load_late_finishes lists at most (the summary says "or more" at the limit)
+    late_finishes_limit: int = 15
     delivery: DeliveryPage | None = None
     prioritisation: PrioritisationPage | None = None
     scorecard: tuple[ScoreRow, ...] = ()

@@ -334,6 +334,19 @@ def test_the_red_quality_project_is_green_on_cost_and_schedule_but_red_on_qualit
     projects = rows(demo, "select * from marts.fct_project_quality where period = ?", (AS_OF,))
     assert org["first_attempts_to_date"] == sum(p["first_attempts_to_date"] for p in projects)
     assert org["projects_with_quality_data"] == sum(bool(p["has_quality_data"]) for p in projects)
+    # ... and so in the pack: its RAG dashboard row reads Green, Green, Red on cost, schedule and quality, and it
+    # is on the quality page among the projects red on quality
+    import io
+
+    import pypdf
+
+    pack = pypdf.PdfReader(io.BytesIO((demo[0].reports_dir / AS_OF / "portfolio-pack.pdf").read_bytes()))
+    pages = [" ".join((page.extract_text() or "").split()) for page in pack.pages]
+    dashboard = " ".join(p for p in pages if p.startswith("RAG dashboard —") or "RAG dashboard —" in p[:200])
+    name = rows(demo, "select project_name from marts.dim_project where project_code = ?", (code,))[0]["project_name"]
+    assert f"{code} {name} Green Green Red" in dashboard
+    quality_page = next(p for p in pages if "Quality — " in p and "Projects rated red or amber on quality" in p)
+    assert f"{code} {name} Red {quality['open_critical_defects']}" in quality_page
 
 
 def test_project_reports_print_the_marts_figures(demo):

@@ -443,6 +443,10 @@ def test_forecast_ranges_page(tmp_path):
     assert ("P-RED Data centre move 2027-03-31 2027-05-10 2027-06-30 91 "
             "P-AMB Customer portal 2027-01-31 2027-02-01 2027-02-14 14") in page
     assert "P-GRN" not in page
+    # the executive summary says which projects' P90 finish passes their baseline finish (issue #13)
+    summary = " ".join(next(p for p in pages if "Executive summary — " in p).split())
+    assert ("Forecast finishes: 2 active projects may finish after the baseline finish (P90 later): "
+            "P-RED by 91 days, P-AMB by 14 days (forecast ranges page).") in summary
 
 
 def test_no_forecast_page_without_the_marts(pack):
