@@ -644,6 +644,8 @@ def report(
     console.print(f"  project reports  {len(res.rendered)} rendered, {len(res.unchanged)} unchanged"
                   + (f", {len(res.removed)} removed (no longer reported)" if res.removed else "")
                   + f" in {out_dir / 'projects'}", highlight=False, soft_wrap=True)
+    if done.programme_packs:
+        console.print(f"  programme packs  {len(done.programme_packs)} in {out_dir}", highlight=False)
     console.print(f"  manifest         {done.manifest}", highlight=False)
 
 

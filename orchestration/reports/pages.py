@@ -35,7 +35,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = (
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns "
-                                                 "WHERE table_schema = 'marts' AND table_name = ?", [table])}
+                                                 "WHERE table_catalog = current_database() AND table_schema = 'marts' "
+                                                 "AND table_name = ?", [table])}
 
 
 def _float(value: object) -> float | None:

@@ -21,7 +21,7 @@ from orchestration.warehouse import open_db
 from . import manifest as M
 from .project import (ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
                       render_project_reports)
-from .render import _iso_label, render_portfolio_pack, render_reported_pack
+from .render import _iso_label, render_portfolio_pack, render_programme_pack, render_reported_pack
 
 LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class PeriodReports:
     projects: ProjectReportsResult
     manifest: Path
     source: dict
+    #: the programme packs rendered (``programme-<slug>.pdf``), one per programme with a reported project
+    programme_packs: tuple[Path, ...] = ()
 
 
 def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = None, home: Path | None = None,
@@ -92,6 +94,25 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
                                     prune=not partial, generated_at=generated_at,
                                     limit=None if partial else limit)
+    programme_packs: list[Path] = []
+    if pack and not partial and not result.skipped:
+        # one pack per programme with a project reported in the period, rendered with the project reports
+        # (under the same limit: a run leaves both to `pmo report` above it)
+        for name in sorted({r.header["programme"] for r in data.reports if r.header.get("programme")}):
+            programme_packs.append(render_programme_pack(
+                period, name, out_dir, serving_path=None if frozen else Path(serving), home=home,
+                reported=reported if frozen else None, generated_at=generated_at,
+                quality_summary=None if frozen else quality_summary))
+        keep = {p.name for p in programme_packs}
+        for old_pack in out_dir.glob("programme-*.pdf"):
+            if old_pack.name not in keep:
+                old_pack.unlink()
+    elif programme is not None and data.reports:
+        # pmo report --programme: that programme's reports and its pack
+        programme_packs.append(render_programme_pack(
+            period, programme, out_dir, serving_path=None if frozen else Path(serving), home=home,
+            reported=reported if frozen else None, generated_at=generated_at,
+            quality_summary=None if frozen else quality_summary))
     entries = dict(result.entries)
     if partial and previous:
         scope = set(data.scope)
@@ -104,7 +125,8 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                                 code_version=code_version(), generated_at=generated_at,
                                 projects_not_rendered={"reason": result.skipped_reason, "projects": result.skipped}
                                 if result.skipped else None)
-    return PeriodReports(period=period, pack=pack_path, projects=result, manifest=manifest, source=source)
+    return PeriodReports(period=period, pack=pack_path, projects=result, manifest=manifest, source=source,
+                         programme_packs=tuple(programme_packs))
 
 
 def _check_request(data, period: str, projects: Sequence[str] | None, programme: str | None, frozen: bool) -> None:

@@ -58,7 +58,10 @@ TREND_LABELS: dict[str, str] = {"improved": "↑ improved", "same": "= same", "w
 RAG_RULES_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "rag_rules.csv"
 _RULE_MEASURES = {"cpi": "Cost (CPI)", "spi_t": "Schedule (SPI(t))",
                   "benefit_realisation_pct_to_date": "Benefits (realised % of planned to date)",
-                  "risk_exposure_pct_of_bac": "Risk (open exposure % of BAC)"}
+                  "risk_exposure_pct_of_bac": "Risk (open exposure % of BAC)",
+                  "defect_escape_rate_pct": "Quality (defect escape rate %)",
+                  "first_time_pass_rate_pct": "Quality (first-time pass rate %)",
+                  "open_critical_defects": "Quality (open critical defects)"}
 
 #: Columns the pack reads, per mart table.  Checked up front so a stale or partial warehouse
 #: gives one clear error instead of a binder error half-way through.
@@ -663,7 +666,9 @@ def make_environment() -> Environment:
 
 
 def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix | None = None,
-               reproduced: ReproducedFrom | None = None) -> str:
+               reproduced: ReproducedFrom | None = None, programme: str | None = None) -> str:
+    """The pack's HTML; ``programme`` makes it that programme's pack (the data already scoped to it,
+    orchestration/reports/scope.py): its title and the name of its totals change, nothing else."""
     chart_uri = None
     if data.s_curve:
         chart_uri = svg_data_uri(s_curve_svg(data.s_curve, data.currency or "reporting currency"))
@@ -718,6 +723,8 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         quality=quality,
         reproduced=reproduced,
         toc=toc,
+        pack_title=f"Programme pack: {programme}" if programme else "Portfolio pack",
+        scope_label=f"programme {programme}" if programme else "all portfolios",
         top_n=TOP_N,
         spark_periods=SPARK_PERIODS,
     )
@@ -849,7 +856,7 @@ def _iso_label(value: str | None) -> str:
 
 
 def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Path, generated_at: datetime,
-            quality_summary: Path | None, reproduced: ReproducedFrom | None) -> Path:
+            quality_summary: Path | None, reproduced: ReproducedFrom | None, programme: str | None = None) -> Path:
     try:
         check_marts(con, where)
         data = load_pack_data(con, period)
@@ -857,9 +864,39 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
     finally:
         con.close()
 
-    html = build_html(data, generated_at, quality, reproduced)
+    html = build_html(data, generated_at, quality, reproduced, programme)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / PACK_FILENAME
+    target = out_dir / (programme_pack_filename(programme) if programme else PACK_FILENAME)
     _write_pdf_atomically(html, target)
-    LOGGER.info("portfolio pack %s: %d project(s) -> %s", period, len(data.projects), target)
+    LOGGER.info("%s %s: %d project(s) -> %s", f"programme pack {programme}" if programme else "portfolio pack",
+                period, len(data.projects), target)
     return target
+
+
+def programme_pack_filename(programme: str) -> str:
+    """``programme-<slug>.pdf``: the programme's name in lower case, runs of other characters as one hyphen."""
+    slug = re.sub(r"[^a-z0-9]+", "-", programme.lower()).strip("-") or "unnamed"
+    return f"programme-{slug}.pdf"
+
+
+def render_programme_pack(period: str, programme: str, out_dir: Path, *, serving_path: Path | None = None,
+                          home: Path | None = None, reported=None, generated_at: datetime | None = None,
+                          quality_summary: Path | None = None) -> Path:
+    """Render ``out_dir/programme-<slug>.pdf``: the portfolio pack's pages for one programme's projects, from
+    the published snapshot or (``reported`` and ``home``) a closed period's frozen figures, through the
+    programme's scope of the marts (orchestration/reports/scope.py)."""
+    from .scope import open_programme
+
+    period_label(period)  # validates
+    generated_at = generated_at or datetime.now(UTC)
+    if reported is not None:
+        con = open_programme(programme, reported=reported)
+        summary = Path(home) / reported.quality_summary if home and reported.quality_summary else None
+        return _render(con, str(reported.directory), period, Path(out_dir), generated_at,
+                       summary if summary is not None and summary.is_file() else None,
+                       ReproducedFrom(run_id=reported.run_id, reported_at=_iso_label(reported.reported_at),
+                                      closed_at=_iso_label(reported.closed_at)), programme)
+    if serving_path is None or not Path(serving_path).is_file():
+        raise ValueError(f"serving warehouse not found: {serving_path} (publish the warehouse first)")
+    con = open_programme(programme, serving=Path(serving_path))
+    return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None, programme)

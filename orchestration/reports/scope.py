@@ -9,7 +9,8 @@ to one programme:
 * ``fct_portfolio_earned_value`` and ``fct_organisation_earned_value``: the programme's own roll-up row of
   ``fct_programme_earned_value`` (the same roll-up, so the pack's "portfolio" table and "All portfolios"
   totals are the programme's), and ``fct_programme_earned_value`` the programme's rows;
-* ``fct_forecast_range_rollup``: the programme's joint EAC range, as the organisation line;
+* ``fct_forecast_range_rollup`` and ``fct_quality_rollup``: the programme's joint EAC range and its quality
+  roll-up, as the organisation line;
 * any other table (organisation-wide facts: team utilisation, lesson and risk themes, portfolio
   roll-ups) is left out, so the page that reads it says it is not in the snapshot instead of showing
   the whole organisation's figures in a programme's pack.
@@ -60,6 +61,10 @@ def programme_scope(con: duckdb.DuckDBPyConnection, programme: str, *, source: s
             rest = ", ".join(f'"{c}"' for c in marts["fct_programme_earned_value"][ROLLUP_COLUMNS_SKIPPED:])
             body = (f"SELECT programme AS \"{group}\", {rest} FROM {source}.fct_programme_earned_value "
                     f"WHERE programme = '{quoted}'")
+        elif table == "fct_quality_rollup":
+            others = ", ".join(f'"{c}"' for c in cols if c not in ("rollup_level", "rollup_name"))
+            body = (f"SELECT 'organisation' AS rollup_level, rollup_name, {others} FROM {source}.{table} "
+                    f"WHERE rollup_level = 'programme' AND rollup_name = '{quoted}'")
         elif table == "fct_forecast_range_rollup":
             others = ", ".join(f'"{c}"' for c in cols if c != "rollup_level")
             body = (f"SELECT 'organisation' AS rollup_level, {others} FROM {source}.{table} "

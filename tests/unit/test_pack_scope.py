@@ -52,3 +52,41 @@ def test_a_programme_sees_its_projects_and_its_roll_up(serving):
 def test_an_unknown_programme_is_refused(serving):
     with pytest.raises(ValueError, match="programme 'Nope' has no project in dim_project"):
         open_programme("Nope", serving=serving)
+
+
+def test_a_programme_pack_shows_its_projects_and_its_totals(serving, tmp_path):
+    from orchestration.reports.render import programme_pack_filename, render_programme_pack
+    from tests.unit.test_reports import GENERATED, pdf_pages_text
+
+    assert programme_pack_filename("Data centre / Move 2") == "programme-data-centre-move-2.pdf"
+    pdf = render_programme_pack(PERIOD, "Network", tmp_path / "out", serving_path=serving, generated_at=GENERATED)
+    assert pdf.name == "programme-network.pdf"
+    pages = [" ".join(p.split()) for p in pdf_pages_text(pdf)]
+    assert "Programme pack: Network November 2026" in pages[0]
+    rag = next(p for p in pages if "Project RAG — November 2026" in p)
+    assert "P-GRN" in rag and "P-NUL" in rag
+    assert "P-RED" not in rag and "P-AMB" not in rag  # other programmes' projects
+    # the totals line is the programme's roll-up: BAC 1,500,000, EAC 1,470,000, VAC 30,000
+    curve = next(p for p in pages if "Portfolio S-curve — programme Network" in p)
+    assert "Network 2 1,500,000 510,000 500,000 490,000 1.02 0.98 1,470,000 30,000" in curve
+    assert all("Programme pack: Network · November 2026" in p for p in pages[1:])  # the running header
+
+
+def test_a_period_folder_gets_one_pack_per_programme(tmp_path):
+    """The projects reported in 2026-11 (P-RED, P-LONG, P-HTML, P-LAST; P-DONE finished earlier) are in three
+    programmes: one pack each, listed in the manifest; a programme with no reported project gets none."""
+    import json
+
+    from orchestration.reports.period import render_period_reports
+    from tests.unit import test_project_reports as PR
+
+    path = PR.build_serving(tmp_path / "serving.duckdb")
+    out = tmp_path / "reports" / PERIOD
+    (out).mkdir(parents=True)
+    (out / "programme-gone.pdf").write_bytes(b"%PDF-1.7 from an earlier issue")
+    done = render_period_reports(PERIOD, out, serving=path, generated_at=PR.GENERATED)
+    names = sorted(p.name for p in done.programme_packs)
+    assert names == ["programme-customer.pdf", "programme-data-centre.pdf", "programme-network.pdf"]
+    assert sorted(p.name for p in out.glob("programme-*.pdf")) == names  # the stale pack is gone
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert all(n in manifest["files"] for n in names)
