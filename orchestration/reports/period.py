@@ -98,11 +98,20 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     if pack and not partial and not result.skipped:
         # one pack per programme with a project reported in the period, rendered with the project reports
         # (under the same limit: a run leaves both to `pmo report` above it)
-        for name in sorted({r.header["programme"] for r in data.reports if r.header.get("programme")}):
-            programme_packs.append(render_programme_pack(
-                period, name, out_dir, serving_path=None if frozen else Path(serving), home=home,
-                reported=reported if frozen else None, generated_at=generated_at,
-                quality_summary=None if frozen else quality_summary))
+        names = sorted({r.header["programme"] for r in data.reports if r.header.get("programme")})
+        kwargs = {"serving_path": None if frozen else Path(serving), "home": home,
+                  "reported": reported if frozen else None, "generated_at": generated_at,
+                  "quality_summary": None if frozen else quality_summary}
+        if workers > 1 and len(names) > 1:
+            # WeasyPrint is CPU-bound: the packs share the workers (spawn, as the project reports' pool)
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                futures = [pool.submit(render_programme_pack, period, name, out_dir, **kwargs) for name in names]
+                programme_packs.extend(f.result() for f in futures)
+        else:
+            programme_packs.extend(render_programme_pack(period, name, out_dir, **kwargs) for name in names)
         keep = {p.name for p in programme_packs}
         for old_pack in out_dir.glob("programme-*.pdf"):
             if old_pack.name not in keep:

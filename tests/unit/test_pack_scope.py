@@ -84,7 +84,7 @@ def test_a_period_folder_gets_one_pack_per_programme(tmp_path):
     out = tmp_path / "reports" / PERIOD
     (out).mkdir(parents=True)
     (out / "programme-gone.pdf").write_bytes(b"%PDF-1.7 from an earlier issue")
-    done = render_period_reports(PERIOD, out, serving=path, generated_at=PR.GENERATED)
+    done = render_period_reports(PERIOD, out, serving=path, generated_at=PR.GENERATED, workers=2)  # a pool
     names = sorted(p.name for p in done.programme_packs)
     assert names == ["programme-customer.pdf", "programme-data-centre.pdf", "programme-network.pdf"]
     assert sorted(p.name for p in out.glob("programme-*.pdf")) == names  # the stale pack is gone
