@@ -6,7 +6,8 @@ From a published snapshot (``serving.duckdb``) it renders, into a scratch folder
 1. the portfolio pack of the period (wall and CPU seconds, pages);
 2. ``--reports N`` project reports of the period (the first N by project code; all with ``--reports 0``)
    in this process, one after another, so the CPU seconds per report do not depend on what else the machine
-   runs; and, with ``--workers W`` > 1, the same N again with W worker processes (wall seconds).
+   runs; and, with ``--workers W`` > 1, the same N again with W worker processes (wall seconds);
+3. ``--programmes N`` programme packs (the first N programmes by name), one after another.
 
 The per-report CPU cost times the period's reports, divided by the workers, is the estimate of the whole
 period on an idle machine; the bench prints it.  Load averages before and after are printed, because wall
@@ -39,6 +40,7 @@ def main() -> int:
     parser.add_argument("--period", required=True)
     parser.add_argument("--reports", type=int, default=60, help="project reports to time (0: all of the period)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--programmes", type=int, default=6, help="programme packs to time (CPU each, one process)")
     parser.add_argument("--record", action="store_true", help="append the results to bench/RESULTS.md")
     args = parser.parse_args()
 
@@ -76,7 +78,23 @@ def main() -> int:
             P.render_project_reports(subset, scratch / "pool", force=True, workers=args.workers)
             lines.append(f"| project reports, {args.workers} worker processes | {len(todo):,} | "
                          f"{time.perf_counter() - t:.1f} | |")
+        with connect(args.serving, read_only=True) as con:
+            names = [r[0] for r in con.execute("SELECT DISTINCT programme FROM marts.dim_project WHERE programme IS NOT "
+                                               "NULL ORDER BY 1").fetchall()]
+        programme_cpu = 0.0
+        if args.programmes and names:
+            from orchestration.reports.render import render_programme_pack
+
+            timed = names[:args.programmes]
+            t, c = time.perf_counter(), time.process_time()
+            for name in timed:
+                render_programme_pack(args.period, name, scratch / "programmes", serving_path=args.serving)
+            programme_cpu = (time.process_time() - c) / len(timed)
+            lines.append(f"| programme packs, 1 process | {len(timed)} of {len(names):,} | "
+                         f"{time.perf_counter() - t:.1f} | {programme_cpu * len(timed):.1f} "
+                         f"({programme_cpu:.2f} s each) |")
         estimate = per * total / max(1, args.workers) / 60
+        programme_estimate = programme_cpu * len(names) / max(1, args.workers) / 60
         load_after = os.getloadavg()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -92,7 +110,9 @@ def main() -> int:
         *lines,
         "",
         f"Estimate for all {total:,} project reports on an idle machine with {args.workers} worker(s): "
-        f"**{estimate:.1f} min** (CPU per report × reports / workers). Load average (1, 5, 15 min) "
+        f"**{estimate:.1f} min** (CPU per report × reports / workers); for the {len(names):,} programme packs "
+        f"**{programme_estimate:.1f} min**; with the portfolio pack, the period's documents "
+        f"**{estimate + programme_estimate + pack_cpu / 60:.1f} min**. Load average (1, 5, 15 min) "
         f"{tuple(round(x, 1) for x in load_before)} before, {tuple(round(x, 1) for x in load_after)} after.",
         "",
     ])

@@ -18,6 +18,8 @@ reviews mostly pass.  The agile projects' own Bugs are in ``work_items`` already
 
 from __future__ import annotations
 
+from typing import Any
+
 from orchestration.demo.core import Generation, _Table
 from orchestration.demo.model import _iso
 
@@ -33,7 +35,7 @@ def _month_of(g: Generation, day: int) -> int | None:
     return next((k for k, per in enumerate(g.periods) if per.start <= day <= per.end), None)
 
 
-def _stories(g: Generation) -> dict[str, object]:
+def _stories(g: Generation) -> dict[str, Any]:
     """The projects of the two stories (or none, in an organisation too small to have them)."""
     waterfall = [p for p in g.projects if p.started and p.methodology == "waterfall"]
     # an on-track project with three periods or more of history, preferably still running
@@ -63,7 +65,7 @@ def plan_quality(g: Generation) -> None:
         first = max(p.appear, _month_of(g, p.act_start) or 0)
         fin = _month_of(g, p.act_finish)
         last = g.W - 1 if fin is None else min(fin, g.W - 1)
-        defects = []
+        defects: list[dict[str, Any]] = []
         # defects found in test and UAT while the project builds: a few a month, most fixed within weeks
         for m in range(first + 1, last + 1):
             per = g.periods[m]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 from decimal import Decimal
 
@@ -39,7 +40,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
                                                  "AND table_name = ?", [table])}
 
 
-def _float(value: object) -> float | None:
+def _float(value: Any) -> float | None:
     if value is None:
         return None
     v = float(value)
@@ -120,9 +121,10 @@ def previous_period(con: duckdb.DuckDBPyConnection, period: str) -> str | None:
 
 
 def _top_movers(rows: Iterable[dict], key: str, names: dict[str, str | None], n: int = TOP_N) -> tuple[Mover, ...]:
-    movers = []
+    movers: list[Mover] = []
     for r in rows:
-        now, before = r[key], r[f"prev_{key}"]
+        now: Any = r[key]
+        before: Any = r[f"prev_{key}"]
         if isinstance(now, float) or isinstance(before, float):
             now, before = _float(now), _float(before)
         if now is None or before is None:
@@ -131,7 +133,8 @@ def _top_movers(rows: Iterable[dict], key: str, names: dict[str, str | None], n:
         if change == 0:
             continue
         movers.append(Mover(r["project_code"], names.get(r["project_code"]), before, now, change))
-    movers.sort(key=lambda m: (-abs(m.change), m.project_code))
+    # largest first, by size: -|change| written out, since abs() of Decimal | float types as object
+    movers.sort(key=lambda m: (-m.change if m.change >= 0 else m.change, m.project_code))
     return tuple(movers[:n])
 
 
@@ -141,7 +144,9 @@ def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
     and the organisation's benefits to date."""
     prev = previous_period(con, period)
     rag_changes: tuple[RagChange, ...] = ()
-    cpi = spi_t = eac = ()
+    cpi: tuple[Mover, ...] = ()
+    spi_t: tuple[Mover, ...] = ()
+    eac: tuple[Mover, ...] = ()
     if prev is not None:
         changes = [RagChange(r["project_code"], active[r["project_code"]], _rag(r["previous"]), _rag(r["current"]))
                    for r in _rows(con, """
@@ -484,11 +489,11 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
             open_risks = sum(r["open_risks"] or 0 for r in rs)
             weighted = [(r["mean_open_probability"], r["open_risks"]) for r in rs
                         if r["mean_open_probability"] is not None and r["open_risks"]]
-            exposures = [r["open_exposure"] for r in rs if r["open_risks"]]
+            theme_exposures = [r["open_exposure"] for r in rs if r["open_risks"]]
             out.append(RiskTheme(
                 category=category, open_risks=open_risks, closed_risks=sum(r["closed_risks"] or 0 for r in rs),
                 raised=sum(r["risks_raised_in_period"] or 0 for r in rs),
-                exposure=None if any(e is None for e in exposures) else sum(exposures, Decimal(0)),
+                exposure=None if any(e is None for e in theme_exposures) else sum(theme_exposures, Decimal(0)),
                 mean_probability=(sum(p * n for p, n in weighted) / sum(n for _, n in weighted)) if weighted else None,
                 by_portfolio=tuple(sum(r["open_risks"] or 0 for r in rs if r["portfolio"] == p) for p in portfolios)))
         out.sort(key=lambda t: (-t.open_risks, str(t.category)))
@@ -496,7 +501,8 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
         if not themes:
             themes_note = "marts.fct_risk_themes has no risks for this period."
     top, top_note = _load_top_risks(con, period, RISK_ROWS)
-    exposures, exposure_note = (), _lacks(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
+    exposures: tuple[ProjectExposure, ...] = ()
+    exposure_note = _lacks(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
     if not exposure_note:
         exposures = tuple(ProjectExposure(
             project_code=r["project_code"], project_name=r["project_name"], open_risks=r["open_risks"],

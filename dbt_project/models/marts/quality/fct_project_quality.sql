@@ -83,14 +83,20 @@ defect_snapshots as (
         coalesce(
             resolved_date,
             min(case when status_category = 'done' then status_date end)
-                over (partition by project_code, item_key order by status_date
-                      rows between unbounded preceding and current row)
+                over (
+                    partition by project_code, item_key order by status_date
+                    rows between unbounded preceding and current row
+                )
         ) as fixed_date,
         coalesce(status_category, 'todo') <> 'done'
-            and (resolved_date is not null
-                 or coalesce(max(case when status_category = 'done' then 1 else 0 end)
-                        over (partition by project_code, item_key order by status_date
-                              rows between unbounded preceding and 1 preceding), 0) = 1)
+        and (
+            resolved_date is not null
+            or coalesce(max(case when status_category = 'done' then 1 else 0 end)
+                over (
+                    partition by project_code, item_key order by status_date
+                    rows between unbounded preceding and 1 preceding
+                ), 0) = 1
+        )
             as is_reopened
     from work_items
     where lower(trim(item_type)) in ('bug', 'defect')
@@ -110,19 +116,30 @@ defect_measures as (
         sum(case when defects.is_open and defects.severity is null then 1 else 0 end) as open_unclassified_defects,
         sum(case when defects.is_reopened then 1 else 0 end) as reopened_defects,
         sum(case when defects.found_date between periods.period_start and periods.status_date
-            then 1 else 0 end) as defects_found,
+                then 1
+            else 0
+        end) as defects_found,
         sum(case when defects.found_date between periods.period_start and periods.status_date
-            and defects.found_in = 'production' then 1 else 0 end) as escaped_defects_found,
+                and defects.found_in = 'production' then 1
+            else 0
+        end) as escaped_defects_found,
         sum(case when not defects.is_open
-            and defects.fixed_date between periods.period_start and periods.status_date
-            then 1 else 0 end) as defects_fixed,
+                and defects.fixed_date between periods.period_start and periods.status_date
+                then 1
+            else 0
+        end) as defects_fixed,
         sum(case when defects.found_date <= periods.status_date then 1 else 0 end) as defects_found_to_date,
         sum(case when defects.found_date <= periods.status_date and defects.found_in is not null
-            then 1 else 0 end) as defects_with_origin_to_date,
+                then 1
+            else 0
+        end) as defects_with_origin_to_date,
         sum(case when defects.found_date <= periods.status_date and defects.found_in = 'production'
-            then 1 else 0 end) as escaped_defects_to_date,
+                then 1
+            else 0
+        end) as escaped_defects_to_date,
         sum(case when defects.is_open and defects.severity = 'critical'
-            then {{ days_between('defects.found_date', 'periods.status_date') }} end) as open_critical_age_days
+                then {{ days_between('defects.found_date', 'periods.status_date') }}
+        end) as open_critical_age_days
     from periods
     inner join period_snapshots
         on period_snapshots.project_code = periods.project_code
@@ -155,11 +172,15 @@ review_measures as (
         periods.period,
         sum(case when reviews.review_date >= periods.period_start then 1 else 0 end) as reviews_held,
         sum(case when reviews.review_date >= periods.period_start and reviews.outcome = 'failed'
-            then 1 else 0 end) as reviews_failed,
+                then 1
+            else 0
+        end) as reviews_failed,
         count(*) as reviews_to_date,
         sum(case when reviews.is_first_attempt then 1 else 0 end) as first_attempts_to_date,
         sum(case when reviews.is_first_attempt and reviews.outcome in ('passed', 'passed_with_actions')
-            then 1 else 0 end) as first_time_passes_to_date,
+                then 1
+            else 0
+        end) as first_time_passes_to_date,
         coalesce(sum(reviews.open_nonconformances), 0) as open_nonconformances,
         sum(reviews.rework_hours) as rework_hours_to_date,
         sum(reviews.rework_cost) as rework_cost_native_to_date
