@@ -172,9 +172,11 @@ def test_pack_numbers_equal_the_mart(home):
     for figure in ("1.14", "0.75", "105,687", "14,313"):
         assert figure in line, (figure, line)
     # The RAG cells are the mart's (fct_project_status): CPI 1.135 > 1.10 and SPI(t) 0.746 < 0.90 are red.
-    [ratings] = serving_rows(home, "select rag_cost, rag_schedule, rag_benefits, rag_risk, rag_overall "
+    # The table's columns: cost, schedule, quality (PMO-RAG-2; HAND-1 has no quality data: not rated), benefits,
+    # risk, overall.
+    [ratings] = serving_rows(home, "select rag_cost, rag_schedule, rag_quality, rag_benefits, rag_risk, rag_overall "
                                    "from marts.fct_project_status where project_code = 'HAND-1' and period = '2026-03'")
-    assert ratings[0] == "red" and ratings[1] == "red" and ratings[4] == "red"
+    assert ratings[0] == "red" and ratings[1] == "red" and ratings[2] is None and ratings[5] == "red"
     assert " ".join((r or "n/a").replace("red", "Red").replace("amber", "Amber").replace("green", "Green")
                     for r in ratings) in line
     codes = [r[0] for r in serving_rows(home, "select project_code from marts.fct_earned_value where period='2026-03'")]
