@@ -42,7 +42,7 @@ def available_cpus() -> int:
         if quota != "max":
             cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError):
-        pass
+        pass  # no cgroup v2 quota to read (not in a container, or cgroup v1): the affinity mask decides
     return max(1, cpus)
 
 

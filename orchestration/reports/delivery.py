@@ -16,13 +16,14 @@ Prioritisation: ``fct_project_prioritisation`` ranked, with the criteria and wei
 """
 from __future__ import annotations
 
-import calendar
 import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+
+from .catalog import marts_tables, period_end
 
 MAX_ROWS = 15
 UPCOMING_DAYS = 90
@@ -107,19 +108,9 @@ class PrioritisationPage:
     unscored: int
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_catalog = current_database() AND table_schema = 'marts'").fetchall()}
-
-
-def period_end(period: str) -> date:
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def load_delivery(con: duckdb.DuckDBPyConnection, period: str) -> DeliveryPage | None:
     """The delivery page of ``period``, or None when none of its marts is in the snapshot."""
-    present = _tables(con)
+    present = marts_tables(con)
     has_m, has_d, has_u = ("fct_milestone_slippage" in present, "fct_dependency_status" in present,
                            "fct_team_utilisation" in present)
     if not (has_m or has_d or has_u):
@@ -191,7 +182,7 @@ def read_criteria(seed: Path = WEIGHTS_SEED) -> tuple[Criterion, ...]:
 
 def load_prioritisation(con: duckdb.DuckDBPyConnection, seed: Path = WEIGHTS_SEED) -> PrioritisationPage | None:
     """The ranking of ``fct_project_prioritisation`` (best first), or None when the mart is absent or empty."""
-    if "fct_project_prioritisation" not in _tables(con):
+    if "fct_project_prioritisation" not in marts_tables(con):
         return None
     rows = con.execute("""
         SELECT priority_rank, project_code, project_name, programme, status, weighted_score, criteria_scored,

@@ -11,11 +11,12 @@ A mart missing from the snapshot (a period frozen before lessons existed) leaves
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+
+from .catalog import marts_tables, period_end
 
 #: Lines per table on the page; the rest are counted ("and 12 more").
 MAX_ROWS = 12
@@ -78,10 +79,8 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]
 
 def load_lessons(con: duckdb.DuckDBPyConnection, period: str) -> LessonsPage | None:
     """The lessons page of ``period`` ('YYYY-MM'), or None when the lessons marts are absent or empty."""
-    year, month = int(period[:4]), int(period[5:7])
-    period_end = date(year, month, calendar.monthrange(year, month)[1])
-    present = {r[0] for r in _rows(con, "SELECT table_name FROM information_schema.tables "
-                                        "WHERE table_catalog = current_database() AND table_schema = 'marts'", [])}
+    end = period_end(period)
+    present = marts_tables(con)
     if not all(t in present for t in LESSON_MARTS):
         return None
     themes = tuple(ThemeRow(*r) for r in _rows(con, """
@@ -93,7 +92,7 @@ def load_lessons(con: duckdb.DuckDBPyConnection, period: str) -> LessonsPage | N
         FROM marts.fct_lessons_learned AS l
         LEFT JOIN marts.fct_lessons_learned AS earlier ON earlier.lesson_id = l.repeats_lesson_id
         WHERE l.is_recurrence AND l.raised_date <= ?
-        ORDER BY l.raised_date DESC, l.lesson_id""", [period_end])
+        ORDER BY l.raised_date DESC, l.lesson_id""", [end])
     links = _rows(con, """
         SELECT project_code, risk_id, any_value(risk_title), any_value(risk_category), count(*),
                arg_min(lesson_id, ord), arg_min(lesson_project_code, ord), arg_min(lesson_status, ord),
@@ -105,7 +104,7 @@ def load_lessons(con: duckdb.DuckDBPyConnection, period: str) -> LessonsPage | N
         GROUP BY project_code, risk_id
         ORDER BY project_code, risk_id""", [period])
     lessons_total = _rows(con, "SELECT count(*) FROM marts.fct_lessons_learned WHERE raised_date <= ?",
-                          [period_end])[0][0]
+                          [end])[0][0]
     if not themes and not recurrences and not links and not lessons_total:
         return None
     return LessonsPage(themes=themes, recurrences=tuple(RecurrenceRow(*r) for r in recurrences[:MAX_ROWS]),

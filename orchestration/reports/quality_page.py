@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .catalog import mart_columns, marts_tables
+
 TREND_PERIODS = 6
 MAX_PROJECTS = 15
 MEASURES = ("open_defects", "open_critical_defects", "defects_found", "defects_fixed", "defect_escape_rate_pct",
@@ -48,14 +50,9 @@ class QualityPage:
     rated: int
 
 
-def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = "
-                                      "current_database() AND table_schema = 'marts'").fetchall()}
-
-
 def load_quality_page(con: duckdb.DuckDBPyConnection, period: str) -> QualityPage | None:
     """The quality page of ``period``, or None when the quality marts are absent or hold nothing for it."""
-    present = _present(con)
+    present = marts_tables(con)
     if not {"fct_quality_rollup", "fct_project_quality"} <= present:
         return None
     cols = ", ".join(MEASURES)
@@ -76,9 +73,7 @@ def load_quality_page(con: duckdb.DuckDBPyConnection, period: str) -> QualityPag
         ORDER BY period""", [period]).fetchall())
     worst: list = []
     rated = 0
-    status_cols = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_schema = 'marts' AND table_name = 'fct_project_status'").fetchall()}
+    status_cols = mart_columns(con, "fct_project_status")
     if "rag_quality" in status_cols:
         rated = con.execute("SELECT count(*) FROM marts.fct_project_status WHERE period = ? AND rag_quality IS NOT "
                             "NULL", [period]).fetchone()[0]

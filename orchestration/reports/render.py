@@ -31,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from .catalog import mart_columns
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
 from .quality_page import QualityPage, load_quality_page
@@ -363,9 +364,7 @@ def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
 def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     """Read everything the pack shows for ``period`` from the marts."""
     # rag_quality exists from rule version PMO-RAG-2 (issue #15); a period frozen before it has no column
-    has_quality = bool(_rows(con, "SELECT 1 FROM information_schema.columns WHERE table_catalog = current_database()"
-                                  " AND table_schema = 'marts' AND table_name = 'fct_project_status'"
-                                  " AND column_name = 'rag_quality'"))
+    has_quality = "rag_quality" in mart_columns(con, "fct_project_status")
     project_rows = _rows(con, f"""
         SELECT f.project_code, d.project_name, d.programme, d.portfolio, d.status, f.currency,
                f.status_date, f.bac, f.cpi, f.spi_t, f.eac_cpi, f.vac,

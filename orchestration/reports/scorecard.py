@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .catalog import marts_tables
+
 PERSPECTIVES = ("Financial", "Customer and stakeholder", "Internal process", "Learning and growth")
 
 
@@ -98,8 +100,7 @@ def previous_period(period: str) -> str:
 
 def load_scorecard(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ScoreRow, ...]:
     """Every measure of :data:`MEASURES` for ``period`` and the period before (empty when no mart is present)."""
-    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                         "WHERE table_catalog = current_database() AND table_schema = 'marts'").fetchall()}
+    present = marts_tables(con)
     if not any(m.table in present for m in MEASURES):
         return ()
     rows = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .catalog import marts_tables
 from .charts import EacPoint, IndexPoint, eac_trend_svg, index_trend_svg, svg_data_uri
 
 MAX_PERIODS = 24
@@ -30,8 +31,7 @@ class TrendsPage:
 
 def load_trends(con: duckdb.DuckDBPyConnection, period: str, currency: str | None) -> TrendsPage | None:
     """The trends page to ``period``, or None without the organisation mart or with fewer than two periods."""
-    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                         "WHERE table_catalog = current_database() AND table_schema = 'marts'").fetchall()}
+    present = marts_tables(con)
     if "fct_organisation_earned_value" not in present:
         return None
     range_join = ("LEFT JOIN marts.fct_forecast_range_rollup AS r ON r.period = o.period "
