@@ -51,8 +51,10 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_earned_value_restatement": "period < ?",
     "fct_milestone_slippage": "period = ?",
     "fct_top_risks": "period = ?",
-    "fct_risk_exposure": "period = ?",
-    "fct_risk_themes": "period = ?",
+    # the pack's risk pages draw exposure over time and how the themes moved: the periods to the reported one
+    "fct_risk_exposure": "period <= ?",
+    "fct_risk_themes": "period <= ?",
+    "fct_open_risks": "period = ?",
     "fct_project_benefits": "period = ?",
     "fct_benefit_realisation": "period = ?",
     # the pack's lessons page (orchestration/reports/lessons.py): a lesson has no period, the page keeps

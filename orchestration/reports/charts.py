@@ -311,3 +311,56 @@ def sparkline_svg(values: Sequence[float | None], *, width: int = 64, height: in
             parts.append(f'<circle cx="{x(last[0])}" cy="{y(last[1])}" r="1.6" fill="#000"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class ExposurePoint:
+    """Open-risk exposure at the end of one period: the sum over the projects' open, quantified risks."""
+
+    period: str
+    exposure: Decimal | float | None
+    open_risks: int | None
+
+
+def exposure_trend_svg(points: Sequence[ExposurePoint], currency: str, *, width_in: float = 6.2,
+                       height_in: float = 3.0) -> str:
+    """Open-risk exposure by period (solid black line with dots, left axis, ``currency``) and the number
+    of open risks (dashed grey line with triangles, right axis): whether the risk carried is growing or
+    being retired.  Greyscale-safe; a period whose exposure could not be converted leaves a gap."""
+    if not points:
+        raise ValueError("exposure_trend_svg needs at least one period")
+    periods = [p.period for p in points]
+    xs = list(range(len(points)))
+    nan = float("nan")
+    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8}):
+        fig = Figure(figsize=(width_in, height_in))
+        ax = fig.add_subplot(1, 1, 1)
+        marker = len(points) <= 24
+        exposure_line = ax.plot(xs, [_f(p.exposure) for p in points], color="#000000", linewidth=2,
+                                marker="o" if marker else None, markersize=3.5, label=f"Exposure ({currency})")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(currency)
+        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
+        right = ax.twinx()
+        count_line = right.plot(xs, [nan if p.open_risks is None else float(p.open_risks) for p in points],
+                                color="#6b6b6b", linestyle="--", linewidth=1.6, marker="^" if marker else None,
+                                markersize=4, label="Open risks")
+        right.set_ylim(bottom=0)
+        right.set_ylabel("Open risks")
+        right.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        for axis in (ax, right):
+            axis.spines["top"].set_visible(False)
+        step = max(1, math.ceil(len(xs) / 8))
+        ticks = xs[::-1][::step][::-1]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([periods[i] for i in ticks])
+        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        lines = exposure_line + count_line
+        ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper left", frameon=False, ncol=2,
+                  bbox_to_anchor=(0, 1.2))
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()

@@ -9,6 +9,7 @@ Values stay as the marts hold them (DECIMAL money, DOUBLE indices); rounding is 
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -430,6 +431,12 @@ class RiskTheme:
     exposure: Decimal | None         # None when a portfolio's could not be converted
     mean_probability: float | None   # the portfolios' means weighted by their open risks
     by_portfolio: tuple[int, ...]    # open risks per portfolio, in RisksPage.portfolios order
+    open_before: int | None = None   # open risks at RisksPage.previous_period; None without that period
+
+    @property
+    def change(self) -> int | None:
+        """Open risks now less at the previous period: how the theme moved."""
+        return None if self.open_before is None else self.open_risks - self.open_before
 
 
 @dataclass(frozen=True)
@@ -453,6 +460,8 @@ class RisksPage:
     themes_note: str = ""
     top_note: str = ""
     exposure_note: str = ""
+    #: the period the themes' change is measured from (the latest before the pack's in fct_risk_themes)
+    previous_period: str | None = None
 
     def heat(self, count: int) -> int:
         """A shade 0-4 for a cell of the category × portfolio table (0 = no open risk)."""
@@ -473,6 +482,7 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
         return None
     portfolios: tuple[str, ...] = ()
     themes: tuple[RiskTheme, ...] = ()
+    before_period = None
     themes_note = _lacks(con, "fct_risk_themes", _THEME_COLUMNS)
     if not themes_note:
         rows = _rows(con, """
@@ -496,6 +506,20 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
                 exposure=None if any(e is None for e in theme_exposures) else sum(theme_exposures, Decimal(0)),
                 mean_probability=(sum(p * n for p, n in weighted) / sum(n for _, n in weighted)) if weighted else None,
                 by_portfolio=tuple(sum(r["open_risks"] or 0 for r in rs if r["portfolio"] == p) for p in portfolios)))
+        # How each theme moved: open risks at the latest earlier period the figures hold (a closed period
+        # frozen before its history was kept holds none: the change is then not shown).
+        before_period = con.execute("SELECT max(period) FROM marts.fct_risk_themes WHERE period < ?",
+                                      [period]).fetchone()[0]
+        if before_period is not None:
+            before: dict[str | None, int] = {}
+            for category, n in con.execute("SELECT category, sum(open_risks) FROM marts.fct_risk_themes "
+                                           "WHERE period = ? GROUP BY category", [before_period]).fetchall():
+                before[category] = int(n or 0)
+            out = [dataclasses.replace(t, open_before=before.get(t.category, 0)) for t in out]
+            # a theme with no open risk now but some before has been retired: keep it on the page
+            out += [RiskTheme(category=c, open_risks=0, closed_risks=0, raised=0, exposure=Decimal(0),
+                              mean_probability=None, by_portfolio=tuple(0 for _ in portfolios), open_before=n)
+                    for c, n in before.items() if n and c not in by_category]
         out.sort(key=lambda t: (-t.open_risks, str(t.category)))
         themes = tuple(out)
         if not themes:
@@ -520,4 +544,5 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
             exposure_note = "marts.fct_risk_exposure has no project with an open risk for this period."
     return RisksPage(portfolios=portfolios, themes=themes,
                      max_cell=max((n for t in themes for n in t.by_portfolio), default=0), top_risks=top,
-                     exposures=exposures, themes_note=themes_note, top_note=top_note, exposure_note=exposure_note)
+                     exposures=exposures, themes_note=themes_note, top_note=top_note, exposure_note=exposure_note,
+                     previous_period=before_period)

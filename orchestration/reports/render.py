@@ -35,6 +35,7 @@ from .catalog import mart_columns
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
 from .quality_page import QualityPage, load_quality_page
+from .risk_matrix import RiskMatrixPage, load_risk_matrix
 from .scorecard import ScoreRow, load_scorecard
 from .trends import TrendsPage, load_trends
 from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
@@ -313,6 +314,7 @@ class PackData:
     completed: tuple[CompletedRow, ...] = ()
     benefits: BenefitsPage | None = None
     risks: RisksPage | None = None
+    risk_matrix: RiskMatrixPage | None = None
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -468,7 +470,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     quality_page=load_quality_page(con, period),
                     summary=load_executive_summary(con, period, active),
                     histories=load_index_histories(con, period, active), completed=load_completed(con, period),
-                    benefits=load_benefits_page(con, period), risks=load_risks_page(con, period))
+                    benefits=load_benefits_page(con, period), risks=load_risks_page(con, period),
+                    risk_matrix=load_risk_matrix(con, period, currency))
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -692,6 +695,8 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         toc.append(("benefits", "Benefits"))
     if data.risks:
         toc.append(("risks", "Risks"))
+    if data.risk_matrix:
+        toc.append(("risk-matrix", "Risk heat map and exposure"))
     if data.delivery:
         toc.append(("delivery", "Delivery: milestones, dependencies, utilisation"))
     if data.prioritisation:

@@ -56,6 +56,7 @@ EXPECTED_UNIT_TESTS = {
     "data_completeness_flags",
     "weighted_prioritisation_score_from_the_seed_weights",
     "milestone_slippage_against_baseline",
+    "open_risks_on_the_probability_impact_matrix_at_the_band_edges",
     # as reported vs restated
     "restatement_sets_reported_beside_restated_figures",
 }

@@ -387,3 +387,50 @@ def test_project_reports_print_the_marts_figures(demo):
     assert "portfolio-pack.pdf" in on_disk
     assert manifest["source"]["sha256"] == hashlib.sha256(settings.serving_path.read_bytes()).hexdigest()
     assert manifest["rule_versions"] == {"rag": ["PMO-RAG-2"]}
+
+
+def test_the_risk_heat_map_places_every_open_risk_of_the_registers(demo):
+    """Issue #11: fct_open_risks holds each reported project's open risks of its latest register snapshot by
+    the period's end, counted here from the canonical register files; each risk's probability band and zone
+    follow the matrix's rules (docs/risk-matrix.md), and the pack's heat map and exposure table print the
+    marts' figures."""
+    import io
+
+    import pypdf
+
+    from orchestration.reports.render import fmt_money
+    from orchestration.reports.risk_matrix import cell_zone
+
+    _, _, canonical = demo
+    reported = {r["project_code"] for r in rows(demo, "select project_code from marts.fct_earned_value "
+                                                     "where period = ?", (AS_OF,))}
+    snapshots: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted((canonical / "risks").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                if r["status_date"] <= AS_OF_END and r["project_code"] in reported:
+                    snapshots[r["project_code"]][r["status_date"]].append(r)
+    expected = sorted((code, r["risk_id"]) for code, by_date in snapshots.items()
+                      for r in by_date[max(by_date)] if (r["status"] or "open") != "closed")
+    mart = rows(demo, "select * from marts.fct_open_risks where period = ? order by project_code, risk_id", (AS_OF,))
+    assert len(expected) >= 10
+    assert [(r["project_code"], r["risk_id"]) for r in mart] == expected
+    for r in mart:
+        p = float(r["probability"])
+        assert r["probability_band"] == 1 + sum(p >= edge for edge in (0.2, 0.4, 0.6, 0.8)), r
+        if r["impact_pct_of_bac"] is not None:
+            assert r["cost_impact_band"] == 1 + sum(r["impact_pct_of_bac"] >= e for e in (1, 10, 20, 40)), r
+        assert r["impact_band"] == max(b for b in (r["cost_impact_band"], r["time_impact_band"]) if b is not None)
+        assert r["risk_zone"] == cell_zone(r["probability_band"], r["impact_band"]), r
+    on_matrix = [r for r in mart if r["is_on_matrix"]]
+    zones = {z: sum(r["risk_zone"] == z for r in on_matrix) for z in ("high", "moderate", "low")}
+    assert all(zones.values()), zones  # the demo has risks in every zone
+
+    pack = pypdf.PdfReader(io.BytesIO((demo[0].reports_dir / AS_OF / "portfolio-pack.pdf").read_bytes()))
+    page = next(" ".join((p.extract_text() or "").split()) for p in pack.pages
+                if "Open risks by probability and impact" in (p.extract_text() or ""))
+    assert (f"{len(on_matrix)} open risks on the matrix: {zones['high']} high, {zones['moderate']} moderate, "
+            f"{zones['low']} low.") in page
+    [total] = rows(demo, "select count(*) as projects, sum(open_risks) as open_risks, sum(exposure) as exposure "
+                         "from marts.fct_risk_exposure where period = ?", (AS_OF,))
+    assert f"{AS_OF} {total['projects']} {total['open_risks']} {fmt_money(total['exposure'])}" in page

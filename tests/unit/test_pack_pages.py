@@ -326,9 +326,12 @@ def test_no_benefits_page_without_the_mart(tmp_path):
 
 def test_risks_page(pack):
     text = page(pack, "Risks — November 2026")
-    # category x portfolio (Digital, Infrastructure), then open, raised, closed, mean probability, exposure
-    assert "Category Digital Infrastructure Open Raised in 2026-11 Closed Mean probability Open exposure" in text
-    assert "supply 1 3 4 1 1 35% 70,000 technical 0 2 2 1 0 20% 50,000" in text
+    # category x portfolio (Digital, Infrastructure), then open, the change since the previous period the
+    # themes hold (supply: 9 open at 2026-10, 4 now; technical none then), raised, closed, mean probability,
+    # exposure
+    assert ("Category Digital Infrastructure Open Change since 2026-10 Raised in 2026-11 Closed Mean probability "
+            "Open exposure") in text
+    assert "supply 1 3 4 -5 1 1 35% 70,000 technical 0 2 2 +2 1 0 20% 50,000" in text
     # all six top risks, and the projects with an open risk by exposure % of BAC (P-AMB has none)
     assert "6 P-AMB Scope creep (scope) 5% 200,000 10,000" in text
     assert ("P-RED Data centre move 3 (1 unquantified) 250,000 20.3% "
@@ -359,7 +362,7 @@ def test_contents_page_lists_the_pages_with_their_numbers(pack):
     assert [(t.strip(), int(n)) for t, n in entries] == [
         ("Executive summary", 3), ("RAG dashboard", 4), ("Project RAG and earned value", 5),
         ("Portfolio S-curve and totals", 6), ("Completed this year", 7), ("Benefits", 8), ("Risks", 9),
-        ("Balanced scorecard", 10)]
+        ("Risk heat map and exposure", 10), ("Balanced scorecard", 11)]
     texts = pages_text(pack)
     assert "Executive summary — November 2026" in texts[2]
     assert "RAG dashboard — November 2026" in texts[3]
@@ -371,7 +374,8 @@ def test_contents_links_and_bookmarks(pack):
     links = [a.get_object() for a in reader.pages[1].get("/Annots", [])]
     # internal links (WeasyPrint marks each box of an entry: title, leader and page number)
     assert sorted({str(a["/Dest"]) for a in links if a.get("/Subtype") == "/Link"}) == \
-        ["benefits", "completed", "dashboard", "project-rag", "risks", "s-curve", "scorecard", "summary"]
+        ["benefits", "completed", "dashboard", "project-rag", "risk-matrix", "risks", "s-curve", "scorecard",
+         "summary"]
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
     flat = [o.title for o in _walk(reader.outline)]
     assert "Portfolio pack" in titles
@@ -434,6 +438,6 @@ def test_reported_pack_frozen_before_the_risk_and_benefit_marts(serving, tmp_pat
     assert "CPI Was Now Change P-RED 0.95 0.80 -0.15" in text
     # the risks page keeps the themes and exposures frozen, and says the top risks are not
     risks = page(out, "Risks — November 2026")
-    assert "supply 1 3 4 1 1 35% 70,000" in risks
+    assert "supply 1 3 4 -5 1 1 35% 70,000" in risks  # the themes are frozen with their history
     assert "The figures this pack is rendered from hold no marts.fct_top_risks." in risks
     assert not any("Benefits — planned against realised" in p for p in pages_text(out))
