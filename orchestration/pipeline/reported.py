@@ -46,7 +46,7 @@ FROZEN_MARTS: dict[str, str | None] = {
     "fct_portfolio_earned_value": "period <= ?",
     "fct_organisation_earned_value": "period <= ?",
     "fct_forecast_range": "period = ?",
-    "fct_forecast_range_rollup": "period = ?",
+    "fct_forecast_range_rollup": "period <= ?",  # the trends page draws the range of every period
     "fct_project_status": "period <= ?",
     "fct_earned_value_restatement": "period < ?",
     "fct_milestone_slippage": "period = ?",
@@ -60,12 +60,14 @@ FROZEN_MARTS: dict[str, str | None] = {
     # the pack's lessons page (orchestration/reports/lessons.py): a lesson has no period, the page keeps
     # those raised by the period's end
     "fct_lessons_learned": None,
-    "fct_lesson_themes": "period = ?",
+    "fct_lesson_themes": "period <= ?",  # the scorecard compares with the previous period
     "fct_lesson_risk_links": "period = ?",
     # the pack's delivery and prioritisation pages (orchestration/reports/delivery.py)
     "fct_dependency_status": "period = ?",
-    "fct_team_utilisation": "period = ?",
+    "fct_team_utilisation": "period <= ?",  # the scorecard compares with the previous period
     "fct_project_prioritisation": None,
+    # the balanced scorecard (orchestration/reports/scorecard.py): the share of complete project records
+    "fct_data_completeness": "period = ?",
     # the pack's quality page (orchestration/reports/quality_page.py; issue #15)
     "fct_project_quality": "period = ?",
     "fct_quality_rollup": "period <= ?",

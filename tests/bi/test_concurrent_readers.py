@@ -107,7 +107,9 @@ def test_four_readers_while_a_run_publishes(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     after = snapshot(settings.serving_path)
     assert after[1] == "2026-03" and after[2] == after[3] and after[4] == 0
-    assert after[0] != before[0] and after[2] > before[2]
+    # the new snapshot holds March (the landing files were all loaded by the first run, so its load log, the
+    # first column, may be the same: ingest does not load a file it already holds)
+    assert after[1] != before[1] and after[2] > before[2]
 
     results = [json.loads(out.read_text()) for _, out in readers]
     for i, r in enumerate(results):

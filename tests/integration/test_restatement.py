@@ -37,7 +37,7 @@ def pack_text(path: Path) -> str:
     """The pack's text without the lines that name when it was rendered."""
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
     text = re.sub(r"Generated (at )?\d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated", text)
-    return re.sub(r"Figures as reported[^\n]*\n?", "", text)
+    return re.sub(r"(Figures as reported|Reported by run|Period closed) [^\n]*\n?", "", text)
 
 
 def serving(home: Path, sql: str, params=()):
