@@ -165,5 +165,6 @@ select
     risk_score is not null as is_on_matrix,
     raised_date,
     target_date,
+    mitigation,
     is_quantified
 from scored

@@ -10,21 +10,10 @@
     {{ exceptions.raise_compiler_error("var top_risks_count must be a positive whole number; got '" ~ top_n ~ "'.") }}
 {%- endif -%}
 
-with parameters as (
+with risks as (
 
-    select * from {{ ref('int_reporting_parameters_resolved') }}
-
-),
-
-risks as (
-
-    select
-        risks.*,
-        parameters.reporting_currency as currency
-    from {{ ref('int_risks_snapshotted') }} as risks
-    inner join parameters
-        on parameters.reporting_period = risks.period
-    where risks.is_open
+    -- the open risks of the reporting period, in the reporting currency
+    select * from {{ ref('fct_open_risks') }}
 
 ),
 
