@@ -7,6 +7,7 @@ not be mistaken for the programme's.  Also the last day of a reporting period, w
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -23,6 +24,16 @@ def mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_catalog = "
                                       "current_database() AND table_schema = 'marts' AND table_name = ?",
                                       [table]).fetchall()}
+
+
+def lacks_note(con: duckdb.DuckDBPyConnection, table: str, wanted: Sequence[str]) -> str:
+    """'' when ``marts.<table>`` has every column wanted, else the note a page prints instead of its part:
+    the table is not in the figures (a period frozen before the mart existed) or lacks these columns."""
+    have = mart_columns(con, table)
+    if not have:
+        return f"The figures this pack is rendered from hold no marts.{table}."
+    missing = [c for c in wanted if c not in have]
+    return f"marts.{table} in these figures lacks {', '.join(missing)}." if missing else ""
 
 
 def period_end(period: str) -> date:

@@ -64,6 +64,17 @@ def _f(value: Decimal | float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+def _period_axis(ax, periods: Sequence[str], max_ticks: int, **label_kw) -> None:
+    """Periods along the x axis, one point per period: at most ``max_ticks`` labels, counted back from the
+    last period so the reporting period is always labelled, and half a step of margin at each end."""
+    xs = list(range(len(periods)))
+    step = max(1, math.ceil(len(xs) / max_ticks))
+    ticks = xs[::-1][::step][::-1]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([periods[i] for i in ticks], **label_kw)
+    ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+
+
 def _thousands(x: float, _pos: int | None = None) -> str:
     return f"{x:,.0f}"
 
@@ -99,11 +110,7 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
             ax.axhline(float(bac), color=COLOURS["bac"], linestyle=":", linewidth=1.6,
                        label=f"BAC {_thousands(float(bac))}")
         # Period labels: at most ~max_ticks of them, always including the reporting period.
-        step = max(1, math.ceil(len(xs) / max_ticks))
-        ticks = xs[::-1][::step][::-1]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([periods[i] for i in ticks])
-        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        _period_axis(ax, periods, max_ticks)
         ax.set_xlabel("Period (cumulative to the end of each period)")
         ax.set_ylabel(f"Cumulative cost ({currency})")
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
@@ -193,11 +200,7 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
         lo, hi = min(finite), max(finite)
         pad = max(0.05, (hi - lo) * 0.12)
         ax.set_ylim(max(0.0, lo - pad), hi + pad)
-        step = max(1, math.ceil(len(xs) / 8))
-        ticks = xs[::-1][::step][::-1]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([periods[i] for i in ticks], fontsize=8)
-        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        _period_axis(ax, periods, 8, fontsize=8)
         ax.set_ylabel("Index")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.2f}"))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
@@ -242,11 +245,7 @@ def eac_trend_svg(points: Sequence[EacPoint], currency: str, *, width_in: float 
         ax.plot(xs, [_f(p.eac) for p in points], color="#000000", linewidth=2,
                 marker="o" if len(points) <= 24 else None, markersize=3.5, label="EAC (CPI)")
         ax.plot(xs, [_f(p.bac) for p in points], color=COLOURS["bac"], linestyle=":", linewidth=1.6, label="BAC")
-        step = max(1, math.ceil(len(xs) / 12))
-        ticks = xs[::-1][::step][::-1]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([periods[i] for i in ticks])
-        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        _period_axis(ax, periods, 12)
         ax.set_ylabel(f"{currency}")
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
@@ -352,11 +351,7 @@ def exposure_trend_svg(points: Sequence[ExposurePoint], currency: str, *, width_
         right.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         for axis in (ax, right):
             axis.spines["top"].set_visible(False)
-        step = max(1, math.ceil(len(xs) / 8))
-        ticks = xs[::-1][::step][::-1]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([periods[i] for i in ticks])
-        ax.set_xlim(-0.3, len(xs) - 0.7 if len(xs) > 1 else 0.3)
+        _period_axis(ax, periods, 8)
         lines = exposure_line + count_line
         ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper left", frameon=False, ncol=2,
                   bbox_to_anchor=(0, 1.2))

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import duckdb
 
+from .catalog import lacks_note
 from .charts import sparkline_svg, svg_data_uri
 
 #: How many rows each "what moved" list and the top-risk list shows.
@@ -177,18 +178,9 @@ _TOP_RISK_COLUMNS = ("exposure_rank", "project_code", "title", "category", "prob
 _BENEFIT_COLUMNS = ("is_monetary", "is_disbenefit", "planned_amount_to_date", "realised_amount_to_date")
 
 
-def _lacks(con: duckdb.DuckDBPyConnection, table: str, wanted: Sequence[str]) -> str:
-    """'' when ``marts.<table>`` has every column wanted, else a note naming what it lacks."""
-    have = _columns(con, table)
-    if not have:
-        return f"The figures this pack is rendered from hold no marts.{table}."
-    missing = [c for c in wanted if c not in have]
-    return f"marts.{table} in these figures lacks {', '.join(missing)}." if missing else ""
-
-
 def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str,
                     limit: int = TOP_N) -> tuple[tuple[TopRisk, ...], str]:
-    note = _lacks(con, "fct_top_risks", _TOP_RISK_COLUMNS)
+    note = lacks_note(con, "fct_top_risks", _TOP_RISK_COLUMNS)
     if note:
         return (), note
     rows = _rows(con, """
@@ -205,7 +197,7 @@ def _load_top_risks(con: duckdb.DuckDBPyConnection, period: str,
 
 
 def _load_benefits(con: duckdb.DuckDBPyConnection, period: str) -> tuple[BenefitsToDate | None, str]:
-    note = _lacks(con, "fct_benefit_realisation", _BENEFIT_COLUMNS)
+    note = lacks_note(con, "fct_benefit_realisation", _BENEFIT_COLUMNS)
     if note:
         return None, note
     # Net: a dis-benefit counts against the benefits (the mart's net_* columns, derived here from the gross
@@ -372,7 +364,7 @@ def load_benefits_page(con: duckdb.DuckDBPyConnection, period: str) -> BenefitsP
     benefits' improvements; None when the figures hold no benefits mart (the page is then left out)."""
     if not _columns(con, "fct_benefit_realisation"):
         return None
-    note = _lacks(con, "fct_benefit_realisation", _BENEFIT_COLUMNS + ("category",))
+    note = lacks_note(con, "fct_benefit_realisation", _BENEFIT_COLUMNS + ("category",))
     if note:
         return BenefitsPage(note=note)
     rows = _rows(con, """
@@ -392,7 +384,7 @@ def load_benefits_page(con: duckdb.DuckDBPyConnection, period: str) -> BenefitsP
         return sum(present, Decimal(0)) if present else None
 
     non_monetary: tuple[NonMonetaryRow, ...] = ()
-    nm_note = _lacks(con, "fct_benefit_realisation", _NON_MONETARY_COLUMNS)
+    nm_note = lacks_note(con, "fct_benefit_realisation", _NON_MONETARY_COLUMNS)
     if not nm_note:
         non_monetary = tuple(NonMonetaryRow(
             project_code=r["project_code"], benefit_name=r["benefit_name"], unit=r["unit"],
@@ -483,7 +475,7 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
     portfolios: tuple[str, ...] = ()
     themes: tuple[RiskTheme, ...] = ()
     before_period = None
-    themes_note = _lacks(con, "fct_risk_themes", _THEME_COLUMNS)
+    themes_note = lacks_note(con, "fct_risk_themes", _THEME_COLUMNS)
     if not themes_note:
         rows = _rows(con, """
             SELECT coalesce(portfolio, 'unassigned') AS portfolio, category, open_risks, closed_risks,
@@ -526,7 +518,7 @@ def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | 
             themes_note = "marts.fct_risk_themes has no risks for this period."
     top, top_note = _load_top_risks(con, period, RISK_ROWS)
     exposures: tuple[ProjectExposure, ...] = ()
-    exposure_note = _lacks(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
+    exposure_note = lacks_note(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
     if not exposure_note:
         exposures = tuple(ProjectExposure(
             project_code=r["project_code"], project_name=r["project_name"], open_risks=r["open_risks"],

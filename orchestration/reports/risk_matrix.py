@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import duckdb
 
-from .catalog import mart_columns
+from .catalog import lacks_note, mart_columns
 from .charts import ExposurePoint, exposure_trend_svg, svg_data_uri
 
 #: How many periods the exposure chart and table cover, to the reporting period.
@@ -87,23 +87,15 @@ _MATRIX_COLUMNS = ("project_code", "risk_id", "probability_band", "impact_band",
 _EXPOSURE_COLUMNS = ("project_code", "period", "open_risks", "exposure", "bac")
 
 
-def _lacks(present: dict[str, set[str]], table: str, wanted: tuple[str, ...]) -> str:
-    if table not in present:
-        return f"The figures this pack is rendered from hold no marts.{table}."
-    missing = [c for c in wanted if c not in present[table]]
-    return f"marts.{table} in these figures lacks {', '.join(missing)}." if missing else ""
-
-
 def load_risk_matrix(con: duckdb.DuckDBPyConnection, period: str, currency: str | None) -> RiskMatrixPage | None:
     """The heat map and the exposure over time to ``period``; None when the figures hold neither mart
     (the page is then left out)."""
-    present = {t: cols for t in ("fct_open_risks", "fct_risk_exposure") if (cols := mart_columns(con, t))}
-    if not present:
+    if not any(mart_columns(con, t) for t in ("fct_open_risks", "fct_risk_exposure")):
         return None
     rows: tuple[tuple[MatrixCell, ...], ...] = ()
     on_matrix = off_matrix = 0
     zones: tuple[tuple[str, int], ...] = ()
-    matrix_note = _lacks(present, "fct_open_risks", _MATRIX_COLUMNS)
+    matrix_note = lacks_note(con, "fct_open_risks", _MATRIX_COLUMNS)
     if not matrix_note:
         counted = {(pb, ib): (n, exposure) for pb, ib, n, exposure in con.execute("""
             SELECT probability_band, impact_band, count(*), sum(exposure)
@@ -123,7 +115,7 @@ def load_risk_matrix(con: duckdb.DuckDBPyConnection, period: str, currency: str 
             matrix_note = f"marts.fct_open_risks holds no open risk for {period}."
     chart = None
     exposures: tuple[ExposureRow, ...] = ()
-    exposure_note = _lacks(present, "fct_risk_exposure", _EXPOSURE_COLUMNS)
+    exposure_note = lacks_note(con, "fct_risk_exposure", _EXPOSURE_COLUMNS)
     if not exposure_note:
         exposures = tuple(ExposureRow(
             period=r[0], projects=r[1], open_risks=r[2], exposure=r[3],
