@@ -2,9 +2,10 @@
 
 Charts are returned as SVG text; :func:`svg_data_uri` turns one into a ``data:`` URI that the
 template puts in an ``<img>``, so the PDF renderer never touches the file system or the network
-for them.  Text is converted to paths (``svg.fonttype = 'path'``): the chart looks the same
-whatever fonts the rendering machine has, and the PDF's extractable text is the pack's tables
-only.  Output is deterministic (fixed hash salt, no date in the metadata).
+for them.  Chart text is SVG text in DejaVu Sans (``svg.fonttype = 'none'``), the font the documents
+themselves are set in, rather than glyph outlines: WeasyPrint draws it as PDF text, which costs it about
+a third less per chart than parsing thousands of outline paths (bench/RESULTS.md, 2026-12-05) and leaves
+the labels searchable.  Output is deterministic (fixed hash salt, no date in the metadata).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 COLOURS = {"pv": "#0072B2", "ev": "#009E73", "ac": "#D55E00", "bac": "#333333"}
 
 _RC: Any = {  # matplotlib types rc keys as a Literal of every rcParam
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "svg.hashsalt": "pmo-warehouse-pack",
     "font.family": "DejaVu Sans",
     "font.size": 10,
@@ -41,12 +42,6 @@ _RC: Any = {  # matplotlib types rc keys as a Literal of every rcParam
     "legend.fontsize": 10,
 }
 
-
-def _text_rc(as_paths: bool) -> dict:
-    """``as_paths`` False writes the chart's text as SVG text in DejaVu Sans (the font the documents use)
-    instead of glyph outlines: a third less work for WeasyPrint per chart, which is what a project report
-    (thousands a period) needs; the portfolio pack keeps outlines, the same on any machine."""
-    return {} if as_paths else {"svg.fonttype": "none"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +76,7 @@ def _thousands(x: float, _pos: int | None = None) -> str:
 
 def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float = 10.6,
                 height_in: float = 4.3, max_ticks: int = 12, legend_columns: int = 4,
-                font_size: float | None = None, text_as_paths: bool = True) -> str:
+                font_size: float | None = None) -> str:
     """Cumulative PV, EV and AC by period, with a horizontal line at the latest period's BAC.
 
     ``points`` must be in period order; the last one is the reporting period.  A narrower chart (a
@@ -94,7 +89,6 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
     xs = list(range(len(points)))
     rc = dict(_RC) if font_size is None else {**_RC, "font.size": font_size, "axes.labelsize": font_size,
                                                    "legend.fontsize": font_size}
-    rc.update(_text_rc(text_as_paths))
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot(1, 1, 1)
@@ -170,8 +164,7 @@ class IndexPoint:
 
 
 def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[float, str]] = (),
-                    width_in: float = 7.0, height_in: float = 2.6, schedule_label: str = "SPI(t)",
-                    text_as_paths: bool = True) -> str:
+                    width_in: float = 7.0, height_in: float = 2.6, schedule_label: str = "SPI(t)") -> str:
     """CPI and SPI(t) by period, with a reference line at 1.0 and optional labelled threshold lines
     (e.g. the RAG rule's red and amber bounds).  CPI is a solid line with squares, SPI(t) a dashed line
     with triangles, so the chart reads in greyscale; an undefined index leaves a gap."""
@@ -181,8 +174,7 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
     xs = list(range(len(points)))
     cpi = [_f(p.cpi) for p in points]
     spi_t = [_f(p.spi_t) for p in points]
-    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8,
-                                **_text_rc(text_as_paths)}):
+    with matplotlib.rc_context({**_RC, "font.size": 8, "axes.labelsize": 8, "legend.fontsize": 8}):
         fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_subplot(1, 1, 1)
         marker = len(points) <= 24

@@ -562,11 +562,11 @@ def build_project_html(report: ProjectReport, generated_at: datetime) -> str:
         s_curve = svg_data_uri(s_curve_svg(
             [SCurvePoint(r["period"], r["pv"], r["ev"], r["ac"], r["bac"]) for r in report.history],
             report.header["currency"] or "reporting currency", width_in=7.2, height_in=2.7, max_ticks=7,
-            legend_columns=2, font_size=8, text_as_paths=False))
+            legend_columns=2, font_size=8))
         points = [IndexPoint(r["period"], _num(r["cpi"]), _num(r["spi_t"])) for r in report.history]
         if any(p.cpi is not None or p.spi_t is not None for p in points):
             index_chart = svg_data_uri(index_trend_svg(points, thresholds=report.thresholds, width_in=7.2,
-                                                       height_in=2.2, text_as_paths=False))
+                                                       height_in=2.2))
     return _environment().get_template(TEMPLATE_NAME).render(
         r=report, h=report.header, ev=report.ev, period_label=period_label(report.period),
         generated_at=fmt_timestamp(generated_at), generated_at_iso=generated_at.isoformat(timespec="seconds"),

@@ -10,6 +10,7 @@ whole unit, half away from zero), and RAG is classified on the unrounded index.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import mimetypes
@@ -667,6 +668,14 @@ def make_environment() -> Environment:
     return env
 
 
+@functools.lru_cache(maxsize=1)
+def _pack_environment() -> Environment:
+    """The pack's environment, made once per process: Jinja compiles each template on its first use in an
+    environment, which cost about 0.15 s a pack when every pack made its own (533 programme packs at 2,000
+    projects)."""
+    return make_environment()
+
+
 def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix | None = None,
                reproduced: ReproducedFrom | None = None, programme: str | None = None) -> str:
     """The pack's HTML; ``programme`` makes it that programme's pack (the data already scoped to it,
@@ -711,7 +720,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         toc.append(("restatements", "Restated closed periods"))
     if quality:
         toc.append(("quality", "Data quality"))
-    return make_environment().get_template(TEMPLATE_NAME).render(
+    return _pack_environment().get_template(TEMPLATE_NAME).render(
         d=data,
         period_label=period_label(data.period),
         status_date=status_date,
