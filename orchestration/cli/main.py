@@ -203,6 +203,8 @@ def demo(
                                          "(scale data for benchmarks and your own runs).")] = False,
     canonical: Annotated[bool, typer.Option("--canonical", help="Write every entity as canonical CSV, with no "
                                             "vendor formats (P6, MS Project, Tempo, Harvest, Jira, SAP).")] = False,
+    programme_size: Annotated[float, typer.Option("--programme-size", min=1, help="Average projects per programme "
+                                                  "(a large PMO's programmes hold tens).")] = 3.75,
 ) -> None:
     """Write a demo organisation's exports into landing/ and run the flow for every period, oldest first.
 
@@ -220,7 +222,8 @@ def demo(
     generating = time.monotonic()
     try:
         with console.status("Generating the demo organisation…"):
-            org = write_demo(settings, seed=seed, projects=projects, months=months, as_of=as_of, canonical=canonical)
+            org = write_demo(settings, seed=seed, projects=projects, months=months, as_of=as_of, canonical=canonical,
+                             programme_size=programme_size)
     except ForeignFilesError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

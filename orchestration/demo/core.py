@@ -110,6 +110,7 @@ class Generation:
     people: list[_Person]
     n_portfolios: int
     n_programmes: int
+    programme_size: float = 3.75  # average projects per programme (generate_demo's programme_size)
     rate_change: int  # the day every rate rises (organisation._rate_change_date)
     fx: dict[tuple[int, str, str], float]  # (period index, from, to) -> rate (ledger.build_fx)
     fx_rows: list[tuple[str, str, str, float]]

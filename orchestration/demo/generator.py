@@ -35,7 +35,8 @@ What it writes (docs/design.md §3; columns come from ``orchestration.contract.E
 UTF-8, header row, ISO dates, ``.`` decimals, blank = NULL, ``\\n`` line ends, csv-module quoting.
 
 * ``projects/projects.csv``: codes ``PRJ-001``...; portfolios = max(1, projects//10), programmes =
-  max(1, round(projects/3.75)); methodology mostly waterfall, ~35 % agile, one hybrid per 15 projects;
+  max(1, round(projects/programme_size)) (``programme_size`` 3.75 by default); methodology mostly
+  waterfall, ~35 % agile, one hybrid per 15 projects;
   currency mostly the reporting currency (GBP), ~10 % in a second one (EUR), one per 20 projects in a third
   (USD).  Status active / closed (finished) / proposed.  Three ``score_<criterion>`` columns (1-5) follow
   the contract columns (the contract's extra prefix for projects).
@@ -195,16 +196,21 @@ def generate_demo(
     months: int = 18,
     as_of: str | None = None,
     reporting_currency: str = "GBP",
+    programme_size: float = 3.75,
 ) -> DemoSummary:
     """Write a fictional organisation's exports as canonical CSV files under ``landing/<entity>/``.
 
     ``as_of`` is 'YYYY-MM' (default: this month); the organisation covers ``months`` monthly periods ending
-    with it.  Existing files with the same names are overwritten; other files are left alone.
+    with it.  ``programme_size`` is the average number of projects in a programme (the demo's 3.75 gives
+    its 8 programmes of 30 projects; a large PMO's programmes hold tens).  Existing files with the same
+    names are overwritten; other files are left alone.
     """
     if projects < 1:
         raise ValueError("projects must be >= 1")
     if months < 1:
         raise ValueError("months must be >= 1")
+    if not programme_size >= 1:
+        raise ValueError(f"programme_size must be >= 1, got {programme_size!r}")
     if as_of is None:
         as_of = date.today().strftime("%Y-%m")
     try:
@@ -218,6 +224,7 @@ def generate_demo(
     if rc not in _GBP_VALUE:
         raise ValueError(f"reporting_currency {reporting_currency!r} is not one of {sorted(_GBP_VALUE)}")
     g = Generation(Path(landing), seed, projects, months, as_of, rc)
+    g.programme_size = programme_size
     # The generator holds millions of small lists at scale (a month of timesheet rows, the schedules, the
     # registers) and makes no reference cycles; the cyclic collector would traverse them over and over
     # (a third of the time at 1,000 projects, growing faster than the organisation).  Plain reference

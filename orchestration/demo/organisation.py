@@ -292,7 +292,7 @@ def build_projects(g: Generation, rng: random.Random) -> tuple[list[str], int]:
     first on-track one, running since the first period)."""
     n, W = g.n, g.W
     g.n_portfolios = max(1, n // 10)
-    g.n_programmes = max(1, round(n / 3.75))
+    g.n_programmes = max(1, round(n / g.programme_size))
     n_people = 4 * n
 
     def numbered(base: tuple[str, ...], k: int) -> str:

@@ -57,7 +57,7 @@ def clear_previous_demo(landing: Path) -> None:
 
 
 def write_demo(settings: Settings, *, seed: int, projects: int, months: int, as_of: str,
-               canonical: bool, today: date | None = None) -> DemoOrganisation:
+               canonical: bool, today: date | None = None, programme_size: float = 3.75) -> DemoOrganisation:
     """A new demo organisation in the home's landing/: the previous demo's files and the figures frozen
     for its periods are removed, the exports written (vendor formats unless ``canonical``), and a demo of
     the current month clipped to today's data date."""
@@ -67,7 +67,7 @@ def write_demo(settings: Settings, *, seed: int, projects: int, months: int, as_
     # A new organisation: the figures frozen for the previous one's periods no longer apply.
     shutil.rmtree(settings.reported_dir, ignore_errors=True)
     summary = generate_demo(settings.landing_dir, seed=seed, projects=projects, months=months, as_of=as_of,
-                            reporting_currency=settings.reporting_currency)
+                            reporting_currency=settings.reporting_currency, programme_size=programme_size)
     if as_of == today.strftime("%Y-%m"):
         clip_to_data_date(summary.files, today)
     written = summary.files if canonical else \

@@ -455,6 +455,20 @@ class RisksPage:
     #: the period the themes' change is measured from (the latest before the pack's in fct_risk_themes)
     previous_period: str | None = None
 
+    #: Up to this many portfolios are columns of the category table; more (200 at 2,000 projects) would run
+    #: off the page, so the category table keeps its totals and the counts turn into a portfolio × category
+    #: table below it, one row a portfolio, which runs onto as many pages as it needs.
+    MAX_PORTFOLIO_COLUMNS = 6
+
+    @property
+    def portfolios_as_rows(self) -> bool:
+        return len(self.portfolios) > self.MAX_PORTFOLIO_COLUMNS
+
+    def by_portfolio_rows(self) -> list[tuple[str, tuple[int, ...], int]]:
+        """(portfolio, open risks per category in ``themes`` order, total) for the portfolio × category table."""
+        return [(p, counts, sum(counts)) for i, p in enumerate(self.portfolios)
+                for counts in [tuple(t.by_portfolio[i] for t in self.themes)]]
+
     def heat(self, count: int) -> int:
         """A shade 0-4 for a cell of the category × portfolio table (0 = no open risk)."""
         if count <= 0 or self.max_cell <= 0:

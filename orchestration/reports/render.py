@@ -797,8 +797,17 @@ def make_url_fetcher(root: Path = TEMPLATES_DIR):
     return PackURLFetcher()
 
 
-def _write_pdf_atomically(html: str, target: Path) -> None:
+def html_document(html: str):
+    """A pack's or report's HTML as a WeasyPrint document: relative URLs resolve in the templates folder, and
+    :func:`make_url_fetcher` serves nothing else.  ``.write_pdf()`` writes it; ``.render()`` lays it out
+    (the layout tests walk its page boxes)."""
     weasyprint, _, _ = _weasyprint()
+    return weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
+                           url_fetcher=make_url_fetcher(TEMPLATES_DIR))
+
+
+def _write_pdf_atomically(html: str, target: Path) -> None:
+    _weasyprint()
     from weasyprint.urls import FatalURLFetchingError
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".pdf.tmp", dir=target.parent)
@@ -806,9 +815,7 @@ def _write_pdf_atomically(html: str, target: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             try:
-                document = weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
-                                           url_fetcher=make_url_fetcher(TEMPLATES_DIR))
-                document.write_pdf(fh)
+                html_document(html).write_pdf(fh)
             except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint 70
                 cause = exc.__cause__ or exc
                 raise PackRenderError(f"rendering {target.name} stopped: {cause}") from cause

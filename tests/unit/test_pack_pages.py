@@ -346,6 +346,32 @@ def test_risk_heat_shades():
     assert [k.heat(n) for n in (0, 1, 2, 3, 4, 8)] == [0, 1, 1, 2, 2, 4]
 
 
+def test_many_portfolios_turn_the_risk_grid_into_rows(tmp_path):
+    """Up to six portfolios are columns of the category table; with more (200 at 2,000 projects) the columns
+    would run off the page, so the counts become a portfolio x category table, one row a portfolio."""
+    from orchestration.reports.pages import RisksPage, RiskTheme
+
+    themes = (RiskTheme("cost", 9, 0, 0, None, None, (1, 0, 2, 0, 3, 0, 3)),
+              RiskTheme("schedule", 4, 0, 0, None, None, (0, 1, 0, 1, 0, 1, 1)))
+    k = RisksPage(portfolios=tuple(f"P{i}" for i in range(7)), themes=themes, max_cell=3)
+    assert k.portfolios_as_rows and not RisksPage(portfolios=("A",) * 6).portfolios_as_rows
+    assert k.by_portfolio_rows()[:3] == [("P0", (1, 0), 1), ("P1", (0, 1), 1), ("P2", (2, 0), 2)]
+    assert k.by_portfolio_rows()[-1] == ("P6", (3, 1), 4)
+
+    serving = build_board_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(serving))  # the board's two portfolios become seven
+    try:
+        con.execute("INSERT INTO marts.fct_risk_themes SELECT r.* REPLACE ('Portfolio ' || n AS portfolio) "
+                    "FROM marts.fct_risk_themes AS r, range(5) AS t(n) WHERE portfolio = 'Digital'")
+    finally:
+        con.close()
+    text = page(render_portfolio_pack(serving, PERIOD, tmp_path / "out", generated_at=GENERATED),
+                "Risks — November 2026")
+    assert "Open risks by category Category Open Change since 2026-10" in text
+    assert "Open risks by portfolio and category Portfolio supply technical Open" in text
+    assert "Portfolio 0 1 0 1 " in text and "Digital 1 0 1 " in text and "Infrastructure 3 2 5" in text
+
+
 def test_no_risks_page_without_the_marts(tmp_path):
     path = build_serving(tmp_path / "serving.duckdb")
     pages = pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))

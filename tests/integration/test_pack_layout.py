@@ -1,0 +1,121 @@
+"""Layout at the sizes a large PMO has (issue #11): a programme of 42 projects and a 120-character name.
+
+One organisation of 42 projects, all in one programme (``generate_demo(programme_size=42)``), one of them
+renamed to a 120-character name, goes through the flow for its last period (the portfolio pack only:
+the programme pack and the project report are rendered here, from the published snapshot, as `pmo report`
+renders them). Every text and image box of the laid-out documents is checked against its page's printable
+area and its table cell (tests/layout.py): nothing may be cut off at an edge or drawn over the next
+column. The figures are checked too: every project of the programme is in its pack, and the long name is
+printed whole in the dashboards and in its project report.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import duckdb
+import pypdf
+import pytest
+
+from orchestration.cli.runner import run_period
+from orchestration.demo.generator import generate_demo
+from orchestration.reports import render as R
+from orchestration.reports.project import build_project_html, load_project_reports
+from orchestration.reports.scope import open_programme
+from orchestration.settings import init_home, load_settings
+from tests.layout import overflows
+
+SEED, PROJECTS, MONTHS, AS_OF = 5, 42, 6, "2026-10"
+PROGRAMME = "Cloud First"
+LONG_CODE = "PRJ-007"
+LONG_NAME = ("Enterprise Resource Planning Consolidation and Finance Operating Model Transformation "
+             "Programme Phase Two Wave B (North)")
+GENERATED = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, monkeypatch_module):
+    root = tmp_path_factory.mktemp("layout")
+    monkeypatch_module.setenv("PMO_HOME", str(root / "home"))
+    monkeypatch_module.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    monkeypatch_module.setenv("PMO_PROJECT_REPORTS_MAX", "0")  # rendered by the tests below
+    settings = load_settings(root / "home")
+    init_home(settings)
+    generate_demo(settings.landing_dir, seed=SEED, projects=PROJECTS, months=MONTHS, as_of=AS_OF,
+                  programme_size=PROJECTS)
+    register = settings.landing_dir / "projects" / "projects.csv"
+    with open(register, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["programme"] for r in rows} == {PROGRAMME} and len(LONG_NAME) == 120
+    for r in rows:
+        if r["project_code"] == LONG_CODE:
+            r["project_name"] = LONG_NAME
+    with open(register, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    outcome = run_period(settings, AS_OF)
+    assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
+    return settings
+
+
+def pdf_text(document) -> str:
+    """The text of a rendered document's PDF, whitespace collapsed."""
+    reader = pypdf.PdfReader(io.BytesIO(document.write_pdf()))
+    return " ".join(" ".join((page.extract_text() or "") for page in reader.pages).split())
+
+
+def reported(settings) -> set[str]:
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        return {r[0] for r in con.execute(
+            "SELECT project_code FROM marts.fct_project_status WHERE period = ?", [AS_OF]).fetchall()}
+    finally:
+        con.close()
+
+
+def test_a_programme_of_42_projects_lays_out_inside_its_pages(home):
+    con = open_programme(PROGRAMME, serving=home.serving_path)
+    try:
+        data = R.load_pack_data(con, AS_OF)
+        quality = R.load_quality_appendix(con, None)
+    finally:
+        con.close()
+    codes = reported(home)
+    assert len(codes) >= 30  # active and completed projects of the period (the proposed ones are not rated)
+    assert {p.project_code for p in data.projects} == codes
+    document = R.html_document(R.build_html(data, GENERATED, quality, None, PROGRAMME)).render()
+    assert len(document.pages) > 20  # the per-project tables run over several pages
+    assert overflows(document) == []
+    text = pdf_text(document)
+    assert f"Programme pack: {PROGRAMME}" in text
+    assert sorted(c for c in codes if c not in text) == []
+    assert LONG_NAME in text  # printed whole, wrapped inside its cell
+
+
+def test_the_portfolio_pack_lays_out_inside_its_pages(home):
+    con = duckdb.connect(str(home.serving_path), read_only=True)
+    try:
+        data = R.load_pack_data(con, AS_OF)
+        quality = R.load_quality_appendix(con, None)
+    finally:
+        con.close()
+    document = R.html_document(R.build_html(data, GENERATED, quality)).render()
+    assert overflows(document) == []
+    assert LONG_NAME in pdf_text(document)
+    assert (home.reports_dir / AS_OF / R.PACK_FILENAME).is_file()  # the run issued it
+
+
+def test_the_long_named_project_report_lays_out_inside_its_pages(home):
+    con = duckdb.connect(str(home.serving_path), read_only=True)
+    try:
+        (report,) = load_project_reports(con, AS_OF, projects=[LONG_CODE]).reports
+    finally:
+        con.close()
+    document = R.html_document(build_project_html(report, GENERATED)).render()
+    assert 1 <= len(document.pages) <= 2
+    assert overflows(document) == []
+    text = pdf_text(document)
+    assert LONG_NAME in text and re.search(rf"{LONG_CODE}\b", text)
