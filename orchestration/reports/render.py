@@ -693,7 +693,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
     mixed_currency = any(p.currency and p.currency != data.currency for p in data.projects)
     # The contents page: the pages this pack holds, in their order (ids are the sections' in the template).
     toc = [("summary", "Executive summary")] if data.summary else []
-    toc += [("dashboard", "RAG dashboard"), ("project-rag", "Project RAG and earned value"),
+    toc += [("dashboard", "RAG dashboard"), ("project-ev", "Project earned value"),
             ("s-curve", "Portfolio S-curve and totals")]
     if data.trends:
         toc.append(("trends", "Trends"))

@@ -165,21 +165,28 @@ def test_parquet_and_pack_published(home):
 def test_pack_numbers_equal_the_mart(home):
     text = "\n".join(page.extract_text() for page in PdfReader(home.reports_dir / "2026-03" / "portfolio-pack.pdf").pages)
     assert "March 2026" in text
-    # the project RAG table (pages before it, such as the executive summary, may name the project too)
-    start = text.index("HAND-1 Hand-checked refit", text.index("Project RAG —"))
-    line = " ".join(text[start:text.index("Portfolio:", start)].split())  # the row, wrapped cells joined
+    codes = [r[0] for r in serving_rows(home, "select project_code from marts.fct_earned_value where period='2026-03'")]
+
+    def row(heading: str) -> str:
+        """HAND-1's row of the table under ``heading``, wrapped cells joined, up to the next project's code."""
+        start = text.index("HAND-1 Hand-checked refit", text.index(heading))
+        ends = [i for i in (text.find(c, start + 6) for c in codes if c != "HAND-1") if i != -1]
+        ends += [i for i in (text.find(m, start) for m in ("Portfolio:", "Active = ", "Ratings from")) if i != -1]
+        return " ".join(text[start:min(ends)].split())
+
+    # the project earned-value table (pages before it, such as the executive summary, may name the project too):
     # CPI 1.14, SPI(t) 0.75, EAC 105,687, VAC 14,313 (rounded at render time only)
+    line = row("Project earned value —")
     for figure in ("1.14", "0.75", "105,687", "14,313"):
         assert figure in line, (figure, line)
-    # The RAG cells are the mart's (fct_project_status): CPI 1.135 > 1.10 and SPI(t) 0.746 < 0.90 are red.
-    # The table's columns: cost, schedule, quality (PMO-RAG-2; HAND-1 has no quality data: not rated), benefits,
-    # risk, overall.
+    # The dashboard's RAG cells are the mart's (fct_project_status): CPI 1.135 > 1.10 and SPI(t) 0.746 < 0.90 are
+    # red. Its columns: cost, schedule, quality (PMO-RAG-2; HAND-1 has no quality data: not rated), benefits, risk,
+    # overall.
     [ratings] = serving_rows(home, "select rag_cost, rag_schedule, rag_quality, rag_benefits, rag_risk, rag_overall "
                                    "from marts.fct_project_status where project_code = 'HAND-1' and period = '2026-03'")
     assert ratings[0] == "red" and ratings[1] == "red" and ratings[2] is None and ratings[5] == "red"
     assert " ".join((r or "n/a").replace("red", "Red").replace("amber", "Amber").replace("green", "Green")
-                    for r in ratings) in line
-    codes = [r[0] for r in serving_rows(home, "select project_code from marts.fct_earned_value where period='2026-03'")]
+                    for r in ratings) in row("RAG dashboard —")
     for code in codes:
         assert code in text
 

@@ -386,7 +386,7 @@ def test_contents_page_lists_the_pages_with_their_numbers(pack):
     contents = pages_text(pack)[1].split("Contents", 1)[1]
     entries = re.findall(r"([A-Z][A-Za-z -]+?)\.{3,} ?(\d+)", contents)
     assert [(t.strip(), int(n)) for t, n in entries] == [
-        ("Executive summary", 3), ("RAG dashboard", 4), ("Project RAG and earned value", 5),
+        ("Executive summary", 3), ("RAG dashboard", 4), ("Project earned value", 5),
         ("Portfolio S-curve and totals", 6), ("Completed this year", 7), ("Benefits", 8), ("Risks", 9),
         ("Risk heat map and exposure", 10), ("Balanced scorecard", 11)]
     texts = pages_text(pack)
@@ -400,7 +400,7 @@ def test_contents_links_and_bookmarks(pack):
     links = [a.get_object() for a in reader.pages[1].get("/Annots", [])]
     # internal links (WeasyPrint marks each box of an entry: title, leader and page number)
     assert sorted({str(a["/Dest"]) for a in links if a.get("/Subtype") == "/Link"}) == \
-        ["benefits", "completed", "dashboard", "project-rag", "risk-matrix", "risks", "s-curve", "scorecard",
+        ["benefits", "completed", "dashboard", "project-ev", "risk-matrix", "risks", "s-curve", "scorecard",
          "summary"]
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
     flat = [o.title for o in _walk(reader.outline)]

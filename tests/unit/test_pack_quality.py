@@ -2,7 +2,6 @@
 page, the balanced scorecard, and the project report's quality section and narrative, on hand-made rows."""
 from __future__ import annotations
 
-import re
 
 import duckdb
 
@@ -70,8 +69,6 @@ def test_pack_shows_quality_beside_cost_and_schedule(tmp_path):
                                                                                generated_at=GENERATED))]
     dashboard = next(p for p in pages if "RAG dashboard — November 2026" in p)
     assert "Cost Schedule Quality Benefits Risk Overall" in dashboard
-    rag = next(p for p in pages if "Project RAG — November 2026" in p)
-    assert re.search(r"Cost ?Schedule ?Quality ?Benefits ?Risk ?Overall", rag)  # narrow columns: text may abut
     quality = next(p for p in pages if "Quality — November 2026" in p)
     assert "All portfolios 2 10 4 6 3 40.0 % 75.0 % 3 / 1 3 1.9 %" in quality
     assert "Infrastructure 1 9 4 5 2 40.0 % 50.0 % 2 / 1 3 2.5 %" in quality

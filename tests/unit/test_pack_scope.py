@@ -63,7 +63,7 @@ def test_a_programme_pack_shows_its_projects_and_its_totals(serving, tmp_path):
     assert pdf.name == "programme-network.pdf"
     pages = [" ".join(p.split()) for p in pdf_pages_text(pdf)]
     assert "Programme pack: Network November 2026" in pages[0]
-    rag = next(p for p in pages if "Project RAG — November 2026" in p)
+    rag = next(p for p in pages if "Project earned value — November 2026" in p)
     assert "P-GRN" in rag and "P-NUL" in rag
     assert "P-RED" not in rag and "P-AMB" not in rag  # other programmes' projects
     # the totals line is the programme's roll-up: BAC 1,500,000, EAC 1,470,000, VAC 30,000
