@@ -3,8 +3,9 @@
 The packs and reports are checked by eye as PNG pages (README, "Looking at the packs"); these checks make
 the two faults that slip past the eye most often fail a test instead: a box that runs past the page's
 printable area (cut off at the edge, or pushed onto a page margin) and text wider than its table cell
-(drawn over the neighbouring column).  They walk the laid-out boxes of :meth:`weasyprint.HTML.render`, so
-they see exactly what the PDF draws.
+(drawn over the neighbouring column); and a page that ends with a heading, whose content went to the next
+page (a table too tall for its page leaves the heading alone on a nearly blank one).  They walk the laid-out
+boxes of :meth:`weasyprint.HTML.render`, so they see exactly what the PDF draws.
 """
 from __future__ import annotations
 
@@ -24,6 +25,19 @@ def _leaves(box):
     for child in box.descendants():
         if isinstance(child, boxes.TextBox | boxes.ReplacedBox):
             yield child
+
+
+HEADINGS = {"h1", "h2", "h3", "h4"}
+
+
+def _leaves_with_tags(box, tags=()):
+    """(leaf, the element tags of its ancestors) for every text or image box under ``box``."""
+    tags = (*tags, getattr(box, "element_tag", None))
+    for child in getattr(box, "children", ()):
+        if isinstance(child, boxes.TextBox | boxes.ReplacedBox):
+            yield child, tags
+        else:
+            yield from _leaves_with_tags(child, tags)
 
 
 def overflows(document) -> list[str]:
@@ -56,4 +70,10 @@ def overflows(document) -> list[str]:
                     out = max(c0 - x0, x1 - c1)
                     if out > TOLERANCE:
                         faults.append(f"page {number}: {_label(leaf)} is {out:.1f}px wider than its table cell")
+        body = [(leaf, tags) for child in page_box.children if not isinstance(child, boxes.MarginBox)
+                for leaf, tags in _leaves_with_tags(child)]
+        if body and number < len(document.pages):
+            last, tags = max(body, key=lambda lt: lt[0].border_box_y() + lt[0].border_height())
+            if HEADINGS & set(tags):
+                faults.append(f"page {number}: ends with the heading {_label(last)}, its content on the next page")
     return faults

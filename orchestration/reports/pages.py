@@ -104,10 +104,19 @@ class BenefitsToDate:
         return float(self.realised) / float(self.planned) * 100
 
 
+#: The executive summary lists this many overall RAG changes (those now red first); at 2,000 projects hundreds
+#: change in a month, which would push the summary over several pages.  Every change is on the dashboard.
+RAG_CHANGES_SHOWN = 10
+
+
 @dataclass(frozen=True)
 class ExecutiveSummary:
     previous_period: str | None
     rag_changes: tuple[RagChange, ...] = ()
+    #: how many active projects' overall RAG changed (``rag_changes`` holds the first RAG_CHANGES_SHOWN)
+    rag_changes_total: int = 0
+    rag_worse: int = 0
+    rag_better: int = 0
     cpi_movers: tuple[Mover, ...] = ()
     spi_t_movers: tuple[Mover, ...] = ()
     eac_movers: tuple[Mover, ...] = ()
@@ -146,6 +155,7 @@ def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
     and the organisation's benefits to date."""
     prev = previous_period(con, period)
     rag_changes: tuple[RagChange, ...] = ()
+    rag_total = rag_worse = rag_better = 0
     cpi: tuple[Mover, ...] = ()
     spi_t: tuple[Mover, ...] = ()
     eac: tuple[Mover, ...] = ()
@@ -157,8 +167,13 @@ def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
             JOIN marts.fct_project_status AS p ON p.project_code = c.project_code AND p.period = ?
             WHERE c.period = ?
         """, [prev, period]) if r["project_code"] in active]
-        rag_changes = tuple(sorted((c for c in changes if c.previous != c.current),
-                                   key=lambda c: (-_RAG_ORDER[c.current], -_RAG_ORDER[c.previous], c.project_code)))
+        changed = sorted((c for c in changes if c.previous != c.current),
+                         key=lambda c: (-_RAG_ORDER[c.current], -_RAG_ORDER[c.previous], c.project_code))
+        rag_changes, rag_total = tuple(changed[:RAG_CHANGES_SHOWN]), len(changed)
+        rated = [(_RAG_ORDER[c.previous], _RAG_ORDER[c.current]) for c in changed
+                 if _RAG_ORDER[c.previous] and _RAG_ORDER[c.current]]  # to or from n/a is neither
+        rag_worse = sum(now > was for was, now in rated)
+        rag_better = sum(now < was for was, now in rated)
         ev = [r for r in _rows(con, """
             SELECT c.project_code, c.cpi, c.spi_t, c.eac_cpi AS eac,
                    p.cpi AS prev_cpi, p.spi_t AS prev_spi_t, p.eac_cpi AS prev_eac
@@ -169,7 +184,8 @@ def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
         cpi, spi_t, eac = (_top_movers(ev, k, active) for k in ("cpi", "spi_t", "eac"))
     top_risks, risks_note = _load_top_risks(con, period)
     benefits, benefits_note = _load_benefits(con, period)
-    return ExecutiveSummary(previous_period=prev, rag_changes=rag_changes, cpi_movers=cpi, spi_t_movers=spi_t,
+    return ExecutiveSummary(previous_period=prev, rag_changes=rag_changes, rag_changes_total=rag_total,
+                            rag_worse=rag_worse, rag_better=rag_better, cpi_movers=cpi, spi_t_movers=spi_t,
                             eac_movers=eac, top_risks=top_risks, risks_note=risks_note, benefits=benefits,
                             benefits_note=benefits_note)
 

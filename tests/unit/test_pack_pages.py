@@ -190,6 +190,36 @@ def test_summary_movers_data(serving):
     assert s.eac_movers[0].change == R.Decimal("243209.8625")
 
 
+def test_summary_lists_the_first_ten_rag_changes_and_counts_them_all():
+    """At 2,000 projects hundreds change RAG in a month: the summary shows ten, those now red first, and counts
+    the rest (worse, better, to or from not rated), so it stays on its page."""
+    from orchestration.reports.pages import RAG_CHANGES_SHOWN, load_executive_summary
+
+    moves = ([("amber", "red")] * 4 + [("green", "red")] * 3 + [("red", "amber")] * 5 + [("green", "amber")] * 2
+             + [(None, "green")] * 3 + [("red", "green")] * 2)
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.fct_project_status (project_code VARCHAR, period VARCHAR, rag_overall VARCHAR)")
+        con.execute("CREATE TABLE marts.fct_earned_value (project_code VARCHAR, period VARCHAR, cpi DOUBLE, "
+                    "spi_t DOUBLE, eac_cpi DECIMAL(18, 2))")
+        for i, (was, now) in enumerate(moves + [("green", "green")] * 4):
+            code = f"P-{i:02d}"
+            con.execute("INSERT INTO marts.fct_project_status VALUES (?, ?, ?), (?, ?, ?)",
+                        [code, PREVIOUS, was, code, PERIOD, now])
+            con.execute("INSERT INTO marts.fct_earned_value VALUES (?, ?, 1, 1, 100), (?, ?, 1, 1, 100)",
+                        [code, PREVIOUS, code, PERIOD])
+        s = load_executive_summary(con, PERIOD, {f"P-{i:02d}": None for i in range(len(moves) + 4)})
+    finally:
+        con.close()
+    assert RAG_CHANGES_SHOWN == 10 and s.rag_changes_total == len(moves) == 19
+    assert (s.rag_worse, s.rag_better) == (4 + 3 + 2, 5 + 2)  # 3 from not rated are neither
+    # now red first (from amber before from green), then amber (from red before from green), by code
+    assert [(c.project_code, c.previous, c.current) for c in s.rag_changes] == (
+        [(f"P-{i:02d}", "amber", "red") for i in range(4)] + [(f"P-{i:02d}", "green", "red") for i in range(4, 7)]
+        + [(f"P-{i:02d}", "red", "amber") for i in range(7, 10)])
+
+
 def test_summary_top_risks_and_benefits(pack):
     text = page(pack, "Executive summary — November 2026")
     assert ("1 P-RED Supplier <insolvency> (commercial) 50% 400,000 200,000 "
