@@ -139,6 +139,8 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     project_workers = PACK_WORKERS if len(periods) <= 1 else 1
     policy = project_reports_policy()
     project_reports_limit()  # a bad PMO_PROJECT_REPORTS_MAX stops the issue before any pack is rendered
+    from orchestration.reports.render import pack_project_rows_limit
+    pack_project_rows_limit()  # and so does a bad PMO_PACK_PROJECT_ROWS
     jobs: list[tuple[str, Callable[..., str], tuple[str | int | bool | None, ...], Path | None]] = []
     for period in periods:
         frozen = read_period(settings.home, period)

@@ -200,6 +200,48 @@ class ProjectRow:
     rag_quality: str = "n/a"
 
 
+#: Above this many active projects (``PMO_PACK_PROJECT_ROWS``) the portfolio pack's RAG dashboard and
+#: earned-value table show one line a programme instead of one a project: a board does not read 1,400 rows,
+#: and the two tables were three quarters of the pack's 180 pages, its time and its memory at 2,000 projects.
+#: Each programme's pack lists its projects.
+PACK_PROJECT_ROWS_ENV = "PMO_PACK_PROJECT_ROWS"
+DEFAULT_PACK_PROJECT_ROWS = 300
+RAG_DIMENSIONS = ("cost", "schedule", "quality", "benefits", "risk", "overall")
+
+
+def pack_project_rows_limit() -> int:
+    """The most projects the pack lists one by one (``PMO_PACK_PROJECT_ROWS``, default 300)."""
+    raw = (os.environ.get(PACK_PROJECT_ROWS_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_PACK_PROJECT_ROWS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{PACK_PROJECT_ROWS_ENV}={raw!r} is not a whole number of projects") from None
+    if value < 1:
+        raise ValueError(f"{PACK_PROJECT_ROWS_ENV}={raw!r}: the pack lists at least one project")
+    return value
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    """One programme's line of a large organisation's pack: its active projects' ratings counted, and its
+    earned value from fct_programme_earned_value (the mart's roll-up, in the reporting currency)."""
+
+    programme: str | None
+    portfolio: str | None
+    projects: int
+    #: dimension (RAG_DIMENSIONS) -> {'red': n, 'amber': n, 'green': n, 'n/a': n}
+    rag: dict[str, dict[str, int]]
+    worse: int       # overall RAG worse than at the previous period
+    improved: int
+    bac: Decimal | None = None
+    cpi: float | None = None
+    spi: float | None = None
+    eac: Decimal | None = None
+    vac: Decimal | None = None
+
+
 @dataclass(frozen=True)
 class PortfolioRow:
     portfolio: str | None
@@ -316,6 +358,21 @@ class PackData:
     benefits: BenefitsPage | None = None
     risks: RisksPage | None = None
     risk_matrix: RiskMatrixPage | None = None
+    #: set when the period has more active projects than pack_project_rows_limit(): the per-project tables
+    #: become one line a programme
+    programme_rows: tuple[ProgrammeRow, ...] = ()
+    project_rows_limit: int = DEFAULT_PACK_PROJECT_ROWS
+
+    @property
+    def programme_groups(self) -> list[tuple[str | None, list[ProgrammeRow]]]:
+        """``programme_rows`` by portfolio, in their order."""
+        out: list[tuple[str | None, list[ProgrammeRow]]] = []
+        for row in self.programme_rows:
+            if out and out[-1][0] == row.portfolio:
+                out[-1][1].append(row)
+            else:
+                out.append((row.portfolio, [row]))
+        return out
 
     @property
     def groups(self) -> tuple[PortfolioGroup, ...]:
@@ -460,6 +517,8 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     for p in projects:
         counts[p.rag_overall] += 1
     active = {p.project_code: p.project_name for p in projects}
+    limit = pack_project_rows_limit()
+    programme_rows = load_programme_rows(con, period, projects) if len(projects) > limit else ()
     return PackData(period=period, status_dates=status_dates, currency=currency, projects=tuple(projects),
                     portfolios=portfolios, total=total, eac_undefined_portfolios=eac_undefined,
                     s_curve=curve, rag_counts=counts, rule_version=rule_version,
@@ -470,9 +529,40 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
                     trends=load_trends(con, period, currency), has_quality=has_quality,
                     quality_page=load_quality_page(con, period),
                     summary=load_executive_summary(con, period, active),
-                    histories=load_index_histories(con, period, active), completed=load_completed(con, period),
+                    # the sparklines are the per-project dashboard's; a programme dashboard draws none
+                    histories={} if programme_rows else load_index_histories(con, period, active),
+                    completed=load_completed(con, period),
                     benefits=load_benefits_page(con, period), risks=load_risks_page(con, period),
-                    risk_matrix=load_risk_matrix(con, period, currency))
+                    risk_matrix=load_risk_matrix(con, period, currency),
+                    programme_rows=programme_rows, project_rows_limit=limit)
+
+
+def load_programme_rows(con: duckdb.DuckDBPyConnection, period: str,
+                        projects: Sequence[ProjectRow]) -> tuple[ProgrammeRow, ...]:
+    """One line a programme, in the projects' order (portfolio, programme): the ratings of its active projects
+    counted by colour for each dimension, how many moved, and the programme's earned value
+    (fct_programme_earned_value; None when the snapshot lacks the mart or the programme's row)."""
+    ev: dict[str | None, dict] = {}
+    if _has_table(con, "marts", "fct_programme_earned_value"):
+        ev = {r["programme"]: r for r in _rows(con, """
+            SELECT programme, bac, cpi, spi, eac_cpi, vac FROM marts.fct_programme_earned_value WHERE period = ?
+        """, [period])}
+    out: list[ProgrammeRow] = []
+    groups: dict[tuple[str | None, str | None], list[ProjectRow]] = {}
+    for p in projects:
+        groups.setdefault((p.portfolio, p.programme), []).append(p)
+    for (portfolio, programme), rows in groups.items():
+        rag = {dim: {k: 0 for k in ("red", "amber", "green", "n/a")} for dim in RAG_DIMENSIONS}
+        for p in rows:
+            for dim in RAG_DIMENSIONS:
+                rag[dim][getattr(p, f"rag_{dim}")] += 1
+        e = ev.get(programme) or {}
+        out.append(ProgrammeRow(
+            programme=programme, portfolio=portfolio, projects=len(rows), rag=rag,
+            worse=sum(p.overall_trend == "worse" for p in rows), improved=sum(p.overall_trend == "improved" for p in rows),
+            bac=e.get("bac"), cpi=_float(e.get("cpi")), spi=_float(e.get("spi")), eac=e.get("eac_cpi"),
+            vac=e.get("vac")))
+    return tuple(out)
 
 
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
@@ -693,7 +783,8 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
     mixed_currency = any(p.currency and p.currency != data.currency for p in data.projects)
     # The contents page: the pages this pack holds, in their order (ids are the sections' in the template).
     toc = [("summary", "Executive summary")] if data.summary else []
-    toc += [("dashboard", "RAG dashboard"), ("project-ev", "Project earned value"),
+    toc += [("dashboard", "RAG dashboard by programme" if data.programme_rows else "RAG dashboard"),
+            ("project-ev", "Programme earned value" if data.programme_rows else "Project earned value"),
             ("s-curve", "Portfolio S-curve and totals")]
     if data.trends:
         toc.append(("trends", "Trends"))

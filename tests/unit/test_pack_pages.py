@@ -220,6 +220,51 @@ def test_summary_lists_the_first_ten_rag_changes_and_counts_them_all():
         + [(f"P-{i:02d}", "red", "amber") for i in range(7, 10)])
 
 
+def test_a_large_organisation_gets_one_line_a_programme(tmp_path, monkeypatch):
+    """Above PMO_PACK_PROJECT_ROWS active projects the dashboard and the earned-value table have one line a
+    programme: its projects' ratings counted by colour, how many moved, and fct_programme_earned_value's roll-up."""
+    serving = build_board_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(serving))
+    try:
+        con.execute("INSERT INTO marts.fct_programme_earned_value (programme, period, status_date, currency,"
+                    " project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac) VALUES ('Network', ?, DATE"
+                    " '2026-11-30', 'GBP', 2, 1500000, 510000, 500000, 490000, 1.0204, 0.9804, 1470000, 30000)",
+                    [PERIOD])
+    finally:
+        con.close()
+    monkeypatch.setenv(R.PACK_PROJECT_ROWS_ENV, "4")  # the board has five active projects
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        data = R.load_pack_data(con, PERIOD)
+    finally:
+        con.close()
+    rows = {r.programme: r for r in data.programme_rows}
+    assert list(rows) == ["Customer", "Data centre", "Network"] and data.histories == {}  # no sparklines
+    net = rows["Network"]  # P-GRN green, green, green, amber, amber (worse); P-NUL n/a, green, n/a, n/a, green
+    assert (net.portfolio, net.projects, net.worse, net.improved) == ("Infrastructure", 2, 1, 0)
+    assert net.rag["schedule"] == {"red": 0, "amber": 0, "green": 2, "n/a": 0}
+    assert net.rag["overall"] == {"red": 0, "amber": 1, "green": 1, "n/a": 0}
+    assert (net.bac, net.cpi, net.eac, net.vac) == (1500000, 1.0204, 1470000, 30000)
+    assert rows["Customer"].rag["cost"] == {"red": 0, "amber": 1, "green": 0, "n/a": 1}  # P-AMB amber, P-NEW n/a
+    assert rows["Customer"].improved == 1 and rows["Data centre"].bac is None  # no roll-up row: shown as —
+
+    pdf = render_portfolio_pack(serving, PERIOD, tmp_path / "out", generated_at=GENERATED)
+    dashboard = page(pdf, "RAG dashboard by programme — November 2026")
+    # R A G for cost, schedule, benefits, risk, overall, then worse and better
+    assert "Portfolio: Infrastructure Data centre 1 1 0 0 0 1 0 0 0 0 0 0 1 1 0 0 0 0" in dashboard
+    assert "Network 2 0 0 1 0 0 2 0 0 1 0 1 0 0 1 1 1 0" in dashboard
+    assert "5 active projects in 3 programmes: above 4 projects (PMO_PACK_PROJECT_ROWS)" in dashboard
+    assert "P-RED" not in dashboard
+    ev = page(pdf, "Programme earned value — November 2026")
+    assert "Network 2 1,500,000 1.02 0.98 1,470,000 30,000" in ev and "Data centre 1 — — — — —" in ev
+    contents = pages_text(pdf)[1]
+    assert "RAG dashboard by programme" in contents and "Programme earned value" in contents
+
+    monkeypatch.setenv(R.PACK_PROJECT_ROWS_ENV, "many")
+    with pytest.raises(ValueError, match="PMO_PACK_PROJECT_ROWS='many' is not a whole number"):
+        R.pack_project_rows_limit()
+
+
 def test_summary_top_risks_and_benefits(pack):
     text = page(pack, "Executive summary — November 2026")
     assert ("1 P-RED Supplier <insolvency> (commercial) 50% 400,000 200,000 "
