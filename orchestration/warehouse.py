@@ -49,16 +49,10 @@ def available_cpus() -> int:
 def duckdb_threads() -> int:
     """Threads for a DuckDB connection: ``PMO_DUCKDB_THREADS`` when set, else the usable CPUs up to
     :data:`DEFAULT_MAX_THREADS`."""
-    configured = os.environ.get(THREADS_ENV, "").strip()
-    if configured:
-        try:
-            value = int(configured)
-        except ValueError:
-            raise ValueError(f"{THREADS_ENV}={configured!r} is not a whole number of threads") from None
-        if value < 1:
-            raise ValueError(f"{THREADS_ENV}={configured!r}: a connection needs at least one thread")
-        return value
-    return min(available_cpus(), DEFAULT_MAX_THREADS)
+    from orchestration.envvars import whole_number
+
+    return whole_number(THREADS_ENV, min(available_cpus(), DEFAULT_MAX_THREADS), minimum=1, unit="threads",
+                        too_small="a connection needs at least one thread")
 
 
 def open_db(database: Path | str = MEMORY, *, read_only: bool = False, memory_limit: str | None = None

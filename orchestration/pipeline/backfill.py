@@ -55,18 +55,10 @@ def project_reports_policy() -> str:
 def project_reports_limit() -> int:
     """The most project reports a run renders for a period (``PMO_PROJECT_REPORTS_MAX``, default 300);
     above it the run leaves them to ``pmo report`` (orchestration/reports/project.py, LIMIT_ENV)."""
+    from orchestration.envvars import whole_number
     from orchestration.reports.project import DEFAULT_LIMIT, LIMIT_ENV
 
-    raw = (os.environ.get(LIMIT_ENV) or "").strip()
-    if not raw:
-        return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{LIMIT_ENV}={raw!r} is not a whole number of reports") from None
-    if value < 0:
-        raise ValueError(f"{LIMIT_ENV}={raw!r}: the limit cannot be negative")
-    return value
+    return whole_number(LIMIT_ENV, DEFAULT_LIMIT, minimum=0, unit="reports", too_small="the limit cannot be negative")
 
 
 def periods_between(start: str, end: str) -> list[str]:

@@ -211,16 +211,10 @@ RAG_DIMENSIONS = ("cost", "schedule", "quality", "benefits", "risk", "overall")
 
 def pack_project_rows_limit() -> int:
     """The most projects the pack lists one by one (``PMO_PACK_PROJECT_ROWS``, default 300)."""
-    raw = (os.environ.get(PACK_PROJECT_ROWS_ENV) or "").strip()
-    if not raw:
-        return DEFAULT_PACK_PROJECT_ROWS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{PACK_PROJECT_ROWS_ENV}={raw!r} is not a whole number of projects") from None
-    if value < 1:
-        raise ValueError(f"{PACK_PROJECT_ROWS_ENV}={raw!r}: the pack lists at least one project")
-    return value
+    from orchestration.envvars import whole_number
+
+    return whole_number(PACK_PROJECT_ROWS_ENV, DEFAULT_PACK_PROJECT_ROWS, minimum=1, unit="projects",
+                        too_small="the pack lists at least one project")
 
 
 @dataclass(frozen=True)
