@@ -40,9 +40,10 @@ $(MYPY_STAMP): | $(STAMP)
 demo: $(STAMP)
 	$(BIN)/pmo demo
 
-## Lint first, then the default (quick) test suite, one test module per worker process (modules share pipeline runs).
+## Lint first, then the default (quick) test suite, one test module per worker process (modules share pipeline runs);
+## the slowest tests are listed at the end, to keep the suite well under 15 minutes.
 test: lint $(STAMP) $(OLD_DUCKDB_STAMP)
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --durations=12
 
 ## Every test, slow ones included.
 test-all: $(STAMP) $(OLD_DUCKDB_STAMP)
