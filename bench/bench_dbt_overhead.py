@@ -131,11 +131,12 @@ def measure(home: Path, period: str | None = None, memory_limit: str = "1GB") ->
         second = run_dbt(via_dbt, target, period, dbt_vars_, log)
         nodes = compiled_nodes(target)
         sql = run_direct(direct, nodes, memory_limit)
-        same = table_hashes(via_dbt, nodes) == table_hashes(direct, nodes)
+        a, b = table_hashes(via_dbt, nodes), table_hashes(direct, nodes)
+        differ = sorted(rel for rel in a.keys() | b.keys() if a.get(rel) != b.get(rel))
     models = sum(n["resource_type"] == "model" for n in nodes)
     return {"period": period, "models": models, "tests": len(nodes) - models, "dbt_first_s": round(first, 1),
             "dbt_s": round(second, 1), "direct_sql_s": round(sql, 1), "ratio": round(second / sql, 2),
-            "same_rows": same}
+            "same_rows": not differ, "tables_differing": differ}
 
 
 def main() -> None:
@@ -153,6 +154,7 @@ def main() -> None:
     print(f"the same SQL in one DuckDB connection: {result['direct_sql_s']} s")
     print(f"ratio {result['ratio']} (goal <= 1.5); same rows both ways: {result['same_rows']}")
     if not result["same_rows"]:
+        print("tables whose rows differ: " + ", ".join(result["tables_differing"]))
         sys.exit(1)
 
 

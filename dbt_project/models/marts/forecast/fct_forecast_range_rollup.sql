@@ -52,11 +52,15 @@ moments as (
         count(*) filter (where cost_range_available) as projects_with_range,
         count(*) filter (where eac_point is null or eac_point <= 0) as projects_without_eac,
         sum(eac_point) as eac_point_sum,
-        sum(cast(eac_point as {{ type_index() }}) * exp(ln_eac_se * ln_eac_se / 2)) as eac_mean,
-        sum(
+        -- floating-point sums in the projects' order: a parallel sum() adds them in whatever order its
+        -- threads finish, and at 2,000 projects the last bit moved the money's sixth decimal between runs
+        list_sum(list(
+            cast(eac_point as {{ type_index() }}) * exp(ln_eac_se * ln_eac_se / 2) order by project_code
+        )) as eac_mean,
+        list_sum(list(
             (exp(ln_eac_se * ln_eac_se) - 1) * power(cast(eac_point as {{ type_index() }}), 2)
-            * exp(ln_eac_se * ln_eac_se)
-        ) as eac_variance
+            * exp(ln_eac_se * ln_eac_se) order by project_code
+        )) as eac_variance
     from levels
     group by rollup_level, rollup_name, period
 
