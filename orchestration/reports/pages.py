@@ -160,20 +160,20 @@ def load_executive_summary(con: duckdb.DuckDBPyConnection, period: str,
     spi_t: tuple[Mover, ...] = ()
     eac: tuple[Mover, ...] = ()
     if prev is not None:
-        changes = [RagChange(r["project_code"], active[r["project_code"]], _rag(r["previous"]), _rag(r["current"]))
-                   for r in _rows(con, """
-            SELECT c.project_code, p.rag_overall AS previous, c.rag_overall AS current
+        status = [r for r in _rows(con, """
+            SELECT c.project_code, p.rag_overall AS previous, c.rag_overall AS current, c.overall_trend
             FROM marts.fct_project_status AS c
             JOIN marts.fct_project_status AS p ON p.project_code = c.project_code AND p.period = ?
             WHERE c.period = ?
         """, [prev, period]) if r["project_code"] in active]
+        changes = [RagChange(r["project_code"], active[r["project_code"]], _rag(r["previous"]), _rag(r["current"]))
+                   for r in status]
         changed = sorted((c for c in changes if c.previous != c.current),
                          key=lambda c: (-_RAG_ORDER[c.current], -_RAG_ORDER[c.previous], c.project_code))
         rag_changes, rag_total = tuple(changed[:RAG_CHANGES_SHOWN]), len(changed)
-        rated = [(_RAG_ORDER[c.previous], _RAG_ORDER[c.current]) for c in changed
-                 if _RAG_ORDER[c.previous] and _RAG_ORDER[c.current]]  # to or from n/a is neither
-        rag_worse = sum(now > was for was, now in rated)
-        rag_better = sum(now < was for was, now in rated)
+        # the mart's trend (fct_project_status.overall_trend): to or from not rated is neither
+        rag_worse = sum(r["overall_trend"] == "worse" for r in status)
+        rag_better = sum(r["overall_trend"] == "improved" for r in status)
         ev = [r for r in _rows(con, """
             SELECT c.project_code, c.cpi, c.spi_t, c.eac_cpi AS eac,
                    p.cpi AS prev_cpi, p.spi_t AS prev_spi_t, p.eac_cpi AS prev_eac

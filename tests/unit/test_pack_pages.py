@@ -200,13 +200,17 @@ def test_summary_lists_the_first_ten_rag_changes_and_counts_them_all():
     con = duckdb.connect()
     try:
         con.execute("CREATE SCHEMA marts")
-        con.execute("CREATE TABLE marts.fct_project_status (project_code VARCHAR, period VARCHAR, rag_overall VARCHAR)")
+        con.execute("CREATE TABLE marts.fct_project_status (project_code VARCHAR, period VARCHAR, rag_overall VARCHAR, "
+                    "overall_trend VARCHAR)")
         con.execute("CREATE TABLE marts.fct_earned_value (project_code VARCHAR, period VARCHAR, cpi DOUBLE, "
                     "spi_t DOUBLE, eac_cpi DECIMAL(18, 2))")
         for i, (was, now) in enumerate(moves + [("green", "green")] * 4):
             code = f"P-{i:02d}"
-            con.execute("INSERT INTO marts.fct_project_status VALUES (?, ?, ?), (?, ?, ?)",
-                        [code, PREVIOUS, was, code, PERIOD, now])
+            rank = {"green": 1, "amber": 2, "red": 3}  # the mart's trend (macro rag_trend): None to or from n/a
+            trend = None if was is None else {-1: "improved", 0: "same", 1: "worse"}[
+                (rank[now] > rank[was]) - (rank[now] < rank[was])]
+            con.execute("INSERT INTO marts.fct_project_status VALUES (?, ?, ?, NULL), (?, ?, ?, ?)",
+                        [code, PREVIOUS, was, code, PERIOD, now, trend])
             con.execute("INSERT INTO marts.fct_earned_value VALUES (?, ?, 1, 1, 100), (?, ?, 1, 1, 100)",
                         [code, PREVIOUS, code, PERIOD])
         s = load_executive_summary(con, PERIOD, {f"P-{i:02d}": None for i in range(len(moves) + 4)})
