@@ -601,13 +601,13 @@ def report(
     programme: Annotated[str | None, typer.Option(
         "--programme", help="Only the reports of this programme's projects.", show_default=False)] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Render every report again, even those whose inputs and PDF are unchanged.")] = False,
+        "--force", help="Render every report and pack again, even those whose inputs and PDF are unchanged.")] = False,
     home: HomeOption = None,
 ) -> None:
     """Render PERIOD's reports again without rebuilding: from the published snapshot, or from the frozen
     figures of a closed period. Without options: the portfolio pack, every project report and the manifest;
-    with --project or --programme: those project reports only. Reports whose inputs are unchanged since
-    the folder's manifest are kept (--force renders them anyway)."""
+    with --project or --programme: those project reports only. Reports and packs whose inputs are unchanged
+    since the folder's manifest are kept (--force renders them anyway)."""
     period = _period_arg(period, "--period")
     settings = _settings(home)
     from orchestration.pipeline.backfill import PACK_WORKERS
@@ -642,13 +642,16 @@ def report(
               if closed else f"the published snapshot {settings.serving_path}")
     console.print(f"[green]✓[/green] {period} rendered from {origin}", highlight=False, soft_wrap=True)
     if done.pack is not None:
-        console.print(f"  portfolio pack   {done.pack}", highlight=False)
+        kept = " (unchanged, kept)" if done.pack in done.packs_unchanged else ""
+        console.print(f"  portfolio pack   {done.pack}{kept}", highlight=False)
     res = done.projects
     console.print(f"  project reports  {len(res.rendered)} rendered, {len(res.unchanged)} unchanged"
                   + (f", {len(res.removed)} removed (no longer reported)" if res.removed else "")
                   + f" in {out_dir / 'projects'}", highlight=False, soft_wrap=True)
     if done.programme_packs:
-        console.print(f"  programme packs  {len(done.programme_packs)} in {out_dir}", highlight=False)
+        kept = sum(p in done.packs_unchanged for p in done.programme_packs)
+        console.print(f"  programme packs  {len(done.programme_packs) - kept} rendered, {kept} unchanged in {out_dir}",
+                      highlight=False)
     console.print(f"  manifest         {done.manifest}", highlight=False)
 
 

@@ -3,9 +3,10 @@
 Written atomically (a temporary file renamed into place) after the PDFs, it lists every file of the
 folder with its sha256 and size, the period, the snapshot the reports were rendered from (the published
 ``serving.duckdb`` by path and sha256, or a closed period's frozen figures by their directory, run and
-the sha256 of their own manifest), the RAG rule version(s), the code version, and per project report
-the hash of its inputs: the next issue of the period renders only the reports whose inputs changed or
-whose PDF no longer matches (orchestration/reports/project.py).
+the sha256 of their own manifest), the RAG rule version(s), the code version, and per project report and
+per pack the hash of its inputs: the next issue of the period renders only the documents whose inputs
+changed or whose PDF no longer matches (orchestration/reports/project.py, ``pack_input_hash`` in
+orchestration/reports/render.py).
 """
 from __future__ import annotations
 
@@ -71,9 +72,10 @@ def list_files(out_dir: Path) -> dict[str, dict]:
 
 def write_manifest(out_dir: Path, period: str, *, source: dict, rule_versions: list[str] | tuple[str, ...],
                    projects: dict[str, dict], code_version: str, generated_at: datetime | None = None,
-                   projects_not_rendered: dict | None = None) -> Path:
+                   projects_not_rendered: dict | None = None, packs: dict[str, dict] | None = None) -> Path:
     """Write ``out_dir/manifest.json`` atomically; ``projects`` are the per-report entries (file,
-    input_sha256, sha256, rendered_at).  Entries whose PDF is gone are dropped.  ``projects_not_rendered``
+    input_sha256, sha256, rendered_at) and ``packs`` the same per pack file (portfolio and programme packs).
+    Entries whose PDF is gone are dropped.  ``projects_not_rendered``
     (``{"reason": ..., "projects": [...]}``) records reports a run left to ``pmo report``."""
     out_dir = Path(out_dir)
     files = list_files(out_dir)
@@ -87,6 +89,7 @@ def write_manifest(out_dir: Path, period: str, *, source: dict, rule_versions: l
         "code_version": code_version,
         "files": files,
         "projects": kept,
+        "packs": {name: e for name, e in sorted((packs or {}).items()) if name in files},
     }
     if projects_not_rendered:
         data["projects_not_rendered"] = projects_not_rendered

@@ -21,7 +21,8 @@ from orchestration.warehouse import open_db
 from . import manifest as M
 from .project import (ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
                       render_project_reports)
-from .render import _iso_label, render_portfolio_pack, render_programme_pack, render_reported_pack
+from .render import (PACK_FILENAME, PackIssue, _iso_label, issue_portfolio_pack, issue_programme_pack,
+                     issue_reported_pack, programme_pack_filename)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -33,8 +34,11 @@ class PeriodReports:
     projects: ProjectReportsResult
     manifest: Path
     source: dict
-    #: the programme packs rendered (``programme-<slug>.pdf``), one per programme with a reported project
+    #: the programme packs of the folder (``programme-<slug>.pdf``), one per programme with a reported project
     programme_packs: tuple[Path, ...] = ()
+    #: the packs (portfolio and programme) rendered now, and those kept because nothing they print changed
+    packs_rendered: tuple[Path, ...] = ()
+    packs_unchanged: tuple[Path, ...] = ()
 
 
 def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = None, home: Path | None = None,
@@ -47,8 +51,9 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     ``reported`` (a closed :class:`~orchestration.pipeline.reported.ReportedPeriod`, with ``home``) renders
     from its frozen figures; otherwise ``serving`` is read.  ``pack`` renders the portfolio pack too;
     ``projects`` / ``programme`` restrict the project reports (the others, and their manifest entries, are
-    left as they are).  Reports whose inputs are unchanged since the folder's manifest are not rendered
-    again unless ``force``.  ``require_rows`` (``pmo report``) refuses a period, project or programme with
+    left as they are).  Reports and packs whose inputs are unchanged since the folder's manifest are not
+    rendered again unless ``force`` (a pack's inputs: :func:`~orchestration.reports.render.pack_input_hash`).
+    ``require_rows`` (``pmo report``) refuses a period, project or programme with
     nothing to report instead of rendering empty output.  ``limit`` (a run's or backfill's
     ``PMO_PROJECT_REPORTS_MAX``) leaves the project reports to ``pmo report`` when more than that many
     would be rendered; the manifest says so under ``projects_not_rendered``.
@@ -80,48 +85,62 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     if require_rows:
         _check_request(data, period, projects, programme, frozen)
 
+    previous = M.read_manifest(out_dir)
+    packs_before = (previous or {}).get("packs") or {}
+    issued: list[PackIssue] = []
     pack_path = None
     if pack:
         out_dir.mkdir(parents=True, exist_ok=True)
         if frozen:
-            pack_path = render_reported_pack(Path(home), reported, out_dir, generated_at=generated_at)
+            done = issue_reported_pack(Path(home), reported, out_dir, generated_at=generated_at,
+                                       previous=packs_before.get(PACK_FILENAME), force=force)
         else:
-            pack_path = render_portfolio_pack(Path(serving), period, out_dir, generated_at=generated_at,
-                                              quality_summary=quality_summary)
+            done = issue_portfolio_pack(Path(serving), period, out_dir, generated_at=generated_at,
+                                        quality_summary=quality_summary,
+                                        previous=packs_before.get(PACK_FILENAME), force=force)
+        issued.append(done)
+        pack_path = done.path
 
-    previous = M.read_manifest(out_dir)
     partial = projects is not None or programme is not None
     result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
                                     prune=not partial, generated_at=generated_at,
                                     limit=None if partial else limit)
-    programme_packs: list[Path] = []
+    kwargs = {"serving_path": None if frozen else Path(serving), "home": home,
+              "reported": reported if frozen else None, "generated_at": generated_at,
+              "quality_summary": None if frozen else quality_summary, "force": force}
+    programme_packs: list[PackIssue] = []
     if pack and not partial and not result.skipped:
         # one pack per programme with a project reported in the period, rendered with the project reports
         # (under the same limit: a run leaves both to `pmo report` above it)
         names = sorted({r.header["programme"] for r in data.reports if r.header.get("programme")})
-        kwargs = {"serving_path": None if frozen else Path(serving), "home": home,
-                  "reported": reported if frozen else None, "generated_at": generated_at,
-                  "quality_summary": None if frozen else quality_summary}
+        jobs = [(name, packs_before.get(programme_pack_filename(name))) for name in names]
         if workers > 1 and len(names) > 1:
             # WeasyPrint is CPU-bound: the packs share the workers (spawn, as the project reports' pool)
             from concurrent.futures import ProcessPoolExecutor
             from multiprocessing import get_context
 
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                futures = [pool.submit(render_programme_pack, period, name, out_dir, **kwargs) for name in names]
+                futures = [pool.submit(issue_programme_pack, period, name, out_dir, previous=before, **kwargs)
+                           for name, before in jobs]
                 programme_packs.extend(f.result() for f in futures)
         else:
-            programme_packs.extend(render_programme_pack(period, name, out_dir, **kwargs) for name in names)
-        keep = {p.name for p in programme_packs}
+            programme_packs.extend(issue_programme_pack(period, name, out_dir, previous=before, **kwargs)
+                                   for name, before in jobs)
+        keep = {p.path.name for p in programme_packs}
         for old_pack in out_dir.glob("programme-*.pdf"):
             if old_pack.name not in keep:
                 old_pack.unlink()
     elif programme is not None and data.reports:
         # pmo report --programme: that programme's reports and its pack
-        programme_packs.append(render_programme_pack(
-            period, programme, out_dir, serving_path=None if frozen else Path(serving), home=home,
-            reported=reported if frozen else None, generated_at=generated_at,
-            quality_summary=None if frozen else quality_summary))
+        programme_packs.append(issue_programme_pack(
+            period, programme, out_dir, previous=packs_before.get(programme_pack_filename(programme)), **kwargs))
+    issued.extend(programme_packs)
+    if issued:
+        LOGGER.info("packs %s: %d rendered, %d unchanged", period, sum(i.rendered for i in issued),
+                    sum(not i.rendered for i in issued))
+    # the packs' entries: those issued now, and the earlier ones of packs left as they are (a partial
+    # issue); write_manifest drops the entries whose PDF is gone
+    pack_entries = {**packs_before, **{i.path.name: i.entry for i in issued}}
     entries = dict(result.entries)
     if partial and previous:
         scope = set(data.scope)
@@ -131,11 +150,13 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     versions = set(data.rule_versions) | set(((previous or {}).get("rule_versions") or {}).get("rag") or []) \
         if partial else set(data.rule_versions)
     manifest = M.write_manifest(out_dir, period, source=source, rule_versions=sorted(versions), projects=entries,
-                                code_version=code_version(), generated_at=generated_at,
+                                packs=pack_entries, code_version=code_version(), generated_at=generated_at,
                                 projects_not_rendered={"reason": result.skipped_reason, "projects": result.skipped}
                                 if result.skipped else None)
     return PeriodReports(period=period, pack=pack_path, projects=result, manifest=manifest, source=source,
-                         programme_packs=tuple(programme_packs))
+                         programme_packs=tuple(i.path for i in programme_packs),
+                         packs_rendered=tuple(i.path for i in issued if i.rendered),
+                         packs_unchanged=tuple(i.path for i in issued if not i.rendered))
 
 
 def _check_request(data, period: str, projects: Sequence[str] | None, programme: str | None, frozen: bool) -> None:

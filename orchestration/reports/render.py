@@ -11,6 +11,7 @@ whole unit, half away from zero), and RAG is classified on the unrounded index.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
 import mimetypes
@@ -18,7 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -914,6 +915,14 @@ def _write_pdf_atomically(html: str, target: Path) -> None:
 
 def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
                           generated_at: datetime | None = None, quality_summary: Path | None = None) -> Path:
+    """Render ``out_dir/portfolio-pack.pdf`` (see :func:`issue_portfolio_pack`, which this renders always)."""
+    return issue_portfolio_pack(serving_path, period, out_dir, generated_at=generated_at,
+                                quality_summary=quality_summary).path
+
+
+def issue_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *, generated_at: datetime | None = None,
+                         quality_summary: Path | None = None, previous: dict | None = None,
+                         force: bool = False) -> PackIssue:
     """Render ``out_dir/portfolio-pack.pdf`` for ``period`` ('YYYY-MM') from the published warehouse.
 
     Raises :class:`ValueError` when the period is malformed, the serving file is missing or not a
@@ -922,6 +931,9 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
 
     ``quality_summary`` (the run's ``quality/<period>/<run_id>.json``) and serving's ``quality``
     schema feed the data-quality appendix; with neither, the pack has no appendix.
+
+    ``previous`` (the pack's entry in the folder's last manifest) keeps the PDF when nothing it prints has
+    changed (:func:`pack_input_hash`), unless ``force``.
     """
     period_label(period)  # validates
     serving_path = Path(serving_path)
@@ -933,10 +945,17 @@ def render_portfolio_pack(serving_path: Path, period: str, out_dir: Path, *,
         con = open_db(serving_path, read_only=True)
     except duckdb.Error as exc:
         raise ValueError(f"cannot open {serving_path} as a DuckDB database read-only: {exc}") from exc
-    return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None)
+    return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None,
+                   previous=previous, force=force)
 
 
 def render_reported_pack(home: Path, reported, out_dir: Path, *, generated_at: datetime | None = None) -> Path:
+    """Render a closed period's pack from its frozen figures (see :func:`issue_reported_pack`)."""
+    return issue_reported_pack(home, reported, out_dir, generated_at=generated_at).path
+
+
+def issue_reported_pack(home: Path, reported, out_dir: Path, *, generated_at: datetime | None = None,
+                        previous: dict | None = None, force: bool = False) -> PackIssue:
     """Render the pack of a reported period from its frozen figures (``reported/<period>/``, see
     orchestration/pipeline/reported.py) and the run summary of the run that reported it: the same figures,
     tables and appendix as the pack first issued, whatever the warehouse holds today."""
@@ -947,7 +966,7 @@ def render_reported_pack(home: Path, reported, out_dir: Path, *, generated_at: d
     return _render(con, str(reported.directory), reported.period, Path(out_dir), generated_at or datetime.now(UTC),
                    summary if summary is not None and summary.is_file() else None,
                    ReproducedFrom(run_id=reported.run_id, reported_at=_iso_label(reported.reported_at),
-                                  closed_at=_iso_label(reported.closed_at)))
+                                  closed_at=_iso_label(reported.closed_at)), previous=previous, force=force)
 
 
 def _iso_label(value: str | None) -> str:
@@ -960,8 +979,67 @@ def _iso_label(value: str | None) -> str:
         return value
 
 
+#: A fixed time for :func:`pack_input_hash`: the pack's HTML is hashed as if generated then, so two issues
+#: of the same figures hash alike whatever the clock says.
+_HASH_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=1)
+def pack_code_version() -> str:
+    """sha256 over the code, templates and stylesheets that shape a pack (every module of this package and
+    every file of ``templates/``): a change to any of them renders every pack again."""
+    h = hashlib.sha256()
+    files = sorted(Path(__file__).parent.glob("*.py")) + sorted(p for p in TEMPLATES_DIR.iterdir() if p.is_file())
+    for path in [*files, RAG_RULES_SEED]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes() if path.is_file() else b"")
+    return h.hexdigest()
+
+
+def pack_input_hash(data: PackData, quality: QualityAppendix | None, reproduced: ReproducedFrom | None,
+                    programme: str | None = None) -> str:
+    """sha256 of everything a pack prints but the moment it was printed: its HTML rendered at a fixed time,
+    and :func:`pack_code_version`.
+
+    Two things are left out besides the time. The appendix's run id: a run that checked the same figures
+    with the same outcome does not make a new document. And, in a programme pack, the appendix's table of
+    sources (files, rows and latest dates of the whole organisation's landing folder): a night's file that
+    changes none of the programme's figures should not render every programme's pack again. The portfolio
+    pack, the document of record for the run, keeps its sources in the hash, so it shows every night's
+    freshness. Any change of a check's outcome or failing rows renders every pack again."""
+    if quality is not None:
+        quality = replace(quality, run_id=None, sources=() if programme else quality.sources)
+    html = build_html(data, _HASH_EPOCH, quality, reproduced, programme)
+    h = hashlib.sha256(pack_code_version().encode())
+    h.update(html.encode("utf-8"))
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class PackIssue:
+    """One pack of a period's folder after :func:`issue_portfolio_pack`, :func:`issue_programme_pack` or
+    :func:`issue_reported_pack`: its path, its manifest entry (``input_sha256``,
+    ``sha256`` of the PDF, ``rendered_at``) and whether it was rendered now (False: kept, its inputs and
+    PDF unchanged since the entry)."""
+
+    path: Path
+    entry: dict
+    rendered: bool
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Path, generated_at: datetime,
-            quality_summary: Path | None, reproduced: ReproducedFrom | None, programme: str | None = None) -> Path:
+            quality_summary: Path | None, reproduced: ReproducedFrom | None, programme: str | None = None, *,
+            previous: dict | None = None, force: bool = False) -> PackIssue:
+    """Load the pack's figures from ``con`` (closed here) and write its PDF, unless ``previous`` (the pack's
+    entry in the folder's last manifest) has the same input hash and its PDF is still the one it lists."""
     try:
         check_marts(con, where)
         data = load_pack_data(con, period)
@@ -969,13 +1047,19 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
     finally:
         con.close()
 
-    html = build_html(data, generated_at, quality, reproduced, programme)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / (programme_pack_filename(programme) if programme else PACK_FILENAME)
+    what = f"programme pack {programme}" if programme else "portfolio pack"
+    digest = pack_input_hash(data, quality, reproduced, programme)
+    if (not force and previous and previous.get("input_sha256") == digest and target.is_file()
+            and _file_sha256(target) == previous.get("sha256")):
+        LOGGER.info("%s %s: unchanged since %s, kept", what, period, previous.get("rendered_at"))
+        return PackIssue(target, dict(previous), rendered=False)
+    html = build_html(data, generated_at, quality, reproduced, programme)
     _write_pdf_atomically(html, target)
-    LOGGER.info("%s %s: %d project(s) -> %s", f"programme pack {programme}" if programme else "portfolio pack",
-                period, len(data.projects), target)
-    return target
+    LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
+    return PackIssue(target, {"input_sha256": digest, "sha256": _file_sha256(target),
+                              "rendered_at": generated_at.isoformat(timespec="seconds")}, rendered=True)
 
 
 def programme_pack_filename(programme: str) -> str:
@@ -987,9 +1071,19 @@ def programme_pack_filename(programme: str) -> str:
 def render_programme_pack(period: str, programme: str, out_dir: Path, *, serving_path: Path | None = None,
                           home: Path | None = None, reported=None, generated_at: datetime | None = None,
                           quality_summary: Path | None = None) -> Path:
+    """Render ``out_dir/programme-<slug>.pdf`` (see :func:`issue_programme_pack`, which this renders always)."""
+    return issue_programme_pack(period, programme, out_dir, serving_path=serving_path, home=home, reported=reported,
+                                generated_at=generated_at, quality_summary=quality_summary).path
+
+
+def issue_programme_pack(period: str, programme: str, out_dir: Path, *, serving_path: Path | None = None,
+                         home: Path | None = None, reported=None, generated_at: datetime | None = None,
+                         quality_summary: Path | None = None, previous: dict | None = None,
+                         force: bool = False) -> PackIssue:
     """Render ``out_dir/programme-<slug>.pdf``: the portfolio pack's pages for one programme's projects, from
     the published snapshot or (``reported`` and ``home``) a closed period's frozen figures, through the
-    programme's scope of the marts (orchestration/reports/scope.py)."""
+    programme's scope of the marts (orchestration/reports/scope.py); ``previous`` and ``force`` as for
+    :func:`issue_portfolio_pack` (what a programme pack's hash leaves out: :func:`pack_input_hash`)."""
     from .scope import open_programme
 
     period_label(period)  # validates
@@ -1000,8 +1094,10 @@ def render_programme_pack(period: str, programme: str, out_dir: Path, *, serving
         return _render(con, str(reported.directory), period, Path(out_dir), generated_at,
                        summary if summary is not None and summary.is_file() else None,
                        ReproducedFrom(run_id=reported.run_id, reported_at=_iso_label(reported.reported_at),
-                                      closed_at=_iso_label(reported.closed_at)), programme)
+                                      closed_at=_iso_label(reported.closed_at)), programme,
+                       previous=previous, force=force)
     if serving_path is None or not Path(serving_path).is_file():
         raise ValueError(f"serving warehouse not found: {serving_path} (publish the warehouse first)")
     con = open_programme(programme, serving=Path(serving_path))
-    return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None, programme)
+    return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None, programme,
+                   previous=previous, force=force)

@@ -2,6 +2,8 @@
 from hold that programme's projects only, and its roll-up in place of the portfolio and organisation ones."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -90,3 +92,73 @@ def test_a_period_folder_gets_one_pack_per_programme(tmp_path):
     assert sorted(p.name for p in out.glob("programme-*.pdf")) == names  # the stale pack is gone
     manifest = json.loads((out / "manifest.json").read_text())
     assert all(n in manifest["files"] for n in names)
+
+
+def _summary(path, run_id: str, latest_file: str) -> Path:
+    """A run summary (quality/<period>/<run_id>.json) with one source: what the appendix prints."""
+    import json
+
+    path.write_text(json.dumps({
+        "run_id": run_id, "status": "passed", "counts": {"run": 3, "passed": 3, "warned": 0, "failed": 0},
+        "checks": [], "sources": [{"source": "timesheets", "files": 2, "rows_in": 1200, "rows_loaded": 1200,
+                                   "rows_quarantined": 0, "files_not_read": 0, "latest_file": latest_file,
+                                   "latest_date": "2026-11-27"}]}))
+    return path
+
+
+def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
+    """The manifest keeps each pack's input hash. Issued again with the same figures (another run, another
+    time), no pack is rendered; a night's file that moves none of the figures renders the portfolio pack (its
+    appendix shows every source's freshness) but no programme pack; a change to one project's figures
+    renders the portfolio pack and that project's programme pack only; --force renders all."""
+    import json
+    import re
+    from datetime import UTC, datetime
+
+    from orchestration.reports.period import render_period_reports
+    from tests.unit import test_project_reports as PR
+
+    path = PR.build_serving(tmp_path / "serving.duckdb")
+    out = tmp_path / "reports" / PERIOD
+    packs = ["portfolio-pack.pdf", "programme-customer.pdf", "programme-data-centre.pdf", "programme-network.pdf"]
+
+    def issue(run_id, latest_file, **kw):
+        done = render_period_reports(PERIOD, out, serving=path, quality_summary=_summary(
+            tmp_path / f"{run_id}.json", run_id, latest_file), **kw)
+        return sorted(p.name for p in done.packs_rendered), sorted(p.name for p in done.packs_unchanged)
+
+    assert issue("run-1", "ts-1.csv", generated_at=PR.GENERATED) == (packs, [])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["packs"]) == packs
+    for name, entry in manifest["packs"].items():
+        assert entry["sha256"] == manifest["files"][name]["sha256"]
+        assert len(entry["input_sha256"]) == 64
+        assert entry["rendered_at"] == PR.GENERATED.isoformat(timespec="seconds")
+    first = {name: (out / name).read_bytes() for name in packs}
+
+    # another run, another day, the same figures and sources: every pack is kept, byte for byte
+    later = datetime(2026, 12, 9, 6, 0, tzinfo=UTC)
+    assert issue("run-2", "ts-1.csv", generated_at=later) == ([], packs)
+    assert {name: (out / name).read_bytes() for name in packs} == first
+    assert json.loads((out / "manifest.json").read_text())["packs"] == manifest["packs"]
+
+    # a new file lands that changes none of the period's figures: only the portfolio pack shows it
+    assert issue("run-3", "ts-2.csv", generated_at=later) == (["portfolio-pack.pdf"], packs[1:])
+    assert "ts-2.csv" in PR.pdf_text(out / "portfolio-pack.pdf")
+    assert "ts-2.csv" not in PR.pdf_text(out / "programme-network.pdf")
+
+    # P-LONG's actual cost moves: the portfolio pack and the Network programme's pack are rendered again
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE marts.fct_earned_value SET ac = 110000, cpi = 100000 / 110000 "
+                "WHERE project_code = 'P-LONG' AND period = ?", [PERIOD])
+    con.close()
+    assert issue("run-4", "ts-2.csv", generated_at=later) == (
+        ["portfolio-pack.pdf", "programme-network.pdf"], ["programme-customer.pdf", "programme-data-centre.pdf"])
+    assert re.search(r"Run run-4", PR.pdf_text(out / "programme-network.pdf"))
+    assert (out / "programme-customer.pdf").read_bytes() == first["programme-customer.pdf"]
+
+    # a pack changed on disk no longer matches its entry; --force renders every pack
+    (out / "programme-customer.pdf").write_bytes(b"%PDF-1.7 tampered")
+    assert issue("run-4", "ts-2.csv", generated_at=later) == (["programme-customer.pdf"], [
+        "portfolio-pack.pdf", "programme-data-centre.pdf", "programme-network.pdf"])
+    assert issue("run-4", "ts-2.csv", generated_at=later, force=True) == (packs, [])
