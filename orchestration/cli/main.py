@@ -626,13 +626,29 @@ def report(
         raise typer.Exit(1)
     summary = settings.home / rp.quality_summary if rp is not None and rp.quality_summary else None
     out_dir = settings.reports_dir / period
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    # a bar per kind of document, once its count is known (a period at 2,000 projects takes minutes)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=True)
+    reading = progress.add_task(f"{period}: reading the figures"
+                                + (" and the portfolio pack" if not project and programme is None else ""), total=None)
+    bars: dict[str, TaskID] = {}
+
+    def tick(what: str, done: int, total: int) -> None:
+        progress.update(reading, total=1, completed=1)
+        if total and what not in bars:
+            bars[what] = progress.add_task(f"{period}: {what}", total=total)
+        if what in bars:
+            progress.update(bars[what], completed=done)
+
     try:
-        with console.status(f"Rendering the reports of {period}…"):
+        with progress:
             done = render_period_reports(
                 period, out_dir, serving=settings.serving_path, home=settings.home, reported=rp if closed else None,
                 quality_summary=summary if summary is not None and summary.is_file() else None,
                 pack=not project and programme is None, projects=project or None, programme=programme,
-                force=force, workers=PACK_WORKERS, require_rows=True)
+                force=force, workers=PACK_WORKERS, require_rows=True, progress=tick)
     except ProjectReportError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
     except (ReportedError, PackRenderError, ValueError) as exc:

@@ -9,7 +9,7 @@ after a publish and by ``pmo report``, which renders again without rebuilding an
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +45,8 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                           reported=None, quality_summary: Path | None = None, pack: bool = True,
                           projects: Sequence[str] | None = None, programme: str | None = None,
                           force: bool = False, workers: int = 1, require_rows: bool = False,
-                          generated_at: datetime | None = None, limit: int | None = None) -> PeriodReports:
+                          generated_at: datetime | None = None, limit: int | None = None,
+                          progress: Callable[[str, int, int], None] | None = None) -> PeriodReports:
     """Render ``period``'s folder ``out_dir``.
 
     ``reported`` (a closed :class:`~orchestration.pipeline.reported.ReportedPeriod`, with ``home``) renders
@@ -57,6 +58,9 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     nothing to report instead of rendering empty output.  ``limit`` (a run's or backfill's
     ``PMO_PROJECT_REPORTS_MAX``) leaves the project reports to ``pmo report`` when more than that many
     would be rendered; the manifest says so under ``projects_not_rendered``.
+
+    ``progress(what, done, total)`` follows the long parts: ``what`` is "project reports" or
+    "programme packs", called with ``done`` 0 once the total is known and after each document.
     """
     from orchestration.pipeline.reported import open_frozen
 
@@ -102,9 +106,11 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
         pack_path = done.path
 
     partial = projects is not None or programme is not None
+    tick = progress or (lambda what, done, total: None)
     result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
                                     prune=not partial, generated_at=generated_at,
-                                    limit=None if partial else limit)
+                                    limit=None if partial else limit,
+                                    progress=lambda done, total: tick("project reports", done, total))
     kwargs = {"serving_path": None if frozen else Path(serving), "home": home,
               "reported": reported if frozen else None, "generated_at": generated_at,
               "quality_summary": None if frozen else quality_summary, "force": force}
@@ -114,18 +120,23 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
         # (under the same limit: a run leaves both to `pmo report` above it)
         names = sorted({r.header["programme"] for r in data.reports if r.header.get("programme")})
         jobs = [(name, packs_before.get(programme_pack_filename(name))) for name in names]
+        tick("programme packs", 0, len(jobs))
         if workers > 1 and len(names) > 1:
             # WeasyPrint is CPU-bound: the packs share the workers (spawn, as the project reports' pool)
-            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures import ProcessPoolExecutor, as_completed
             from multiprocessing import get_context
 
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
                 futures = [pool.submit(issue_programme_pack, period, name, out_dir, previous=before, **kwargs)
                            for name, before in jobs]
-                programme_packs.extend(f.result() for f in futures)
+                for future in as_completed(futures):
+                    future.result()  # raises the first failure
+                    tick("programme packs", sum(f.done() for f in futures), len(jobs))
+                programme_packs.extend(f.result() for f in futures)  # in the programmes' order
         else:
-            programme_packs.extend(issue_programme_pack(period, name, out_dir, previous=before, **kwargs)
-                                   for name, before in jobs)
+            for name, before in jobs:
+                programme_packs.append(issue_programme_pack(period, name, out_dir, previous=before, **kwargs))
+                tick("programme packs", len(programme_packs), len(jobs))
         keep = {p.path.name for p in programme_packs}
         for old_pack in out_dir.glob("programme-*.pdf"):
             if old_pack.name not in keep:

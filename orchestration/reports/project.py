@@ -25,8 +25,8 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -599,14 +599,17 @@ class ProjectReportsResult:
 
 def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict | None = None,
                            force: bool = False, workers: int = 1, prune: bool = False,
-                           generated_at: datetime | None = None, limit: int | None = None) -> ProjectReportsResult:
+                           generated_at: datetime | None = None, limit: int | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> ProjectReportsResult:
     """Render ``out_dir/projects/<code>.pdf`` for each report whose inputs or PDF changed since
     ``previous`` (the period's last manifest); ``prune`` removes the PDFs of projects no longer reported.
     Returns the manifest entries of the reports rendered or kept.
 
     ``limit``: when more reports than this would be rendered, none is: the reports already up to date are
     kept, the out-of-date ones are removed (a PDF must never show other figures than the manifest's
-    snapshot), and the result names them in ``skipped`` with the reason, for ``pmo report`` to render."""
+    snapshot), and the result names them in ``skipped`` with the reason, for ``pmo report`` to render.
+
+    ``progress(done, total)`` is called once the reports to render are known (``done`` 0) and after each."""
     generated_at = generated_at or datetime.now(UTC)
     out_dir = Path(out_dir)
     folder = out_dir / PROJECTS_DIR
@@ -641,12 +644,22 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
         LOGGER.warning("project reports %s not rendered: %s", reports.period, skipped_reason)
         todo = []
     stamp = generated_at.isoformat(timespec="seconds")
+    tick = progress or (lambda done, total: None)
+    tick(0, len(todo))
+    results: list[tuple[str, str]] = []
     if len(todo) > POOL_THRESHOLD and workers > 1:
         # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(render_one, *zip(*todo, strict=True), [generated_at] * len(todo)))
+            futures = [pool.submit(render_one, report, target_pdf, generated_at) for report, target_pdf in todo]
+            for future in as_completed(futures):
+                results.append(future.result())
+                tick(len(results), len(todo))
+        order = {report.project_code: k for k, (report, _) in enumerate(todo)}
+        results.sort(key=lambda done: order[done[0]])  # in the reports' order, as without the pool
     else:
-        results = [render_one(report, target, generated_at) for report, target in todo]
+        for report, target_pdf in todo:
+            results.append(render_one(report, target_pdf, generated_at))
+            tick(len(results), len(todo))
     for code, digest in results:
         entries[code].update(sha256=digest, rendered_at=stamp)
         rendered.append(code)

@@ -162,3 +162,26 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     assert issue("run-4", "ts-2.csv", generated_at=later) == (["programme-customer.pdf"], [
         "portfolio-pack.pdf", "programme-data-centre.pdf", "programme-network.pdf"])
     assert issue("run-4", "ts-2.csv", generated_at=later, force=True) == (packs, [])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rendering_a_period_reports_its_progress(tmp_path, workers):
+    """pmo report's bars: the project reports to render and the programme packs, each counted from 0 to its
+    total, in one process or in a pool; issued again unchanged, there are no reports to render."""
+    from orchestration.reports.period import render_period_reports
+    from tests.unit import test_project_reports as PR
+
+    path = PR.build_serving(tmp_path / "serving.duckdb")
+    out = tmp_path / "reports" / PERIOD
+    calls: list[tuple[str, int, int]] = []
+    render_period_reports(PERIOD, out, serving=path, generated_at=PR.GENERATED, workers=workers,
+                          progress=lambda *call: calls.append(call))
+    reports = [c for c in calls if c[0] == "project reports"]
+    packs = [c for c in calls if c[0] == "programme packs"]
+    assert [done for _, done, _ in reports] == [0, 1, 2, 3, 4] and {t for _, _, t in reports} == {4}
+    assert [done for _, done, _ in packs] == [0, 1, 2, 3] and {t for _, _, t in packs} == {3}
+    assert calls.index(reports[-1]) < calls.index(packs[0])  # the reports, then the packs
+
+    calls.clear()
+    render_period_reports(PERIOD, out, serving=path, workers=workers, progress=lambda *call: calls.append(call))
+    assert [c for c in calls if c[0] == "project reports"] == [("project reports", 0, 0)]

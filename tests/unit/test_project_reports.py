@@ -501,6 +501,22 @@ def test_pmo_report_project(home):
     assert set(m["files"]) == {"projects/P-RED.pdf"}
 
 
+def test_pmo_report_says_what_it_rendered_and_kept(home):
+    """The whole period twice: everything rendered, then everything kept (the second issue's output says so)."""
+    from orchestration.cli.main import app
+
+    first = CliRunner().invoke(app, ["report", "--home", str(home), "--period", PERIOD])
+    assert first.exit_code == 0, first.output
+    out = " ".join(first.output.split())
+    assert "4 rendered, 0 unchanged" in out and "programme packs 3 rendered, 0 unchanged" in out
+    assert "(unchanged, kept)" not in out
+    second = CliRunner().invoke(app, ["report", "--home", str(home), "--period", PERIOD])
+    assert second.exit_code == 0, second.output
+    out = " ".join(second.output.split())
+    assert "portfolio-pack.pdf (unchanged, kept)" in out
+    assert "0 rendered, 4 unchanged" in out and "programme packs 0 rendered, 3 unchanged" in out
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--period", "2027-03"], "no project is reported in 2027-03"),
     (["--period", PERIOD, "--project", "P-NOPE"], "P-NOPE: not reported in 2026-11"),
