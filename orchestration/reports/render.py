@@ -1001,14 +1001,19 @@ def pack_input_hash(data: PackData, quality: QualityAppendix | None, reproduced:
     """sha256 of everything a pack prints but the moment it was printed: its HTML rendered at a fixed time,
     and :func:`pack_code_version`.
 
-    Two things are left out besides the time. The appendix's run id: a run that checked the same figures
-    with the same outcome does not make a new document. And, in a programme pack, the appendix's table of
-    sources (files, rows and latest dates of the whole organisation's landing folder): a night's file that
-    changes none of the programme's figures should not render every programme's pack again. The portfolio
-    pack, the document of record for the run, keeps its sources in the hash, so it shows every night's
-    freshness. Any change of a check's outcome or failing rows renders every pack again."""
-    if quality is not None:
-        quality = replace(quality, run_id=None, sources=() if programme else quality.sources)
+    Left out besides the time: the appendix's run id (a run that checked the same figures with the same
+    outcome does not make a new document) and, in a programme pack, the appendix's organisation-wide
+    detail: the table of sources (files, rows and latest dates of the whole landing folder) and each
+    warning's failing-row count and examples (the labour reconciliation's count moves with any project's
+    hours). A night's file that changes none of a programme's figures then leaves its pack as it was,
+    whose appendix still names the run that rendered it. Which checks passed, warned or failed stays in
+    every pack's hash: a change of outcome renders every pack again. The portfolio pack, the document of
+    record for the run, keeps its whole appendix in the hash, so it shows every night's figures."""
+    if quality is not None and programme:
+        quality = replace(quality, run_id=None, sources=(), issues=tuple(
+            {**i, "failing_rows": None, "detail": ""} for i in quality.issues))
+    elif quality is not None:
+        quality = replace(quality, run_id=None)
     html = build_html(data, _HASH_EPOCH, quality, reproduced, programme)
     h = hashlib.sha256(pack_code_version().encode())
     h.update(html.encode("utf-8"))

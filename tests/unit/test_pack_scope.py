@@ -94,13 +94,18 @@ def test_a_period_folder_gets_one_pack_per_programme(tmp_path):
     assert all(n in manifest["files"] for n in names)
 
 
-def _summary(path, run_id: str, latest_file: str) -> Path:
-    """A run summary (quality/<period>/<run_id>.json) with one source: what the appendix prints."""
+def _summary(path, run_id: str, latest_file: str, warned: int | None = None) -> Path:
+    """A run summary (quality/<period>/<run_id>.json) with one source, and the labour reconciliation warning
+    on ``warned`` rows (None: every check passed): what the appendix prints."""
     import json
 
+    checks = [] if warned is None else [{
+        "asset": "marts/fct_earned_value", "check": "assert_ledger_labour_within_tolerance", "outcome": "warned",
+        "severity": "WARN", "failing_rows": warned, "description": f"{warned} failing row(s)", "failures": []}]
     path.write_text(json.dumps({
-        "run_id": run_id, "status": "passed", "counts": {"run": 3, "passed": 3, "warned": 0, "failed": 0},
-        "checks": [], "sources": [{"source": "timesheets", "files": 2, "rows_in": 1200, "rows_loaded": 1200,
+        "run_id": run_id, "status": "published",
+        "counts": {"run": 3, "passed": 3 - len(checks), "warned": len(checks), "failed": 0},
+        "checks": checks, "sources": [{"source": "timesheets", "files": 2, "rows_in": 1200, "rows_loaded": 1200,
                                    "rows_quarantined": 0, "files_not_read": 0, "latest_file": latest_file,
                                    "latest_date": "2026-11-27"}]}))
     return path
@@ -110,7 +115,8 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     """The manifest keeps each pack's input hash. Issued again with the same figures (another run, another
     time), no pack is rendered; a night's file that moves none of the figures renders the portfolio pack (its
     appendix shows every source's freshness) but no programme pack; a change to one project's figures
-    renders the portfolio pack and that project's programme pack only; --force renders all."""
+    renders the portfolio pack and that project's programme pack only; a check that starts to warn renders
+    every pack, the same warning on more rows only the portfolio pack; --force renders all."""
     import json
     import re
     from datetime import UTC, datetime
@@ -122,9 +128,9 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     out = tmp_path / "reports" / PERIOD
     packs = ["portfolio-pack.pdf", "programme-customer.pdf", "programme-data-centre.pdf", "programme-network.pdf"]
 
-    def issue(run_id, latest_file, **kw):
+    def issue(run_id, latest_file, warned=None, **kw):
         done = render_period_reports(PERIOD, out, serving=path, quality_summary=_summary(
-            tmp_path / f"{run_id}.json", run_id, latest_file), **kw)
+            tmp_path / f"{run_id}.json", run_id, latest_file, warned), **kw)
         return sorted(p.name for p in done.packs_rendered), sorted(p.name for p in done.packs_unchanged)
 
     assert issue("run-1", "ts-1.csv", generated_at=PR.GENERATED) == (packs, [])
@@ -157,11 +163,20 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     assert re.search(r"Run run-4", PR.pdf_text(out / "programme-network.pdf"))
     assert (out / "programme-customer.pdf").read_bytes() == first["programme-customer.pdf"]
 
+    # the labour reconciliation starts to warn: a new outcome, every pack shows it
+    assert issue("run-5", "ts-2.csv", warned=1334, generated_at=later) == (packs, [])
+    assert "1334" in PR.pdf_text(out / "programme-customer.pdf")
+    # the same warning on more rows (another project's hours moved): the portfolio pack shows the new count;
+    # the programme packs, whose figures did not move, keep the appendix of the run that rendered them
+    assert issue("run-6", "ts-2.csv", warned=1338, generated_at=later) == (["portfolio-pack.pdf"], packs[1:])
+    assert "1338" in PR.pdf_text(out / "portfolio-pack.pdf")
+    assert "1334" in PR.pdf_text(out / "programme-customer.pdf") and "run-5" in PR.pdf_text(out / "programme-customer.pdf")
+
     # a pack changed on disk no longer matches its entry; --force renders every pack
     (out / "programme-customer.pdf").write_bytes(b"%PDF-1.7 tampered")
-    assert issue("run-4", "ts-2.csv", generated_at=later) == (["programme-customer.pdf"], [
+    assert issue("run-6", "ts-2.csv", warned=1338, generated_at=later) == (["programme-customer.pdf"], [
         "portfolio-pack.pdf", "programme-data-centre.pdf", "programme-network.pdf"])
-    assert issue("run-4", "ts-2.csv", generated_at=later, force=True) == (packs, [])
+    assert issue("run-6", "ts-2.csv", warned=1338, generated_at=later, force=True) == (packs, [])
 
 
 @pytest.mark.parametrize("workers", [1, 2])
