@@ -5,7 +5,9 @@ open risks, read from the lessons marts of the published warehouse or a closed p
 * "The same mistake twice": ``marts.fct_lessons_learned`` rows flagged ``is_recurrence`` and raised by the
   end of the period, the latest first, each with the earlier lesson it repeats.
 * Lessons for open risks: ``marts.fct_lesson_risk_links`` at the period, one line per open risk with the
-  number of lessons that apply and the first of them (actioned or embedded first, as the mart orders them).
+  number of lessons that apply (``lessons_applying``) and the first of them (``lesson_rank`` 1: embedded, then
+  actioned, then open, oldest first); figures frozen before the mart ranked its lessons are counted and
+  ranked here the same way.
 
 A mart missing from the snapshot (a period frozen before lessons existed) leaves the page out.
 """
@@ -16,7 +18,7 @@ from datetime import date
 
 import duckdb
 
-from .catalog import marts_tables, period_end
+from .catalog import mart_columns, marts_tables, period_end
 
 #: Lines per table on the page; the rest are counted ("and 12 more").
 MAX_ROWS = 12
@@ -93,14 +95,19 @@ def load_lessons(con: duckdb.DuckDBPyConnection, period: str) -> LessonsPage | N
         LEFT JOIN marts.fct_lessons_learned AS earlier ON earlier.lesson_id = l.repeats_lesson_id
         WHERE l.is_recurrence AND l.raised_date <= ?
         ORDER BY l.raised_date DESC, l.lesson_id""", [end])
-    links = _rows(con, """
-        SELECT project_code, risk_id, any_value(risk_title), any_value(risk_category), count(*),
+    if "lessons_applying" in mart_columns(con, "fct_lesson_risk_links"):
+        # the mart keeps the first lessons of each risk (lesson_rank) and counts them all (lessons_applying)
+        applying, ranked = "max(lessons_applying)", "SELECT *, lesson_rank AS ord"
+    else:  # frozen before the mart ranked its lessons: every lesson that applies is a row
+        applying = "count(*)"
+        ranked = ("SELECT *, CASE lesson_status WHEN 'embedded' THEN 0 WHEN 'actioned' THEN 1 ELSE 2 END * 1e7"
+                  " + row_number() OVER (PARTITION BY project_code, risk_id"
+                  " ORDER BY lesson_raised_date, lesson_id) AS ord")
+    links = _rows(con, f"""
+        SELECT project_code, risk_id, any_value(risk_title), any_value(risk_category), {applying},
                arg_min(lesson_id, ord), arg_min(lesson_project_code, ord), arg_min(lesson_status, ord),
                arg_min(recommendation, ord)
-        FROM (SELECT *, CASE lesson_status WHEN 'embedded' THEN 0 WHEN 'actioned' THEN 1 ELSE 2 END * 1e7
-                        + row_number() OVER (PARTITION BY project_code, risk_id
-                                             ORDER BY lesson_raised_date, lesson_id) AS ord
-              FROM marts.fct_lesson_risk_links WHERE period = ?)
+        FROM ({ranked} FROM marts.fct_lesson_risk_links WHERE period = ?)
         GROUP BY project_code, risk_id
         ORDER BY project_code, risk_id""", [period])
     lessons_total = _rows(con, "SELECT count(*) FROM marts.fct_lessons_learned WHERE raised_date <= ?",

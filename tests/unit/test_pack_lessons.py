@@ -72,3 +72,25 @@ def test_no_lessons_page_without_the_marts(tmp_path):
     pages = pdf_pages_text(render_portfolio_pack(build_serving(tmp_path / "serving.duckdb"), PERIOD,
                                                  tmp_path / "out", generated_at=GENERATED))
     assert not any("Lessons learned" in p for p in pages)  # not even in the contents
+
+
+def test_the_risk_line_counts_every_lesson_that_applies_not_only_those_kept(tmp_path):
+    """The mart keeps the first lessons of each risk (lesson_rank) and says how many apply in all
+    (lessons_applying): the page prints that count and the lesson ranked first."""
+    path = _with_lessons(build_serving(tmp_path / "serving.duckdb"))
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("DROP TABLE marts.fct_lesson_risk_links")
+        con.execute(LESSONS_DDL[2].replace("recommendation VARCHAR)",
+                                           "recommendation VARCHAR, lesson_rank BIGINT, lessons_applying BIGINT)"))
+        con.execute("INSERT INTO marts.fct_lesson_risk_links VALUES "
+                    "('P-GRN', 'R-1', 'Vendor late', 'supplier', ?, 'supplier', 'L-9', 'P-X', DATE '2025-01-01',"
+                    " 'open', 'Ask early', 2, 37),"
+                    "('P-GRN', 'R-1', 'Vendor late', 'supplier', ?, 'supplier', 'L-3', 'P-AMB', DATE '2026-06-01',"
+                    " 'actioned', 'Price change requests before the work', 1, 37)", [PERIOD] * 2)
+    finally:
+        con.close()
+    pages = pdf_pages_text(render_portfolio_pack(path, PERIOD, tmp_path / "out", generated_at=GENERATED))
+    page = " ".join(next(p for p in pages if "Lessons learned — November 2026" in p).split())
+    assert ("P-GRN R-1 Vendor late supplier 37 L-3 (P-AMB, actioned) Price change requests before the work"
+            in page)
