@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import re
@@ -34,6 +35,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PMO = Path(sys.executable).with_name("pmo")
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_scale import run_steps  # noqa: E402
+
+PACK_STEP = "reports__portfolio_pack"
 
 
 def timed(*args: str) -> tuple[float, float, str]:
@@ -64,6 +70,22 @@ def rendered(output: str) -> str:
     return "; ".join(found)
 
 
+def manifest(home: Path, period: str) -> dict:
+    path = home / "reports" / period / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def rendered_between(before: dict, after: dict) -> str:
+    """What a run rendered in the period's folder: the entries whose render time changed."""
+    def moved(kind: str) -> tuple[int, int]:
+        old, new = before.get(kind) or {}, after.get(kind) or {}
+        return sum(e.get("rendered_at") != (old.get(k) or {}).get("rendered_at") for k, e in new.items()), len(new)
+
+    reports, packs = moved("projects"), moved("packs")
+    return (f"reports {reports[0]} rendered / {reports[1] - reports[0]} kept; "
+            f"packs (portfolio and programme) {packs[0]} rendered / {packs[1] - packs[0]} kept")
+
+
 def write_day(landing: Path, period: str, projects: int, seed: int) -> tuple[Path, int, str]:
     """One day's late timesheets for ``projects`` projects, on the period's last working day with data."""
     end = period + "-31"
@@ -87,13 +109,13 @@ def write_day(landing: Path, period: str, projects: int, seed: int) -> tuple[Pat
         if r[col["approval_status"]] == "approved":
             by_project.setdefault(r[col["project_code"]], r)
     picked = random.Random(seed).sample(sorted(by_project), min(projects, len(by_project)))
-    target = landing / "timesheets" / f"late-{best}.csv"
+    target = landing / "timesheets" / f"late-{best}-seed{seed}.csv"
     with open(target, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(header)
         for k, code in enumerate(sorted(picked), 1):
             row = list(by_project[code])
-            row[col["entry_id"]] = f"LATE-{best.replace('-', '')}-{k:05d}"
+            row[col["entry_id"]] = f"LATE-{best.replace('-', '')}-S{seed}-{k:05d}"
             writer.writerow(row)
     return target, len(picked), best
 
@@ -118,8 +140,15 @@ def main() -> int:
     step("`pmo report` (the period's documents brought up to date)", "report", "--home", home, "--period", args.period)
     step("`pmo report` again, nothing changed", "report", "--home", home, "--period", args.period)
     target, entries, day = write_day(args.home / "landing", args.period, args.projects, args.seed)
-    step(f"`pmo run` after {target.name} lands ({entries} entries, {entries} projects, on {day})",
-         "run", "--home", home, "--period", args.period)
+    before = manifest(args.home, args.period)
+    wall, cpu, _ = timed("run", "--home", home, "--period", args.period)
+    what = rendered_between(before, manifest(args.home, args.period))
+    lines.append(f"| `pmo run` after {target.name} lands ({entries} entries, {entries} projects, on {day}) | "
+                 f"{wall:.1f} | {cpu:.1f} | {what} |")
+    pack_step = [s for s in run_steps(Path(sys.executable), args.home) if s["step"] == PACK_STEP]
+    if pack_step:
+        lines.append(f"| of which the run's documents (step `{PACK_STEP}`) | {pack_step[0]['seconds']:.1f} | | |")
+    print("\n".join(lines[-2:]), flush=True)
     step("`pmo report` after that run", "report", "--home", home, "--period", args.period)
     load_after = os.getloadavg()
     text = "\n".join(lines) + (f"\n\nLoad average (1, 5, 15 min) {tuple(round(x, 1) for x in load_before)} before, "
