@@ -8,6 +8,7 @@ after a publish and by ``pmo report``, which renders again without rebuilding an
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from . import manifest as M
 from .project import (ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
                       render_project_reports)
 from .render import (PACK_FILENAME, PackIssue, _iso_label, issue_portfolio_pack, issue_programme_pack,
-                     issue_reported_pack, programme_pack_filename)
+                     issue_reported_pack, programme_pack_filename, programme_packs_context)
+from .scope import programme_fingerprints
 
 LOGGER = logging.getLogger(__name__)
 
@@ -119,24 +121,37 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
         # one pack per programme with a project reported in the period, rendered with the project reports
         # (under the same limit: a run leaves both to `pmo report` above it)
         names = sorted({r.header["programme"] for r in data.reports if r.header.get("programme")})
-        jobs = [(name, packs_before.get(programme_pack_filename(name))) for name in names]
-        tick("programme packs", 0, len(jobs))
-        if workers > 1 and len(names) > 1:
+        fingerprints = _programme_fingerprints(period, names, kwargs)
+        by_name: dict[str, PackIssue] = {}
+        jobs = []
+        for name in names:
+            before, fingerprint = packs_before.get(programme_pack_filename(name)), fingerprints.get(name)
+            target = out_dir / programme_pack_filename(name)
+            if (not force and fingerprint and before and before.get("source_fingerprint") == fingerprint
+                    and target.is_file() and M.file_sha256(target) == before.get("sha256")):
+                by_name[name] = PackIssue(target, dict(before), rendered=False)  # its figures did not move
+            else:
+                jobs.append((name, before, fingerprint))
+        LOGGER.info("programme packs %s: %d of %d unchanged by their figures' fingerprint", period, len(by_name),
+                    len(names))
+        tick("programme packs", len(by_name), len(names))
+        if workers > 1 and len(jobs) > 1:
             # WeasyPrint is CPU-bound: the packs share the workers (spawn, as the project reports' pool)
             from concurrent.futures import ProcessPoolExecutor, as_completed
             from multiprocessing import get_context
 
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                futures = [pool.submit(issue_programme_pack, period, name, out_dir, previous=before, **kwargs)
-                           for name, before in jobs]
+                futures = {pool.submit(issue_programme_pack, period, name, out_dir, previous=before,
+                                       fingerprint=fingerprint, **kwargs): name for name, before, fingerprint in jobs}
                 for future in as_completed(futures):
-                    future.result()  # raises the first failure
-                    tick("programme packs", sum(f.done() for f in futures), len(jobs))
-                programme_packs.extend(f.result() for f in futures)  # in the programmes' order
+                    by_name[futures[future]] = future.result()  # raises the first failure
+                    tick("programme packs", len(by_name), len(names))
         else:
-            for name, before in jobs:
-                programme_packs.append(issue_programme_pack(period, name, out_dir, previous=before, **kwargs))
-                tick("programme packs", len(programme_packs), len(jobs))
+            for name, before, fingerprint in jobs:
+                by_name[name] = issue_programme_pack(period, name, out_dir, previous=before, fingerprint=fingerprint,
+                                                     **kwargs)
+                tick("programme packs", len(by_name), len(names))
+        programme_packs.extend(by_name[name] for name in names)  # in the programmes' order
         keep = {p.path.name for p in programme_packs}
         for old_pack in out_dir.glob("programme-*.pdf"):
             if old_pack.name not in keep:
@@ -168,6 +183,24 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                          programme_packs=tuple(i.path for i in programme_packs),
                          packs_rendered=tuple(i.path for i in issued if i.rendered),
                          packs_unchanged=tuple(i.path for i in issued if not i.rendered))
+
+
+def _programme_fingerprints(period: str, names: Sequence[str], kwargs: dict) -> dict[str, str]:
+    """Each programme's ``source_fingerprint``: its figures' fingerprint (scope.programme_fingerprints, one
+    pass over the marts for every programme) joined with what all its packs share (render.
+    programme_packs_context).  Empty when it cannot be computed: then every pack is loaded and compared by
+    its input hash, as before."""
+    if not names:
+        return {}
+    try:
+        context = programme_packs_context(period, names[0], serving_path=kwargs["serving_path"], home=kwargs["home"],
+                                          reported=kwargs["reported"], quality_summary=kwargs["quality_summary"])
+        figures = programme_fingerprints(serving=kwargs["serving_path"], reported=kwargs["reported"])
+    except (duckdb.Error, OSError, ValueError) as exc:
+        LOGGER.warning("programme packs %s: fingerprints not computed (%s); every pack is compared by its inputs",
+                       period, exc)
+        return {}
+    return {name: hashlib.sha256(f"{context}:{fp}".encode()).hexdigest() for name, fp in figures.items()}
 
 
 def _check_request(data, period: str, projects: Sequence[str] | None, programme: str | None, frozen: bool) -> None:

@@ -1009,15 +1009,55 @@ def pack_input_hash(data: PackData, quality: QualityAppendix | None, reproduced:
     whose appendix still names the run that rendered it. Which checks passed, warned or failed stays in
     every pack's hash: a change of outcome renders every pack again. The portfolio pack, the document of
     record for the run, keeps its whole appendix in the hash, so it shows every night's figures."""
-    if quality is not None and programme:
-        quality = replace(quality, run_id=None, sources=(), issues=tuple(
-            {**i, "failing_rows": None, "detail": ""} for i in quality.issues))
+    if programme:
+        quality = _programme_quality(quality)
     elif quality is not None:
         quality = replace(quality, run_id=None)
     html = build_html(data, _HASH_EPOCH, quality, reproduced, programme)
     h = hashlib.sha256(pack_code_version().encode())
     h.update(html.encode("utf-8"))
     return h.hexdigest()
+
+
+def _programme_quality(quality: QualityAppendix | None) -> QualityAppendix | None:
+    """The appendix as a programme pack's hash sees it (:func:`pack_input_hash`): no run id, no sources, and
+    each warning or failure without its failing-row count and examples."""
+    if quality is None:
+        return None
+    return replace(quality, run_id=None, sources=(), issues=tuple(
+        {**i, "failing_rows": None, "detail": ""} for i in quality.issues))
+
+
+def programme_packs_context(period: str, sample_programme: str, *, serving_path: Path | None = None,
+                            home: Path | None = None, reported=None, quality_summary: Path | None = None) -> str:
+    """sha256 of what every programme pack of ``period`` shares besides its own figures: the code version, the
+    period, ``PMO_PACK_PROJECT_ROWS``, the appendix as a programme pack's hash sees it and, for a closed
+    period, the run that reported it.  With :func:`~orchestration.reports.scope.programme_fingerprints` it tells, for all programmes at
+    once, which packs cannot have changed (``source_fingerprint`` in the manifest)."""
+    import json
+
+    from .scope import open_programme
+
+    con = open_programme(sample_programme, serving=serving_path, reported=reported)
+    try:
+        quality = load_quality_appendix(con, _frozen_summary(home, reported) if reported is not None
+                                        else quality_summary)
+    finally:
+        con.close()
+    masked = _programme_quality(quality)
+    payload = {"code": pack_code_version(), "period": period, "project_rows": pack_project_rows_limit(),
+               "quality": None if masked is None else {
+                   "status": masked.status, "counts": masked.counts, "issues": list(masked.issues),
+                   "note": masked.note},
+               "reproduced": None if reported is None else [reported.run_id, reported.reported_at,
+                                                            reported.closed_at]}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _frozen_summary(home: Path | None, reported) -> Path | None:
+    """The run summary of the run that reported a closed period, when it is still on disk."""
+    summary = Path(home) / reported.quality_summary if home and reported.quality_summary else None
+    return summary if summary is not None and summary.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -1042,9 +1082,10 @@ def _file_sha256(path: Path) -> str:
 
 def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Path, generated_at: datetime,
             quality_summary: Path | None, reproduced: ReproducedFrom | None, programme: str | None = None, *,
-            previous: dict | None = None, force: bool = False) -> PackIssue:
+            previous: dict | None = None, force: bool = False, fingerprint: str | None = None) -> PackIssue:
     """Load the pack's figures from ``con`` (closed here) and write its PDF, unless ``previous`` (the pack's
-    entry in the folder's last manifest) has the same input hash and its PDF is still the one it lists."""
+    entry in the folder's last manifest) has the same input hash and its PDF is still the one it lists.
+    ``fingerprint`` (a programme pack's ``source_fingerprint``) is kept in the entry."""
     try:
         check_marts(con, where)
         data = load_pack_data(con, period)
@@ -1059,12 +1100,17 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
     if (not force and previous and previous.get("input_sha256") == digest and target.is_file()
             and _file_sha256(target) == previous.get("sha256")):
         LOGGER.info("%s %s: unchanged since %s, kept", what, period, previous.get("rendered_at"))
-        return PackIssue(target, dict(previous), rendered=False)
-    html = build_html(data, generated_at, quality, reproduced, programme)
-    _write_pdf_atomically(html, target)
-    LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
-    return PackIssue(target, {"input_sha256": digest, "sha256": _file_sha256(target),
-                              "rendered_at": generated_at.isoformat(timespec="seconds")}, rendered=True)
+        entry, rendered = dict(previous), False
+    else:
+        html = build_html(data, generated_at, quality, reproduced, programme)
+        _write_pdf_atomically(html, target)
+        LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
+        entry, rendered = {"input_sha256": digest, "sha256": _file_sha256(target),
+                           "rendered_at": generated_at.isoformat(timespec="seconds")}, True
+    entry.pop("source_fingerprint", None)
+    if fingerprint:
+        entry["source_fingerprint"] = fingerprint
+    return PackIssue(target, entry, rendered=rendered)
 
 
 def programme_pack_filename(programme: str) -> str:
@@ -1084,7 +1130,7 @@ def render_programme_pack(period: str, programme: str, out_dir: Path, *, serving
 def issue_programme_pack(period: str, programme: str, out_dir: Path, *, serving_path: Path | None = None,
                          home: Path | None = None, reported=None, generated_at: datetime | None = None,
                          quality_summary: Path | None = None, previous: dict | None = None,
-                         force: bool = False) -> PackIssue:
+                         force: bool = False, fingerprint: str | None = None) -> PackIssue:
     """Render ``out_dir/programme-<slug>.pdf``: the portfolio pack's pages for one programme's projects, from
     the published snapshot or (``reported`` and ``home``) a closed period's frozen figures, through the
     programme's scope of the marts (orchestration/reports/scope.py); ``previous`` and ``force`` as for
@@ -1095,14 +1141,13 @@ def issue_programme_pack(period: str, programme: str, out_dir: Path, *, serving_
     generated_at = generated_at or datetime.now(UTC)
     if reported is not None:
         con = open_programme(programme, reported=reported)
-        summary = Path(home) / reported.quality_summary if home and reported.quality_summary else None
         return _render(con, str(reported.directory), period, Path(out_dir), generated_at,
-                       summary if summary is not None and summary.is_file() else None,
+                       _frozen_summary(home, reported),
                        ReproducedFrom(run_id=reported.run_id, reported_at=_iso_label(reported.reported_at),
                                       closed_at=_iso_label(reported.closed_at)), programme,
-                       previous=previous, force=force)
+                       previous=previous, force=force, fingerprint=fingerprint)
     if serving_path is None or not Path(serving_path).is_file():
         raise ValueError(f"serving warehouse not found: {serving_path} (publish the warehouse first)")
     con = open_programme(programme, serving=Path(serving_path))
     return _render(con, str(serving_path), period, Path(out_dir), generated_at, quality_summary, None, programme,
-                   previous=previous, force=force)
+                   previous=previous, force=force, fingerprint=fingerprint)

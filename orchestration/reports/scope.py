@@ -20,6 +20,8 @@ shared by every programme.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -81,30 +83,36 @@ def programme_scope(con: duckdb.DuckDBPyConnection, programme: str, *, source: s
 
 
 
-def open_programme(programme: str, *, serving: Path | None = None, reported=None) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection holding ``programme``'s scope (:func:`programme_scope`) of the published
-    snapshot ``serving`` (attached read-only) or of a closed period's frozen figures ``reported``: views
-    only, nothing is copied."""
+def _open_source(*, serving: Path | None = None, reported=None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection whose schemas ``source`` and ``source_quality`` are views of the published
+    snapshot ``serving`` (attached read-only) or of a closed period's frozen figures ``reported``."""
     from orchestration.pipeline.reported import open_frozen
     from orchestration.warehouse import open_db
 
     if reported is not None:
-        con = open_frozen(reported, marts_schema="source", quality_schema="source_quality")
-    else:
-        con = open_db()
-        try:
-            con.execute(f"ATTACH '{str(serving).replace(chr(39), chr(39) * 2)}' AS published (READ_ONLY)")
-            for schema, target in (("marts", "source"), ("quality", "source_quality")):
-                tables = [r[0] for r in con.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'published' "
-                    "AND table_schema = ?", [schema]).fetchall()]
-                if tables:
-                    con.execute(f"CREATE SCHEMA {target}")
-                for table in tables:
-                    con.execute(f"CREATE VIEW {target}.{table} AS SELECT * FROM published.{schema}.{table}")
-        except BaseException:
-            con.close()
-            raise
+        return open_frozen(reported, marts_schema="source", quality_schema="source_quality")
+    con = open_db()
+    try:
+        con.execute(f"ATTACH '{str(serving).replace(chr(39), chr(39) * 2)}' AS published (READ_ONLY)")
+        for schema, target in (("marts", "source"), ("quality", "source_quality")):
+            tables = [r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'published' "
+                "AND table_schema = ?", [schema]).fetchall()]
+            if tables:
+                con.execute(f"CREATE SCHEMA {target}")
+            for table in tables:
+                con.execute(f"CREATE VIEW {target}.{table} AS SELECT * FROM published.{schema}.{table}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def open_programme(programme: str, *, serving: Path | None = None, reported=None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection holding ``programme``'s scope (:func:`programme_scope`) of the published
+    snapshot ``serving`` (attached read-only) or of a closed period's frozen figures ``reported``: views
+    only, nothing is copied."""
+    con = _open_source(serving=serving, reported=reported)
     try:
         if not programme_scope(con, programme):
             raise ValueError(f"programme {programme!r} has no project in dim_project")
@@ -112,3 +120,53 @@ def open_programme(programme: str, *, serving: Path | None = None, reported=None
         con.close()
         raise
     return con
+
+
+def programme_fingerprints(*, serving: Path | None = None, reported=None, source: str = "source") -> dict[str, str]:
+    """For every programme of ``dim_project``, a sha256 of the rows its scope (:func:`programme_scope`) holds,
+    computed for all programmes at once: one grouped query per mart, each row hashed by DuckDB and the hashes
+    summed per programme (sum, not XOR: a duplicated row still counts), plus the names and columns of every
+    mart (a mart added or dropped changes which pages a pack holds).
+
+    The rules are programme_scope's: a mart with ``project_code`` by the project's programme; the dependencies
+    by the provider's and by the receiver's programme; the programme roll-ups by their programme; the other
+    marts are not in a programme's scope.  Equal fingerprints mean a programme pack would load the same
+    figures, so :func:`~orchestration.reports.period.render_period_reports` keeps the pack without loading it
+    (at 2,000 projects: 0.4 s for every programme, against 0.5 s of queries for each)."""
+    con = _open_source(serving=serving, reported=reported)
+    try:
+        marts = _columns(con, source)
+        if "dim_project" not in marts:
+            return {}
+        parts = []
+        for table, cols in sorted(marts.items()):
+            rows = f"{source}.{table}"
+            if "project_code" in cols:
+                parts.append(f"SELECT '{table}' AS part, d.programme, sum(hash(t))::HUGEINT AS h, count(*) AS n "
+                             f"FROM {rows} AS t JOIN {source}.dim_project AS d ON d.project_code = t.project_code "
+                             f"GROUP BY d.programme")
+            elif table == "fct_dependency_status":
+                for side in ("provider", "receiver"):
+                    parts.append(f"SELECT '{table}.{side}' AS part, d.programme, sum(hash(t))::HUGEINT AS h, "
+                                 f"count(*) AS n FROM {rows} AS t JOIN {source}.dim_project AS d "
+                                 f"ON d.project_code = t.{side}_project_code GROUP BY d.programme")
+            elif table == "fct_programme_earned_value":
+                parts.append(f"SELECT '{table}' AS part, programme, sum(hash(t))::HUGEINT AS h, count(*) AS n "
+                             f"FROM {rows} AS t GROUP BY programme")
+            elif table in ("fct_quality_rollup", "fct_forecast_range_rollup"):
+                parts.append(f"SELECT '{table}' AS part, rollup_name AS programme, sum(hash(t))::HUGEINT AS h, "
+                             f"count(*) AS n FROM {rows} AS t WHERE rollup_level = 'programme' GROUP BY rollup_name")
+        found: dict[str, list[tuple]] = {}
+        for part, programme, h, n in con.execute(" UNION ALL ".join(parts)).fetchall():
+            found.setdefault(programme, []).append((part, str(h), n))
+        shape = json.dumps(sorted(marts.items()))
+        out = {}
+        for programme, rows_ in found.items():
+            if programme is None:
+                continue
+            digest = hashlib.sha256(shape.encode())
+            digest.update(json.dumps(sorted(rows_)).encode())
+            out[programme] = digest.hexdigest()
+        return out
+    finally:
+        con.close()

@@ -111,7 +111,7 @@ def _summary(path, run_id: str, latest_file: str, warned: int | None = None) -> 
     return path
 
 
-def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
+def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path, monkeypatch):
     """The manifest keeps each pack's input hash. Issued again with the same figures (another run, another
     time), no pack is rendered; a night's file that moves none of the figures renders the portfolio pack (its
     appendix shows every source's freshness) but no programme pack; a change to one project's figures
@@ -124,16 +124,24 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     from orchestration.reports.period import render_period_reports
     from tests.unit import test_project_reports as PR
 
+    from orchestration.reports import render as R
+
     path = PR.build_serving(tmp_path / "serving.duckdb")
     out = tmp_path / "reports" / PERIOD
     packs = ["portfolio-pack.pdf", "programme-customer.pdf", "programme-data-centre.pdf", "programme-network.pdf"]
+    # the packs whose figures were loaded: a programme pack whose figures' fingerprint is unchanged is not
+    loaded = []
+    load_pack_data = R.load_pack_data
+    monkeypatch.setattr(R, "load_pack_data", lambda con, period: loaded.append(period) or load_pack_data(con, period))
 
     def issue(run_id, latest_file, warned=None, **kw):
+        loaded.clear()
         done = render_period_reports(PERIOD, out, serving=path, quality_summary=_summary(
             tmp_path / f"{run_id}.json", run_id, latest_file, warned), **kw)
         return sorted(p.name for p in done.packs_rendered), sorted(p.name for p in done.packs_unchanged)
 
     assert issue("run-1", "ts-1.csv", generated_at=PR.GENERATED) == (packs, [])
+    assert len(loaded) == 4
     manifest = json.loads((out / "manifest.json").read_text())
     assert sorted(manifest["packs"]) == packs
     for name, entry in manifest["packs"].items():
@@ -145,11 +153,13 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     # another run, another day, the same figures and sources: every pack is kept, byte for byte
     later = datetime(2026, 12, 9, 6, 0, tzinfo=UTC)
     assert issue("run-2", "ts-1.csv", generated_at=later) == ([], packs)
+    assert len(loaded) == 1  # the portfolio pack's figures only: the programmes' fingerprints did not move
     assert {name: (out / name).read_bytes() for name in packs} == first
     assert json.loads((out / "manifest.json").read_text())["packs"] == manifest["packs"]
 
     # a new file lands that changes none of the period's figures: only the portfolio pack shows it
     assert issue("run-3", "ts-2.csv", generated_at=later) == (["portfolio-pack.pdf"], packs[1:])
+    assert len(loaded) == 1
     assert "ts-2.csv" in PR.pdf_text(out / "portfolio-pack.pdf")
     assert "ts-2.csv" not in PR.pdf_text(out / "programme-network.pdf")
 
@@ -160,15 +170,18 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     con.close()
     assert issue("run-4", "ts-2.csv", generated_at=later) == (
         ["portfolio-pack.pdf", "programme-network.pdf"], ["programme-customer.pdf", "programme-data-centre.pdf"])
+    assert len(loaded) == 2
     assert re.search(r"Run run-4", PR.pdf_text(out / "programme-network.pdf"))
     assert (out / "programme-customer.pdf").read_bytes() == first["programme-customer.pdf"]
 
     # the labour reconciliation starts to warn: a new outcome, every pack shows it
     assert issue("run-5", "ts-2.csv", warned=1334, generated_at=later) == (packs, [])
+    assert len(loaded) == 4
     assert "1334" in PR.pdf_text(out / "programme-customer.pdf")
     # the same warning on more rows (another project's hours moved): the portfolio pack shows the new count;
     # the programme packs, whose figures did not move, keep the appendix of the run that rendered them
     assert issue("run-6", "ts-2.csv", warned=1338, generated_at=later) == (["portfolio-pack.pdf"], packs[1:])
+    assert len(loaded) == 1
     assert "1338" in PR.pdf_text(out / "portfolio-pack.pdf")
     assert "1334" in PR.pdf_text(out / "programme-customer.pdf") and "run-5" in PR.pdf_text(out / "programme-customer.pdf")
 
@@ -176,6 +189,7 @@ def test_packs_are_rendered_again_only_when_what_they_print_changed(tmp_path):
     (out / "programme-customer.pdf").write_bytes(b"%PDF-1.7 tampered")
     assert issue("run-6", "ts-2.csv", warned=1338, generated_at=later) == (["programme-customer.pdf"], [
         "portfolio-pack.pdf", "programme-data-centre.pdf", "programme-network.pdf"])
+    assert len(loaded) == 2
     assert issue("run-6", "ts-2.csv", warned=1338, generated_at=later, force=True) == (packs, [])
 
 
@@ -200,3 +214,42 @@ def test_rendering_a_period_reports_its_progress(tmp_path, workers):
     calls.clear()
     render_period_reports(PERIOD, out, serving=path, workers=workers, progress=lambda *call: calls.append(call))
     assert [c for c in calls if c[0] == "project reports"] == [("project reports", 0, 0)]
+
+
+def test_programme_fingerprints_follow_the_programme_scope(tmp_path):
+    """A programme's fingerprint moves with the rows its pack reads (scope.py's rules) and with nothing else: a
+    project's earned value moves its programme's; a dependency both its provider's and its receiver's; the
+    programme's own roll-up only its own; an organisation-wide mart none."""
+    from orchestration.reports.scope import programme_fingerprints
+    from tests.unit import test_project_reports as PR
+
+    path = PR.build_serving(tmp_path / "serving.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE marts.fct_dependency_status (provider_project_code VARCHAR,"
+                " receiver_project_code VARCHAR, period VARCHAR, status VARCHAR)")
+    con.execute("INSERT INTO marts.fct_dependency_status VALUES ('P-RED', 'P-LONG', ?, 'on track')", [PERIOD])
+    con.execute("CREATE TABLE marts.fct_team_utilisation (group_type VARCHAR, period VARCHAR)")
+    con.close()
+    programmes = ["Customer", "Data centre", "Network"]
+
+    def moved(sql, params=()):
+        before = programme_fingerprints(serving=path)
+        assert sorted(before) == programmes
+        con = duckdb.connect(str(path))
+        con.execute(sql, list(params))
+        con.close()
+        after = programme_fingerprints(serving=path)
+        return sorted(p for p in programmes if before[p] != after[p])
+
+    assert moved("SELECT 1") == []
+    assert moved("UPDATE marts.fct_earned_value SET ac = ac + 1 WHERE project_code = 'P-HTML' AND period = ?",
+                 [PERIOD]) == ["Customer"]
+    assert moved("UPDATE marts.fct_dependency_status SET status = 'late'") == ["Data centre", "Network"]
+    assert moved("INSERT INTO marts.fct_programme_earned_value (programme, period, currency, bac)"
+                 " VALUES ('Network', ?, 'GBP', 1)", [PERIOD]) == ["Network"]
+    assert moved("INSERT INTO marts.fct_team_utilisation VALUES ('team', ?)", [PERIOD]) == []
+    # a duplicated row counts (the hashes are summed, not XORed)
+    assert moved("INSERT INTO marts.fct_dependency_status SELECT * FROM marts.fct_dependency_status") == [
+        "Data centre", "Network"]
+    # a mart added changes the pages a pack may hold: every fingerprint moves
+    assert moved("CREATE TABLE marts.fct_new_page (period VARCHAR)") == programmes
