@@ -38,6 +38,7 @@ import json
 import logging
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -599,12 +600,19 @@ def _literal_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def previous_published_mart_rows(serving: Path | None, mart: str, period: str | None) -> int | None:
+def previous_published_mart_rows(serving: Path | None, mart: str, period: str | None,
+                                 columns: Iterable[str] | None = None) -> int | None:
     """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
-    mart has a period column (so rebuilding an earlier period compares like with like)."""
+    mart has a period column (so rebuilding an earlier period compares like with like).
+
+    ``columns`` (the mart as just built): when the published mart has other columns, its definition changed
+    since (an upgrade), its rows are not comparable and there is no previous count (None: no volume band for
+    this run), so a deliberate change of a mart's grain does not block the first run after it."""
+    built = None if columns is None else set(columns)
+
     def read(con):
         columns = set(table_types(con, MARTS_SCHEMA, mart))
-        if not columns:
+        if not columns or (built is not None and columns != built):
             return None
         where, args = ("WHERE period <= ?", [period]) if period and "period" in columns else ("", [])
         row = con.execute(f"SELECT count(*) FROM {MARTS_SCHEMA}.{mart} {where}", args).fetchone()
@@ -614,8 +622,8 @@ def previous_published_mart_rows(serving: Path | None, mart: str, period: str | 
 
 
 def mart_parameters(mart: str, period: str | None, quality: QualitySettings, serving: Path | None,
-                    reporting_currency: str) -> dict:
-    vmin, vmax = volume_band(previous_published_mart_rows(serving, mart, period), quality)
+                    reporting_currency: str, columns: Iterable[str] | None = None) -> dict:
+    vmin, vmax = volume_band(previous_published_mart_rows(serving, mart, period, columns), quality)
     return {"reporting_currency": [reporting_currency], "volume_min_rows": vmin, "volume_max_rows": vmax}
 
 
@@ -637,7 +645,7 @@ def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: Qual
         con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS {mart_gate_sql(source, types, keys, mart, period)}")
         order = ", ".join(f"{quote(k)} NULLS FIRST" for k in keys) if keys and all(k in types for k in keys) else None
         relation = Relation(con, quote(view), order_by=order, label=f"{MARTS_SCHEMA}.{mart}", base=source)
-        params = mart_parameters(mart, period, quality, serving, reporting_currency)
+        params = mart_parameters(mart, period, quality, serving, reporting_currency, columns=types)
         return validate_relation(relation, suite, params, directory, quality)
     finally:
         con.close()

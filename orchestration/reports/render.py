@@ -1032,8 +1032,9 @@ def programme_packs_context(period: str, sample_programme: str, *, serving_path:
                             home: Path | None = None, reported=None, quality_summary: Path | None = None) -> str:
     """sha256 of what every programme pack of ``period`` shares besides its own figures: the code version, the
     period, ``PMO_PACK_PROJECT_ROWS``, the appendix as a programme pack's hash sees it and, for a closed
-    period, the run that reported it.  With :func:`~orchestration.reports.scope.programme_fingerprints` it tells, for all programmes at
-    once, which packs cannot have changed (``source_fingerprint`` in the manifest)."""
+    period, the run that reported it.  With :func:`~orchestration.reports.scope.programme_fingerprints` it
+    tells, for all programmes at once, which packs cannot have changed (``source_fingerprint`` in the
+    manifest)."""
     import json
 
     from .scope import open_programme
