@@ -7,7 +7,8 @@ changing one thing only: the run launcher reads a kubeconfig written here, whose
 loopback port, instead of a pod's service account.  It checks the launcher, the run queue, the pools and
 the storage the instance really has, the definitions the code location really holds, that a run of the
 monthly job can be created in the instance's Postgres run storage (it is not launched: there is no
-cluster), and that the manifests beside dagster.yaml define every object it names.
+cluster), the Kubernetes Job the launcher would create for that run, and that the manifests beside
+dagster.yaml define every object it names.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dagster._core.instance.config import PoolGranularity
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._serdes import serialize_value
 from dagster_k8s import K8sRunLauncher
+from dagster_k8s.job import construct_dagster_k8s_job, get_job_name_from_run_id
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
 from orchestration.defs.definitions import MONTHLY_JOB, build_definitions
@@ -154,6 +156,28 @@ def test_the_definitions_load_on_the_kubernetes_instance(pg_url, tmp_path, monke
         # A run of the monthly job, created (not launched) in the instance's Postgres run storage.
         run = instance.create_run_for_job(job_def=job, tags={"dagster/partition": "2026-03"})
         assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.NOT_STARTED
+
+        # The Kubernetes Job the launcher would create for it, built as K8sRunLauncher.launch_run builds it
+        # (the raw run_k8s_config becomes Kubernetes objects here, so a misspelt key fails); nothing is sent.
+        context = run_launcher.get_container_context_for_run(run)
+        assert context.namespace == "pmo"
+        k8s_job = construct_dagster_k8s_job(
+            job_config=context.get_k8s_job_config(job_image=None, run_launcher=run_launcher),
+            args=["dagster", "api", "execute_run", "{}"], job_name=get_job_name_from_run_id(run.run_id),
+            pod_name=get_job_name_from_run_id(run.run_id), component="run_worker",
+            user_defined_k8s_config=context.run_k8s_config, labels={"dagster/run-id": run.run_id})
+        assert k8s_job.spec.backoff_limit == 0
+        pod = k8s_job.spec.template.spec
+        container = pod.containers[0]
+        assert (pod.service_account_name, container.image) == ("pmo-run", IMAGE)
+        assert {(e.config_map_ref or e.secret_ref).name for e in container.env_from} >= {"pmo-env", "pmo-postgres"}
+        assert ("pmo-home", "/home/pmo/warehouse") in {(m.name, m.mount_path) for m in container.volume_mounts}
+        assert "pmo-home" in {v.persistent_volume_claim.claim_name for v in pod.volumes if v.persistent_volume_claim}
+        assert container.resources.limits == {"memory": "8Gi"}
+        assert pod.security_context.fs_group == 999
+        term = pod.affinity.pod_affinity.required_during_scheduling_ignored_during_execution[0]
+        assert term.topology_key == "kubernetes.io/hostname"
+        assert term.label_selector.match_labels["app.kubernetes.io/component"] == "server"
     finally:
         instance.dispose()
 
