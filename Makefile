@@ -23,7 +23,7 @@ install: $(STAMP) $(OLD_DUCKDB_STAMP) $(MYPY_STAMP)
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON) (first time: about a minute)…"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev,cluster]'
 	@touch $(STAMP)
 
 $(OLD_DUCKDB_STAMP): | $(STAMP)

@@ -31,6 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 DAGSTER_YAML_TEMPLATE = REPO_ROOT / "dagster.yaml"
+#: The instance configuration on Kubernetes (PMO_DAGSTER_RUN_LAUNCHER=k8s): docs/scaling-out.md.
+K8S_DAGSTER_YAML_TEMPLATE = REPO_ROOT / "deploy" / "kubernetes" / "dagster.yaml"
 
 DEFAULT_REPORTING_CURRENCY = "GBP"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -178,6 +180,7 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     if webhook is not None and (not isinstance(webhook, str) or not re.match(r"^https?://\S+$", webhook.strip())):
         raise SettingsError(f"{path}: alert_webhook must be an http:// or https:// URL (or null), not {webhook!r}")
     nightly, at, tz, sensor = _schedule_settings(path, data.get("schedule"))
+    run_launcher()  # a bad PMO_DAGSTER_RUN_LAUNCHER (or k8s without Postgres) is a settings error, before any run
     return Settings(home=root, reporting_currency=currency, close_periods=close, slot_wait_minutes=float(wait),
                     alert_webhook=webhook.strip() if webhook else None, nightly_enabled=nightly,
                     nightly_time=at, timezone=tz, landing_sensor_enabled=sensor)
@@ -256,10 +259,42 @@ def psycopg2_url(url: str) -> str:
     return url
 
 
+#: Where the Dagster instance launches runs: ``local`` (unset: a process per run on this machine, Dagster's
+#: default) or ``k8s`` (a Kubernetes Job per run, dagster-k8s's K8sRunLauncher: the instance configuration is
+#: deploy/kubernetes/dagster.yaml, which needs Postgres storage and the image in ``$PMO_K8S_IMAGE``).
+RUN_LAUNCHER_ENV = "PMO_DAGSTER_RUN_LAUNCHER"
+RUN_LAUNCHERS = ("local", "k8s")
+#: The image of the run pods (the same image as the pmo pod's), read by deploy/kubernetes/dagster.yaml.
+K8S_IMAGE_ENV = "PMO_K8S_IMAGE"
+
+
+def run_launcher() -> str:
+    """``$PMO_DAGSTER_RUN_LAUNCHER`` checked: ``local`` or ``k8s``; k8s also needs ``$PMO_DAGSTER_PG_URL``
+    (the run pods and the daemon share one instance, which SQLite files on a volume cannot be) and
+    ``$PMO_K8S_IMAGE``."""
+    value = (os.environ.get(RUN_LAUNCHER_ENV) or "local").strip().lower()
+    if value not in RUN_LAUNCHERS:
+        raise SettingsError(f"{RUN_LAUNCHER_ENV}={value!r}: use one of {', '.join(RUN_LAUNCHERS)}")
+    if value == "k8s":
+        missing = [name for name in (PG_URL_ENV, K8S_IMAGE_ENV) if not (os.environ.get(name) or "").strip()]
+        if missing:
+            raise SettingsError(f"{RUN_LAUNCHER_ENV}=k8s needs {' and '.join(missing)} set: the run pods share "
+                                "the instance through Postgres and run the image named there (docs/scaling-out.md)")
+        scheme = os.environ[PG_URL_ENV].strip().partition("://")[0]
+        if scheme in ("postgres", "postgresql"):
+            raise SettingsError(f"{RUN_LAUNCHER_ENV}=k8s: write {PG_URL_ENV} as postgresql+psycopg2://…: the run "
+                                "pods read it before pmo could name the driver (docs/scaling-out.md)")
+    return value
+
+
 def instance_yaml_text() -> str:
     """The instance's dagster.yaml: the repository's template, with Postgres storage instead of
     SQLite when ``$PMO_DAGSTER_PG_URL`` is set (the URL itself stays in the environment, never in a
-    file)."""
+    file); with ``$PMO_DAGSTER_RUN_LAUNCHER=k8s``, deploy/kubernetes/dagster.yaml as it is (Postgres
+    storage, a Kubernetes Job per run, the same pools and run queue)."""
+    if run_launcher() == "k8s":
+        return (f"# Written by pmo from deploy/kubernetes/dagster.yaml because {RUN_LAUNCHER_ENV}=k8s.\n"
+                + K8S_DAGSTER_YAML_TEMPLATE.read_text(encoding="utf-8"))
     template = DAGSTER_YAML_TEMPLATE.read_text(encoding="utf-8")
     if not os.environ.get(PG_URL_ENV):
         return template
