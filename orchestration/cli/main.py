@@ -659,7 +659,7 @@ def report(
     console.print(f"[green]✓[/green] {period} rendered from {origin}", highlight=False, soft_wrap=True)
     if done.pack is not None:
         kept = " (unchanged, kept)" if done.pack in done.packs_unchanged else ""
-        console.print(f"  portfolio pack   {done.pack}{kept}", highlight=False)
+        console.print(f"  portfolio pack   {done.pack}{kept}", highlight=False, soft_wrap=True)
     res = done.projects
     console.print(f"  project reports  {len(res.rendered)} rendered, {len(res.unchanged)} unchanged"
                   + (f", {len(res.removed)} removed (no longer reported)" if res.removed else "")
