@@ -34,6 +34,7 @@ from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
 from .catalog import mart_columns
+from .manifest import file_sha256
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
 from .quality_page import QualityPage, load_quality_page
@@ -1073,14 +1074,6 @@ class PackIssue:
     rendered: bool
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Path, generated_at: datetime,
             quality_summary: Path | None, reproduced: ReproducedFrom | None, programme: str | None = None, *,
             previous: dict | None = None, force: bool = False, fingerprint: str | None = None) -> PackIssue:
@@ -1099,14 +1092,14 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
     what = f"programme pack {programme}" if programme else "portfolio pack"
     digest = pack_input_hash(data, quality, reproduced, programme)
     if (not force and previous and previous.get("input_sha256") == digest and target.is_file()
-            and _file_sha256(target) == previous.get("sha256")):
+            and file_sha256(target) == previous.get("sha256")):
         LOGGER.info("%s %s: unchanged since %s, kept", what, period, previous.get("rendered_at"))
         entry, rendered = dict(previous), False
     else:
         html = build_html(data, generated_at, quality, reproduced, programme)
         _write_pdf_atomically(html, target)
         LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
-        entry, rendered = {"input_sha256": digest, "sha256": _file_sha256(target),
+        entry, rendered = {"input_sha256": digest, "sha256": file_sha256(target),
                            "rendered_at": generated_at.isoformat(timespec="seconds")}, True
     entry.pop("source_fingerprint", None)
     if fingerprint:
