@@ -40,3 +40,74 @@ def export_sources(warehouse: Path, out: Path, schemas: tuple[str, ...] = SOURCE
     finally:
         con.close()
     return counts
+
+
+def compare_marts(warehouse: Path, spark_warehouse_dir: Path, schema: str = "marts",
+                  abs_tol: float = 1e-9, money_tol: str = "0.005") -> dict[str, str]:
+    """Compare every table of ``schema`` in the DuckDB ``warehouse`` with the Parquet table Spark wrote
+    under ``<spark_warehouse_dir>/<schema>.db/<table>/``: rows in a total order, column by column.
+
+    Returns ``{table: verdict}``: ``"equal (n rows)"`` when every value is the same (floating-point
+    columns within ``abs_tol``, decimals exactly); ``"to the cent (...)"`` when some decimal differs, but
+    by less than ``money_tol``; otherwise why they differ (``"not built on Spark"``, columns, rows,
+    or the first differing value)."""
+    import math
+    from decimal import Decimal
+
+    cent = Decimal(money_tol)
+
+    def same(a, b, tolerance: Decimal | None = None) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=0, abs_tol=abs_tol)
+        if tolerance is not None and isinstance(a, Decimal) and isinstance(b, Decimal):
+            return abs(a - b) < tolerance
+        return a == b
+
+    out: dict[str, str] = {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
+        for table in tables:
+            folder = Path(spark_warehouse_dir) / f"{schema}.db" / table
+            if not any(folder.glob("*.parquet")):
+                out[table] = "not built on Spark"
+                continue
+            columns = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                "order by ordinal_position", [schema, table]).fetchall()]
+            spark_columns = [r[0] for r in con.execute(
+                f"describe select * from read_parquet('{folder}/*.parquet')").fetchall()]
+            if spark_columns != columns:
+                out[table] = f"columns differ: {sorted(set(columns) ^ set(spark_columns))} or their order"
+                continue
+            select = ", ".join(f'"{c}"' for c in columns)
+            expected = con.execute(f'select {select} from "{schema}"."{table}" order by all').fetchall()
+            actual = con.execute(f"select {select} from read_parquet('{folder}/*.parquet') order by all").fetchall()
+            if len(expected) != len(actual):
+                out[table] = f"rows differ: DuckDB {len(expected)}, Spark {len(actual)}"
+                continue
+            bad = [(i, c) for i, (e, a) in enumerate(zip(expected, actual))
+                   for c, x, y in zip(columns, e, a) if not same(x, y)]
+            if bad:
+                cols = sorted({c for _, c in bad})
+                i, c = bad[0]
+                e = expected[i][columns.index(c)]
+                a = actual[i][columns.index(c)]
+                rows = len({i for i, _ in bad})
+                beyond = [(i, c) for i, c in bad
+                          if not same(expected[i][columns.index(c)], actual[i][columns.index(c)], cent)]
+                if beyond:
+                    i, c = beyond[0]
+                    e = expected[i][columns.index(c)]
+                    a = actual[i][columns.index(c)]
+                    out[table] = (f"{rows} of {len(expected)} rows differ in {cols}; beyond the cent in "
+                                  f"{sorted({c for _, c in beyond})}, first: {c} {e!r} vs {a!r}")
+                else:
+                    out[table] = (f"to the cent ({len(expected)} rows; {rows} differ below {money_tol} in {cols}; "
+                                  f"first: {c} {e!r} vs {a!r})")
+            else:
+                out[table] = f"equal ({len(expected)} rows)"
+    finally:
+        con.close()
+    return out
