@@ -30,3 +30,20 @@
             (acc, v) -> coalesce(acc, cast(0 as double)) + v
         )
 {%- endmacro %}
+
+{#- A DOUBLE expression (a product with an fx rate or hours) as money. DuckDB casts a double to
+    DECIMAL(38,6) by scaling it by 10^6 in double arithmetic and rounding half away from zero; Spark
+    rounds the double's exact binary value, so where the scaled double lands on .5 the two differ by a
+    millionth. The Spark implementation scales and rounds the way DuckDB does. Use to_money() for
+    DECIMAL expressions: they are exact on both engines. -#}
+{% macro money_from_double(double_expr) -%}
+    {{ return(adapter.dispatch('money_from_double', 'pmo_warehouse')(double_expr)) }}
+{%- endmacro %}
+
+{% macro default__money_from_double(double_expr) -%}
+    {{ to_money(double_expr) }}
+{%- endmacro %}
+
+{% macro spark__money_from_double(double_expr) -%}
+    {{ to_money('cast(round(cast(' ~ double_expr ~ ' as double) * 1000000.0D, 0) as decimal(38, 0)) / 1000000') }}
+{%- endmacro %}
