@@ -27,3 +27,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "spark" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh DuckDB warehouse the dbt profile points at (as tests/dbt/conftest.py's)."""
+    db_path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("PMO_WAREHOUSE_PATH", str(db_path))
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    return db_path

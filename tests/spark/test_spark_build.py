@@ -8,6 +8,7 @@ for a few minutes, so it runs alone (no xdist).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import DBT_PROJECT, dbt_failures, run_dbt
+from dbt_harness import DBT_PROJECT
 from dbt_project_org import GBP_PROJECT, small_organisation
 from test_dbt_project import VARS, _create_raw
 
@@ -29,21 +30,21 @@ MUST_MATCH = ("dim_project", "fct_earned_value", "fct_programme_earned_value", "
               "fct_task_earned_value")
 
 
-def _spark_dbt(tmp_path: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    """dbt on the spark target in its own process: the session's JVM ends with it."""
+def _dbt(tmp_path: Path, target: str, env: dict, *args: str) -> subprocess.CompletedProcess:
+    """dbt in its own process: Spark's JVM ends with it, and DuckDB's connection is closed when the
+    comparison opens the warehouse read-only."""
     return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "spark",
+        [str(Path(sys.executable).parent / "dbt"), *args, "--target", target,
          "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--target-path", str(tmp_path / "spark-target"), "--log-path", str(tmp_path / "spark-logs")],
+         "--target-path", str(tmp_path / f"{target}-target"), "--log-path", str(tmp_path / f"{target}-logs")],
         env=env, capture_output=True, text=True, timeout=1800)
 
 
-def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehouse: Path, monkeypatch) -> None:
-    import os
-
+def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehouse: Path) -> None:
     _create_raw(warehouse, small_organisation())
-    duck = run_dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
-    assert duck.success, dbt_failures(duck)
+    duck = _dbt(tmp_path, "duckdb", dict(os.environ), "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
+    # the small organisation is built to raise one warning (the ledger's labour, tests/dbt)
+    assert duck.returncode == 0, duck.stdout[-4000:]
 
     sources = tmp_path / "sources"
     exported = export_sources(warehouse, sources)
@@ -53,16 +54,18 @@ def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehous
     env = {**os.environ, "PMO_SPARK_WAREHOUSE_DIR": str(spark_home), "PMO_SPARK_DRIVER_MEMORY": "1g",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     tables = json.dumps(sorted(exported))
-    registered = _spark_dbt(tmp_path, env, "run-operation", "register_parquet_sources",
-                            "--args", f"{{root: {sources}, tables: {tables}}}")
+    registered = _dbt(tmp_path, "spark", env, "run-operation", "register_parquet_sources",
+                      "--args", f"{{root: {sources}, tables: {tables}}}")
     assert registered.returncode == 0, registered.stdout[-4000:]
-    built = _spark_dbt(tmp_path, env, "build", "--exclude-resource-type", "unit_test",
+    built = _dbt(tmp_path, "spark", env, "build", "--exclude-resource-type", "unit_test",
                        "--exclude-resource-type", "test", "--vars", VARS)
     assert built.returncode == 0, built.stdout[-6000:]
 
     verdicts = compare_marts(warehouse, spark_home)
     print("\n".join(f"{t}: {v}" for t, v in verdicts.items()))
     assert set(MUST_MATCH) <= set(verdicts)
+    empty = [t for t in MUST_MATCH if verdicts[t].endswith("(0 rows)")]
+    assert not empty, f"the earned value marts must have rows to compare: {empty}"
     not_built = [t for t, v in verdicts.items() if v == "not built on Spark"]
     assert not not_built, f"marts DuckDB built and Spark did not: {not_built}"
     differ = {t: v for t, v in verdicts.items() if not v.startswith("equal")}
