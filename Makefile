@@ -16,7 +16,7 @@ MYPY_VERSION := 2.4.1
 MYPY := $(VENV)/mypy-$(MYPY_VERSION)
 MYPY_STAMP := $(MYPY)/.installed
 
-.PHONY: demo test test-all lint lint-python lint-sql lint-types dev bench bench-scale clean install
+.PHONY: demo test test-all test-spark install-spark lint lint-python lint-sql lint-types dev bench bench-scale clean install
 
 install: $(STAMP) $(OLD_DUCKDB_STAMP) $(MYPY_STAMP)
 
@@ -25,6 +25,15 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev,cluster]'
 	@touch $(STAMP)
+
+## The optional Spark extra (dbt-spark session method + pyspark) into the same venv; needs Java 17 on PATH.
+SPARK_STAMP := $(VENV)/.installed-spark
+install-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): pyproject.toml | $(STAMP)
+	@command -v java >/dev/null || { echo "install-spark: no java on PATH (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
 
 $(OLD_DUCKDB_STAMP): | $(STAMP)
 	@rm -rf $(OLD_DUCKDB)
@@ -44,6 +53,11 @@ demo: $(STAMP)
 ## the slowest tests are listed at the end, to keep the suite well under 15 minutes.
 test: lint $(STAMP) $(OLD_DUCKDB_STAMP)
 	$(BIN)/pytest -n auto --dist loadfile --durations=12
+
+## The Spark tests (marker spark, excluded from make test): the dbt project built on Spark local[2] and compared
+## with DuckDB. One worker: each test holds a JVM.
+test-spark: $(SPARK_STAMP) $(OLD_DUCKDB_STAMP)
+	$(BIN)/pytest -m spark -p no:xdist
 
 ## Every test, slow ones included.
 test-all: $(STAMP) $(OLD_DUCKDB_STAMP)

@@ -16,6 +16,10 @@
     strftime(cast({{ date_expr }} as date), '%Y-%m')
 {%- endmacro %}
 
+{% macro spark__period_label(date_expr) -%}
+    date_format(cast({{ date_expr }} as date), 'yyyy-MM')
+{%- endmacro %}
+
 {#- First day of a 'YYYY-MM' period label, as a date. -#}
 {% macro period_start_from_label(label_expr) -%}
     cast({{ dbt.concat([label_expr, "'-01'"]) }} as date)

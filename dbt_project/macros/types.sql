@@ -36,3 +36,8 @@ _source_file as source_file,
         _source_row as source_row,
         _loaded_at as loaded_at
 {%- endmacro %}
+
+{#- Spark has no DOUBLE PRECISION; its DOUBLE is the same 8-byte float. -#}
+{% macro spark__type_index() -%}
+    {{ return('double') }}
+{%- endmacro %}

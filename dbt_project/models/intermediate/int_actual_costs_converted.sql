@@ -39,7 +39,7 @@ select
     costs.currency,
     fx_rates.fx_rate,
     parameters.reporting_currency,
-    {{ to_money('costs.amount * fx_rates.fx_rate') }} as amount_reporting,
+    {{ money_from_double('costs.amount * fx_rates.fx_rate') }} as amount_reporting,
     costs.hours
 from costs
 cross join parameters

@@ -130,7 +130,7 @@ paid_back as (
 
     select
         *,
-        lag(cumulative_net) over (partition by project_code order by period) as cumulative_net_before,  -- noqa: CV03
+        lag(cumulative_net) over (partition by project_code order by period) as cumulative_net_before
     from ordered_flows
 
 ),

@@ -58,7 +58,11 @@ periodic as (
 
     select
         *,
-        case when ev_period > 0 and ac_period > 0 then ln(ev_period / ac_period) end as ln_cpi_period,
+        -- the ratio of two DECIMALs as a double on every engine (Spark would keep it DECIMAL, rounded to 6 places)
+        case
+            when ev_period > 0 and ac_period > 0
+                then ln(cast(ev_period as {{ type_index() }}) / cast(ac_period as {{ type_index() }}))
+        end as ln_cpi_period,
         es - coalesce(lag(es) over (partition by project_code order by period), 0) as es_gain,
         actual_time - coalesce(lag(actual_time) over (partition by project_code order by period), 0) as at_gain
     from earned_value

@@ -54,13 +54,13 @@ moments as (
         sum(eac_point) as eac_point_sum,
         -- floating-point sums in the projects' order: a parallel sum() adds them in whatever order its
         -- threads finish, and at 2,000 projects the last bit moved the money's sixth decimal between runs
-        list_sum(list(
-            cast(eac_point as {{ type_index() }}) * exp(ln_eac_se * ln_eac_se / 2) order by project_code
-        )) as eac_mean,
-        list_sum(list(
-            (exp(ln_eac_se * ln_eac_se) - 1) * power(cast(eac_point as {{ type_index() }}), 2)
-            * exp(ln_eac_se * ln_eac_se) order by project_code
-        )) as eac_variance
+        {{ ordered_float_sum(
+            'cast(eac_point as ' ~ type_index() ~ ') * exp(ln_eac_se * ln_eac_se / 2)', 'project_code'
+        ) }} as eac_mean,
+        {{ ordered_float_sum(
+            '(exp(ln_eac_se * ln_eac_se) - 1) * power(cast(eac_point as ' ~ type_index() ~ '), 2)'
+            ~ ' * exp(ln_eac_se * ln_eac_se)', 'project_code'
+        ) }} as eac_variance
     from levels
     group by rollup_level, rollup_name, period
 

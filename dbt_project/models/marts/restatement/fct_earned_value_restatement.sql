@@ -58,7 +58,7 @@ compared as (
         f.baseline_version as restated_baseline_version,
         r.forecast_finish_date as reported_forecast_finish_date,
         f.forecast_finish_date as restated_forecast_finish_date,
-        datediff('day', r.forecast_finish_date, f.forecast_finish_date) as forecast_finish_date_restatement_days
+        {{ days_between('r.forecast_finish_date', 'f.forecast_finish_date') }} as forecast_finish_date_restatement_days
     from reported as r
     full outer join current_figures as f
         on f.project_code = r.project_code and f.period = r.period
