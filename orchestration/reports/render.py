@@ -825,6 +825,7 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
         toc=toc,
         pack_title=f"Programme pack: {programme}" if programme else "Portfolio pack",
         scope_label=f"programme {programme}" if programme else "all portfolios",
+        scope_whole="the programme's projects together" if programme else "all portfolios together",
         top_n=TOP_N,
         spark_periods=SPARK_PERIODS,
     )

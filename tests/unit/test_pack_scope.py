@@ -72,6 +72,8 @@ def test_a_programme_pack_shows_its_projects_and_its_totals(serving, tmp_path):
     curve = next(p for p in pages if "Portfolio S-curve — programme Network" in p)
     assert "Network 2 1,500,000 510,000 500,000 490,000 1.02 0.98 1,470,000 30,000" in curve
     assert all("Programme pack: Network · November 2026" in p for p in pages[1:])  # the running header
+    # its roll-ups are the programme's, and the pages say so rather than "all portfolios"
+    assert [p[:60] for p in pages if "all portfolios" in p] == []
 
 
 def test_a_period_folder_gets_one_pack_per_programme(tmp_path):

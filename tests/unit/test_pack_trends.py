@@ -60,3 +60,26 @@ def test_eac_chart_band_spans_p10_to_p90():
     decimal = eac_trend_svg([EacPoint("2026-11", Decimal("120"), Decimal("105"), Decimal("140"), Decimal("90"))],
                             "GBP")
     assert decimal == eac_trend_svg([EacPoint("2026-11", 120.0, 105.0, 140.0, 90.0)], "GBP")
+
+
+def test_a_programme_pack_names_its_trends_the_programmes(tmp_path):
+    """In a programme pack the trends are the programme's roll-up (orchestration/reports/scope.py), and the
+    page says so instead of calling them all portfolios'."""
+    from orchestration.reports.render import render_programme_pack
+
+    path = _with_history(build_serving(tmp_path / "serving.duckdb"))
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("INSERT INTO marts.fct_programme_earned_value (programme, period, status_date, currency,"
+                    " project_count, bac, pv, ev, ac, cpi, spi, eac_cpi, vac) VALUES"
+                    " ('Network', '2026-10', DATE '2026-10-31', 'GBP', 2, 1500000, 400000, 380000, 400000, 0.95,"
+                    " 0.95, 1578947.37, -78947.37),"
+                    " ('Network', '2026-11', DATE '2026-11-30', 'GBP', 2, 1500000, 510000, 500000, 490000,"
+                    " 1.0204, 0.9804, 1470000, 30000)")
+    finally:
+        con.close()
+    pdf = render_programme_pack(PERIOD, "Network", tmp_path / "out", serving_path=path, generated_at=GENERATED)
+    text = " ".join(" ".join(pdf_pages_text(pdf)).split())
+    assert "Trends, 2026-10 to November 2026" in text
+    assert "EAC (CPI) of the programme's projects together at the end of each period" in text
+    assert "all portfolios" not in text
