@@ -50,6 +50,9 @@ close_periods: on_next_period
 slot_wait_minutes: 60
 # Where failed runs are announced besides alerts.log: a URL that receives a JSON POST (optional).
 alert_webhook: null
+# What builds the marts: duckdb (the default) or spark (dbt-spark, `make install-spark`, Java 17;
+# docs/spark.md). PMO_ENGINE and `pmo run --engine` override it. The published files are the same.
+engine: duckdb
 # Unattended operation (`pmo serve`): the nightly run of the open period, and the sensor that runs
 # the periods new or changed landing files touch.
 schedule:
@@ -59,6 +62,9 @@ schedule:
   landing_sensor: true         # false: new files wait for the nightly run or `pmo run`
 """
 CLOSE_POLICIES = ("on_next_period", "manual")
+#: What builds the marts (orchestration/pipeline/spark_engine.py for spark).
+ENGINES = ("duckdb", "spark")
+ENGINE_ENV = "PMO_ENGINE"
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DEFAULT_SLOT_WAIT_MINUTES = 60.0
 
@@ -92,6 +98,8 @@ class Settings:
     slot_wait_minutes: float = DEFAULT_SLOT_WAIT_MINUTES
     #: A URL that receives every alert as a JSON POST (orchestration/pipeline/alerts.py); None: alerts.log only.
     alert_webhook: str | None = None
+    #: What builds the marts: ``duckdb`` or ``spark`` (:data:`ENGINES`).
+    engine: str = "duckdb"
 
     @property
     def settings_file(self) -> Path:
@@ -152,6 +160,16 @@ class Settings:
     def dbt_log_dir(self) -> Path:
         return self.home / "dbt" / "logs"
 
+    @property
+    def spark_sources_dir(self) -> Path:
+        """engine spark: the dbt sources (raw, quarantine, reported) as Parquet, <schema>/<table>/."""
+        return self.home / "spark" / "sources"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        """engine spark: Spark's tables (Parquet, <schema>.db/<table>/) and its Derby metastore."""
+        return self.home / "spark" / "warehouse"
+
 
 def load_settings(home: str | os.PathLike | None = None) -> Settings:
     """Read ``<home>/settings.yaml`` (absent is fine) and apply environment overrides."""
@@ -180,10 +198,14 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     if webhook is not None and (not isinstance(webhook, str) or not re.match(r"^https?://\S+$", webhook.strip())):
         raise SettingsError(f"{path}: alert_webhook must be an http:// or https:// URL (or null), not {webhook!r}")
     nightly, at, tz, sensor = _schedule_settings(path, data.get("schedule"))
+    engine = str(os.environ.get(ENGINE_ENV) or data.get("engine") or ENGINES[0]).strip().lower()
+    if engine not in ENGINES:
+        source = ENGINE_ENV if os.environ.get(ENGINE_ENV) else f"{path}: engine"
+        raise SettingsError(f"{source} is {engine!r}; use one of {', '.join(ENGINES)}")
     run_launcher()  # a bad PMO_DAGSTER_RUN_LAUNCHER (or k8s without Postgres) is a settings error, before any run
     return Settings(home=root, reporting_currency=currency, close_periods=close, slot_wait_minutes=float(wait),
                     alert_webhook=webhook.strip() if webhook else None, nightly_enabled=nightly,
-                    nightly_time=at, timezone=tz, landing_sensor_enabled=sensor)
+                    nightly_time=at, timezone=tz, landing_sensor_enabled=sensor, engine=engine)
 
 
 def _schedule_settings(path: Path, block) -> tuple[bool, str, str, bool]:

@@ -47,7 +47,7 @@
 
 {#- Calendar days from start_expr to end_expr (end minus start). -#}
 {% macro days_between(start_expr, end_expr) -%}
-    {{ dbt.datediff(start_expr, end_expr, 'day') }}
+    cast({{ dbt.datediff(start_expr, end_expr, 'day') }} as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
 {#- A 'YYYY-MM' label as a month number (year x 12 + month): consecutive periods differ by 1, so

@@ -51,6 +51,7 @@ adapter = _Namespace(
 # dbt's cross-database macros, rendered as DuckDB would (dbt-duckdb's implementations, simplified).
 dbt = _Namespace(
     type_int=lambda: "integer",
+    type_bigint=lambda: "bigint",
     type_string=lambda: "varchar",
     concat=lambda fields: " || ".join(fields),
     hash=lambda field: f"md5(cast({field} as varchar))",

@@ -45,6 +45,31 @@ def _settings(home: Path | None):
         raise typer.Exit(2) from None
 
 
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="What builds the marts: duckdb or spark (default: settings.yaml's engine, else duckdb; "
+                     "spark needs `make install-spark` and Java 17). The published files are the same.")]
+
+
+def _engine_settings(home: Path | None, engine: str | None):
+    """The home's settings with ``--engine`` applied (through PMO_ENGINE, which the run's steps read too),
+    refused with a clear message when the spark engine cannot run here."""
+    import os
+
+    from orchestration.settings import ENGINE_ENV
+
+    if engine is not None:
+        os.environ[ENGINE_ENV] = engine.strip().lower()
+    settings = _settings(home)
+    if settings.engine == "spark":
+        from orchestration.pipeline.spark_engine import spark_missing
+
+        reason = spark_missing()
+        if reason:
+            err.print(f"[red]Engine spark cannot run here:[/red] {reason}.", soft_wrap=True, highlight=False)
+            raise typer.Exit(2)
+    return settings
+
+
 def _period_arg(value: str | None, name: str) -> str | None:
     if value is None:
         return None
@@ -133,10 +158,11 @@ def run(
     home: HomeOption = None,
     period: Annotated[str | None, typer.Option("--period", help="Reporting period YYYY-MM "
                                                   "(default: the latest period that has data).")] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Ingest landing/, build and check the marts, publish them and render the pack for one period."""
     period = _period_arg(period, "--period")
-    settings = _settings(home)
+    settings = _engine_settings(home, engine)
     from orchestration.pipeline.ingest import latest_period
 
     if period is None:
@@ -465,6 +491,7 @@ def backfill(
     = False,
     fresh: Annotated[bool, typer.Option("--new", help="Start a new backfill even if one of this range stopped "
                                         "part-way (by default it is resumed).")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Build the marts once and issue the pack of every period from --start to --end, oldest first.
 
@@ -480,7 +507,7 @@ def backfill(
     start_p, end_p = _period_arg(start, "--start"), _period_arg(end, "--end")
     if end_p < start_p:
         raise typer.BadParameter(f"--end {end_p} is before --start {start_p}", param_hint="--end")
-    settings = _settings(home)
+    settings = _engine_settings(home, engine)
     total = len(periods_between(start_p, end_p))
     done = threading.Event()
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -277,6 +277,12 @@ def outcome_from_run(instance, run, settings: Settings) -> tuple[RunOutcome, lis
                 outcome.message = error.message.split(": ", 1)[-1].strip()
             elif reason != "STEP_FAILURE" and not (error and error.cls_name == "DagsterExecutionInterruptedError"):
                 outcome.message = (event.message or "").strip()
+    if outcome.success and "serving__snapshot" in outcome.skipped_steps:
+        # Dagster ends a run whose step did not yield every output it declared as a success, skipping what
+        # depends on the missing output: publish among them. Nothing was published, so it is no success.
+        outcome.success, outcome.status = False, "failed"
+        outcome.message = (f"nothing was published: Dagster skipped {', '.join(outcome.skipped_steps)} because a "
+                           "step before them did not give all its results (the run's log says which)")
     if outcome.status == "failed" and outcome.failed_checks:
         outcome.status = "blocked"
     return outcome, evaluations

@@ -31,7 +31,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.contract import ENTITIES
-from orchestration.defs.dbt import build_target_dir, dbt_vars, reporting_period_env
+from orchestration.defs.dbt import build_target_dir, dbt_vars, reporting_period_env, spark_env
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
@@ -247,6 +247,9 @@ def build_dbt_assets(manifest: Path, project):
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """dbt build for the run's period: models, then their data tests as blocking checks."""
         settings = load_settings()
+        if settings.engine == "spark":
+            yield from _spark_build(context, dbt, settings)
+            return
         # One build at the last period of the run's range: the marts hold every earlier period's rows.
         # The period goes in the environment, not --vars: dbt reuses its saved parse only while the vars
         # stay the same (orchestration/defs/dbt.py). dbt is started, with the environment copied, inside cli().
@@ -260,6 +263,32 @@ def build_dbt_assets(manifest: Path, project):
         yield from invocation.stream()
 
     return dbt_models
+
+
+def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, settings):
+    """``engine: spark`` (orchestration/pipeline/spark_engine.py): the sources to Parquet, catalogued on Spark,
+    ``dbt build --target spark`` with its data tests as the same blocking checks, then Spark's marts copied
+    into warehouse.duckdb, where the mart expectations and publish read them as they read DuckDB's."""
+    from orchestration.pipeline.spark_engine import (SparkUnavailable, export_run_sources, import_spark_marts,
+                                                     require_spark)
+
+    try:
+        require_spark()
+    except SparkUnavailable as exc:
+        raise Failure(description=str(exc)) from exc
+    tables = export_run_sources(settings.warehouse_path, settings.spark_sources_dir)
+    context.log.info(f"engine spark: {len(tables)} source table(s) written as Parquet to {settings.spark_sources_dir}")
+    target = build_target_dir(settings)
+    with reporting_period_env(context.partition_key_range.end), spark_env(settings):
+        dbt.cli(["run-operation", "register_parquet_sources", "--target", "spark",
+                 "--args", json.dumps({"root": str(settings.spark_sources_dir), "tables": tables})],
+                target_path=target).wait()
+        invocation = dbt.cli(["build", "--target", "spark", "--exclude-resource-type", "unit_test",
+                              "--vars", json.dumps(dbt_vars(settings))], context=context, target_path=target)
+    yield from invocation.stream()
+    counts = import_spark_marts(settings.warehouse_path, settings.spark_warehouse_dir)
+    context.log.info(f"engine spark: {len(counts)} table(s) Spark built copied into {settings.warehouse_path} "
+                     f"({sum(counts.values())} rows)")
 
 
 def build_publish_asset(mart_keys: list[AssetKey]):

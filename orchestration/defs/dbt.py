@@ -40,8 +40,28 @@ def dbt_vars(settings: Settings) -> dict:
 
 
 def build_target_dir(settings: Settings) -> Path:
-    """The target folder of the builds: the same for every run, so each reuses the last one's parse."""
-    return settings.dbt_target_dir / "build"
+    """The target folder of the builds: the same for every run, so each reuses the last one's parse (one
+    folder an engine: dbt throws its saved parse away when the target changes)."""
+    return settings.dbt_target_dir / ("build" if settings.engine == "duckdb" else f"build-{settings.engine}")
+
+
+#: Where dbt-spark's session keeps its tables and metastore (dbt_project/profiles.yml reads it).
+SPARK_WAREHOUSE_ENV = "PMO_SPARK_WAREHOUSE_DIR"
+
+
+@contextlib.contextmanager
+def spark_env(settings: Settings) -> Iterator[None]:
+    """Point dbt's ``spark`` profile at the home's Spark warehouse while dbt is started, then restore."""
+    previous = os.environ.get(SPARK_WAREHOUSE_ENV)
+    settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[SPARK_WAREHOUSE_ENV] = str(settings.spark_warehouse_dir)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SPARK_WAREHOUSE_ENV, None)
+        else:
+            os.environ[SPARK_WAREHOUSE_ENV] = previous
 
 
 @contextlib.contextmanager

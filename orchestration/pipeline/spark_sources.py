@@ -42,27 +42,54 @@ def export_sources(warehouse: Path, out: Path, schemas: tuple[str, ...] = SOURCE
     return counts
 
 
-def compare_marts(warehouse: Path, spark_warehouse_dir: Path, schema: str = "marts",
-                  abs_tol: float = 1e-9, money_tol: str = "0.005") -> dict[str, str]:
-    """Compare every table of ``schema`` in the DuckDB ``warehouse`` with the Parquet table Spark wrote
-    under ``<spark_warehouse_dir>/<schema>.db/<table>/``: rows in a total order, column by column.
-
-    Returns ``{table: verdict}``: ``"equal (n rows)"`` when every value is the same (floating-point
-    columns within ``abs_tol``, decimals exactly); ``"to the cent (...)"`` when some decimal differs, but
-    by less than ``money_tol``; otherwise why they differ (``"not built on Spark"``, columns, rows,
-    or the first differing value)."""
+def _same(a, b, abs_tol: float, tolerance=None) -> bool:
     import math
     from decimal import Decimal
 
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=0, abs_tol=abs_tol)
+    if tolerance is not None and isinstance(a, Decimal) and isinstance(b, Decimal):
+        return abs(a - b) < tolerance
+    return a == b
+
+
+def compare_rows(expected: list[tuple], actual: list[tuple], columns: list[str], abs_tol: float = 1e-9,
+                 money_tol: str = "0.005") -> str:
+    """The verdict on two tables' rows, each in a total order: ``"equal (n rows)"`` when every value is the
+    same (floating-point values within ``abs_tol``, decimals exactly); ``"to the cent (...)"`` when some
+    decimal differs by less than ``money_tol``; otherwise what differs first."""
+    from decimal import Decimal
+
     cent = Decimal(money_tol)
+    if len(expected) != len(actual):
+        return f"rows differ: {len(expected)} against {len(actual)}"
+    bad = [(i, c) for i, (e, a) in enumerate(zip(expected, actual))
+           for c, x, y in zip(columns, e, a) if not _same(x, y, abs_tol)]
+    if not bad:
+        return f"equal ({len(expected)} rows)"
+    cols = sorted({c for _, c in bad})
+    rows = len({i for i, _ in bad})
+    beyond = [(i, c) for i, c in bad
+              if not _same(expected[i][columns.index(c)], actual[i][columns.index(c)], abs_tol, cent)]
+    i, c = (beyond or bad)[0]
+    e, a = expected[i][columns.index(c)], actual[i][columns.index(c)]
+    if beyond:
+        return (f"{rows} of {len(expected)} rows differ in {cols}; beyond the cent in "
+                f"{sorted({c for _, c in beyond})}, first: {c} {e!r} vs {a!r}")
+    return f"to the cent ({len(expected)} rows; {rows} differ below {money_tol} in {cols}; first: {c} {e!r} vs {a!r})"
 
-    def same(a, b, tolerance: Decimal | None = None) -> bool:
-        if isinstance(a, float) and isinstance(b, float):
-            return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=0, abs_tol=abs_tol)
-        if tolerance is not None and isinstance(a, Decimal) and isinstance(b, Decimal):
-            return abs(a - b) < tolerance
-        return a == b
 
+def _table_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in con.execute(
+        "select column_name, data_type from information_schema.columns where table_catalog = ? "
+        "and table_schema = ? and table_name = ? order by ordinal_position", [catalog, schema, table]).fetchall()]
+
+
+def compare_marts(warehouse: Path, spark_warehouse_dir: Path, schema: str = "marts",
+                  abs_tol: float = 1e-9, money_tol: str = "0.005") -> dict[str, str]:
+    """Compare every table of ``schema`` in the DuckDB ``warehouse`` with the Parquet table Spark wrote
+    under ``<spark_warehouse_dir>/<schema>.db/<table>/``: rows in a total order, column by column
+    (:func:`compare_rows`). Returns ``{table: verdict}``; ``"not built on Spark"`` for a table Spark lacks."""
     out: dict[str, str] = {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -84,30 +111,39 @@ def compare_marts(warehouse: Path, spark_warehouse_dir: Path, schema: str = "mar
             select = ", ".join(f'"{c}"' for c in columns)
             expected = con.execute(f'select {select} from "{schema}"."{table}" order by all').fetchall()
             actual = con.execute(f"select {select} from read_parquet('{folder}/*.parquet') order by all").fetchall()
-            if len(expected) != len(actual):
-                out[table] = f"rows differ: DuckDB {len(expected)}, Spark {len(actual)}"
+            out[table] = compare_rows(expected, actual, columns, abs_tol, money_tol)
+    finally:
+        con.close()
+    return out
+
+
+def compare_published(expected: Path, actual: Path, schema: str = "marts", abs_tol: float = 1e-9,
+                      money_tol: str = "0.005", ignore: tuple[str, ...] = ()) -> dict[str, str]:
+    """Compare the published marts of two ``serving.duckdb`` files (e.g. one home run on DuckDB, one on
+    Spark): the same tables, the same columns with the same types, and the same rows (:func:`compare_rows`).
+    Columns named in ``ignore`` (a run's timestamps) are left out of the rows. Returns ``{table: verdict}``."""
+    out: dict[str, str] = {}
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{str(expected).replace(chr(39), chr(39) * 2)}' as expected (read_only)")
+        con.execute(f"attach '{str(actual).replace(chr(39), chr(39) * 2)}' as actual (read_only)")
+        names = {side: {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = ? and table_schema = ?",
+            [side, schema]).fetchall()} for side in ("expected", "actual")}
+        for table in sorted(names["expected"] | names["actual"]):
+            if table not in names["actual"] or table not in names["expected"]:
+                out[table] = f"only in {'expected' if table in names['expected'] else 'actual'}"
                 continue
-            bad = [(i, c) for i, (e, a) in enumerate(zip(expected, actual))
-                   for c, x, y in zip(columns, e, a) if not same(x, y)]
-            if bad:
-                cols = sorted({c for _, c in bad})
-                i, c = bad[0]
-                e = expected[i][columns.index(c)]
-                a = actual[i][columns.index(c)]
-                rows = len({i for i, _ in bad})
-                beyond = [(i, c) for i, c in bad
-                          if not same(expected[i][columns.index(c)], actual[i][columns.index(c)], cent)]
-                if beyond:
-                    i, c = beyond[0]
-                    e = expected[i][columns.index(c)]
-                    a = actual[i][columns.index(c)]
-                    out[table] = (f"{rows} of {len(expected)} rows differ in {cols}; beyond the cent in "
-                                  f"{sorted({c for _, c in beyond})}, first: {c} {e!r} vs {a!r}")
-                else:
-                    out[table] = (f"to the cent ({len(expected)} rows; {rows} differ below {money_tol} in {cols}; "
-                                  f"first: {c} {e!r} vs {a!r})")
-            else:
-                out[table] = f"equal ({len(expected)} rows)"
+            cols = _table_columns(con, "expected", schema, table)
+            other = _table_columns(con, "actual", schema, table)
+            if cols != other:
+                out[table] = f"columns or types differ: {sorted(set(cols) ^ set(other))}"
+                continue
+            columns = [c for c, _ in cols if c not in ignore]
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = [con.execute(f'select {select} from {side}."{schema}"."{table}" order by all').fetchall()
+                    for side in ("expected", "actual")]
+            out[table] = compare_rows(rows[0], rows[1], columns, abs_tol, money_tol)
     finally:
         con.close()
     return out

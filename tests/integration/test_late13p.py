@@ -81,8 +81,13 @@ def test_late_13p_through_the_pipeline(tmp_path, monkeypatch):
     write_landing(settings.landing_dir, rows)
     outcome = run_period(settings, period(len(rows)))
     assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
+    assert_published_answers(settings.serving_path, rows)
 
-    con = duckdb.connect(str(settings.serving_path), read_only=True)
+
+def assert_published_answers(serving: Path, rows: list[dict]) -> None:
+    """The mart of ``serving`` against LATE-13P's published answers (also tests/spark/test_spark_pipeline.py's,
+    on Spark)."""
+    con = duckdb.connect(str(serving), read_only=True)
     try:
         mart = {r[0]: r[1:] for r in con.execute(
             "select period, pv, ev, ac, es, \"at\", spi_t, ieac_t, ieac_t_pf1, ieac_t_spi_t, ieac_t_cpi_spi_t "

@@ -84,6 +84,12 @@ def home(tmp_path_factory, monkeypatch_module):
 
 
 def test_hand_project_figures_in_the_mart(home):
+    assert_hand_project_figures(home)
+
+
+def assert_hand_project_figures(home) -> None:
+    """HAND-1's figures, worked by hand (this module's docstring), in the published fct_earned_value of
+    ``home`` (also tests/spark/test_spark_pipeline.py's, on Spark)."""
     rows = serving_rows(home, "select period, status_date::varchar, currency, bac, pv, ev, ac, cpi, spi, es, \"at\", "
                               "spi_t, sv_t, ieac_t, eac_cpi, vac from marts.fct_earned_value "
                               "where project_code = 'HAND-1' order by period")

@@ -1,6 +1,6 @@
 """The dbt project on Spark (issue #14): the small organisation of tests/dbt, built on DuckDB and, from
-the same raw rows exported to Parquet, on Spark local[2] through dbt-spark's session method; then every
-mart both engines built is compared row by row.
+the same raw rows exported to Parquet, on Spark local[2] through dbt-spark's session method, data tests
+included (the gates: each must end as on DuckDB); then every mart both engines built is compared row by row.
 
 Marked ``spark``: not in the default suite (``make test``); ``make test-spark`` runs it. It holds a JVM
 for a few minutes, so it runs alone (no xdist).
@@ -40,6 +40,12 @@ def _dbt(tmp_path: Path, target: str, env: dict, *args: str) -> subprocess.Compl
         env=env, capture_output=True, text=True, timeout=1800)
 
 
+def _test_outcomes(target: Path) -> dict[str, str]:
+    """The data tests of a build and their status (pass, warn, fail, error), from dbt's run_results.json."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("test.")}
+
+
 def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehouse: Path) -> None:
     _create_raw(warehouse, small_organisation())
     duck = _dbt(tmp_path, "duckdb", dict(os.environ), "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
@@ -57,9 +63,15 @@ def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehous
     registered = _dbt(tmp_path, "spark", env, "run-operation", "register_parquet_sources",
                       "--args", f"{{root: {sources}, tables: {tables}}}")
     assert registered.returncode == 0, registered.stdout[-4000:]
-    built = _dbt(tmp_path, "spark", env, "build", "--exclude-resource-type", "unit_test",
-                       "--exclude-resource-type", "test", "--vars", VARS)
+    built = _dbt(tmp_path, "spark", env, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
     assert built.returncode == 0, built.stdout[-6000:]
+
+    # The gates: every data test ran on Spark, with the same outcome as on DuckDB (the one warning).
+    duck_tests, spark_tests = _test_outcomes(tmp_path / "duckdb-target"), _test_outcomes(tmp_path / "spark-target")
+    assert len(spark_tests) == len(duck_tests) > 200
+    assert spark_tests == duck_tests
+    assert sorted(set(spark_tests.values())) == ["pass", "warn"]
+    assert [t for t, v in spark_tests.items() if v == "warn"] == [t for t, v in duck_tests.items() if v == "warn"]
 
     verdicts = compare_marts(warehouse, spark_home)
     print("\n".join(f"{t}: {v}" for t, v in verdicts.items()))

@@ -86,7 +86,7 @@ select
     currency,
     work_items_status_date,
     item_count,
-    items_done,
+    cast(items_done as {{ dbt.type_bigint() }}) as items_done,
     planned_release_points,
     points_done,
     planned_release_points - points_done as points_remaining,

@@ -43,7 +43,7 @@ select
     final_items,
     final_points,
     final_points - committed_points as scope_change_points,
-    items_done,
+    cast(items_done as {{ dbt.type_bigint() }}) as items_done,
     points_done as velocity,
     {{ safe_divide('points_done', 'committed_points') }} * 100 as completion_pct_of_commitment,
     {{ safe_divide(

@@ -58,13 +58,13 @@ linked as (
         lessons.raised_date as lesson_raised_date,
         lessons.status as lesson_status,
         lessons.recommendation,
-        row_number() over (
+        cast(row_number() over (
             partition by risks.project_code, risks.risk_id
             order by
                 case lessons.status when 'embedded' then 0 when 'actioned' then 1 else 2 end,
                 lessons.raised_date nulls last,
                 lessons.lesson_id
-        ) as lesson_rank,
+        ) as {{ dbt.type_bigint() }}) as lesson_rank,
         count(*) over (partition by risks.project_code, risks.risk_id) as lessons_applying
     from risks
     inner join active on active.project_code = risks.project_code

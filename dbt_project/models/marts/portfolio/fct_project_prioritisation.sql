@@ -8,7 +8,10 @@
     so the score stays on the scale of the scores (the demo's 1-5). is_fully_scored says whether the
     project has a score for every weighted criterion; score columns without a weight are ignored.
     priority_rank orders the scored projects by weighted_score, highest first (ties share a rank); it is
-    NULL for a project with no weighted score.
+    NULL for a project with no weighted score. It ranks the score rounded to 9 decimal places: the sum is
+    of doubles, whose last bit depends on the order the engine adds the criteria (2.4000000000000004 on
+    DuckDB, 2.4 on Spark for the same 0.4 x 3 + 0.6 x 2), and scores equal to the precision of their
+    inputs must tie on every engine.
 -#}
 with projects as (
 
@@ -77,7 +80,7 @@ select
     weighted_score,
     case when weighted_score is not null
             then cast(rank() over (
-                    order by case when weighted_score is null then 1 else 0 end, weighted_score desc
+                    order by case when weighted_score is null then 1 else 0 end, round(weighted_score, 9) desc
                 ) as {{ dbt.type_int() }})
     end as priority_rank
 from scored
