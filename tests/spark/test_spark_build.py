@@ -73,6 +73,13 @@ def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehous
     assert sorted(set(spark_tests.values())) == ["pass", "warn"]
     assert [t for t, v in spark_tests.items() if v == "warn"] == [t for t, v in duck_tests.items() if v == "warn"]
 
+    # The unit tests (the worked examples of dbt_project/**/_*unit_tests.yml) pass on Spark too: doubles are
+    # compared to 9 decimal places on both engines (macros/unit_test_comparison.sql).
+    unit = _dbt(tmp_path, "spark", env, "test", "--select", "test_type:unit", "--vars", VARS)
+    assert unit.returncode == 0, unit.stdout[-6000:]
+    results = json.loads((tmp_path / "spark-target" / "run_results.json").read_text())["results"]
+    assert len(results) > 70 and {r["status"] for r in results} == {"pass"}
+
     verdicts = compare_marts(warehouse, spark_home)
     print("\n".join(f"{t}: {v}" for t, v in verdicts.items()))
     assert set(MUST_MATCH) <= set(verdicts)
