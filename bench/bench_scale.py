@@ -259,10 +259,16 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
     period = args.as_of
     say = lambda text: print(f"[{projects:>5} projects] {text}", flush=True)  # noqa: E731
 
-    res.generate = measure([str(pmo), "demo", "--home", str(home), "--projects", str(projects), "--months",
-                            str(args.months), "--as-of", period, "--seed", str(args.seed), "--no-run",
-                            "--canonical"], args.interval, logs / f"p{projects}-generate.log")
-    if res.generate.returncode != 0:
+    if args.landing_from:
+        # an organisation generated earlier with the same --projects/--months/--as-of (not timed again)
+        say(f"copying the landing files of {args.landing_from}")
+        shutil.copytree(Path(args.landing_from) / "landing", home / "landing")
+        res.generate = None
+    else:
+        res.generate = measure([str(pmo), "demo", "--home", str(home), "--projects", str(projects), "--months",
+                                str(args.months), "--as-of", period, "--seed", str(args.seed), "--no-run",
+                                "--canonical"], args.interval, logs / f"p{projects}-generate.log")
+    if res.generate is not None and res.generate.returncode != 0:
         res.failures.append(f"pmo demo --no-run --canonical exited {res.generate.returncode}: "
                             f"{res.generate.output[-500:]}")
         return res
@@ -271,8 +277,8 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
     res.landing_mb = sum(p.stat().st_size for p in files) / 1e6
     res.rows = sum(csv_rows(p) for p in files)
     ts_landed = landing_rows(landing / "timesheets")
-    say(f"generated {res.rows:,} rows ({res.landing_mb:,.0f} MB, {ts_landed:,} timesheet rows) in "
-        f"{res.generate.seconds:.1f} s, peak {res.generate.peak / MIB:,.0f} MiB")
+    say(f"landing: {res.rows:,} rows ({res.landing_mb:,.0f} MB, {ts_landed:,} timesheet rows)" + (
+        f", generated in {res.generate.seconds:.1f} s, peak {res.generate.peak / MIB:,.0f} MiB" if res.generate else ""))
 
     run = [str(pmo), "run", "--home", str(home), "--period", period, "--engine", args.engine]
     cold = res.runs["cold"] = measure(run, args.interval, logs / f"p{projects}-cold.log")
@@ -423,6 +429,9 @@ def main() -> None:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                         help="what builds the marts (spark: dbt-spark on local[2], `make install-spark`; no dbt "
                              "overhead measurement, which is DuckDB's)")
+    parser.add_argument("--landing-from", type=Path,
+                        help="a home whose landing/ holds the organisation already (pmo demo --no-run --canonical "
+                             "with the same sizes): copied instead of generated (one size only)")
     parser.add_argument("--no-increment", dest="increment", action="store_false",
                         help="only the cold run (with --engine spark the increment costs a second build)")
     parser.add_argument("--no-dbt-overhead", dest="dbt_overhead", action="store_false",
