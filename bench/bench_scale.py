@@ -464,8 +464,9 @@ def main() -> None:
             f"`python bench/bench_scale.py --sizes {args.sizes} --months {args.months} --as-of {args.as_of} "
             f"--engine {args.engine}{'' if args.increment else ' --no-increment'}` "
             f"(seed {args.seed}; code at {commit()}): per organisation, `pmo demo --no-run --canonical`, a cold "
-            f"`pmo run --period {args.as_of}` and the same run after one new day of timesheets "
-            f"(at most {args.increment_rows} entries) lands. Seconds are wall time; peak RSS is the whole "
+            f"`pmo run --period {args.as_of}`" + (f" and the same run after one new day of timesheets "
+            f"(at most {args.increment_rows} entries) lands" if args.increment else "") + ". Seconds are wall time; "
+            f"peak RSS is the whole "
             f"process tree's, sampled every {args.interval} s (per step: while the step ran).\n",
             report,
             "\nRows checked:\n",
