@@ -50,33 +50,29 @@ SPARK_WAREHOUSE_ENV = "PMO_SPARK_WAREHOUSE_DIR"
 
 
 @contextlib.contextmanager
-def spark_env(settings: Settings) -> Iterator[None]:
-    """Point dbt's ``spark`` profile at the home's Spark warehouse while dbt is started, then restore."""
-    previous = os.environ.get(SPARK_WAREHOUSE_ENV)
+def _env_var(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` in this process's environment (dbt is started with a copy of it), then
+    restored, so the value never leaks into a later dbt invocation of the same process."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def spark_env(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """Point dbt's ``spark`` profile at the home's Spark warehouse while dbt is started."""
     settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
-    os.environ[SPARK_WAREHOUSE_ENV] = str(settings.spark_warehouse_dir)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(SPARK_WAREHOUSE_ENV, None)
-        else:
-            os.environ[SPARK_WAREHOUSE_ENV] = previous
+    return _env_var(SPARK_WAREHOUSE_ENV, str(settings.spark_warehouse_dir))
 
 
-@contextlib.contextmanager
-def reporting_period_env(period: str) -> Iterator[None]:
-    """Set :data:`REPORTING_PERIOD_ENV` to ``period`` while dbt is started, then restore it, so the period
-    never leaks into a later dbt invocation of the same process."""
-    previous = os.environ.get(REPORTING_PERIOD_ENV)
-    os.environ[REPORTING_PERIOD_ENV] = period
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(REPORTING_PERIOD_ENV, None)
-        else:
-            os.environ[REPORTING_PERIOD_ENV] = previous
+def reporting_period_env(period: str) -> contextlib.AbstractContextManager[None]:
+    """Set :data:`REPORTING_PERIOD_ENV` to ``period`` while dbt is started."""
+    return _env_var(REPORTING_PERIOD_ENV, period)
 
 
 def seed_partial_parse(parsed_target: Path, build_target: Path) -> bool:
