@@ -55,6 +55,7 @@ EXPECTED_UNIT_TESTS = {
     "team_and_role_utilisation_are_ratios_of_sums",
     "data_completeness_flags",
     "weighted_prioritisation_score_from_the_seed_weights",
+    "equal_weighted_scores_tie_whatever_the_summation_order",
     "milestone_slippage_against_baseline",
     "open_risks_on_the_probability_impact_matrix_at_the_band_edges",
     # as reported vs restated
