@@ -144,15 +144,19 @@ def test_slots_of_runs_that_ended_are_freed(instance):
     assert held_by(instance) == []
 
 
-def test_the_wait_for_a_held_slot_sleeps_names_the_holder_and_gives_up(instance, sleeper):
+def test_the_wait_for_a_held_slot_sleeps_names_the_holder_and_gives_up(instance, sleeper, monkeypatch):
     holder = add_run(instance, tags=identity_tags(sleeper.pid), period="2026-02")
     waiting = add_run(instance, holds_slot=False)
     said = []
     with run_guard.wait_listener(said.append):
         with GuardedConcurrencyContext(instance, waiting, timeout_seconds=0.5) as ctx:
+            claimed_at = time.time()
             assert ctx.claim(DUCKDB_WRITER_POOL, "ingest_landing") is False
-            # Dagster 1.13's own interval is never positive, so its executor spins; this one sleeps
-            assert 0 < ctx.interval_to_next_pending_claim_check() <= run_guard.MAX_CLAIM_SLEEP
+            # Dagster 1.13's own interval is never positive, so its executor spins; this one sleeps. Asked at
+            # the moment of the claim: on a loaded machine the back-off may be over before the next line runs.
+            with monkeypatch.context() as m:
+                m.setattr(run_guard.time, "time", lambda: claimed_at)
+                assert 0 < ctx.interval_to_next_pending_claim_check() <= run_guard.MAX_CLAIM_SLEEP
             time.sleep(0.6)
             ctx._pending_timeouts["ingest_landing"] = 0.0  # claim now rather than after the back-off
             with pytest.raises(SlotWaitTimeout) as raised:
