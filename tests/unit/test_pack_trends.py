@@ -79,7 +79,11 @@ def test_a_programme_pack_names_its_trends_the_programmes(tmp_path):
     finally:
         con.close()
     pdf = render_programme_pack(PERIOD, "Network", tmp_path / "out", serving_path=path, generated_at=GENERATED)
-    text = " ".join(" ".join(pdf_pages_text(pdf)).split())
+    pages = [" ".join(p.split()) for p in pdf_pages_text(pdf)]
+    # the index chart's caption stays on the page of its chart and heading
+    caption = next(p for p in pages if "Cumulative indices of the programme's projects together" in p)
+    assert "CPI and SPI by period" in caption
+    text = " ".join(pages)
     assert "Trends, 2026-10 to November 2026" in text
     assert "EAC (CPI) of the programme's projects together at the end of each period" in text
     assert "all portfolios" not in text
