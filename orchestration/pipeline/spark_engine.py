@@ -21,6 +21,7 @@ step 4 then reads the marts from there (docs/spark.md).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 from pathlib import Path
@@ -105,10 +106,8 @@ def import_spark_marts(warehouse: Path, spark_warehouse_dir: Path,
                 counts[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
         con.execute("COMMIT")
     except BaseException:
-        try:
+        with contextlib.suppress(duckdb.Error):  # the error may already have ended the transaction
             con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
         raise
     finally:
         con.close()

@@ -1,23 +1,14 @@
 """The Spark tests share the dbt tests' helpers (tests/dbt) and skip cleanly without pyspark or Java."""
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from orchestration.pipeline.spark_engine import spark_missing
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dbt"))
-
-
-def spark_missing() -> str | None:
-    """Why the Spark tests cannot run here, or None."""
-    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
-        return "the spark extra is not installed (make install-spark: dbt-spark[session] and pyspark)"
-    if shutil.which("java") is None:
-        return "no java on PATH (Spark 4 needs Java 17; Debian: apt-get install openjdk-17-jre-headless)"
-    return None
 
 
 def pytest_collection_modifyitems(config, items):
