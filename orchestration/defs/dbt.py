@@ -7,13 +7,16 @@ away whenever the ``--vars`` differ from the previous invocation's, so the vars 
 fixed for a home (:func:`dbt_vars`) and the reporting period, which changes every run, goes in the
 environment variable :data:`REPORTING_PERIOD_ENV` (a changed environment variable only makes dbt
 re-parse the one model that reads it). :class:`PmoDbtProjectPreparer` parses with the same vars and hands
-its saved parse to the build folder, so even a home's first build does not parse the project again.
+its saved parse to the build folder, so even a home's first build does not parse the project again. A new
+home does not parse at all when the installation has parsed the same project before
+(orchestration/defs/parse_cache.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -22,7 +25,10 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 
+from orchestration.defs import parse_cache
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_quality_settings
+
+log = logging.getLogger(__name__)
 
 #: The environment variable that carries the run's reporting period ('YYYY-MM') to dbt; read by
 #: int_reporting_parameters_resolved (a ``reporting_period`` var, when given, wins).
@@ -129,10 +135,13 @@ class PmoDbtProjectPreparer(DbtProjectPreparer):
         if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(Path(project.project_dir)):
             seed_partial_parse(Path(project.target_path), build_target_dir(settings))
             return
+        os.environ.setdefault("PMO_WAREHOUSE_PATH", str(settings.warehouse_path))
+        key = cached_parse(project, settings)
+        if key is None:
+            return  # the installation's parse, given this home's profile hash
         from dbt.cli.main import dbtRunner
 
         settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("PMO_WAREHOUSE_PATH", str(settings.warehouse_path))
         result = dbtRunner().invoke(
             [
                 "parse",
@@ -155,7 +164,26 @@ class PmoDbtProjectPreparer(DbtProjectPreparer):
                 f"dbt could not parse {project.project_dir}: "
                 f"{result.exception or 'see dbt logs in ' + str(settings.dbt_log_dir)}"
             )
+        parse_cache.store(key, Path(project.target_path))
         seed_partial_parse(Path(project.target_path), build_target_dir(settings))
+
+
+def cached_parse(project: DbtProject, settings: Settings) -> str | None:
+    """Give the home the installation's saved parse of this project (orchestration/defs/parse_cache.py) and
+    its build folder a copy. Returns None when it did, else the cache key the parse about to be made is to be
+    stored under."""
+    key = parse_cache.cache_key(Path(project.project_dir), dbt_vars(settings), os.environ["PMO_WAREHOUSE_PATH"])
+    if parse_cache.cache_dir() is None:
+        return key
+    try:
+        home_hash = parse_cache.profile_hash(Path(project.project_dir), Path(project.profiles_dir), dbt_vars(settings))
+    except Exception as exc:  # noqa: BLE001 - a profile dbt cannot render here: the parse itself will say why
+        log.info("dbt parse cache not used: %s", exc)
+        return key
+    if not parse_cache.restore(key, Path(project.target_path), home_hash):
+        return key
+    seed_partial_parse(Path(project.target_path), build_target_dir(settings))
+    return None
 
 
 def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
