@@ -165,7 +165,7 @@ def restore(key: str, target_path: Path, home_profile_hash: str) -> bool:
         target_path.mkdir(parents=True, exist_ok=True)
         for name, write in ((MANIFEST_FILE, lambda tmp: shutil.copyfile(entry / MANIFEST_FILE, tmp)),
                             (PARTIAL_PARSE_FILE, lambda tmp: tmp.write_bytes(payload))):
-            tmp = target_path / f"{name}.tmp"
+            tmp = target_path / f"{name}.{os.getpid()}.tmp"  # a code location and a run may restore at once
             write(tmp)
             os.replace(tmp, target_path / name)
         os.utime(entry)  # recently used: kept by _prune
