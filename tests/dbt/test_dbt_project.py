@@ -31,7 +31,7 @@ EXPECTED_UNIT_TESTS = {
     "models/marts/_marts__unit_tests.yml": 13,
     "models/marts/earned_value/_earned_value__unit_tests.yml": 2,
     "models/marts/forecast/_forecast__unit_tests.yml": 4,
-    "models/marts/lessons/_lessons__unit_tests.yml": 4,
+    "models/marts/lessons/_lessons__unit_tests.yml": 5,
     "models/marts/quality/_quality__unit_tests.yml": 3,
 }
 
