@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 REPORTING_PERIOD_ENV = "PMO_REPORTING_PERIOD"
 
 #: dbt's saved parse, reused by the next invocation with the same vars, profile and project files.
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+PARTIAL_PARSE_FILE = parse_cache.PARTIAL_PARSE_FILE
 
 
 def dbt_vars(settings: Settings) -> dict:
@@ -172,11 +172,12 @@ def cached_parse(project: DbtProject, settings: Settings) -> str | None:
     """Give the home the installation's saved parse of this project (orchestration/defs/parse_cache.py) and
     its build folder a copy. Returns None when it did, else the cache key the parse about to be made is to be
     stored under."""
-    key = parse_cache.cache_key(Path(project.project_dir), dbt_vars(settings), os.environ["PMO_WAREHOUSE_PATH"])
+    project_vars = dbt_vars(settings)
+    key = parse_cache.cache_key(Path(project.project_dir), project_vars, os.environ["PMO_WAREHOUSE_PATH"])
     if parse_cache.cache_dir() is None:
         return key
     try:
-        home_hash = parse_cache.profile_hash(Path(project.project_dir), Path(project.profiles_dir), dbt_vars(settings))
+        home_hash = parse_cache.profile_hash(Path(project.project_dir), Path(project.profiles_dir), project_vars)
     except Exception as exc:  # noqa: BLE001 - a profile dbt cannot render here: the parse itself will say why
         log.info("dbt parse cache not used: %s", exc)
         return key

@@ -163,11 +163,13 @@ def restore(key: str, target_path: Path, home_profile_hash: str) -> bool:
         payload = saved.to_msgpack(extended_mashumaro_encoder)
         target_path = Path(target_path)
         target_path.mkdir(parents=True, exist_ok=True)
-        for name, write in ((MANIFEST_FILE, lambda tmp: shutil.copyfile(entry / MANIFEST_FILE, tmp)),
-                            (PARTIAL_PARSE_FILE, lambda tmp: tmp.write_bytes(payload))):
-            tmp = target_path / f"{name}.{os.getpid()}.tmp"  # a code location and a run may restore at once
-            write(tmp)
-            os.replace(tmp, target_path / name)
+        # Temporary names of this process's own: a code location and a run may restore at once.
+        tmp = target_path / f"{MANIFEST_FILE}.{os.getpid()}.tmp"
+        shutil.copyfile(entry / MANIFEST_FILE, tmp)
+        os.replace(tmp, target_path / MANIFEST_FILE)
+        tmp = target_path / f"{PARTIAL_PARSE_FILE}.{os.getpid()}.tmp"
+        tmp.write_bytes(payload)
+        os.replace(tmp, target_path / PARTIAL_PARSE_FILE)
         os.utime(entry)  # recently used: kept by _prune
     except Exception as exc:  # noqa: BLE001 - a cache entry dbt cannot read (another dbt, a torn file): parse
         log.info("dbt parse cache: entry %s not used (%s)", entry, exc)
