@@ -22,7 +22,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -82,9 +82,10 @@ class PeriodPack:
 
 
 def _render_open(serving: str, period: str, out_dir: str, summary: str | None, project_workers: int = 1,
-                 project_reports: bool = True) -> str:
+                 project_reports: bool = True, pool: Executor | None = None) -> str:
     """The period's folder from the published snapshot: the portfolio pack, then the project reports whose
-    inputs changed, then ``manifest.json`` (orchestration/reports/period.py).  Returns the pack's path."""
+    inputs changed, then ``manifest.json`` (orchestration/reports/period.py).  Returns the pack's path.
+    ``pool``: the workers that render its documents (the caller's, shared with other periods' packs)."""
     from orchestration.reports import render_portfolio_pack
     from orchestration.reports.period import render_period_reports
 
@@ -92,12 +93,12 @@ def _render_open(serving: str, period: str, out_dir: str, summary: str | None, p
     if not project_reports:
         return str(render_portfolio_pack(Path(serving), period, Path(out_dir), quality_summary=quality))
     done = render_period_reports(period, Path(out_dir), serving=Path(serving), quality_summary=quality,
-                                 workers=project_workers, limit=project_reports_limit())
+                                 workers=project_workers, limit=project_reports_limit(), pool=pool)
     return str(done.pack)
 
 
 def _render_closed(home: str, period: str, out_dir: str, project_workers: int = 1,
-                   project_reports: bool = True) -> str:
+                   project_reports: bool = True, pool: Executor | None = None) -> str:
     """A closed period's folder from its frozen figures (pack, project reports, manifest)."""
     from orchestration.pipeline.reported import read_period
     from orchestration.reports import render_reported_pack
@@ -107,7 +108,7 @@ def _render_closed(home: str, period: str, out_dir: str, project_workers: int = 
     if not project_reports:
         return str(render_reported_pack(Path(home), reported, Path(out_dir)))
     done = render_period_reports(period, Path(out_dir), home=Path(home), reported=reported, workers=project_workers,
-                                 limit=project_reports_limit())
+                                 limit=project_reports_limit(), pool=pool)
     return str(done.pack)
 
 
@@ -166,10 +167,26 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     out = []
     # spawn, not fork: the run's process holds threads (Dagster's, DuckDB's) that a fork would copy.
     with ProcessPoolExecutor(max_workers=PACK_WORKERS, mp_context=get_context("spawn")) as pool:
-        futures = [(period, pool.submit(fn, *args), summary) for period, fn, args, summary in jobs]
-        for period, future, summary in futures:
-            out.append(finish(period, future.result(), summary))
+        futures = {k: pool.submit(jobs[k][1], *jobs[k][2]) for k in submission_order(jobs)}
+        # frozen in period order, whatever order the workers finish in
+        for k, (period, fn, args, summary) in enumerate(jobs):
+            if k in futures:
+                path = futures[k].result()
+            else:  # with its project reports: loaded here, its documents rendered by the same workers
+                path = fn(*args[:-2], PACK_WORKERS, True, pool=pool)
+            out.append(finish(period, path, summary))
     return out
+
+
+def submission_order(jobs: list[tuple]) -> list[int]:
+    """Which of :func:`issue_packs`' jobs (one a period, oldest first; a job's arguments end with whether it
+    renders the period's project reports) go to the workers as one task each, and in what order: the periods
+    with a pack only, from the newest back, so the longest are started first (a pack grows with the projects
+    it reports).  A period with its project reports and programme packs is not one task: it is loaded in the
+    caller's process and its documents join the same workers' queue, one task each, so both workers share
+    them.  (One task a period, oldest first, left one worker rendering the last period's thirty documents
+    while the other idled.)"""
+    return sorted((k for k in range(len(jobs)) if not jobs[k][2][-1]), key=lambda k: -k)
 
 
 # --- the backfill record ------------------------------------------------------------------------

@@ -8,11 +8,15 @@ after a publish and by ``pmo report``, which renders again without rebuilding an
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -20,7 +24,7 @@ import duckdb
 from orchestration.warehouse import open_db
 
 from . import manifest as M
-from .project import (ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
+from .project import (POOL_THRESHOLD, ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
                       render_project_reports)
 from .render import (PACK_FILENAME, PackIssue, _iso_label, issue_portfolio_pack, issue_programme_pack,
                      issue_reported_pack, programme_pack_filename, programme_packs_context)
@@ -48,7 +52,8 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                           projects: Sequence[str] | None = None, programme: str | None = None,
                           force: bool = False, workers: int = 1, require_rows: bool = False,
                           generated_at: datetime | None = None, limit: int | None = None,
-                          progress: Callable[[str, int, int], None] | None = None) -> PeriodReports:
+                          progress: Callable[[str, int, int], None] | None = None,
+                          pool: Executor | None = None) -> PeriodReports:
     """Render ``period``'s folder ``out_dir``.
 
     ``reported`` (a closed :class:`~orchestration.pipeline.reported.ReportedPeriod`, with ``home``) renders
@@ -63,6 +68,10 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
 
     ``progress(what, done, total)`` follows the long parts: ``what`` is "project reports" or
     "programme packs", called with ``done`` 0 once the total is known and after each document.
+
+    ``pool``: the caller's worker processes render every document (a backfill shares them between periods);
+    without it, ``workers`` > 1 starts a pool for the folder when it has more than
+    :data:`~orchestration.reports.project.POOL_THRESHOLD` project reports to consider.
     """
     from orchestration.pipeline.reported import open_frozen
 
@@ -93,74 +102,23 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
 
     previous = M.read_manifest(out_dir)
     packs_before = (previous or {}).get("packs") or {}
-    issued: list[PackIssue] = []
-    pack_path = None
-    if pack:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if frozen:
-            done = issue_reported_pack(Path(home), reported, out_dir, generated_at=generated_at,
-                                       previous=packs_before.get(PACK_FILENAME), force=force)
-        else:
-            done = issue_portfolio_pack(Path(serving), period, out_dir, generated_at=generated_at,
-                                        quality_summary=quality_summary,
-                                        previous=packs_before.get(PACK_FILENAME), force=force)
-        issued.append(done)
-        pack_path = done.path
-
     partial = projects is not None or programme is not None
-    tick = progress or (lambda what, done, total: None)
-    result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
-                                    prune=not partial, generated_at=generated_at,
-                                    limit=None if partial else limit,
-                                    progress=lambda done, total: tick("project reports", done, total))
-    kwargs = {"serving_path": None if frozen else Path(serving), "home": home,
-              "reported": reported if frozen else None, "generated_at": generated_at,
-              "quality_summary": None if frozen else quality_summary, "force": force}
-    programme_packs: list[PackIssue] = []
-    if pack and not partial and not result.skipped:
-        # one pack per programme with a project reported in the period, rendered with the project reports
-        # (under the same limit: a run leaves both to `pmo report` above it)
-        names = sorted({r.header["programme"] for r in data.reports if r.header.get("programme")})
-        fingerprints = _programme_fingerprints(period, names, kwargs)
-        by_name: dict[str, PackIssue] = {}
-        jobs = []
-        for name in names:
-            before, fingerprint = packs_before.get(programme_pack_filename(name)), fingerprints.get(name)
-            target = out_dir / programme_pack_filename(name)
-            if (not force and fingerprint and before and before.get("source_fingerprint") == fingerprint
-                    and target.is_file() and M.file_sha256(target) == before.get("sha256")):
-                by_name[name] = PackIssue(target, dict(before), rendered=False)  # its figures did not move
-            else:
-                jobs.append((name, before, fingerprint))
-        LOGGER.info("programme packs %s: %d of %d unchanged by their figures' fingerprint", period, len(by_name),
-                    len(names))
-        tick("programme packs", len(by_name), len(names))
-        if workers > 1 and len(jobs) > 1:
-            # WeasyPrint is CPU-bound: the packs share the workers (spawn, as the project reports' pool)
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-            from multiprocessing import get_context
-
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(issue_programme_pack, period, name, out_dir, previous=before,
-                                       fingerprint=fingerprint, **kwargs): name for name, before, fingerprint in jobs}
-                for future in as_completed(futures):
-                    by_name[futures[future]] = future.result()  # raises the first failure
-                    tick("programme packs", len(by_name), len(names))
-        else:
-            for name, before, fingerprint in jobs:
-                by_name[name] = issue_programme_pack(period, name, out_dir, previous=before, fingerprint=fingerprint,
-                                                     **kwargs)
-                tick("programme packs", len(by_name), len(names))
-        programme_packs.extend(by_name[name] for name in names)  # in the programmes' order
-        keep = {p.path.name for p in programme_packs}
-        for old_pack in out_dir.glob("programme-*.pdf"):
-            if old_pack.name not in keep:
-                old_pack.unlink()
-    elif programme is not None and data.reports:
-        # pmo report --programme: that programme's reports and its pack
-        programme_packs.append(issue_programme_pack(
-            period, programme, out_dir, previous=packs_before.get(programme_pack_filename(programme)), **kwargs))
-    issued.extend(programme_packs)
+    with contextlib.ExitStack() as stack:
+        # One pool of workers for the whole folder when there are reports to render: the portfolio pack
+        # (the largest document) goes to a worker first and is laid out while the other worker starts on
+        # the project reports; the programme packs follow on the same workers.  Each pool pays its
+        # workers' start (imports of WeasyPrint and matplotlib), so the folder starts one, not three.
+        if (pool is None and workers > 1 and len(data.reports) > POOL_THRESHOLD
+                and (partial or limit is None or len(data.reports) <= limit)):
+            # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")))
+        result, issued = _render_folder(period, out_dir, data, pool, serving=serving, home=home, reported=reported,
+                                        frozen=frozen, quality_summary=quality_summary, pack=pack,
+                                        programme=programme, partial=partial, force=force, workers=workers,
+                                        generated_at=generated_at, limit=limit, previous=previous,
+                                        packs_before=packs_before, progress=progress)
+    pack_path = issued[0].path if pack else None
+    programme_packs = issued[1:] if pack else issued
     if issued:
         LOGGER.info("packs %s: %d rendered, %d unchanged", period, sum(i.rendered for i in issued),
                     sum(not i.rendered for i in issued))
@@ -183,6 +141,86 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                          programme_packs=tuple(i.path for i in programme_packs),
                          packs_rendered=tuple(i.path for i in issued if i.rendered),
                          packs_unchanged=tuple(i.path for i in issued if not i.rendered))
+
+
+def _render_folder(period: str, out_dir: Path, data, pool: Executor | None, *, serving, home, reported, frozen: bool,
+                   quality_summary, pack: bool, programme: str | None, partial: bool, force: bool, workers: int,
+                   generated_at: datetime, limit: int | None, previous: dict | None, packs_before: dict,
+                   progress) -> tuple[ProjectReportsResult, list[PackIssue]]:
+    """The documents of :func:`render_period_reports`: the project reports' result, and the packs issued
+    (the portfolio pack first when ``pack``, then the programme packs in the programmes' order).  With
+    ``pool`` every document is rendered by its workers."""
+    pack_future: Future | None = None
+    pack_done: PackIssue | None = None
+    if pack:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        job: Callable[[], PackIssue]
+        if frozen:
+            job = functools.partial(issue_reported_pack, Path(home), reported, out_dir, generated_at=generated_at,
+                          previous=packs_before.get(PACK_FILENAME), force=force)
+        else:
+            job = functools.partial(issue_portfolio_pack, Path(serving), period, out_dir, generated_at=generated_at,
+                          quality_summary=quality_summary, previous=packs_before.get(PACK_FILENAME), force=force)
+        if pool is not None:
+            pack_future = pool.submit(job)
+        else:
+            pack_done = job()
+
+    tick = progress or (lambda what, done, total: None)
+    result = render_project_reports(data, out_dir, previous=previous, force=force, workers=workers,
+                                    prune=not partial, generated_at=generated_at,
+                                    limit=None if partial else limit,
+                                    progress=lambda done, total: tick("project reports", done, total), pool=pool)
+    kwargs = {"serving_path": None if frozen else Path(serving), "home": home,
+              "reported": reported if frozen else None, "generated_at": generated_at,
+              "quality_summary": None if frozen else quality_summary, "force": force}
+    programme_packs: list[PackIssue] = []
+    if pack and not partial and not result.skipped:
+        # one pack per programme with a project reported in the period, rendered with the project reports
+        # (under the same limit: a run leaves both to `pmo report` above it)
+        names = sorted({r.header["programme"] for r in data.reports if r.header.get("programme")})
+        fingerprints = _programme_fingerprints(period, names, kwargs)
+        by_name: dict[str, PackIssue] = {}
+        jobs = []
+        for name in names:
+            before, fingerprint = packs_before.get(programme_pack_filename(name)), fingerprints.get(name)
+            target = out_dir / programme_pack_filename(name)
+            if (not force and fingerprint and before and before.get("source_fingerprint") == fingerprint
+                    and target.is_file() and M.file_sha256(target) == before.get("sha256")):
+                by_name[name] = PackIssue(target, dict(before), rendered=False)  # its figures did not move
+            else:
+                jobs.append((name, before, fingerprint))
+        LOGGER.info("programme packs %s: %d of %d unchanged by their figures' fingerprint", period, len(by_name),
+                    len(names))
+        tick("programme packs", len(by_name), len(names))
+        if jobs and (pool is not None or (workers > 1 and len(jobs) > 1)):
+            # WeasyPrint is CPU-bound: the packs share the workers (the folder's, else a pool of their own)
+            with contextlib.ExitStack() as stack:
+                if pool is None:
+                    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers,
+                                                                   mp_context=get_context("spawn")))
+                futures = {pool.submit(issue_programme_pack, period, name, out_dir, previous=before,
+                                       fingerprint=fingerprint, **kwargs): name for name, before, fingerprint in jobs}
+                for future in as_completed(futures):
+                    by_name[futures[future]] = future.result()  # raises the first failure
+                    tick("programme packs", len(by_name), len(names))
+        else:
+            for name, before, fingerprint in jobs:
+                by_name[name] = issue_programme_pack(period, name, out_dir, previous=before, fingerprint=fingerprint,
+                                                     **kwargs)
+                tick("programme packs", len(by_name), len(names))
+        programme_packs.extend(by_name[name] for name in names)  # in the programmes' order
+        keep = {p.path.name for p in programme_packs}
+        for old_pack in out_dir.glob("programme-*.pdf"):
+            if old_pack.name not in keep:
+                old_pack.unlink()
+    elif programme is not None and data.reports:
+        # pmo report --programme: that programme's reports and its pack
+        programme_packs.append(issue_programme_pack(
+            period, programme, out_dir, previous=packs_before.get(programme_pack_filename(programme)), **kwargs))
+    if pack_future is not None:
+        pack_done = pack_future.result()  # raises the pack's failure
+    return result, ([pack_done] if pack_done is not None else []) + programme_packs
 
 
 def _programme_fingerprints(period: str, names: Sequence[str], kwargs: dict) -> dict[str, str]:

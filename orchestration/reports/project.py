@@ -19,6 +19,7 @@ templates folder only) are the portfolio pack's.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -26,7 +27,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -600,7 +601,8 @@ class ProjectReportsResult:
 def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict | None = None,
                            force: bool = False, workers: int = 1, prune: bool = False,
                            generated_at: datetime | None = None, limit: int | None = None,
-                           progress: Callable[[int, int], None] | None = None) -> ProjectReportsResult:
+                           progress: Callable[[int, int], None] | None = None,
+                           pool: Executor | None = None) -> ProjectReportsResult:
     """Render ``out_dir/projects/<code>.pdf`` for each report whose inputs or PDF changed since
     ``previous`` (the period's last manifest); ``prune`` removes the PDFs of projects no longer reported.
     Returns the manifest entries of the reports rendered or kept.
@@ -609,7 +611,11 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     kept, the out-of-date ones are removed (a PDF must never show other figures than the manifest's
     snapshot), and the result names them in ``skipped`` with the reason, for ``pmo report`` to render.
 
-    ``progress(done, total)`` is called once the reports to render are known (``done`` 0) and after each."""
+    ``progress(done, total)`` is called once the reports to render are known (``done`` 0) and after each.
+
+    ``pool``: the worker processes of the caller's pool render the reports (whatever their number, as the
+    workers are started already); without it, ``workers`` > 1 starts a pool of its own above
+    :data:`POOL_THRESHOLD` reports."""
     generated_at = generated_at or datetime.now(UTC)
     out_dir = Path(out_dir)
     folder = out_dir / PROJECTS_DIR
@@ -647,9 +653,11 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     tick = progress or (lambda done, total: None)
     tick(0, len(todo))
     results: list[tuple[str, str]] = []
-    if len(todo) > POOL_THRESHOLD and workers > 1:
-        # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    if todo and (pool is not None or (len(todo) > POOL_THRESHOLD and workers > 1)):
+        with contextlib.ExitStack() as stack:
+            if pool is None:
+                # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
+                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")))
             futures = [pool.submit(render_one, report, target_pdf, generated_at) for report, target_pdf in todo]
             for future in as_completed(futures):
                 results.append(future.result())

@@ -96,6 +96,41 @@ def test_a_period_folder_gets_one_pack_per_programme(tmp_path):
     assert all(n in manifest["files"] for n in names)
 
 
+
+def test_a_period_folder_renders_on_one_pool_the_same_files(tmp_path, monkeypatch):
+    """With reports to render and two workers, the folder starts one pool, not one for the reports and one for
+    the programme packs, and the portfolio pack is rendered by a worker beside them: the same PDFs, byte for
+    byte, as rendered one after another in the caller's process."""
+    import json
+    from concurrent.futures import ProcessPoolExecutor
+
+    from orchestration.reports import period as PD
+    from orchestration.reports import project as PJ
+    from orchestration.reports.period import render_period_reports
+    from tests.unit import test_project_reports as PR
+
+    path = PR.build_serving(tmp_path / "serving.duckdb")
+    serial = render_period_reports(PERIOD, tmp_path / "serial", serving=path, generated_at=PR.GENERATED, workers=1)
+    pools = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(PD, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(PJ, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(PD, "POOL_THRESHOLD", 0)  # the fixture has 4 reports; a period pools above 10
+    pooled = render_period_reports(PERIOD, tmp_path / "pooled", serving=path, generated_at=PR.GENERATED, workers=2)
+    assert pools == [2]
+    files = {f: e["sha256"] for f, e in json.loads((tmp_path / "serial" / "manifest.json").read_text())["files"].items()}
+    assert len(files) == 1 + 4 + 3  # the portfolio pack, 4 project reports, 3 programme packs
+    assert {f: e["sha256"] for f, e in json.loads((tmp_path / "pooled" / "manifest.json").read_text())["files"].items()} \
+        == files
+    assert pooled.pack.name == serial.pack.name == "portfolio-pack.pdf"
+    assert [p.name for p in pooled.programme_packs] == [p.name for p in serial.programme_packs]
+    assert len(pooled.packs_rendered) == 4
+
 def _summary(path, run_id: str, latest_file: str, warned: int | None = None) -> Path:
     """A run summary (quality/<period>/<run_id>.json) with one source, and the labour reconciliation warning
     on ``warned`` rows (None: every check passed): what the appendix prints."""

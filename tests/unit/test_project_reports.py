@@ -560,6 +560,19 @@ def test_project_reports_policy(monkeypatch):
         B.project_reports_policy()
 
 
+
+def test_a_backfill_hands_the_longest_packs_to_its_workers_first():
+    """Six periods, the last with its project reports: the other five packs go to the workers from the newest
+    back, and the last period is not one task (its documents are shared out one by one); oldest first, the
+    longest jobs came last and one worker idled while the other rendered them."""
+    from orchestration.pipeline import backfill as B
+
+    jobs = [(f"2026-0{k + 1}", None, ("serving", f"2026-0{k + 1}", "out", None, 1, k == 5), None) for k in range(6)]
+    assert B.submission_order(jobs) == [4, 3, 2, 1, 0]
+    jobs[5] = (*jobs[5][:2], jobs[5][2][:-1] + (False,), None)  # PMO_PROJECT_REPORTS=off: packs only
+    assert B.submission_order(jobs) == [5, 4, 3, 2, 1, 0]
+
+
 def test_a_period_issued_without_project_reports_gets_the_pack_only(serving, tmp_path):
     from orchestration.pipeline import backfill as B
 
