@@ -75,7 +75,9 @@ def test_the_landing_sensor_can_be_built_stopped():
 
 def test_instance_storage_is_sqlite_unless_a_postgres_url_is_set(monkeypatch):
     monkeypatch.delenv(PG_URL_ENV, raising=False)
-    assert "sqlite" in yaml.safe_load(instance_yaml_text())["storage"]
+    assert yaml.safe_load(instance_yaml_text())["storage"]["custom"] == {
+        "module": "orchestration.defs.instance_storage", "class": "PmoSqliteStorage",
+        "config": {"base_dir": {"env": "PMO_DAGSTER_STORAGE"}}}  # SQLite, its event log pooled
     monkeypatch.setenv(PG_URL_ENV, "postgresql://pmo:secret@db:5432/dagster")
     text = instance_yaml_text()
     assert yaml.safe_load(text)["storage"] == {"postgres": {"postgres_url": {"env": PG_DRIVER_URL_ENV}}}

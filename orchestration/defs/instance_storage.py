@@ -1,0 +1,92 @@
+"""The Dagster instance's SQLite storage, with the event log's connections kept open between events.
+
+Dagster's ``SqliteEventLogStorage`` creates a SQLAlchemy engine and opens a new SQLite connection for
+every statement group it runs (``NullPool``): each event of a run costs three to five file opens, schema
+reads and engine set-ups.  A run of the monthly job stores about 1,400 events (a backfill of 14 periods
+about 4,000: one materialization per asset and partition), and at 7 ms an event that was 10 s of a
+40-second demo run.  :class:`PooledSqliteEventLogStorage` keeps one engine, with one pooled connection,
+per database file it recently used; an event then costs about 2 ms (``bench/RESULTS.md``).
+
+Nothing else changes: the same files under ``<home>/dagster/storage`` (existing homes keep their
+history), the same WAL journal and SQLite's default ``synchronous`` setting, so each event is as durable
+as before.  A connection is only checked out inside the storage's own lock, for one statement group, and
+is returned with its transaction ended: between events it holds no lock on the file, and the webserver,
+the daemon and other runs write the same files as before.  ``dagster.yaml`` selects it as custom storage
+(:class:`PmoSqliteStorage`); with ``PMO_DAGSTER_PG_URL`` the instance uses Postgres and none of this.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as db
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, SqliteStorageConfig, _event_logs_directory
+from dagster._serdes import ConfigurableClassData
+
+#: Engines (each with its open connection) kept at once: the run's own database and the cross-run index,
+#: with room for a webserver that reads a few runs in turn.  The least recently used one is closed.
+MAX_OPEN_DATABASES = 8
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """``SqliteEventLogStorage`` whose connections are pooled per database file (see the module)."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._engines: OrderedDict[str, db.engine.Engine] = OrderedDict()
+        super().__init__(base_dir, inst_data)
+
+    def _engine(self, shard: str) -> db.engine.Engine:
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = db.create_engine(
+                self.conn_string_for_shard(shard), poolclass=db.pool.QueuePool, pool_size=1, max_overflow=2,
+                # one connection stays open; _initdb opens a second for a moment (create_all inside its own
+                # connection).  The storage's lock, not the thread, guards a connection (watcher threads read).
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+        self._engines[shard] = engine  # the most recently used last
+        while len(self._engines) > MAX_OPEN_DATABASES:
+            _, oldest = self._engines.popitem(last=False)
+            oldest.dispose()
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[db.engine.Connection]:  # type: ignore[override]
+        with self._db_lock:
+            with self._engine(shard).connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    def _close_all(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        self._close_all()  # its files are deleted: no connection may stay open on them
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_all()
+        super().dispose()
+
+
+class PmoSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (runs, event log, schedules under ``base_dir``) with the event log of
+    :class:`PooledSqliteEventLogStorage`."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(base_dir, inst_data=inst_data)
+        self._event_log_storage.dispose()
+        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
+
+    @classmethod
+    def from_config_value(  # type: ignore[override]
+        cls, inst_data: ConfigurableClassData, config_value: SqliteStorageConfig
+    ) -> PmoSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
