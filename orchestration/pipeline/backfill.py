@@ -22,10 +22,9 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 from orchestration.settings import Settings
@@ -164,16 +163,17 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
 
     if len(jobs) <= 1 or PACK_WORKERS == 1:
         return [finish(period, fn(*args), summary) for period, fn, args, summary in jobs]
+    from orchestration.reports.project import document_pool
+
     out = []
-    # spawn, not fork: the run's process holds threads (Dagster's, DuckDB's) that a fork would copy.
-    with ProcessPoolExecutor(max_workers=PACK_WORKERS, mp_context=get_context("spawn")) as pool:
+    with document_pool(PACK_WORKERS) as pool:
         futures = {k: pool.submit(jobs[k][1], *jobs[k][2]) for k in submission_order(jobs)}
         # frozen in period order, whatever order the workers finish in
         for k, (period, fn, args, summary) in enumerate(jobs):
             if k in futures:
                 path = futures[k].result()
             else:  # with its project reports: loaded here, its documents rendered by the same workers
-                path = fn(*args[:-2], PACK_WORKERS, True, pool=pool)
+                path = fn(*args, pool=pool)  # with a pool, its project_workers argument is not used
             out.append(finish(period, path, summary))
     return out
 

@@ -13,10 +13,9 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -24,8 +23,8 @@ import duckdb
 from orchestration.warehouse import open_db
 
 from . import manifest as M
-from .project import (POOL_THRESHOLD, ProjectReportError, ProjectReportsResult, code_version, load_project_reports,
-                      render_project_reports)
+from .project import (POOL_THRESHOLD, ProjectReportError, ProjectReportsResult, code_version, document_pool,
+                      load_project_reports, render_project_reports)
 from .render import (PACK_FILENAME, PackIssue, _iso_label, issue_portfolio_pack, issue_programme_pack,
                      issue_reported_pack, programme_pack_filename, programme_packs_context)
 from .scope import programme_fingerprints
@@ -107,11 +106,10 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
         # One pool of workers for the whole folder when there are reports to render: the portfolio pack
         # (the largest document) goes to a worker first and is laid out while the other worker starts on
         # the project reports; the programme packs follow on the same workers.  Each pool pays its
-        # workers' start (imports of WeasyPrint and matplotlib), so the folder starts one, not three.
+        # workers' start (imports of WeasyPrint and matplotlib), so the folder starts one, not two.
         if (pool is None and workers > 1 and len(data.reports) > POOL_THRESHOLD
                 and (partial or limit is None or len(data.reports) <= limit)):
-            # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")))
+            pool = stack.enter_context(document_pool(workers))
         result, issued = _render_folder(period, out_dir, data, pool, serving=serving, home=home, reported=reported,
                                         frozen=frozen, quality_summary=quality_summary, pack=pack,
                                         programme=programme, partial=partial, force=force, workers=workers,
@@ -197,8 +195,7 @@ def _render_folder(period: str, out_dir: Path, data, pool: Executor | None, *, s
             # WeasyPrint is CPU-bound: the packs share the workers (the folder's, else a pool of their own)
             with contextlib.ExitStack() as stack:
                 if pool is None:
-                    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers,
-                                                                   mp_context=get_context("spawn")))
+                    pool = stack.enter_context(document_pool(workers))
                 futures = {pool.submit(issue_programme_pack, period, name, out_dir, previous=before,
                                        fingerprint=fingerprint, **kwargs): name for name, before, fingerprint in jobs}
                 for future in as_completed(futures):

@@ -47,6 +47,12 @@ TEMPLATE_NAME = "project_report.html.j2"
 PROJECTS_DIR = "projects"
 #: Above this many reports to render, a process pool renders them (WeasyPrint is CPU-bound).
 POOL_THRESHOLD = 10
+
+
+def document_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes that render documents (WeasyPrint is CPU-bound and single-threaded).  Spawned, not
+    forked: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
 #: The environment variable holding the most project reports a run or backfill renders for one period
 #: (``pmo report`` has no limit).  At about 0.5 s of a core each, a 2,000-project organisation's reports
 #: would add some 8 minutes to a nightly run whose figures take 2; above the limit the run leaves them to
@@ -656,8 +662,7 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     if todo and (pool is not None or (len(todo) > POOL_THRESHOLD and workers > 1)):
         with contextlib.ExitStack() as stack:
             if pool is None:
-                # spawn, not fork: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.
-                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")))
+                pool = stack.enter_context(document_pool(workers))
             futures = [pool.submit(render_one, report, target_pdf, generated_at) for report, target_pdf in todo]
             for future in as_completed(futures):
                 results.append(future.result())

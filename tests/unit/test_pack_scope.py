@@ -118,8 +118,7 @@ def test_a_period_folder_renders_on_one_pool_the_same_files(tmp_path, monkeypatc
             pools.append(kwargs.get("max_workers"))
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(PD, "ProcessPoolExecutor", CountedPool)
-    monkeypatch.setattr(PJ, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(PJ, "ProcessPoolExecutor", CountedPool)  # project.document_pool starts every pool
     monkeypatch.setattr(PD, "POOL_THRESHOLD", 0)  # the fixture has 4 reports; a period pools above 10
     pooled = render_period_reports(PERIOD, tmp_path / "pooled", serving=path, generated_at=PR.GENERATED, workers=2)
     assert pools == [2]
