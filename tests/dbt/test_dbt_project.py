@@ -335,6 +335,26 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
     assert columns.index("is_complete") < columns.index("baseline_version") < columns.index("pv_period")
 
     _assert_techniques_project(warehouse)
+    _assert_not_null_columns_names_the_columns(tmp_path, warehouse)
+
+
+def _assert_not_null_columns_names_the_columns(tmp_path: Path, warehouse: Path) -> None:
+    """A model's not-null checks are one test (not_null_columns): on a NULL it fails, counts the NULL
+    cells and stores one row per column holding any, which is what the run summary shows."""
+    test = "not_null_fct_task_earned_value"
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("UPDATE marts.fct_task_earned_value SET currency = NULL, ev = NULL "
+                    "WHERE project_code = ? AND period = '2024-03' AND task_code = 'T1'", [GBP_PROJECT])
+        con.execute("UPDATE marts.fct_task_earned_value SET ev = NULL "
+                    "WHERE project_code = ? AND period = '2024-02' AND task_code = 'T1'", [GBP_PROJECT])
+    finally:
+        con.close()
+    result = _dbt(tmp_path, "test", "--select", test, "--vars", VARS)
+    [outcome] = result.result
+    assert str(outcome.status) == "fail" and outcome.failures == 3   # three NULL cells
+    assert _fetch(warehouse, f"select * from dbt_test__audit.{test} order by column_name") == [
+        {"column_name": "currency", "null_rows": 1}, {"column_name": "ev", "null_rows": 2}]
 
 
 def _assert_techniques_project(warehouse: Path) -> None:
