@@ -3,12 +3,14 @@
 On a copy of a home's working warehouse (after a run: raw, staging, marts), the bench
 
 1. runs ``dbt build`` exactly as the ``dbt_models`` step does (same vars, same profile, the period in
-   ``PMO_REPORTING_PERIOD``), twice: the first parses the project, the second reuses the saved parse as
-   every run after a home's first does; the second is the one compared;
+   ``PMO_REPORTING_PERIOD``, DuckDB's thread count in ``PMO_DUCKDB_THREADS`` as ``pmo`` sets it), twice:
+   the first parses the project, the second reuses the saved parse as every run after a home's first
+   does; the second is the one compared;
 2. takes the compiled SQL of that build from its ``manifest.json`` (every model and data test the build
    ran; the two seeds are left in place) and runs it directly, in one DuckDB connection with the same
-   memory limit, in dependency order: ``CREATE OR REPLACE TABLE|VIEW <relation> AS <compiled SQL>`` for a
-   model, ``SELECT count(*) FROM (<compiled SQL>)`` for a test;
+   memory limit and the same number of threads, in dependency order:
+   ``CREATE OR REPLACE TABLE|VIEW <relation> AS <compiled SQL>`` for a model,
+   ``SELECT count(*) FROM (<compiled SQL>)`` for a test;
 3. prints both wall times and their ratio, and checks that every model's rows are the same both ways
    (the ordered-row hash of each table), so the direct path cannot look fast by doing less.
 
@@ -43,10 +45,14 @@ def latest_period(warehouse: Path) -> str:
         con.close()
 
 
-def run_dbt(warehouse: Path, target: Path, period: str, dbt_vars: dict, log: Path) -> float:
-    """One ``dbt build`` as the dbt_models step runs it; returns its wall time."""
+def run_dbt(warehouse: Path, target: Path, period: str, dbt_vars: dict, log: Path, threads: int) -> float:
+    """One ``dbt build`` as the dbt_models step runs it; returns its wall time.
+
+    ``threads`` is DuckDB's thread count. ``pmo`` sets it for dbt (``PMO_DUCKDB_THREADS``, the usable CPUs up
+    to 4), so the bench must too: profiles.yml's fallback of 4 would oversubscribe a 2-core machine, and
+    the comparison would be with a direct connection that has half the threads."""
     env = {**os.environ, "PMO_WAREHOUSE_PATH": str(warehouse), "PMO_REPORTING_PERIOD": period,
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+           "PMO_DUCKDB_THREADS": str(threads), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).with_name("dbt")
     argv = [str(dbt), "build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars),
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
@@ -74,10 +80,11 @@ def relation(node: dict) -> str:
     return f'"{node["schema"]}"."{node["alias"]}"'
 
 
-def run_direct(warehouse: Path, nodes: list[dict], memory_limit: str) -> float:
+def run_direct(warehouse: Path, nodes: list[dict], memory_limit: str, threads: int) -> float:
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET threads = {threads}")
         start = time.perf_counter()
         for node in nodes:
             sql = node["compiled_code"]
@@ -116,8 +123,10 @@ def measure(home: Path, period: str | None = None, memory_limit: str = "1GB") ->
     period = period or latest_period(warehouse)
     from orchestration.defs.dbt import dbt_vars
     from orchestration.settings import load_settings
+    from orchestration.warehouse import duckdb_threads
 
     dbt_vars_ = dbt_vars(load_settings(home))
+    threads = duckdb_threads()
     with tempfile.TemporaryDirectory(prefix="dbt-overhead-") as scratch:
         scratch = Path(scratch)
         # one file name both ways: the compiled SQL names its relations "warehouse"."<schema>"."<table>"
@@ -127,14 +136,15 @@ def measure(home: Path, period: str | None = None, memory_limit: str = "1GB") ->
         shutil.copy(warehouse, via_dbt)
         shutil.copy(warehouse, direct)
         target, log = scratch / "target", scratch / "dbt.log"
-        first = run_dbt(via_dbt, target, period, dbt_vars_, log)
-        second = run_dbt(via_dbt, target, period, dbt_vars_, log)
+        first = run_dbt(via_dbt, target, period, dbt_vars_, log, threads)
+        second = run_dbt(via_dbt, target, period, dbt_vars_, log, threads)
         nodes = compiled_nodes(target)
-        sql = run_direct(direct, nodes, memory_limit)
+        sql = run_direct(direct, nodes, memory_limit, threads)
         a, b = table_hashes(via_dbt, nodes), table_hashes(direct, nodes)
         differ = sorted(rel for rel in a.keys() | b.keys() if a.get(rel) != b.get(rel))
     models = sum(n["resource_type"] == "model" for n in nodes)
-    return {"period": period, "models": models, "tests": len(nodes) - models, "dbt_first_s": round(first, 1),
+    return {"period": period, "threads": threads, "models": models, "tests": len(nodes) - models,
+            "dbt_first_s": round(first, 1),
             "dbt_s": round(second, 1), "direct_sql_s": round(sql, 1), "ratio": round(second / sql, 2),
             "same_rows": not differ, "tables_differing": differ}
 
@@ -149,7 +159,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"period {result['period']}: {result['models']} models, {result['tests']} tests")
+    print(f"period {result['period']}: {result['models']} models, {result['tests']} tests, "
+          f"{result['threads']} DuckDB threads both ways")
     print(f"dbt build: {result['dbt_s']} s (first, parsing: {result['dbt_first_s']} s)")
     print(f"the same SQL in one DuckDB connection: {result['direct_sql_s']} s")
     print(f"ratio {result['ratio']} (goal <= 1.5); same rows both ways: {result['same_rows']}")
