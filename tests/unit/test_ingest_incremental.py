@@ -118,6 +118,41 @@ def test_a_changed_file_replaces_its_rows_and_a_removed_file_takes_them_away(lan
     same_as_cold(landing, wh, tmp_path)
 
 
+def test_a_large_table_takes_a_new_file_appended_whatever_its_name(landing, tmp_path, monkeypatch):
+    """Beyond one row group DuckDB reads a table on several threads, so the order of its rows does not make
+    the marts' sums of doubles reproducible: a new file that sorts first is appended, not rebuilt. With one
+    thread the table is read in its order whatever its size, and the entity is rebuilt as for a small one."""
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    monkeypatch.setenv("PMO_DUCKDB_THREADS", "2")
+    load_landing(landing, wh, archive_dir=archive, loaded_at=FIRST)
+    monkeypatch.setattr(ingest, "ORDERED_ROWS_MAX", 2)  # raw.timesheets holds 3 rows: "more than a row group"
+    put(landing, "timesheets/a.csv", TS + "2026-02-01,P1,A,T1,1,E0\nnot a date,P1,A,T1,2,E01\n")
+    report = load_landing(landing, wh, archive_dir=archive, loaded_at=SECOND)
+    assert report.parsed == ["landing/timesheets/a.csv"]
+    # b.csv and d.csv are left as they were (loaded FIRST); a.csv's row comes after them
+    assert rows(wh, "SELECT _source_file, _source_row, hours, _loaded_at FROM raw.timesheets") == [
+        ("landing/timesheets/b.csv", 2, 7.5, FIRST), ("landing/timesheets/b.csv", 3, 6.0, FIRST),
+        ("landing/timesheets/d.csv", 2, 8.0, FIRST), ("landing/timesheets/a.csv", 2, 1.0, SECOND)]
+    assert rows(wh, "SELECT _source_file, _source_row, column_name FROM quarantine.timesheets") == [
+        ("landing/timesheets/a.csv", 3, "work_date")]
+    assert rows(wh, "SELECT _source_file, rows_in, rows_loaded, rows_quarantined FROM raw.load_log "
+                    "WHERE entity = 'timesheets' ORDER BY 1") == [
+        ("landing/timesheets/a.csv", 2, 1, 1), ("landing/timesheets/b.csv", 2, 2, 0),
+        ("landing/timesheets/d.csv", 1, 1, 0)]
+    cold = tmp_path / "cold.duckdb"
+    load_landing(landing, cold, archive_dir=tmp_path / "cold-archive")
+    assert tables(wh) == tables(cold)  # the same rows as a cold load, in another physical order
+
+    monkeypatch.setenv("PMO_DUCKDB_THREADS", "1")
+    put(landing, "timesheets/0.csv", TS + "2026-01-30,P1,A,T1,2,E00\n")
+    load_landing(landing, wh, archive_dir=archive, loaded_at=THIRD)
+    assert rows(wh, "SELECT _source_file, _source_row, _loaded_at FROM raw.timesheets") == [
+        ("landing/timesheets/0.csv", 2, THIRD), ("landing/timesheets/a.csv", 2, THIRD),
+        ("landing/timesheets/b.csv", 2, THIRD), ("landing/timesheets/b.csv", 3, THIRD),
+        ("landing/timesheets/d.csv", 2, THIRD)]
+    same_as_cold(landing, wh, tmp_path)
+
+
 def test_a_duplicate_across_an_old_and_a_new_file_names_its_first_copy(landing, tmp_path):
     wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
     load_landing(landing, wh, archive_dir=archive, loaded_at=FIRST)
