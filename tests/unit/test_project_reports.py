@@ -335,6 +335,33 @@ def test_index_trend_chart_is_vector_and_greyscale_readable():
     assert "stroke-dasharray" in svg  # SPI(t) dashed, CPI solid: not colour alone
 
 
+def test_a_chart_is_drawn_once_and_as_with_the_dry_run(monkeypatch):
+    """savefig draws a chart once: tight_layout leaves no layout engine behind to ask for a dry run first,
+    and the SVG is the same as with that dry run."""
+    from matplotlib.figure import Figure
+
+    points = [C.SCurvePoint(f"2026-{m:02d}", 1000 * m, 900 * m, 950 * m, 12_000) for m in range(1, 12)]
+    indices = [C.IndexPoint(p.period, 0.9 + 0.01 * i, 1.0 - 0.02 * i) for i, p in enumerate(points)]
+    charts = {
+        "s_curve": lambda: C.s_curve_svg(points, "GBP", width_in=7.2, height_in=2.7, max_ticks=7, legend_columns=2),
+        "index_trend": lambda: C.index_trend_svg(indices, thresholds=[(0.9, "red < 0.90")]),
+        "eac_trend": lambda: C.eac_trend_svg([C.EacPoint(p.period, 12_000 + 10 * i, 11_000 + 10 * i, 13_000 + 10 * i, 12_000)
+                                              for i, p in enumerate(points)], "GBP"),
+        "exposure_trend": lambda: C.exposure_trend_svg([C.ExposurePoint(p.period, 500 * i, i) for i, p in
+                                                        enumerate(points)], "GBP"),
+    }
+    draws: list[str] = []
+    real_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(type(renderer).__name__)
+                        or real_draw(self, renderer))
+    once = {name: chart() for name, chart in charts.items()}
+    assert len(draws) == len(charts)
+    monkeypatch.setattr(C, "_tight_layout", lambda fig: fig.tight_layout())  # savefig then dry-runs first
+    draws.clear()
+    assert {name: chart() for name, chart in charts.items()} == once
+    assert len(draws) == 2 * len(charts)
+
+
 # ---------------------------------------------------------------------------------------------
 # Manifest and re-rendering
 # ---------------------------------------------------------------------------------------------
