@@ -42,6 +42,7 @@ from orchestration.pipeline.quality import (check_record, load_suite_dict, mart_
 from orchestration.pipeline.reported import prepare_reported
 from orchestration.pipeline.row_rules import ROW_RULE_ENTITIES, RowRules
 from orchestration.settings import SettingsError, load_quality_settings, load_settings
+from orchestration.warehouse import connect, read_if_available
 
 # backfill_policy on @asset is a beta parameter; its use here is deliberate.
 warnings.filterwarnings("ignore", category=BetaWarning)
@@ -166,7 +167,9 @@ def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]]
     """One blocking asset check per suite, all run in one step (one GX context).
 
     ``targets`` maps a table (entity or mart) to its asset key and suite; ``validate(table, suite,
-    settings, quality, period)`` returns the suite's outcome.
+    settings, quality, period, warehouse, serving)`` returns the suite's outcome. The step opens the
+    warehouse and the published snapshot read-only once for all its suites (``serving`` is None when there
+    is none yet or it cannot be read now) and closes them before the next step, which may write them.
     """
     specs = [AssetCheckSpec(check_name(table), asset=key, blocking=True, description=_suite_description(suite, directory))
              for table, (key, suite) in targets.items()]
@@ -180,9 +183,12 @@ def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]]
             raise Failure(description=str(exc)) from exc
         period = run_period_range(context.run.tags)[1]
         selected = {key.name for key in context.selected_asset_check_keys}
-        for table, (key, suite) in targets.items():
-            if check_name(table) in selected:
-                yield _suite_check_result(key, check_name(table), validate(table, suite, settings, quality, period))
+        with connect(settings.warehouse_path, read_only=True) as warehouse, \
+                read_if_available(settings.serving_path) as serving:
+            for table, (key, suite) in targets.items():
+                if check_name(table) in selected:
+                    yield _suite_check_result(key, check_name(table),
+                                              validate(table, suite, settings, quality, period, warehouse, serving))
 
     return suite_checks
 
@@ -195,9 +201,8 @@ def build_raw_checks(directory=None):
     directory = directory or EXPECTATIONS_DIR
     targets = {entity: (AssetKey(["raw", entity]), suite) for entity, suite in raw_suites(directory).items()}
 
-    def validate(entity, suite, settings, quality, period):
-        return run_raw_suite(entity, settings.warehouse_path, period, quality, settings.serving_path,
-                             suite=suite, directory=directory)
+    def validate(entity, suite, settings, quality, period, warehouse, serving):
+        return run_raw_suite(entity, warehouse, period, quality, serving, suite=suite, directory=directory)
 
     return _build_suite_checks("raw_expectations", targets, validate, directory)
 
@@ -212,8 +217,8 @@ def build_mart_checks(mart_keys: list[AssetKey], directory=None):
     built = {key.path[-1]: key for key in mart_keys}
     targets = {mart: (built[mart], suite) for mart, suite in mart_suites(directory).items() if mart in built}
 
-    def validate(mart, suite, settings, quality, period):
-        return run_mart_suite(mart, settings.warehouse_path, period, quality, settings.serving_path, suite=suite,
+    def validate(mart, suite, settings, quality, period, warehouse, serving):
+        return run_mart_suite(mart, warehouse, period, quality, serving, suite=suite,
                               reporting_currency=settings.reporting_currency, directory=directory)
 
     return _build_suite_checks("mart_expectations", targets, validate, directory)

@@ -38,7 +38,8 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -440,9 +441,15 @@ def raw_gate_sql(entity: str, con) -> str:
     return f"SELECT {select} FROM raw.{quote(entity)} AS t {' '.join(joins)}"
 
 
-def _read_serving(serving: Path | None, read):
-    """``read(con)`` on the published snapshot opened read-only; None when it is absent, busy or lacks
-    what ``read`` queries (the first run has no previous load to compare with)."""
+def _read_serving(serving: Path | duckdb.DuckDBPyConnection | None, read):
+    """``read(con)`` on the published snapshot opened read-only (or on ``serving`` itself, a read-only
+    connection to it that the caller holds); None when it is absent, busy or lacks what ``read`` queries (the
+    first run has no previous load to compare with)."""
+    if isinstance(serving, duckdb.DuckDBPyConnection):
+        try:
+            return read(serving)
+        except duckdb.Error:
+            return None
     with read_if_available(serving) as con:
         if con is None:
             return None
@@ -452,7 +459,7 @@ def _read_serving(serving: Path | None, read):
             return None
 
 
-def previous_published_rows(serving: Path | None, entity: str) -> int | None:
+def previous_published_rows(serving: Path | duckdb.DuckDBPyConnection | None, entity: str) -> int | None:
     """Rows of ``entity`` loaded by the last published run (``quality.load_log`` in serving.duckdb)."""
     def read(con):
         row = con.execute("SELECT sum(rows_loaded) FROM quality.load_log WHERE entity = ?", [entity]).fetchone()
@@ -487,7 +494,7 @@ def _sql_set(con, sql: str) -> SqlSet | list:
 
 
 def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
-                     serving: Path | None = None, today: date | None = None) -> dict:
+                     serving: Path | duckdb.DuckDBPyConnection | None = None, today: date | None = None) -> dict:
     """The values the raw suites' ``$PARAMETER`` placeholders take for this run (the known project codes
     and tasks as subqueries on the warehouse: :class:`~orchestration.pipeline.suite_sql.SqlSet`)."""
     vmin, vmax = volume_band(previous_published_rows(serving, entity), quality)
@@ -510,21 +517,35 @@ def _connect_read_only(warehouse: Path):
     return open_db(warehouse, read_only=True)
 
 
-def run_raw_suite(entity: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
-                  serving: Path | None = None, suite: str | None = None, today: date | None = None,
-                  directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
-    """Validate every row of ``raw.<entity>`` of ``warehouse`` with its suite, for the run of ``period``."""
-    quality = quality or QualitySettings()
+@contextmanager
+def _read_only(warehouse: Path | duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``warehouse`` itself when it is a connection the caller holds (a step running every suite opens the
+    file once: an open costs about 40 ms, and a run has some 45 suites), else the file opened read-only for
+    the block."""
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        yield warehouse
+        return
     con = _connect_read_only(warehouse)
     try:
+        yield con
+    finally:
+        con.close()
+
+
+def run_raw_suite(entity: str, warehouse: Path | duckdb.DuckDBPyConnection, period: str | None,
+                  quality: QualitySettings | None = None, serving: Path | duckdb.DuckDBPyConnection | None = None,
+                  suite: str | None = None, today: date | None = None,
+                  directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
+    """Validate every row of ``raw.<entity>`` of ``warehouse`` (its path, or a read-only connection to it)
+    with its suite, for the run of ``period``."""
+    quality = quality or QualitySettings()
+    with _read_only(warehouse) as con:
         relation = raw_gate_relation(con, entity)
         params = suite_parameters(entity, con, period, quality, serving, today)
         outcome = validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
         # the rows ingest quarantined by a row rule, as warnings that name them (orchestration/pipeline/row_rules.py)
         outcome.failures += rule_quarantine_failures(con, entity)
         return outcome
-    finally:
-        con.close()
 
 
 def raw_gate_relation(con, entity: str) -> Relation:
@@ -600,7 +621,7 @@ def _literal_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def previous_published_mart_rows(serving: Path | None, mart: str, period: str | None,
+def previous_published_mart_rows(serving: Path | duckdb.DuckDBPyConnection | None, mart: str, period: str | None,
                                  columns: Iterable[str] | None = None) -> int | None:
     """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
     mart has a period column (so rebuilding an earlier period compares like with like).
@@ -621,22 +642,23 @@ def previous_published_mart_rows(serving: Path | None, mart: str, period: str | 
     return _read_serving(serving, read)
 
 
-def mart_parameters(mart: str, period: str | None, quality: QualitySettings, serving: Path | None,
+def mart_parameters(mart: str, period: str | None, quality: QualitySettings,
+                    serving: Path | duckdb.DuckDBPyConnection | None,
                     reporting_currency: str, columns: Iterable[str] | None = None) -> dict:
     vmin, vmax = volume_band(previous_published_mart_rows(serving, mart, period, columns), quality)
     return {"reporting_currency": [reporting_currency], "volume_min_rows": vmin, "volume_max_rows": vmax}
 
 
-def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: QualitySettings | None = None,
-                   serving: Path | None = None, suite: str | None = None, reporting_currency: str = "GBP",
+def run_mart_suite(mart: str, warehouse: Path | duckdb.DuckDBPyConnection, period: str | None,
+                   quality: QualitySettings | None = None, serving: Path | duckdb.DuckDBPyConnection | None = None,
+                   suite: str | None = None, reporting_currency: str = "GBP",
                    directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
-    """Validate every row of ``marts.<mart>`` of the built ``warehouse`` with its suite, before it is
-    published; failing rows are sampled in key order."""
+    """Validate every row of ``marts.<mart>`` of the built ``warehouse`` (its path, or a read-only connection
+    to it) with its suite, before it is published; failing rows are sampled in key order."""
     quality = quality or QualitySettings()
     suite = suite or f"{MART_SUITE_PREFIX}{mart}"
     keys = mart_keys(load_suite_dict(suite, directory))
-    con = _connect_read_only(warehouse)
-    try:
+    with _read_only(warehouse) as con:
         types = table_types(con, MARTS_SCHEMA, mart)
         if not types:
             raise duckdb.CatalogException(f"Table with name {MARTS_SCHEMA}.{mart} does not exist")
@@ -647,8 +669,6 @@ def run_mart_suite(mart: str, warehouse: Path, period: str | None, quality: Qual
         relation = Relation(con, quote(view), order_by=order, label=f"{MARTS_SCHEMA}.{mart}", base=source)
         params = mart_parameters(mart, period, quality, serving, reporting_currency, columns=types)
         return validate_relation(relation, suite, params, directory, quality)
-    finally:
-        con.close()
 
 
 def validate_mart_frame(mart: str, frame, period: str | None, quality: QualitySettings | None = None,

@@ -26,6 +26,7 @@ from orchestration.pipeline.quality import run_raw_suite
 from orchestration.pipeline.row_rules import RowRules
 from orchestration.settings import QualitySettings
 from orchestration.sources.registry import detect_format, format_names
+from orchestration.warehouse import connect
 
 PERIOD = "2026-03"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
@@ -513,6 +514,14 @@ def test_half_exported_file_fails_the_volume_gate(tmp_path):
     # the band is a setting: a 0.4 floor lets it through
     outcome = run_raw_suite("timesheets", wh, PERIOD, QualitySettings(volume_min_ratio=0.4), serving=serving)
     assert outcome.success and not outcome.failures
+    # a run's step holds one read-only connection to each file for all its suites: the same verdict, and the
+    # connections are still open for the next suite
+    with connect(wh, read_only=True) as held_wh, connect(serving, read_only=True) as held_serving:
+        outcome = run_raw_suite("timesheets", held_wh, PERIOD, QualitySettings(), serving=held_serving)
+        assert [f.id for f in outcome.blocking_failures] == ["volume"]
+        assert outcome.blocking_failures[0].sample == [4]
+        assert held_wh.execute("SELECT count(*) FROM raw.timesheets").fetchone() == (4,)
+        assert held_serving.execute("SELECT sum(rows_loaded) FROM quality.load_log").fetchone() == (10,)
 
 
 #: Readers of orchestration/sources/registry.py that no case above reaches yet, and where their bad input
