@@ -59,7 +59,7 @@ from orchestration.pipeline.suite_sql import (
     pandas_text,
     quote,
 )
-from orchestration.warehouse import connect, open_db, read_if_available
+from orchestration.warehouse import connect, read_if_available
 
 SAMPLE_SIZE = 10
 RAW_SUITE_PREFIX = "raw_"
@@ -441,16 +441,26 @@ def raw_gate_sql(entity: str, con) -> str:
     return f"SELECT {select} FROM raw.{quote(entity)} AS t {' '.join(joins)}"
 
 
-def _read_serving(serving: Path | duckdb.DuckDBPyConnection | None, read):
-    """``read(con)`` on the published snapshot opened read-only (or on ``serving`` itself, a read-only
-    connection to it that the caller holds); None when it is absent, busy or lacks what ``read`` queries (the
-    first run has no previous load to compare with)."""
-    if isinstance(serving, duckdb.DuckDBPyConnection):
-        try:
-            return read(serving)
-        except duckdb.Error:
-            return None
-    with read_if_available(serving) as con:
+#: A DuckDB file the gates read: its path, or a read-only connection to it that the caller holds (a step that
+#: runs every suite opens each file once: an open costs about 40 ms, and a run has some 45 suites).
+Source = Path | duckdb.DuckDBPyConnection
+
+
+@contextmanager
+def _borrowed(source, open_file) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """``source`` itself when it is a connection (its holder closes it), else ``open_file(source)``'s
+    connection for the block."""
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        yield source
+        return
+    with open_file(source) as con:
+        yield con
+
+
+def _read_serving(serving: Source | None, read):
+    """``read(con)`` on the published snapshot, read-only; None when it is absent, busy or lacks what
+    ``read`` queries (the first run has no previous load to compare with)."""
+    with _borrowed(serving, read_if_available) as con:
         if con is None:
             return None
         try:
@@ -459,7 +469,7 @@ def _read_serving(serving: Path | duckdb.DuckDBPyConnection | None, read):
             return None
 
 
-def previous_published_rows(serving: Path | duckdb.DuckDBPyConnection | None, entity: str) -> int | None:
+def previous_published_rows(serving: Source | None, entity: str) -> int | None:
     """Rows of ``entity`` loaded by the last published run (``quality.load_log`` in serving.duckdb)."""
     def read(con):
         row = con.execute("SELECT sum(rows_loaded) FROM quality.load_log WHERE entity = ?", [entity]).fetchone()
@@ -494,7 +504,7 @@ def _sql_set(con, sql: str) -> SqlSet | list:
 
 
 def suite_parameters(entity: str, con, period: str | None, quality: QualitySettings,
-                     serving: Path | duckdb.DuckDBPyConnection | None = None, today: date | None = None) -> dict:
+                     serving: Source | None = None, today: date | None = None) -> dict:
     """The values the raw suites' ``$PARAMETER`` placeholders take for this run (the known project codes
     and tasks as subqueries on the warehouse: :class:`~orchestration.pipeline.suite_sql.SqlSet`)."""
     vmin, vmax = volume_band(previous_published_rows(serving, entity), quality)
@@ -513,27 +523,13 @@ def suite_parameters(entity: str, con, period: str | None, quality: QualitySetti
 RAW_ORDER = '"_source_file", "_source_row"'
 
 
-def _connect_read_only(warehouse: Path):
-    return open_db(warehouse, read_only=True)
+def _read_only(warehouse: Source):
+    """The warehouse read-only for a block: the caller's connection, or the file opened for the block."""
+    return _borrowed(warehouse, lambda path: connect(path, read_only=True))
 
 
-@contextmanager
-def _read_only(warehouse: Path | duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``warehouse`` itself when it is a connection the caller holds (a step running every suite opens the
-    file once: an open costs about 40 ms, and a run has some 45 suites), else the file opened read-only for
-    the block."""
-    if isinstance(warehouse, duckdb.DuckDBPyConnection):
-        yield warehouse
-        return
-    con = _connect_read_only(warehouse)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def run_raw_suite(entity: str, warehouse: Path | duckdb.DuckDBPyConnection, period: str | None,
-                  quality: QualitySettings | None = None, serving: Path | duckdb.DuckDBPyConnection | None = None,
+def run_raw_suite(entity: str, warehouse: Source, period: str | None,
+                  quality: QualitySettings | None = None, serving: Source | None = None,
                   suite: str | None = None, today: date | None = None,
                   directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
     """Validate every row of ``raw.<entity>`` of ``warehouse`` (its path, or a read-only connection to it)
@@ -621,7 +617,7 @@ def _literal_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def previous_published_mart_rows(serving: Path | duckdb.DuckDBPyConnection | None, mart: str, period: str | None,
+def previous_published_mart_rows(serving: Source | None, mart: str, period: str | None,
                                  columns: Iterable[str] | None = None) -> int | None:
     """Rows of ``marts.<mart>`` in the published snapshot, counting only periods up to ``period`` where the
     mart has a period column (so rebuilding an earlier period compares like with like).
@@ -643,14 +639,14 @@ def previous_published_mart_rows(serving: Path | duckdb.DuckDBPyConnection | Non
 
 
 def mart_parameters(mart: str, period: str | None, quality: QualitySettings,
-                    serving: Path | duckdb.DuckDBPyConnection | None,
+                    serving: Source | None,
                     reporting_currency: str, columns: Iterable[str] | None = None) -> dict:
     vmin, vmax = volume_band(previous_published_mart_rows(serving, mart, period, columns), quality)
     return {"reporting_currency": [reporting_currency], "volume_min_rows": vmin, "volume_max_rows": vmax}
 
 
-def run_mart_suite(mart: str, warehouse: Path | duckdb.DuckDBPyConnection, period: str | None,
-                   quality: QualitySettings | None = None, serving: Path | duckdb.DuckDBPyConnection | None = None,
+def run_mart_suite(mart: str, warehouse: Source, period: str | None,
+                   quality: QualitySettings | None = None, serving: Source | None = None,
                    suite: str | None = None, reporting_currency: str = "GBP",
                    directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
     """Validate every row of ``marts.<mart>`` of the built ``warehouse`` (its path, or a read-only connection

@@ -73,10 +73,10 @@ def _period_axis(ax, periods: Sequence[str], max_ticks: int, **label_kw) -> None
 def _tight_layout(fig: Figure) -> None:
     """``fig.tight_layout()``, leaving the figure without a layout engine.
 
-    tight_layout leaves a placeholder engine behind, and savefig lays out a figure that has any engine once
-    more before it draws it: a dry run that moves nothing once tight_layout has placed the axes (the SVG is
-    byte for byte the same without it) and costs a quarter of a chart's time (bench/RESULTS.md,
-    2026-12-06)."""
+    tight_layout leaves matplotlib's ``PlaceHolderLayoutEngine`` on the figure, and savefig lays out a figure
+    that has any engine once more before it draws it: a dry run that moves nothing once tight_layout has placed
+    the axes (the SVG is byte for byte the same without it) and costs a quarter of a chart's time
+    (bench/RESULTS.md, 2026-12-06)."""
     fig.tight_layout()
     fig.set_layout_engine(None)
 
