@@ -160,7 +160,7 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
     result = _dbt(tmp_path, "build", "--exclude-resource-type", "unit_test", "--vars", VARS)
     assert result.success, _failures(result)
     tests = [r for r in result.result if r.node.resource_type == "test"]
-    assert any(r.node.name.startswith("unique_combination_of_columns_fct_earned_value") for r in tests)
+    assert any(r.node.name == "checks_fct_earned_value" for r in tests)
     assert any(r.node.name.startswith("ev_not_above_bac_fct_earned_value") for r in tests)
     # Every test passes except the warnings this organisation is built to raise, asserted one by one.
     warned = {r.node.name: r for r in tests if str(r.status) == "warn"}
@@ -335,26 +335,36 @@ def test_build_on_small_organisation(tmp_path: Path, warehouse: Path) -> None:
     assert columns.index("is_complete") < columns.index("baseline_version") < columns.index("pv_period")
 
     _assert_techniques_project(warehouse)
-    _assert_not_null_columns_names_the_columns(tmp_path, warehouse)
+    _assert_model_checks_name_the_failures(tmp_path, warehouse)
 
 
-def _assert_not_null_columns_names_the_columns(tmp_path: Path, warehouse: Path) -> None:
-    """A model's not-null checks are one test (not_null_columns): on a NULL it fails, counts the NULL
-    cells and stores one row per column holding any, which is what the run summary shows."""
-    test = "not_null_fct_task_earned_value"
+def _assert_model_checks_name_the_failures(tmp_path: Path, warehouse: Path) -> None:
+    """A model's not-null, uniqueness and accepted-values checks are one test (model_checks): it fails on
+    any of them, counts the failing rows of each and stores one row per failing check, which is what the
+    run summary shows."""
+    test = "checks_fct_task_earned_value"
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("UPDATE marts.fct_task_earned_value SET currency = NULL, ev = NULL "
                     "WHERE project_code = ? AND period = '2024-03' AND task_code = 'T1'", [GBP_PROJECT])
         con.execute("UPDATE marts.fct_task_earned_value SET ev = NULL "
                     "WHERE project_code = ? AND period = '2024-02' AND task_code = 'T1'", [GBP_PROJECT])
+        con.execute("UPDATE marts.fct_task_earned_value SET pv_method = 'straight_line' "
+                    "WHERE project_code = ? AND period = '2024-01' AND task_code = 'T1'", [GBP_PROJECT])
+        con.execute("INSERT INTO marts.fct_task_earned_value SELECT * FROM marts.fct_task_earned_value "
+                    "WHERE project_code = ? AND period = '2024-01' AND task_code = 'T1'", [GBP_PROJECT])
     finally:
         con.close()
     result = _dbt(tmp_path, "test", "--select", test, "--vars", VARS)
     [outcome] = result.result
-    assert str(outcome.status) == "fail" and outcome.failures == 3   # three NULL cells
-    assert _fetch(warehouse, f"select * from dbt_test__audit.{test} order by column_name") == [
-        {"column_name": "currency", "null_rows": 1}, {"column_name": "ev", "null_rows": 2}]
+    # 3 NULL cells, the two rows (original and copy) holding a value outside time_phased / linear, and
+    # the two rows sharing one key
+    assert str(outcome.status) == "fail" and outcome.failures == 7
+    assert _fetch(warehouse, f"select * from dbt_test__audit.{test} order by check_name, column_name") == [
+        {"check_name": "accepted_values", "column_name": "pv_method", "failing_rows": 2},
+        {"check_name": "not_null", "column_name": "currency", "failing_rows": 1},
+        {"check_name": "not_null", "column_name": "ev", "failing_rows": 2},
+        {"check_name": "unique", "column_name": "project_code, task_code, period", "failing_rows": 2}]
 
 
 def _assert_techniques_project(warehouse: Path) -> None:

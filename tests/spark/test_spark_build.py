@@ -68,7 +68,7 @@ def test_small_organisation_builds_on_spark_like_duckdb(tmp_path: Path, warehous
 
     # The gates: every data test ran on Spark, with the same outcome as on DuckDB (the one warning).
     duck_tests, spark_tests = _test_outcomes(tmp_path / "duckdb-target"), _test_outcomes(tmp_path / "spark-target")
-    assert len(spark_tests) == len(duck_tests) > 180   # 191: a model's not-null columns are one test
+    assert len(spark_tests) == len(duck_tests) > 100   # 104: a model's column checks are one test
     assert spark_tests == duck_tests
     assert sorted(set(spark_tests.values())) == ["pass", "warn"]
     assert [t for t, v in spark_tests.items() if v == "warn"] == [t for t, v in duck_tests.items() if v == "warn"]
