@@ -25,7 +25,7 @@ MEMORY = ":memory:"
 
 #: Overrides the number of threads every DuckDB connection (and dbt's, through its profile) uses.
 THREADS_ENV = "PMO_DUCKDB_THREADS"
-#: The most threads a connection gets by default: the memory limits of the ingest (512 MB) and of dbt
+#: The most threads a connection gets by default: the memory limits of the ingest (1 GB) and of dbt
 #: (1 GB) are sized for a few threads, and DuckDB's per-thread buffers (a CSV reader's, a hash table's
 #: partitions) would exhaust them on a machine that shows dozens of cores.
 DEFAULT_MAX_THREADS = 4
