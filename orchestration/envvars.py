@@ -1,7 +1,11 @@
-"""Whole-number settings read from environment variables, with one message for a bad value."""
+"""Whole-number and memory-size settings read from environment variables, with one message for a bad value."""
 from __future__ import annotations
 
 import os
+import re
+
+#: A memory size as DuckDB's ``memory_limit`` takes it: a number and a unit (512MB, 1.5GB, 2GiB).
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def whole_number(name: str, default: int, *, minimum: int, unit: str, too_small: str) -> int:
@@ -20,3 +24,14 @@ def whole_number(name: str, default: int, *, minimum: int, unit: str, too_small:
     if value < minimum:
         raise ValueError(f"{name}={raw!r}: {too_small}")
     return value
+
+
+def memory_size(name: str, default: str) -> str:
+    """``os.environ[name]`` as a DuckDB memory size (``512MB``, ``2GB``, ``1.5GiB``), or ``default`` when it is
+    unset or blank.  Raises :class:`ValueError` naming the variable and its value when it is not one."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    if not _MEMORY_SIZE.fullmatch(raw):
+        raise ValueError(f"{name}={raw!r} is not a memory size such as 512MB, 2GB or 1.5GiB")
+    return raw

@@ -54,6 +54,7 @@ from orchestration.pipeline.landing import (
     read_landing_file,
     read_landing_zone,
 )
+from orchestration.envvars import memory_size
 from orchestration.pipeline.reported import REPORTED_DDL
 from orchestration.pipeline.row_rules import RowRules, apply_row_rules, forget_row_rules, previously_ruled
 from orchestration.sources import canonical_sql
@@ -209,8 +210,10 @@ CACHE_LAYOUT = "3"
 #: windows over every timesheet row (the raw tables written in file and row order, the cross-file duplicate
 #: check) spilled within 512 MB from about 5,000 projects, so cold ingest grew faster than its input (×2.83 for
 #: ×2.53 the rows from 2,000 to 5,000 projects; ×2.53 with 1 GB).  The ingest's peak (1.5 GB at 2,000 and
-#: 5,000 projects) stays below the dbt build's and the pack's (bench/RESULTS.md, 2026-12-06).
+#: 5,000 projects) stays below the dbt build's and the pack's (bench/RESULTS.md, 2026-12-06).  The environment
+#: variable INGEST_MEMORY_ENV sets another (a small machine: 512MB; a large organisation: 2GB).
 INGEST_MEMORY_LIMIT = "1GB"
+INGEST_MEMORY_ENV = "PMO_INGEST_MEMORY_LIMIT"
 #: Canonical files are parsed in chunks of about this many bytes, PARSE_WORKERS chunks at a time.
 CHUNK_BYTES = 64 << 20
 PARSE_WORKERS = 2
@@ -521,7 +524,7 @@ def _insert_values(con, table: str, rows: list[list]) -> None:
 
 
 def _open_warehouse(path: Path):
-    return open_db(path, memory_limit=INGEST_MEMORY_LIMIT)
+    return open_db(path, memory_limit=memory_size(INGEST_MEMORY_ENV, INGEST_MEMORY_LIMIT))
 
 
 def load_landing(landing: Path, warehouse: Path, *, archive_dir: Path | None = None,

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from orchestration.contract import ENTITIES
+from orchestration.pipeline import ingest as ingest_mod
 from orchestration.pipeline.ingest import IngestError, latest_period, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 
@@ -188,3 +189,25 @@ def test_a_load_that_does_not_add_up_is_refused(tmp_path, monkeypatch):
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("SELECT count(*) FROM raw.ledger").fetchone()[0] == before == 6  # rolled back
     con.close()
+
+
+@pytest.mark.parametrize(("value", "shown"), [(None, "953.6 MiB"), ("512MB", "488.2 MiB"), (" 2GiB ", "2.0 GiB")])
+def test_the_ingest_connection_takes_its_memory_limit_from_the_environment(tmp_path, monkeypatch, value, shown):
+    """1 GB by default (DuckDB shows 10^9 bytes as 953.6 MiB); PMO_INGEST_MEMORY_LIMIT sets another."""
+    if value is None:
+        monkeypatch.delenv(ingest_mod.INGEST_MEMORY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(ingest_mod.INGEST_MEMORY_ENV, value)
+    con = ingest_mod._open_warehouse(tmp_path / "w.duckdb")
+    try:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == (shown,)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("value", ["lots", "512", "1GB; DROP TABLE raw.timesheets", "-1GB"])
+def test_a_bad_ingest_memory_limit_names_the_variable(tmp_path, monkeypatch, value):
+    monkeypatch.setenv(ingest_mod.INGEST_MEMORY_ENV, value)
+    with pytest.raises(ValueError, match=r"PMO_INGEST_MEMORY_LIMIT=.* is not a memory size such as 512MB"):
+        ingest_mod._open_warehouse(tmp_path / "w.duckdb")
+    assert not (tmp_path / "w.duckdb").exists()
