@@ -284,20 +284,36 @@ class _ParseCache:
         self.con = con
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE_SCHEMA}; "
                     f"CREATE TABLE IF NOT EXISTS {CACHE_SCHEMA}.layout (layout VARCHAR)")
-        if con.execute(f"SELECT max(layout) FROM {CACHE_SCHEMA}.layout").fetchone()[0] != CACHE_LAYOUT:
+        present = {name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ?",
+            [CACHE_SCHEMA]).fetchall()}
+        complete = {"layout", "files", "results", "loaded", "moved", *ENTITIES} <= present
+        if not complete or con.execute(f"SELECT max(layout) FROM {CACHE_SCHEMA}.layout").fetchone()[0] != CACHE_LAYOUT:
+            # a cache of another layout, or one a run killed in an older version left without some of its
+            # tables, is dropped and rebuilt (every file parsed again)
             tables = [f"CREATE TABLE {CACHE_SCHEMA}.{name} ("
                       + ", ".join(f"{ident(c)} {t}" for c, t in
                                   {**_CACHE_HEAD, **{c: "VARCHAR" for c in ent.column_names}, **_CACHE_TAIL}.items())
                       + ")" for name, ent in ENTITIES.items()]
-            con.execute(f"DROP SCHEMA {CACHE_SCHEMA} CASCADE; CREATE SCHEMA {CACHE_SCHEMA}; "
-                        f"CREATE TABLE {CACHE_SCHEMA}.layout AS SELECT '{CACHE_LAYOUT}' AS layout; "
-                        f"CREATE TABLE {CACHE_SCHEMA}.files (file_id INTEGER, cache_key VARCHAR, sha256 VARCHAR, "
-                        "display VARCHAR, format VARCHAR, status VARCHAR, message VARCHAR, parser VARCHAR, "
-                        "parsed_at TIMESTAMP); "
-                        f"CREATE TABLE {CACHE_SCHEMA}.results (file_id INTEGER, entity VARCHAR, position INTEGER, "
-                        "warnings VARCHAR, extra_columns VARCHAR); "
-                        f"CREATE TABLE {CACHE_SCHEMA}.loaded (entity VARCHAR, file_id INTEGER, loaded_at TIMESTAMP); "
-                        + _MOVED_DDL.format(schema=CACHE_SCHEMA) + "; " + "; ".join(tables))
+            # One transaction, the layout row last: a run killed half-way through (each statement of a
+            # multi-statement string commits on its own) left the layout row without the entity tables, and
+            # every later run then failed on a missing ingest_cache table.
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"DROP SCHEMA {CACHE_SCHEMA} CASCADE; CREATE SCHEMA {CACHE_SCHEMA}; "
+                            f"CREATE TABLE {CACHE_SCHEMA}.files (file_id INTEGER, cache_key VARCHAR, sha256 VARCHAR, "
+                            "display VARCHAR, format VARCHAR, status VARCHAR, message VARCHAR, parser VARCHAR, "
+                            "parsed_at TIMESTAMP); "
+                            f"CREATE TABLE {CACHE_SCHEMA}.results (file_id INTEGER, entity VARCHAR, position INTEGER, "
+                            "warnings VARCHAR, extra_columns VARCHAR); "
+                            f"CREATE TABLE {CACHE_SCHEMA}.loaded (entity VARCHAR, file_id INTEGER, "
+                            "loaded_at TIMESTAMP); "
+                            + _MOVED_DDL.format(schema=CACHE_SCHEMA) + "; " + "; ".join(tables) + "; "
+                            f"CREATE TABLE {CACHE_SCHEMA}.layout AS SELECT '{CACHE_LAYOUT}' AS layout")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
         self.columns: dict[str, set[str]] = {name: set() for name in ENTITIES}
         for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
                                          "WHERE database_name = current_database() AND schema_name = ?",

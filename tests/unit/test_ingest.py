@@ -211,3 +211,28 @@ def test_a_bad_ingest_memory_limit_names_the_variable(tmp_path, monkeypatch, val
     with pytest.raises(ValueError, match=r"PMO_INGEST_MEMORY_LIMIT=.* is not a memory size such as 512MB"):
         ingest_mod._open_warehouse(tmp_path / "w.duckdb")
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_parse_cache_left_incomplete_by_a_killed_run_is_rebuilt(landing, tmp_path):
+    """A run killed while it built the parse cache could leave the cache's layout row without some of its
+    tables (each statement committed on its own), and every later run then failed on the missing table.
+    The cache is now built in one transaction, and a cache found incomplete is rebuilt: the next load gives
+    the rows a first load gives."""
+    wh = tmp_path / "wh.duckdb"
+    load_landing(landing, wh)
+    con = duckdb.connect(str(wh))
+    try:
+        first = con.execute("SELECT * FROM raw.timesheets ORDER BY _source_row").fetchall()
+        con.execute("DROP TABLE ingest_cache.quality_reviews; DROP TABLE ingest_cache.timesheets")
+    finally:
+        con.close()
+    report = load_landing(landing, wh)
+    assert sorted(report.parsed) == ["landing/projects/projects.csv", "landing/tasks/tasks-2026-01.csv",
+                                     "landing/timesheets/ts.csv"] and report.reused == 0  # every file parsed again
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT * FROM raw.timesheets ORDER BY _source_row").fetchall() == first
+        assert con.execute("SELECT count(*) FROM quarantine.timesheets").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM ingest_cache.quality_reviews").fetchone()[0] == 0
+    finally:
+        con.close()
