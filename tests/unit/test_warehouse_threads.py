@@ -1,7 +1,7 @@
 """DuckDB's thread count: the usable CPUs, capped, so the memory limits hold on a machine showing many cores.
 
 DuckDB's default is the host's core count.  A CI container limited to 2 CPUs but showing 32 ran the ingest
-of the bad-input corpus out of its 512 MB of then (32 CSV readers' buffers at once); these tests pin the rule
+of the bad-input corpus out of its memory limit, 512 MB at the time (32 CSV readers' buffers at once); these tests pin the rule
 that prevents it.
 """
 from __future__ import annotations
