@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import duckdb
 
-from .catalog import lacks_note
+from .catalog import lacks_note, mart_columns
 from .charts import sparkline_svg, svg_data_uri
 
 #: How many rows each "what moved" list and the top-risk list shows.
@@ -37,9 +37,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = (
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns "
-                                                 "WHERE table_catalog = current_database() AND table_schema = 'marts' "
-                                                 "AND table_name = ?", [table])}
+    return mart_columns(con, table)
 
 
 def _float(value: Any) -> float | None:

@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from . import catalog
 from .catalog import mart_columns
 from .manifest import file_sha256
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
@@ -395,17 +396,12 @@ def _float(value: Any) -> float | None:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(_rows(con, "SELECT 1 FROM information_schema.tables "
-                           "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
-                      [schema, table]))
+    return catalog.has_table(con, schema, table)
 
 
 def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Raise ValueError naming every missing mart table or column."""
-    found: dict[str, set[str]] = {}
-    for r in _rows(con, "SELECT table_name, column_name FROM information_schema.columns "
-                        "WHERE table_catalog = current_database() AND table_schema = 'marts'"):
-        found.setdefault(r["table_name"], set()).add(r["column_name"])
+    found = catalog.schema_columns(con, "marts")
     missing_tables = [t for t in REQUIRED_COLUMNS if t not in found]
     if missing_tables:
         raise ValueError(
@@ -633,9 +629,7 @@ def rule_descriptions(rule_version: str | None, seed: Path = RAG_RULES_SEED) -> 
 
 
 def _restatement_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r["column_name"] for r in _rows(con, "SELECT column_name FROM information_schema.columns WHERE "
-                                                 "table_catalog = current_database() AND table_schema = 'marts' "
-                                                 "AND table_name = 'fct_earned_value_restatement'")}
+    return mart_columns(con, "fct_earned_value_restatement")
 
 
 def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
@@ -705,9 +699,7 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
             summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             note = f"The run summary {Path(summary_path).name} could not be read ({exc})."
-    has_schema = bool(_rows(con, "SELECT 1 FROM information_schema.tables "
-                                 "WHERE table_catalog = current_database() AND table_schema = 'quality' "
-                                 "AND table_name = 'load_log'"))
+    has_schema = catalog.has_table(con, "quality", "load_log")
     if summary is None and not has_schema and not note:
         return None
     sources = read_sources(con, raw_schema="quality", quarantine_schema="quality") if has_schema \
@@ -762,13 +754,18 @@ def _pack_environment() -> Environment:
     return make_environment()
 
 
+@functools.lru_cache(maxsize=2)
+def _s_curve_uri(points: tuple[SCurvePoint, ...], currency: str) -> str:
+    """The pack's S-curve as a data URI.  Remembered for the pack's second :func:`build_html` (its input hash,
+    then its document, :func:`_render`): matplotlib draws the chart once, not twice."""
+    return svg_data_uri(s_curve_svg(points, currency))
+
+
 def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix | None = None,
                reproduced: ReproducedFrom | None = None, programme: str | None = None) -> str:
     """The pack's HTML; ``programme`` makes it that programme's pack (the data already scoped to it,
     orchestration/reports/scope.py): its title and the name of its totals change, nothing else."""
-    chart_uri = None
-    if data.s_curve:
-        chart_uri = svg_data_uri(s_curve_svg(data.s_curve, data.currency or "reporting currency"))
+    chart_uri = _s_curve_uri(tuple(data.s_curve), data.currency or "reporting currency") if data.s_curve else None
     if len(data.status_dates) == 1:
         status_date = fmt_date(data.status_dates[0])
     elif data.status_dates:
@@ -1082,9 +1079,10 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
     entry in the folder's last manifest) has the same input hash and its PDF is still the one it lists.
     ``fingerprint`` (a programme pack's ``source_fingerprint``) is kept in the entry."""
     try:
-        check_marts(con, where)
-        data = load_pack_data(con, period)
-        quality = load_quality_appendix(con, quality_summary)
+        with catalog.remembered(con):  # the loaders only read: one reading of the catalogue serves them all
+            check_marts(con, where)
+            data = load_pack_data(con, period)
+            quality = load_quality_appendix(con, quality_summary)
     finally:
         con.close()
 
