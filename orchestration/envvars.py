@@ -1,4 +1,5 @@
-"""Whole-number and memory-size settings read from environment variables, with one message for a bad value."""
+"""Whole-number, memory-size and one-of-a-list settings read from environment variables, with one message for a
+bad value."""
 from __future__ import annotations
 
 import os
@@ -35,3 +36,14 @@ def memory_size(name: str, default: str) -> str:
     if not _MEMORY_SIZE.fullmatch(raw):
         raise ValueError(f"{name}={raw!r} is not a memory size such as 512MB, 2GB or 1.5GiB")
     return raw
+
+
+def one_of(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """``os.environ[name]`` in lower case when it is one of ``choices``, or ``default`` when it is unset or blank.
+    Raises :class:`ValueError` naming the variable, its value and the choices when it is none of them."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw.lower() not in choices:
+        raise ValueError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return raw.lower()

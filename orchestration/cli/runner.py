@@ -262,6 +262,8 @@ def outcome_from_run(instance, run, settings: Settings) -> tuple[RunOutcome, lis
                 outcome.failed_steps.append(f"{event.step_key}: interrupted")
                 continue
             message = error.message.strip() if error else "failed"
+            if error is not None and error.cls_name == "Failure":  # the step's own words, without the class
+                message = message.removeprefix("dagster._core.definitions.events.Failure:").strip()
             if error and error.cause is not None and "Failure" not in (error.cls_name or ""):
                 message += f" (caused by {error.cause.message.strip()})"
             outcome.failed_steps.append(f"{event.step_key}: {message}")

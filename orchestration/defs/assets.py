@@ -31,7 +31,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.contract import ENTITIES
-from orchestration.defs.dbt import build_target_dir, dbt_vars, reporting_period_env, spark_env
+from orchestration.defs.dbt import build_target_dir, dbt_log_level, dbt_vars, reporting_period_env, spark_env
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
@@ -252,15 +252,20 @@ def build_dbt_assets(manifest: Path, project):
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """dbt build for the run's period: models, then their data tests as blocking checks."""
         settings = load_settings()
+        try:
+            log_level = dbt_log_level()
+        except ValueError as exc:
+            raise Failure(description=f"dbt was not started: {exc}") from None
         if settings.engine == "spark":
-            yield from _spark_build(context, dbt, settings)
+            yield from _spark_build(context, dbt, settings, log_level)
             return
         # One build at the last period of the run's range: the marts hold every earlier period's rows.
         # The period goes in the environment, not --vars: dbt reuses its saved parse only while the vars
         # stay the same (orchestration/defs/dbt.py). dbt is started, with the environment copied, inside cli().
         with reporting_period_env(context.partition_key_range.end):
             invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings))],
+                ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings)),
+                 "--log-level-file", log_level],
                 context=context,
                 # One target folder for every run lets dbt reuse its partial parse (runs are serial).
                 target_path=build_target_dir(settings),
@@ -270,7 +275,7 @@ def build_dbt_assets(manifest: Path, project):
     return dbt_models
 
 
-def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, settings):
+def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, settings, log_level: str):
     """``engine: spark`` (orchestration/pipeline/spark_engine.py): the sources to Parquet, catalogued on Spark,
     ``dbt build --target spark`` with its data tests as the same blocking checks, then Spark's marts copied
     into warehouse.duckdb, where the mart expectations and publish read them as they read DuckDB's."""
@@ -286,10 +291,11 @@ def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, settings):
     target = build_target_dir(settings)
     with reporting_period_env(context.partition_key_range.end), spark_env(settings):
         dbt.cli(["run-operation", "register_parquet_sources", "--target", "spark",
-                 "--args", json.dumps({"root": str(settings.spark_sources_dir), "tables": tables})],
-                target_path=target).wait()
+                 "--args", json.dumps({"root": str(settings.spark_sources_dir), "tables": tables}),
+                 "--log-level-file", log_level], target_path=target).wait()
         invocation = dbt.cli(["build", "--target", "spark", "--exclude-resource-type", "unit_test",
-                              "--vars", json.dumps(dbt_vars(settings))], context=context, target_path=target)
+                              "--vars", json.dumps(dbt_vars(settings)), "--log-level-file", log_level],
+                             context=context, target_path=target)
     yield from invocation.stream()
     counts = import_spark_marts(settings.warehouse_path, settings.spark_warehouse_dir)
     context.log.info(f"engine spark: {len(counts)} table(s) Spark built copied into {settings.warehouse_path} "

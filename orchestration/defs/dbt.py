@@ -30,6 +30,7 @@ from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 from packaging import version
 
 from orchestration.defs import parse_cache
+from orchestration.envvars import one_of
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_quality_settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,22 @@ REPORTING_PERIOD_ENV = "PMO_REPORTING_PERIOD"
 
 #: dbt's saved parse, reused by the next invocation with the same vars, profile and project files.
 PARTIAL_PARSE_FILE = parse_cache.PARTIAL_PARSE_FILE
+
+
+#: The environment variable that sets the level of dbt's own log file (``dbt.log`` in the build's target folder).
+DBT_LOG_LEVEL_ENV = "PMO_DBT_LOG_LEVEL"
+DBT_LOG_LEVELS = ("debug", "info", "warn", "error", "none")
+#: info: each node's start, result and timing, every warning and error with the failing model's message and
+#: the path of its compiled SQL.  debug adds every statement dbt sends and every adapter event, about 9 MB
+#: of JSON a build written under a lock that dbt's threads queue on: 1 to 5 s of a 12 s build at demo scale
+#: (bench/RESULTS.md, 2026-12-06).  ``PMO_DBT_LOG_LEVEL=debug`` brings it back when a build needs it.
+DBT_LOG_LEVEL_DEFAULT = "info"
+
+
+def dbt_log_level() -> str:
+    """The ``--log-level-file`` of every build: :data:`DBT_LOG_LEVEL_ENV`, else :data:`DBT_LOG_LEVEL_DEFAULT`.
+    Raises ValueError naming the variable when it holds another value."""
+    return one_of(DBT_LOG_LEVEL_ENV, DBT_LOG_LEVEL_DEFAULT, DBT_LOG_LEVELS)
 
 
 def dbt_vars(settings: Settings) -> dict:

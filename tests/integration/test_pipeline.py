@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,7 @@ from pypdf import PdfReader
 from orchestration.demo.generator import generate_demo
 from orchestration.demo.formats import write_vendor_exports
 from orchestration.cli.runner import run_period
+from orchestration.defs.dbt import DBT_LOG_LEVEL_ENV
 from orchestration.settings import init_home, load_settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
@@ -71,6 +73,8 @@ def home(tmp_path_factory, monkeypatch_module):
     root = tmp_path_factory.mktemp("home")
     monkeypatch_module.setenv("PMO_HOME", str(root))
     monkeypatch_module.delenv("PMO_REPORTING_CURRENCY", raising=False)
+    # dbt's debug log, which test_no_build_parses_the_whole_project_again reads (the default is info)
+    monkeypatch_module.setenv(DBT_LOG_LEVEL_ENV, "debug")
     settings = load_settings(root)
     init_home(settings)
     summary = generate_demo(settings.landing_dir, seed=11, projects=5, months=4, as_of="2026-03")
@@ -197,12 +201,33 @@ def test_pack_numbers_equal_the_mart(home):
         assert code in text
 
 
-def test_a_second_run_gives_identical_marts(home):
+def test_a_second_run_gives_identical_marts(home, monkeypatch):
     before = marts_fingerprint(home)
+    monkeypatch.delenv(DBT_LOG_LEVEL_ENV)  # this run with dbt's default file log
     outcome = run_period(home, "2026-03")
     assert outcome.success
     assert marts_fingerprint(home) == before
     assert serving_rows(home, "select count(*) from marts.fct_earned_value where project_code='HAND-1'")[0][0] == 3
+    # dbt's log file of that build: info lines only (each node's result), no debug lines (every statement)
+    def json_lines(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text(errors="replace").splitlines() if line.startswith("{")]
+
+    logs = home.dbt_target_dir / "build"
+    last = json_lines(logs / "dbt.log")[-1]["info"]["invocation_id"]
+    lines = [line for p in logs.glob("dbt.log*") for line in json_lines(p)]
+    levels = Counter(line["info"]["level"] for line in lines if line["info"]["invocation_id"] == last)
+    assert levels["debug"] == 0 and levels["info"] > 100, levels
+    assert any(line["info"]["level"] == "debug" for line in lines)  # the earlier builds' debug log
+
+
+def test_a_bad_dbt_log_level_fails_the_dbt_step_and_publishes_nothing(home, monkeypatch):
+    before = marts_fingerprint(home)
+    monkeypatch.setenv(DBT_LOG_LEVEL_ENV, "verbose")
+    outcome = run_period(home, "2026-03")
+    assert not outcome.success
+    assert outcome.failed_steps == ["dbt_models: dbt was not started: PMO_DBT_LOG_LEVEL='verbose' is not one of "
+                                    "debug, info, warn, error, none"]
+    assert marts_fingerprint(home) == before
 
 
 def test_no_build_parses_the_whole_project_again(home):

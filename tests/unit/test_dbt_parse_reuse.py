@@ -59,3 +59,25 @@ def test_the_build_folder_gets_the_newer_saved_parse(tmp_path: Path) -> None:
     assert seed_partial_parse(parsed, build) is True
     assert (build / PARTIAL_PARSE_FILE).read_bytes() == b"second parse"
     assert not list(build.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("value, level", [(None, "info"), ("", "info"), ("debug", "debug"), (" DEBUG ", "debug"),
+                                          ("none", "none")])
+def test_dbt_log_level_comes_from_the_environment(monkeypatch, value, level):
+    from orchestration.defs.dbt import DBT_LOG_LEVEL_ENV, dbt_log_level
+
+    if value is None:
+        monkeypatch.delenv(DBT_LOG_LEVEL_ENV, raising=False)
+    else:
+        monkeypatch.setenv(DBT_LOG_LEVEL_ENV, value)
+    assert dbt_log_level() == level
+
+
+@pytest.mark.parametrize("value", ["verbose", "info; rm -rf /", "2"])
+def test_a_bad_dbt_log_level_names_the_variable_and_the_choices(monkeypatch, value):
+    from orchestration.defs.dbt import DBT_LOG_LEVEL_ENV, dbt_log_level
+
+    monkeypatch.setenv(DBT_LOG_LEVEL_ENV, value)
+    with pytest.raises(ValueError) as err:
+        dbt_log_level()
+    assert str(err.value) == f"PMO_DBT_LOG_LEVEL={value!r} is not one of debug, info, warn, error, none"
