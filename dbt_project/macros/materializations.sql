@@ -4,8 +4,8 @@
 
     dbt-duckdb's own materializations build aside and swap: create <model>__dbt_tmp, look up foreign keys
     and indexes in the catalogue, rename the old relation to <model>__dbt_backup, rename the new one into
-    place, commit, drop the backup. That is eight statements a node, each with its own macro calls and log
-    events in dbt, for about 80 nodes a build. DuckDB's DDL is transactional, so replacing the relation in
+    place, commit, drop the backup: seven statements a node, each with its own macro calls and log events
+    in dbt, for about 80 nodes a build. These send three: BEGIN, the CREATE OR REPLACE and COMMIT. DuckDB's DDL is transactional, so replacing the relation in
     the transaction keeps what the swap is for: a model that fails leaves the previous relation as it was,
     and a reader never sees the model half-built. The project uses nothing else the swap handles (hooks are
     still run; no grants, indexes, foreign keys, contracts, persisted docs, DuckLake or Python models):
