@@ -13,44 +13,31 @@
 -#}
 
 {% materialization table, adapter="duckdb", supported_languages=["sql"] %}
-  {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set target_relation = this.incorporate(type="table") -%}
-
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {#- a view of the same name (the model was a view before) is dropped in the same transaction -#}
-  {%- if existing_relation is not none and not existing_relation.is_table %}
-    {{ adapter.drop_relation(existing_relation) }}
-  {%- endif %}
-
-  {% call statement("main") -%}
-    create or replace table {{ target_relation }} as (
-      {{ compiled_code }}
-    );
-  {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-  {{ return({"relations": [target_relation]}) }}
+  {{ return(pmo_replace_relation("table", compiled_code, pre_hooks, post_hooks)) }}
 {% endmaterialization %}
 
 
 {% materialization view, adapter="duckdb" %}
+  {{ return(pmo_replace_relation("view", compiled_code, pre_hooks, post_hooks)) }}
+{% endmaterialization %}
+
+
+{% macro pmo_replace_relation(kind, compiled_code, pre_hooks, post_hooks) %}
+  {#- The model's relation (this) as a new `kind` ('table' or 'view') of compiled_code, in one transaction. -#}
   {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set target_relation = this.incorporate(type="view") -%}
+  {%- set target_relation = this.incorporate(type=kind) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-  {%- if existing_relation is not none and not existing_relation.is_view %}
+  {#- a relation of the other kind (the model was a view and is now a table, or the reverse) is dropped in the
+      same transaction -#}
+  {%- if existing_relation is not none and existing_relation.type != kind %}
     {{ adapter.drop_relation(existing_relation) }}
   {%- endif %}
 
   {% call statement("main") -%}
-    create or replace view {{ target_relation }} as (
+    create or replace {{ kind }} {{ target_relation }} as (
       {{ compiled_code }}
     );
   {%- endcall %}
@@ -60,4 +47,4 @@
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({"relations": [target_relation]}) }}
-{% endmaterialization %}
+{% endmacro %}
