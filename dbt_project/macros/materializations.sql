@@ -2,14 +2,15 @@
     The table and view materializations of this project on DuckDB: the model's relation is replaced by one
     CREATE OR REPLACE inside the node's transaction.
 
-    dbt-duckdb's own materializations build aside and swap: create <model>__dbt_tmp, look up foreign keys
-    and indexes in the catalogue, rename the old relation to <model>__dbt_backup, rename the new one into
-    place, commit, drop the backup: seven statements a node, each with its own macro calls and log events
-    in dbt, for about 80 nodes a build. These send three: BEGIN, the CREATE OR REPLACE and COMMIT. DuckDB's DDL is transactional, so replacing the relation in
-    the transaction keeps what the swap is for: a model that fails leaves the previous relation as it was,
-    and a reader never sees the model half-built. The project uses nothing else the swap handles (hooks are
-    still run; no grants, indexes, foreign keys, contracts, persisted docs, DuckLake or Python models):
-    docs/architecture.md §6 says what to do before adding one. Other adapters (Spark) keep their own.
+    dbt-duckdb's own materializations build aside and swap: create <model>__dbt_tmp, look up foreign keys and
+    indexes in the catalogue, rename the old relation to <model>__dbt_backup, rename the new one into place,
+    commit, drop the backup: seven statements a node, each with its own macro calls and log events in dbt, for
+    about 80 nodes a build. These send three: BEGIN, the CREATE OR REPLACE and COMMIT. DuckDB's DDL is
+    transactional, so replacing the relation in the transaction keeps what the swap is for: a model that fails
+    leaves the previous relation as it was, and a reader never sees it half-built. The project uses nothing
+    else the swap handles (hooks are still run; no grants, indexes, foreign keys, contracts, persisted docs,
+    DuckLake or Python models): docs/architecture.md §6 says what to do before adding one. Other adapters
+    (Spark) keep their own.
 -#}
 
 {% materialization table, adapter="duckdb", supported_languages=["sql"] %}
