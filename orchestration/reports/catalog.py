@@ -49,7 +49,8 @@ def _read(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> dict[str
 
 
 def schema_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
-    """Table or view -> its columns, for every one of ``schema`` in the connection's own database."""
+    """Table or view -> its columns, for every one of ``schema`` in the connection's own database.  Inside
+    :func:`remembered` this is the remembered catalogue itself: read it, do not change it."""
     entry = _REMEMBERED.get(id(con))
     if entry is None or entry[0] is not con:
         return _read(con, schema).get(schema, {})

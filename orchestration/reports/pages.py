@@ -36,10 +36,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = (
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return mart_columns(con, table)
-
-
 def _float(value: Any) -> float | None:
     if value is None:
         return None
@@ -299,8 +295,8 @@ class CompletedRow:
 
 
 def load_completed(con: duckdb.DuckDBPyConnection, period: str) -> tuple[CompletedRow, ...]:
-    ev_cols = _columns(con, "fct_earned_value")
-    dim_cols = _columns(con, "dim_project")
+    ev_cols = mart_columns(con, "fct_earned_value")
+    dim_cols = mart_columns(con, "dim_project")
     sv_t = 'f.es - f."at"' if {"es", "at"} <= ev_cols else "NULL"
     finish = next((f"d.{c}" for c in ("baseline_finish_date", "planned_finish_date") if c in dim_cols), "NULL")
     rows = _rows(con, f"""
@@ -376,7 +372,7 @@ _NON_MONETARY_COLUMNS = ("benefit_name", "unit", "baseline_value", "target_value
 def load_benefits_page(con: duckdb.DuckDBPyConnection, period: str) -> BenefitsPage | None:
     """Benefits by category, planned against realised to date, dis-benefits deducted, and the non-monetary
     benefits' improvements; None when the figures hold no benefits mart (the page is then left out)."""
-    if not _columns(con, "fct_benefit_realisation"):
+    if not mart_columns(con, "fct_benefit_realisation"):
         return None
     note = lacks_note(con, "fct_benefit_realisation", _BENEFIT_COLUMNS + ("category",))
     if note:
@@ -498,7 +494,7 @@ _EXPOSURE_COLUMNS = ("project_code", "open_risks", "unquantified_open_risks", "e
 def load_risks_page(con: duckdb.DuckDBPyConnection, period: str) -> RisksPage | None:
     """Open risks by category and portfolio, the top risks and the projects most exposed; None when the
     figures hold none of the risk marts (the page is then left out)."""
-    if not any(_columns(con, t) for t in ("fct_risk_themes", "fct_top_risks", "fct_risk_exposure")):
+    if not any(mart_columns(con, t) for t in ("fct_risk_themes", "fct_top_risks", "fct_risk_exposure")):
         return None
     portfolios: tuple[str, ...] = ()
     themes: tuple[RiskTheme, ...] = ()

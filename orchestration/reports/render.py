@@ -33,8 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
-from . import catalog
-from .catalog import mart_columns
+from .catalog import has_table, mart_columns, remembered, schema_columns
 from .manifest import file_sha256
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
 from .lessons import LessonsPage, load_lessons
@@ -395,13 +394,9 @@ def _float(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return catalog.has_table(con, schema, table)
-
-
 def check_marts(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Raise ValueError naming every missing mart table or column."""
-    found = catalog.schema_columns(con, "marts")
+    found = schema_columns(con, "marts")
     missing_tables = [t for t in REQUIRED_COLUMNS if t not in found]
     if missing_tables:
         raise ValueError(
@@ -477,7 +472,7 @@ def load_pack_data(con: duckdb.DuckDBPyConnection, period: str) -> PackData:
     # The "All portfolios" line is the organisation's roll-up mart (EAC = BAC / CPI of the whole, as for a
     # portfolio).  A period frozen before that mart existed has none: the pack then shows no total line.
     total = None
-    if portfolios and _has_table(con, "marts", "fct_organisation_earned_value"):
+    if portfolios and has_table(con, "marts", "fct_organisation_earned_value"):
         total = next((PortfolioRow(
             portfolio=r["organisation"], currency=r["currency"], project_count=r["project_count"],
             bac=r["bac"], pv=r["pv"], ev=r["ev"], ac=r["ac"], cpi=_float(r["cpi"]), spi=_float(r["spi"]),
@@ -535,7 +530,7 @@ def load_programme_rows(con: duckdb.DuckDBPyConnection, period: str,
     counted by colour for each dimension, how many moved, and the programme's earned value
     (fct_programme_earned_value; None when the snapshot lacks the mart or the programme's row)."""
     ev: dict[str | None, dict] = {}
-    if _has_table(con, "marts", "fct_programme_earned_value"):
+    if has_table(con, "marts", "fct_programme_earned_value"):
         ev = {r["programme"]: r for r in _rows(con, """
             SELECT programme, bac, cpi, spi, eac_cpi, vac FROM marts.fct_programme_earned_value WHERE period = ?
         """, [period])}
@@ -560,7 +555,7 @@ def load_programme_rows(con: duckdb.DuckDBPyConnection, period: str,
 def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[ForecastRangeRow, ...]:
     """The EAC range of the organisation and of each portfolio (fct_forecast_range_rollup), each with a
     bar on one scale; empty when the snapshot has no such mart (a period frozen before it existed)."""
-    if not _has_table(con, "marts", "fct_forecast_range_rollup"):
+    if not has_table(con, "marts", "fct_forecast_range_rollup"):
         return ()
     rows = _rows(con, """
         SELECT rollup_name, project_count, projects_with_range, eac_point_sum, eac_p10, eac_p50, eac_p90
@@ -589,7 +584,7 @@ def load_forecast_ranges(con: duckdb.DuckDBPyConnection, period: str) -> tuple[F
 
 def load_late_finishes(con: duckdb.DuckDBPyConnection, period: str, limit: int = 15) -> tuple[LateFinishRow, ...]:
     """Active projects whose P90 finish passes their baseline finish, the latest first."""
-    if not _has_table(con, "marts", "fct_forecast_range"):
+    if not has_table(con, "marts", "fct_forecast_range"):
         return ()
     rows = _rows(con, """
         SELECT r.project_code, d.project_name, r.baseline_finish_date, r.finish_p50, r.finish_p90,
@@ -628,15 +623,11 @@ def rule_descriptions(rule_version: str | None, seed: Path = RAG_RULES_SEED) -> 
     return sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
 
 
-def _restatement_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return mart_columns(con, "fct_earned_value_restatement")
-
-
 def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RestatementRow, ...]:
     """Closed periods before ``period`` whose figures were corrected since they were reported (a source
     correction, with or without a re-baseline); empty when the mart is absent, as in snapshots published
     before restatements were tracked."""
-    columns = _restatement_columns(con)
+    columns = mart_columns(con, "fct_earned_value_restatement")
     if not columns:
         return ()
     cause = "restatement_cause" if "restatement_cause" in columns else "'source_correction'"
@@ -657,7 +648,7 @@ def load_restatements(con: duckdb.DuckDBPyConnection, period: str) -> tuple[Rest
 def load_rebaselines(con: duckdb.DuckDBPyConnection, period: str) -> tuple[RebaselineNote, ...]:
     """Per project, the closed periods before ``period`` restated only because the project was re-baselined
     since they were reported."""
-    if "restatement_cause" not in _restatement_columns(con):
+    if "restatement_cause" not in mart_columns(con, "fct_earned_value_restatement"):
         return ()
     return tuple(RebaselineNote(**r) for r in _rows(con, """
         SELECT project_code, reported_baseline_version, restated_baseline_version,
@@ -699,7 +690,7 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
             summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             note = f"The run summary {Path(summary_path).name} could not be read ({exc})."
-    has_schema = catalog.has_table(con, "quality", "load_log")
+    has_schema = has_table(con, "quality", "load_log")
     if summary is None and not has_schema and not note:
         return None
     sources = read_sources(con, raw_schema="quality", quarantine_schema="quality") if has_schema \
@@ -1079,7 +1070,7 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
     entry in the folder's last manifest) has the same input hash and its PDF is still the one it lists.
     ``fingerprint`` (a programme pack's ``source_fingerprint``) is kept in the entry."""
     try:
-        with catalog.remembered(con):  # the loaders only read: one reading of the catalogue serves them all
+        with remembered(con):  # the loaders only read: one reading of the catalogue serves them all
             check_marts(con, where)
             data = load_pack_data(con, period)
             quality = load_quality_appendix(con, quality_summary)

@@ -52,12 +52,8 @@ def _build(root: Path, tmp_path: Path):
 
 
 def _relations(tmp_path: Path) -> dict[str, str]:
-    con = duckdb.connect(str(tmp_path / "probe.duckdb"))  # the configuration of dbt's own, still open, connection
-    try:
-        return dict(con.execute("select table_name, table_type from information_schema.tables "
-                                "where table_schema = 'main' order by 1").fetchall())
-    finally:
-        con.close()
+    return dict(_rows(tmp_path, "select table_name, table_type from information_schema.tables "
+                                "where table_schema = 'main' order by 1"))
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple]:
