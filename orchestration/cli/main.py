@@ -271,6 +271,9 @@ def demo(
     from orchestration.cli.runner import RunInterrupted
 
     shutil.rmtree(backfills_dir(settings.home), ignore_errors=True)
+    # Only the last period gets programme packs and project reports (the builds before end at periods that
+    # are closed by the time the demo ends; `pmo report --period` renders theirs); PMO_PROJECT_REPORTS wins.
+    earlier_reports = None if os.environ.get("PMO_PROJECT_REPORTS") else "off"
     done = 0
     for segment in demo_segments(summary.periods, summary.rebaselined.values()):
         if segment[-1] == summary.periods[-1] and len(summary.periods) > 1:
@@ -282,7 +285,9 @@ def demo(
         try:
             with console.status(f"Building {segment[0]}…{segment[-1]}: ingest → checks → dbt → publish → "
                                 f"{len(segment)} pack(s)…"):
-                bf, outcome = run_backfill(settings, segment[0], segment[-1], resume=False)
+                is_last = segment[-1] == summary.periods[-1]
+                bf, outcome = run_backfill(settings, segment[0], segment[-1], resume=False,
+                                           project_reports=None if is_last else earlier_reports)
         except RunInterrupted as exc:
             err.print(f"[red]✗ Canceled by {signal.Signals(exc.signum).name}[/red]; nothing more was published.")
             raise typer.Exit(128 + exc.signum) from None
@@ -301,7 +306,10 @@ def demo(
                       "pack's restatement page and marts.fct_earned_value_restatement.", highlight=False, soft_wrap=True)
     _print_quarantine(settings)
     _print_locations(settings, [summary.periods[-1]])
-    console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf")
+    last = summary.periods[-1]
+    console.print(f"All packs: {settings.reports_dir}/<YYYY-MM>/portfolio-pack.pdf; {last}'s programme packs and "
+                  f"project reports: {settings.reports_dir / last}/ (another period's: pmo report --home "
+                  f"{settings.home} --period YYYY-MM)", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -407,7 +407,8 @@ def build_report_asset():
     )
     def portfolio_pack(context: AssetExecutionContext) -> MaterializeResult:
         """The pack of every period of the run (one, or a backfill's range, oldest first)."""
-        from orchestration.pipeline.backfill import BACKFILL_TAG, RESTATE_TAG, issue_packs, mark_issued
+        from orchestration.pipeline.backfill import (BACKFILL_TAG, PROJECT_REPORTS_TAG, RESTATE_TAG, issue_packs,
+                                                     mark_issued)
         from orchestration.pipeline.reported import read_period
 
         settings = load_settings()
@@ -425,7 +426,8 @@ def build_report_asset():
             if backfill_id:
                 mark_issued(settings.home, backfill_id, pack.period, context.run_id)
 
-        packs = issue_packs(settings, periods, context.run_id, restate=restate, on_issued=on_issued)
+        packs = issue_packs(settings, periods, context.run_id, restate=restate, on_issued=on_issued,
+                            project_reports=context.run.tags.get(PROJECT_REPORTS_TAG))
         last = packs[-1]
         out = Path(last.path)
         state = read_period(settings.home, last.period).state

@@ -42,12 +42,19 @@ PACK_WORKERS = int(os.environ.get("PMO_PACK_WORKERS") or max(1, min(2, os.cpu_co
 #: thousands of reports of periods nobody reads again), ``all`` or ``off``.  ``PMO_PROJECT_REPORTS`` sets it;
 #: ``pmo report`` renders any period's on demand.
 PROJECT_REPORTS_CHOICES = ("all", "last", "off")
+#: A run tag that sets the policy for one run instead of ``PMO_PROJECT_REPORTS`` (``pmo demo`` sets ``off``
+#: for its backfills before the last, whose periods are closed by the time the demo ends).
+PROJECT_REPORTS_TAG = "pmo/project_reports"
 
 
-def project_reports_policy() -> str:
-    value = (os.environ.get("PMO_PROJECT_REPORTS") or "last").strip().lower()
+def project_reports_policy(override: str | None = None) -> str:
+    """``all``, ``last`` or ``off``: ``override`` (a run's :data:`PROJECT_REPORTS_TAG`) when given, else
+    ``PMO_PROJECT_REPORTS``, else ``last``.  Any other value is a ValueError naming where it came from."""
+    source = "PMO_PROJECT_REPORTS" if override is None else PROJECT_REPORTS_TAG
+    raw = os.environ.get("PMO_PROJECT_REPORTS") if override is None else override
+    value = (raw or "last").strip().lower()
     if value not in PROJECT_REPORTS_CHOICES:
-        raise ValueError(f"PMO_PROJECT_REPORTS={value!r}: use one of {', '.join(PROJECT_REPORTS_CHOICES)}")
+        raise ValueError(f"{source}={value!r}: use one of {', '.join(PROJECT_REPORTS_CHOICES)}")
     return value
 
 
@@ -112,7 +119,8 @@ def _render_closed(home: str, period: str, out_dir: str, project_workers: int = 
 
 
 def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, restate: bool = False,
-                on_issued: Callable[[PeriodPack], None] | None = None) -> list[PeriodPack]:
+                on_issued: Callable[[PeriodPack], None] | None = None,
+                project_reports: str | None = None) -> list[PeriodPack]:
     """Render the pack of each of ``periods`` (oldest first) from the published snapshot, and freeze
     its figures in ``reported/<period>/``.  Each period's folder also gets its project reports
     (``projects/<code>.pdf``, only those whose inputs changed since the folder's manifest) and its
@@ -122,6 +130,9 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     rendered by up to :data:`PACK_WORKERS` processes; their figures are frozen in period order as each
     pack completes, and ``on_issued`` is called after each, so an interrupted range leaves every
     period before the interruption complete (pack and figures) and nothing half-issued.
+
+    Which periods also get their project reports and programme packs: :func:`project_reports_policy` of
+    ``project_reports`` (the run's tag), or of ``PMO_PROJECT_REPORTS`` when it is None.
     """
     from orchestration.pipeline.quality import summary_path
     from orchestration.pipeline.reported import close_earlier_periods, read_period, record_reported
@@ -129,7 +140,7 @@ def issue_packs(settings: Settings, periods: Iterable[str], run_id: str, *, rest
     periods = sorted(periods)
     # One period: its project reports share the workers; several: the periods do, one process each.
     project_workers = PACK_WORKERS if len(periods) <= 1 else 1
-    policy = project_reports_policy()
+    policy = project_reports_policy(project_reports)
     project_reports_limit()  # a bad PMO_PROJECT_REPORTS_MAX stops the issue before any pack is rendered
     from orchestration.reports.render import pack_project_rows_limit
     pack_project_rows_limit()  # and so does a bad PMO_PACK_PROJECT_ROWS
@@ -283,15 +294,20 @@ def mark_issued(home: Path, backfill_id: str, period: str, run_id: str) -> None:
 
 
 def run_backfill(settings: Settings, start: str, end: str, *, restate: bool = False, resume: bool = True,
-                 on_start: Callable[[Backfill, bool], None] | None = None):
+                 on_start: Callable[[Backfill, bool], None] | None = None, project_reports: str | None = None):
     """Run (or resume) the backfill of ``start``..``end``: one run of the monthly job over the periods
     whose pack is not issued yet.  Returns ``(backfill, outcome)``; ``outcome`` is the run's
     :class:`~orchestration.cli.runner.RunOutcome`, or None when there was nothing left to do.
 
     ``on_start(backfill, resumed)`` is called once the record exists, before the run starts (the CLI
-    shows progress from it).
+    shows progress from it).  ``project_reports`` (``all``, ``last`` or ``off``) sets which periods get
+    their project reports and programme packs for this run, as the run's :data:`PROJECT_REPORTS_TAG`;
+    None leaves it to ``PMO_PROJECT_REPORTS``.
     """
     from orchestration.cli.runner import run_period
+
+    if project_reports is not None:
+        project_reports_policy(project_reports)  # a bad value stops here, before a record or a run exists
 
     bf = unfinished_backfill(settings.home, start, end, restate) if resume else None
     resumed = bf is not None
@@ -312,6 +328,8 @@ def run_backfill(settings: Settings, start: str, end: str, *, restate: bool = Fa
     save_backfill(settings.home, bf)
     tags = {BACKFILL_TAG: bf.backfill_id, RESTATE_TAG: "true" if restate else "false",
             BACKFILL_STARTED_TAG: bf.created_at, "pmo/trigger": "backfill"}
+    if project_reports is not None:
+        tags[PROJECT_REPORTS_TAG] = project_reports
     outcome = None
     try:
         outcome = run_period(settings, end, start=first, tags=tags)

@@ -56,3 +56,17 @@ def test_demo_restates_the_period_before_the_last(tmp_path, monkeypatch):
     assert others + len(rows) >= 3  # every project with a row in May is compared
     manifest = json.loads((home / "reported" / "2026-05" / "manifest.json").read_text())
     assert manifest["closed_at"] is not None
+
+    # The build before the last issues its period's pack only; the last period gets its programme packs
+    # and project reports too, and the demo says where they are and how to render another period's.
+    reports = home / "reports"
+    assert sorted(p.name for p in (reports / "2026-05").iterdir()) == ["portfolio-pack.pdf"]
+    last = {p.name for p in (reports / "2026-06").iterdir()}
+    assert {"portfolio-pack.pdf", "manifest.json", "projects"} <= last
+    assert any(name.startswith("programme-") for name in last)
+    june = json.loads((reports / "2026-06" / "manifest.json").read_text())
+    reported = {p.stem for p in (reports / "2026-06" / "projects").glob("*.pdf")}
+    assert reported == set(june["projects"]) and len(reported) == 4  # one per project reported in June: 4 of the 5
+    said = " ".join(result.output.split())
+    assert "2026-06's programme packs and project reports:" in said
+    assert f"pmo report --home {home} --period YYYY-MM" in said

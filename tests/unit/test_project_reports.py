@@ -585,6 +585,19 @@ def test_project_reports_policy(monkeypatch):
     monkeypatch.setenv("PMO_PROJECT_REPORTS", "some")
     with pytest.raises(ValueError, match="all, last, off"):
         B.project_reports_policy()
+    # a run's tag wins over the variable (even a bad one), and a bad tag is named as the tag
+    assert B.project_reports_policy("OFF") == "off"
+    with pytest.raises(ValueError, match="pmo/project_reports='none': use one of all, last, off"):
+        B.project_reports_policy("none")
+
+
+def test_a_bad_project_reports_value_stops_a_backfill_before_it_is_recorded(tmp_path):
+    from orchestration.pipeline import backfill as B
+    from orchestration.settings import Settings
+
+    with pytest.raises(ValueError, match="pmo/project_reports='most'"):
+        B.run_backfill(Settings(home=tmp_path, reporting_currency="GBP"), "2026-01", "2026-03", project_reports="most")
+    assert not B.backfills_dir(tmp_path).exists()
 
 
 
