@@ -92,12 +92,13 @@ def _render_open(serving: str, period: str, out_dir: str, summary: str | None, p
     """The period's folder from the published snapshot: the portfolio pack, then the project reports whose
     inputs changed, then ``manifest.json`` (orchestration/reports/period.py).  Returns the pack's path.
     ``pool``: the workers that render its documents (the caller's, shared with other periods' packs)."""
-    from orchestration.reports import render_portfolio_pack
-    from orchestration.reports.period import render_period_reports
+    from orchestration.reports.period import holds_documents, issue_pack_only, render_period_reports
 
     quality = Path(summary) if summary else None
-    if not project_reports:
-        return str(render_portfolio_pack(Path(serving), period, Path(out_dir), quality_summary=quality))
+    # Without its project reports: the pack and the manifest; but a folder an earlier issue rendered them into
+    # is rendered whole, so that none of its documents shows other figures than its manifest's snapshot.
+    if not project_reports and not holds_documents(Path(out_dir)):
+        return str(issue_pack_only(period, Path(out_dir), serving=Path(serving), quality_summary=quality))
     done = render_period_reports(period, Path(out_dir), serving=Path(serving), quality_summary=quality,
                                  workers=project_workers, limit=project_reports_limit(), pool=pool)
     return str(done.pack)
@@ -107,12 +108,11 @@ def _render_closed(home: str, period: str, out_dir: str, project_workers: int = 
                    project_reports: bool = True, pool: Executor | None = None) -> str:
     """A closed period's folder from its frozen figures (pack, project reports, manifest)."""
     from orchestration.pipeline.reported import read_period
-    from orchestration.reports import render_reported_pack
-    from orchestration.reports.period import render_period_reports
+    from orchestration.reports.period import holds_documents, issue_pack_only, render_period_reports
 
     reported = read_period(Path(home), period)
-    if not project_reports:
-        return str(render_reported_pack(Path(home), reported, Path(out_dir)))
+    if not project_reports and not holds_documents(Path(out_dir)):
+        return str(issue_pack_only(period, Path(out_dir), home=Path(home), reported=reported))
     done = render_period_reports(period, Path(out_dir), home=Path(home), reported=reported, workers=project_workers,
                                  limit=project_reports_limit(), pool=pool)
     return str(done.pack)

@@ -10,6 +10,7 @@ orchestration/reports/render.py).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,12 +31,19 @@ def file_sha256(path: Path) -> str:
 
 
 def serving_source(serving: Path) -> dict:
-    """The published snapshot a period's reports were rendered from."""
-    serving = Path(serving)
+    """The published snapshot a period's reports were rendered from.  Its sha256 is read once per file
+    version in a process (a backfill's periods share one snapshot, and hashing a large one takes seconds)."""
+    serving = Path(serving).resolve()
     stat = serving.stat()
-    return {"kind": "serving", "path": str(serving.resolve()), "sha256": file_sha256(serving),
-            "bytes": stat.st_size,
-            "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")}
+    return dict(_serving_source(str(serving), stat.st_ino, stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _serving_source(path: str, inode: int, size: int, mtime_ns: int) -> tuple:
+    # keyed by the file's identity and version: a publish replaces the file (a new inode and mtime)
+    modified = datetime.fromtimestamp(mtime_ns / 1e9, UTC).isoformat(timespec="seconds")
+    return (("kind", "serving"), ("path", path), ("sha256", file_sha256(Path(path))), ("bytes", size),
+            ("modified_at", modified))
 
 
 def frozen_source(reported) -> dict:

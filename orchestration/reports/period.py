@@ -23,8 +23,8 @@ import duckdb
 from orchestration.warehouse import open_db
 
 from . import manifest as M
-from .project import (POOL_THRESHOLD, ProjectReportError, ProjectReportsResult, code_version, document_pool,
-                      load_project_reports, render_project_reports)
+from .project import (NOT_COMPLETED_BEFORE, POOL_THRESHOLD, PROJECTS_DIR, ProjectReportError, ProjectReportsResult,
+                      code_version, document_pool, load_project_reports, render_project_reports)
 from .render import (PACK_FILENAME, PackIssue, _iso_label, issue_portfolio_pack, issue_programme_pack,
                      issue_reported_pack, programme_pack_filename, programme_packs_context)
 from .scope import programme_fingerprints
@@ -139,6 +139,63 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                          programme_packs=tuple(i.path for i in programme_packs),
                          packs_rendered=tuple(i.path for i in issued if i.rendered),
                          packs_unchanged=tuple(i.path for i in issued if not i.rendered))
+
+
+def holds_documents(out_dir: Path) -> bool:
+    """Whether the folder has project reports or programme packs (an earlier issue rendered them)."""
+    out_dir = Path(out_dir)
+    return any((out_dir / PROJECTS_DIR).glob("*.pdf")) or any(out_dir.glob("programme-*.pdf"))
+
+
+def issue_pack_only(period: str, out_dir: Path, *, serving: Path | None = None, home: Path | None = None,
+                    reported=None, quality_summary: Path | None = None,
+                    generated_at: datetime | None = None) -> Path:
+    """A period's folder with its portfolio pack and ``manifest.json`` only: a backfill's period whose project
+    reports and programme packs the run leaves out (``PMO_PROJECT_REPORTS``).  Returns the pack's path.
+
+    The manifest lists the pack with its input hash (an unchanged pack is kept, as in
+    :func:`render_period_reports`), the snapshot, the RAG rule versions of the period, and under
+    ``projects_not_rendered`` the projects the period reports, for ``pmo report --period`` to render.  It costs
+    one scope query more than the pack, not the project reports' loading.  A folder that already
+    :func:`holds_documents` is not for this function: its reports would then sit beside a manifest of
+    another snapshot, so the caller renders the whole folder instead (ValueError here)."""
+    from orchestration.pipeline.reported import open_frozen
+
+    out_dir = Path(out_dir)
+    if holds_documents(out_dir):
+        raise ValueError(f"{out_dir} holds project reports or programme packs: render the whole folder")
+    generated_at = generated_at or datetime.now(UTC)
+    frozen = reported is not None and reported.is_closed
+    if frozen:
+        source = M.frozen_source(reported)
+        con = open_frozen(reported)
+    else:
+        if serving is None or not Path(serving).is_file():
+            raise ValueError(f"serving warehouse not found: {serving} (publish the warehouse first)")
+        source = M.serving_source(Path(serving))
+        con = open_db(Path(serving), read_only=True)
+    try:
+        scope = [r[0] for r in con.execute(f"""
+            SELECT f.project_code FROM marts.fct_earned_value AS f
+            WHERE f.period = ? AND {NOT_COMPLETED_BEFORE} ORDER BY 1""", [period]).fetchall()]
+        versions = [r[0] for r in con.execute("""
+            SELECT DISTINCT rule_version FROM marts.fct_project_status
+            WHERE period = ? AND rule_version IS NOT NULL ORDER BY 1""", [period]).fetchall()]
+    finally:
+        con.close()
+    before = ((M.read_manifest(out_dir) or {}).get("packs") or {}).get(PACK_FILENAME)
+    if frozen:
+        issued = issue_reported_pack(Path(home), reported, out_dir, generated_at=generated_at, previous=before)
+    else:
+        issued = issue_portfolio_pack(Path(serving), period, out_dir, generated_at=generated_at,
+                                      quality_summary=quality_summary, previous=before)
+    not_rendered = {"reason": f"this run issued the portfolio pack only (PMO_PROJECT_REPORTS): run `pmo report "
+                              f"--period {period}` to render the project reports and programme packs",
+                    "projects": scope} if scope else None
+    M.write_manifest(out_dir, period, source=source, rule_versions=versions, projects={},
+                     packs={PACK_FILENAME: issued.entry}, code_version=code_version(), generated_at=generated_at,
+                     projects_not_rendered=not_rendered)
+    return issued.path
 
 
 def _render_folder(period: str, out_dir: Path, data, pool: Executor | None, *, serving, home, reported, frozen: bool,

@@ -358,6 +358,13 @@ def _section_note(table: str, cols: dict[str, set[str]], periods: dict[str, tupl
     return None
 
 
+#: The rows of ``marts.fct_earned_value AS f`` a period reports: a project's row of the period unless it
+#: completed in an earlier one (a project completed in the period is reported once more, as completed).
+NOT_COMPLETED_BEFORE = """NOT EXISTS (
+              SELECT 1 FROM marts.fct_earned_value AS done
+              WHERE done.project_code = f.project_code AND done.period < f.period AND done.is_complete)"""
+
+
 def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, projects: Sequence[str] | None = None,
                          programme: str | None = None, frozen: bool = False, reproduced: dict | None = None,
                          seed: Path = RAG_RULES_SEED) -> ReportSet:
@@ -379,10 +386,7 @@ def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, project
                {_select(ev_cols, ev_names, "f")}
         FROM marts.fct_earned_value AS f
         LEFT JOIN marts.dim_project AS d ON d.project_code = f.project_code
-        WHERE f.period = ?
-          AND NOT EXISTS (
-              SELECT 1 FROM marts.fct_earned_value AS done
-              WHERE done.project_code = f.project_code AND done.period < f.period AND done.is_complete)
+        WHERE f.period = ? AND {NOT_COMPLETED_BEFORE}
         ORDER BY f.project_code
     """, [period])
     scope = tuple(r["project_code"] for r in head)

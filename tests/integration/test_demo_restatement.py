@@ -60,7 +60,9 @@ def test_demo_restates_the_period_before_the_last(tmp_path, monkeypatch):
     # The build before the last issues its period's pack only; the last period gets its programme packs
     # and project reports too, and the demo says where they are and how to render another period's.
     reports = home / "reports"
-    assert sorted(p.name for p in (reports / "2026-05").iterdir()) == ["portfolio-pack.pdf"]
+    assert sorted(p.name for p in (reports / "2026-05").iterdir()) == ["manifest.json", "portfolio-pack.pdf"]
+    may = json.loads((reports / "2026-05" / "manifest.json").read_text())
+    assert sorted(may["files"]) == ["portfolio-pack.pdf"] and len(may["projects_not_rendered"]["projects"]) == 4
     last = {p.name for p in (reports / "2026-06").iterdir()}
     assert {"portfolio-pack.pdf", "manifest.json", "projects"} <= last
     assert any(name.startswith("programme-") for name in last)

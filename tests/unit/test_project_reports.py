@@ -613,12 +613,82 @@ def test_a_backfill_hands_the_longest_packs_to_its_workers_first():
     assert B.submission_order(jobs) == [5, 4, 3, 2, 1, 0]
 
 
-def test_a_period_issued_without_project_reports_gets_the_pack_only(serving, tmp_path):
+def test_a_period_issued_without_project_reports_gets_the_pack_and_its_manifest(serving, issued, tmp_path):
     from orchestration.pipeline import backfill as B
 
     out = tmp_path / PERIOD
     assert B._render_open(str(serving), PERIOD, str(out), None, 1, False) == str(out / "portfolio-pack.pdf")
-    assert sorted(p.name for p in out.iterdir()) == ["portfolio-pack.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "portfolio-pack.pdf"]
+    m = json.loads((out / "manifest.json").read_text())
+    pack_sha = _sha(out / "portfolio-pack.pdf")
+    assert m["period"] == PERIOD and m["files"] == {"portfolio-pack.pdf": {
+        "sha256": pack_sha, "bytes": (out / "portfolio-pack.pdf").stat().st_size}}
+    assert m["source"]["kind"] == "serving" and m["source"]["sha256"] == _sha(serving)
+    assert m["packs"]["portfolio-pack.pdf"]["sha256"] == pack_sha and m["projects"] == {}
+    # the same rule versions and the same projects as the whole folder's issue of the period
+    full = json.loads((issued[0] / "manifest.json").read_text())
+    assert m["rule_versions"] == full["rule_versions"] and m["rule_versions"]["rag"]
+    assert m["projects_not_rendered"]["projects"] == sorted(full["projects"]) == list(issued[1].projects.scope)
+    assert "P-DONE" not in m["projects_not_rendered"]["projects"]  # completed in an earlier period
+    assert f"pmo report --period {PERIOD}" in m["projects_not_rendered"]["reason"]
+
+    # issued again from the same snapshot: the pack's inputs did not change, so its PDF is kept
+    before = (out / "portfolio-pack.pdf").stat().st_mtime_ns
+    B._render_open(str(serving), PERIOD, str(out), None, 1, False)
+    assert (out / "portfolio-pack.pdf").stat().st_mtime_ns == before
+    assert _sha(out / "portfolio-pack.pdf") == pack_sha
+
+
+def test_the_snapshot_is_hashed_once_per_version(tmp_path, monkeypatch):
+    """A backfill's pack-only periods share one snapshot: its sha256 is read once, and again after a publish
+    replaces the file."""
+    import os
+
+    from orchestration.reports import manifest as M
+
+    serving = tmp_path / "serving.duckdb"
+    serving.write_bytes(b"first snapshot")
+    reads = []
+    real = M.file_sha256
+    monkeypatch.setattr(M, "file_sha256", lambda path: reads.append(path) or real(path))
+    first = M.serving_source(serving)
+    assert M.serving_source(serving) == first and len(reads) == 1
+    assert first["sha256"] == _sha(serving) and first["bytes"] == 14 and first["path"] == str(serving.resolve())
+    (tmp_path / "next").write_bytes(b"second snapshot!")
+    os.replace(tmp_path / "next", serving)  # as a publish does
+    second = M.serving_source(serving)
+    assert len(reads) == 2 and second["sha256"] == _sha(serving) != first["sha256"] and second["bytes"] == 16
+
+
+def test_a_folder_with_project_reports_is_rendered_whole_even_without_them(serving, tmp_path):
+    """A pack-only issue must not leave an earlier issue's reports beside a manifest of another snapshot."""
+    from orchestration.pipeline import backfill as B
+    from orchestration.reports.period import issue_pack_only
+
+    out = tmp_path / PERIOD
+    render_period_reports(PERIOD, out, serving=serving, generated_at=GENERATED, projects=["P-RED"])
+    with pytest.raises(ValueError, match="holds project reports or programme packs"):
+        issue_pack_only(PERIOD, out, serving=serving)
+    B._render_open(str(serving), PERIOD, str(out), None, 1, False)
+    m = json.loads((out / "manifest.json").read_text())
+    assert "P-RED" in m["projects"] and "projects_not_rendered" not in m
+    assert sorted(m["projects"]) == sorted(p.stem for p in (out / "projects").glob("*.pdf"))
+
+
+def test_a_closed_period_issued_without_project_reports(serving, tmp_path):
+    from orchestration.pipeline import backfill as B
+    from orchestration.pipeline import reported as RP
+
+    home = tmp_path / "home"
+    RP.record_reported(home, serving, PERIOD, "run-0003")
+    rp = RP.close_period(home, PERIOD)
+    out = tmp_path / "reports" / PERIOD
+    assert B._render_closed(str(home), PERIOD, str(out), 1, False) == str(out / "portfolio-pack.pdf")
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["source"] == {"kind": "frozen", "path": str(rp.directory.resolve()), "run_id": "run-0003",
+                           "reported_at": rp.reported_at, "closed_at": rp.closed_at,
+                           "manifest_sha256": _sha(rp.directory / "manifest.json")}
+    assert sorted(m["files"]) == ["portfolio-pack.pdf"] and "P-RED" in m["projects_not_rendered"]["projects"]
 
 
 def test_project_reports_limit(monkeypatch):
