@@ -72,25 +72,11 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     without it, ``workers`` > 1 starts a pool for the folder when it has more than
     :data:`~orchestration.reports.project.POOL_THRESHOLD` project reports to consider.
     """
-    from orchestration.pipeline.reported import open_frozen
-
     generated_at = generated_at or datetime.now(UTC)
     out_dir = Path(out_dir)
-    frozen = reported is not None and reported.is_closed
-    if frozen:
-        source = M.frozen_source(reported)
-        reproduced = {"run_id": reported.run_id, "reported_at": _iso_label(reported.reported_at),
-                      "closed_at": _iso_label(reported.closed_at)}
-        con = open_frozen(reported)
-    else:
-        if serving is None or not Path(serving).is_file():
-            raise ValueError(f"serving warehouse not found: {serving} (publish the warehouse first)")
-        source = M.serving_source(Path(serving))
-        reproduced = None
-        try:
-            con = open_db(Path(serving), read_only=True)
-        except duckdb.Error as exc:
-            raise ValueError(f"cannot open {serving} as a DuckDB database read-only: {exc}") from exc
+    frozen, source, con = _open_figures(serving, reported)
+    reproduced = {"run_id": reported.run_id, "reported_at": _iso_label(reported.reported_at),
+                  "closed_at": _iso_label(reported.closed_at)} if frozen else None
     try:
         data = load_project_reports(con, period, projects=projects, programme=programme, frozen=frozen,
                                     reproduced=reproduced)
@@ -141,6 +127,23 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
                          packs_unchanged=tuple(i.path for i in issued if not i.rendered))
 
 
+def _open_figures(serving: Path | None, reported) -> tuple[bool, dict, duckdb.DuckDBPyConnection]:
+    """Where a period's documents read their figures: ``(frozen, source, connection)``, the closed period's
+    frozen figures when ``reported`` is closed, else the published snapshot read-only (ValueError when it is
+    missing or not a DuckDB database).  ``source`` is the manifest's description of it."""
+    from orchestration.pipeline.reported import open_frozen
+
+    if reported is not None and reported.is_closed:
+        return True, M.frozen_source(reported), open_frozen(reported)
+    if serving is None or not Path(serving).is_file():
+        raise ValueError(f"serving warehouse not found: {serving} (publish the warehouse first)")
+    source = M.serving_source(Path(serving))
+    try:
+        return False, source, open_db(Path(serving), read_only=True)
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot open {serving} as a DuckDB database read-only: {exc}") from exc
+
+
 def holds_documents(out_dir: Path) -> bool:
     """Whether the folder has project reports or programme packs (an earlier issue rendered them)."""
     out_dir = Path(out_dir)
@@ -159,21 +162,11 @@ def issue_pack_only(period: str, out_dir: Path, *, serving: Path | None = None, 
     one scope query more than the pack, not the project reports' loading.  A folder that already
     :func:`holds_documents` is not for this function: its reports would then sit beside a manifest of
     another snapshot, so the caller renders the whole folder instead (ValueError here)."""
-    from orchestration.pipeline.reported import open_frozen
-
     out_dir = Path(out_dir)
     if holds_documents(out_dir):
         raise ValueError(f"{out_dir} holds project reports or programme packs: render the whole folder")
     generated_at = generated_at or datetime.now(UTC)
-    frozen = reported is not None and reported.is_closed
-    if frozen:
-        source = M.frozen_source(reported)
-        con = open_frozen(reported)
-    else:
-        if serving is None or not Path(serving).is_file():
-            raise ValueError(f"serving warehouse not found: {serving} (publish the warehouse first)")
-        source = M.serving_source(Path(serving))
-        con = open_db(Path(serving), read_only=True)
+    frozen, source, con = _open_figures(serving, reported)
     try:
         scope = [r[0] for r in con.execute(f"""
             SELECT f.project_code FROM marts.fct_earned_value AS f
