@@ -119,3 +119,26 @@ def test_the_long_named_project_report_lays_out_inside_its_pages(home):
     assert overflows(document) == []
     text = pdf_text(document)
     assert LONG_NAME in text and re.search(rf"{LONG_CODE}\b", text)
+
+
+def test_a_large_organisations_programme_lines_lay_out_inside_their_pages(home, monkeypatch):
+    """Above PMO_PACK_PROJECT_ROWS the dashboard and earned-value tables have one line a programme, with their
+    column widths fixed (pack.css, ``table.programme-table``): a 120-character programme name wraps inside its
+    cell, and the counts and money stay inside theirs."""
+    from dataclasses import replace
+
+    monkeypatch.setenv(R.PACK_PROJECT_ROWS_ENV, "5")
+    con = duckdb.connect(str(home.serving_path), read_only=True)
+    try:
+        data = R.load_pack_data(con, AS_OF)
+        quality = R.load_quality_appendix(con, None)
+    finally:
+        con.close()
+    (row,) = data.programme_rows
+    assert (row.programme, row.projects) == (PROGRAMME, len(data.projects))
+    data = replace(data, programme_rows=(replace(row, programme=LONG_NAME),))
+    document = R.html_document(R.build_html(data, GENERATED, quality)).render()
+    assert overflows(document) == []
+    text = pdf_text(document)
+    assert "RAG dashboard by programme" in text and "Programme earned value" in text
+    assert text.count(LONG_NAME) >= 2  # whole, in both tables
