@@ -537,6 +537,9 @@ def test_pmo_report_says_what_it_rendered_and_kept(home):
     out = " ".join(first.output.split())
     assert "4 rendered, 0 unchanged" in out and "programme packs 3 rendered, 0 unchanged" in out
     assert "(unchanged, kept)" not in out
+    # no terminal here, so no bars: a line at the start, at each tenth and at the end of each kind of document
+    assert re.search(rf"{PERIOD}: project reports 0/4 \(\d+ s\) .*{PERIOD}: project reports 4/4 \(\d+ s\)", out)
+    assert re.search(rf"{PERIOD}: programme packs 0/3 .*{PERIOD}: programme packs 3/3", out)
     second = CliRunner().invoke(app, ["report", "--home", str(home), "--period", PERIOD])
     assert second.exit_code == 0, second.output
     out = " ".join(second.output.split())
