@@ -522,12 +522,20 @@ def backfill(
                         console=console, transient=False)
     task = progress.add_task(f"Backfill {start_p}…{end_p}", total=total)
 
+    started = time.monotonic()
+    said: list[str] = []
+
     def watch(backfill_id: str) -> None:
         while not done.wait(0.5):
             bf = load_backfill(settings.home, backfill_id)
             if bf is not None:
                 building = "building the marts" if not bf.issued else f"issued {bf.issued[-1]}"
                 progress.update(task, completed=len(bf.issued), description=f"Backfill {start_p}…{end_p}: {building}")
+                if not console.is_terminal and said[-1:] != [building]:
+                    # no bar without a terminal (cron, a log file): a line each time the backfill moves on
+                    said.append(building)
+                    console.print(f"Backfill {start_p}…{end_p}: {building} ({len(bf.issued)}/{total}, "
+                                  f"{time.monotonic() - started:.0f} s)", highlight=False)
 
     def on_start(bf, resumed: bool) -> None:
         if resumed:

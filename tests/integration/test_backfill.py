@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,7 @@ from mart_hashes import fingerprints  # noqa: E402
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
 runner = CliRunner()
 PERIODS = ["2026-01", "2026-02", "2026-03"]
+OUTPUT: dict[Path, str] = {}  # what `pmo backfill` printed, by home
 LATE_INVOICE = (
     "posting_date,document_id,line_id,project_code,task_code,account,cost_type,amount,currency,description\n"
     "2026-02-25,HL-7,1,HAND-1,T2,5200,material,1500,GBP,Fit-out fixings invoiced late\n"
@@ -79,7 +81,21 @@ def backfilled(tmp_path_factory) -> Path:
     home = new_home(tmp_path_factory.mktemp("backfill"), "home")
     result = backfill(home)
     assert result.exit_code == 0, result.output
+    OUTPUT[home] = result.output
     return home
+
+
+def test_a_backfill_without_a_terminal_prints_a_line_as_it_moves_on(backfilled):
+    """No progress bar without a terminal (here, as from cron or into a log file): a line for each step the
+    backfill's record shows, in order, then the summary."""
+    lines = [line for line in OUTPUT[backfilled].splitlines()
+             if line.startswith("Backfill 2026-01…2026-03: ") and line.endswith(" s)")]  # not the bar's last state
+    assert re.fullmatch(r"Backfill 2026-01…2026-03: building the marts \(0/3, \d+ s\)", lines[0]), lines
+    issued = [re.fullmatch(r"Backfill 2026-01…2026-03: issued (\d{4}-\d{2}) \((\d)/3, \d+ s\)", line) for line in lines[1:]]
+    assert all(issued), lines
+    assert [m.group(1) for m in issued] == sorted(m.group(1) for m in issued)  # oldest first, none twice
+    assert all(PERIODS.index(m.group(1)) + 1 == int(m.group(2)) for m in issued)
+    assert "✓ backfill " in OUTPUT[backfilled] and "3 period(s) issued 2026-01…2026-03" in OUTPUT[backfilled]
 
 
 def test_a_backfill_issues_a_pack_and_frozen_figures_per_period(backfilled, monkeypatch):
