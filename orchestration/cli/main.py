@@ -135,7 +135,17 @@ def _run(settings, period: str):
     console.file = sys.stdout
     try:
         with console.status(label) as status:
-            outcome = run_period(settings, period, on_wait=lambda text: status.update(f"{label} {text}"))
+            def on_step(step: str, what: str, seconds: float | None) -> None:
+                """The spinner names the step running; without a terminal (cron, a log file), where rich draws
+                no spinner, a line says when each step ends."""
+                if what == "started":
+                    status.update(f"Running the flow for {period}: {step}…")
+                elif not console.is_terminal:
+                    took = "" if seconds is None else f" in {seconds:.1f} s"
+                    console.print(f"{period}: {step} {what}{took}", highlight=False)
+
+            outcome = run_period(settings, period, on_wait=lambda text: status.update(f"{label} {text}"),
+                                 on_step=on_step)
     except RunInterrupted as exc:
         err.print(f"[red]✗ Canceled by {signal.Signals(exc.signum).name}[/red] before the run for {period} started; "
                   "nothing was published.", highlight=False)

@@ -122,12 +122,15 @@ class _Signals:
 
 
 def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] | None = None, *,
-               start: str | None = None, tags: dict | None = None) -> RunOutcome:
+               start: str | None = None, tags: dict | None = None,
+               on_step: Callable[[str, str, float | None], None] | None = None) -> RunOutcome:
     """Materialise every asset of the monthly job for ``period`` and report what happened.
 
     With ``start`` (a backfill), the run covers every period from ``start`` to ``period``: one build
     of the marts, then a pack for each period.  ``tags`` are added to the run's tags.
 
+    ``on_step(step_key, what, seconds)`` is called as each step starts and ends
+    (:func:`orchestration.defs.run_guard.step_listener`).
     ``on_wait(text)`` is called while the run waits for the warehouse writer slot, with the run
     that holds it.  Raises :class:`RunInterrupted` when SIGINT/SIGTERM arrives before the run starts.
     """
@@ -136,7 +139,7 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
         from dagster import DagsterInstance, execute_job, reconstructable
 
         from orchestration.defs import definitions
-        from orchestration.defs.run_guard import identity_tags, signals_received, wait_listener
+        from orchestration.defs.run_guard import identity_tags, signals_received, step_listener, wait_listener
 
         started = time.monotonic()
         log_path = settings.dbt_log_dir / f"run-{period}.log"
@@ -145,7 +148,7 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
             # Two descriptors on one file: Dagster mirrors stdout and stderr each into its compute logs.
             with open(log_path, "w", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), _stderr_fd_to(log_path), \
-                    warnings.catch_warnings(), wait_listener(on_wait):
+                    warnings.catch_warnings(), wait_listener(on_wait), step_listener(on_step):
                 warnings.simplefilter("ignore")
                 try:
                     result = execute_job(

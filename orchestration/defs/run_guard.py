@@ -367,6 +367,41 @@ def _notify(text: str) -> None:
             pass
 
 
+_step_listener: Callable[[str, str, float | None], None] | None = None
+_STEP_OUTCOMES = {DagsterEventType.STEP_START: "started", DagsterEventType.STEP_SUCCESS: "done",
+                  DagsterEventType.STEP_FAILURE: "failed", DagsterEventType.STEP_SKIPPED: "skipped"}
+
+
+@contextmanager
+def step_listener(callback: Callable[[str, str, float | None], None] | None) -> Iterator[None]:
+    """Call ``callback(step_key, what, seconds)`` as a run of this process starts and ends its steps (``pmo run``'s
+    progress): ``what`` is 'started', 'done', 'failed' or 'skipped', ``seconds`` the time since the step
+    started (None when it starts, or when it is skipped without starting)."""
+    global _step_listener
+    previous, _step_listener = _step_listener, callback
+    try:
+        yield
+    finally:
+        _step_listener = previous
+
+
+def _with_step_notes(events: Iterator[DagsterEvent]) -> Iterator[DagsterEvent]:
+    """``events`` passed on unchanged, each step's start and end told to the :func:`step_listener`."""
+    started: dict[str, float] = {}
+    for event in events:
+        listener, what, key = _step_listener, _STEP_OUTCOMES.get(event.event_type), event.step_key
+        if listener is not None and what is not None and key:
+            now = time.monotonic()
+            if what == "started":
+                started[key] = now
+            begun = started.get(key)
+            try:
+                listener(key, what, None if what == "started" or begun is None else now - begun)
+            except Exception:  # a display problem must not stop the run
+                pass
+        yield event
+
+
 class GuardedConcurrencyContext(InstanceConcurrencyContext):
     """Dagster's slot claims, plus: a real sleep between claims, interrupts seen while waiting, dead
     holders recovered while waiting, a message naming the holder, and a time limit."""
@@ -590,7 +625,7 @@ class GuardedInProcessExecutor(InProcessExecutor):
         def guarded_iterator(job_context, execution_plan, instance_concurrency_context=None):
             with GuardedConcurrencyContext(job_context.instance, job_context.dagster_run, timeout_seconds=timeout,
                                            log=job_context.log) as concurrency:
-                yield from inner_plan_execution_iterator(job_context, execution_plan, concurrency)
+                yield from _with_step_notes(inner_plan_execution_iterator(job_context, execution_plan, concurrency))
 
         yield DagsterEvent.engine_event(plan_context, f"Executing steps in process (pid: {os.getpid()})",
                                         EngineEventData.in_process(os.getpid(), execution_plan.step_keys_to_execute))

@@ -113,6 +113,10 @@ def test_a_backfill_builds_the_marts_of_a_plain_run_of_its_last_period(backfille
     plain = new_home(tmp_path, "plain")
     result = runner.invoke(app, ["run", "--home", str(plain), "--period", PERIODS[-1]])
     assert result.exit_code == 0, result.output
+    # without a terminal, a line as each step ends (the spinner names them on one), in the job's order
+    steps = re.findall(r"^2026-03: (\w+) done in \d+\.\d s$", result.output, re.MULTILINE)
+    assert steps == ["ingest_landing", "raw_expectations", "dbt_models", "mart_expectations", "serving__snapshot",
+                     "quality__run_summary", "reports__portfolio_pack"], result.output
     assert fingerprints(str(backfilled / "serving.duckdb")) == fingerprints(str(plain / "serving.duckdb"))
 
 

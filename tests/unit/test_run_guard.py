@@ -241,3 +241,33 @@ def test_identity_tags_name_this_process():
     if Path("/proc").is_dir():
         started = float(tags["pmo/pid_started"])
         assert started <= time.time() and abs(started - run_guard.process_started_at(os.getpid())) < 1
+
+
+def test_the_step_listener_hears_each_steps_start_and_end_and_cannot_stop_the_run(monkeypatch):
+    """Events go through unchanged; the listener hears steps only (not the run's own events), with the time
+    since each step started; a listener that raises is ignored."""
+    from types import SimpleNamespace
+
+    from orchestration.defs import run_guard as G
+
+    clock = iter([10.0, 12.5, 13.0, 20.0])
+    monkeypatch.setattr(G.time, "monotonic", lambda: next(clock))
+    events = [SimpleNamespace(event_type=DagsterEventType.RUN_START, step_key=None),
+              SimpleNamespace(event_type=DagsterEventType.STEP_START, step_key="ingest_landing"),
+              SimpleNamespace(event_type=DagsterEventType.STEP_OUTPUT, step_key="ingest_landing"),
+              SimpleNamespace(event_type=DagsterEventType.STEP_SUCCESS, step_key="ingest_landing"),
+              SimpleNamespace(event_type=DagsterEventType.STEP_START, step_key="dbt_models"),
+              SimpleNamespace(event_type=DagsterEventType.STEP_FAILURE, step_key="dbt_models")]
+    heard = []
+    with G.step_listener(lambda *args: heard.append(args)):
+        assert list(G._with_step_notes(iter(events))) == events
+    assert heard == [("ingest_landing", "started", None), ("ingest_landing", "done", 2.5),
+                     ("dbt_models", "started", None), ("dbt_models", "failed", 7.0)]
+
+    def broken(*args):
+        raise RuntimeError("the terminal went away")
+
+    clock = iter([0.0] * 4)
+    with G.step_listener(broken):
+        assert list(G._with_step_notes(iter(events))) == events
+    assert list(G._with_step_notes(iter(events))) == events  # no listener
