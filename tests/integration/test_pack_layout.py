@@ -95,13 +95,17 @@ def test_a_programme_of_42_projects_lays_out_inside_its_pages(home):
     assert LONG_NAME in text  # printed whole, wrapped inside its cell
 
 
-def test_the_portfolio_pack_lays_out_inside_its_pages(home):
+def portfolio_figures(home):
+    """The portfolio pack's figures and data-quality appendix, read from the published snapshot."""
     con = duckdb.connect(str(home.serving_path), read_only=True)
     try:
-        data = R.load_pack_data(con, AS_OF)
-        quality = R.load_quality_appendix(con, None)
+        return R.load_pack_data(con, AS_OF), R.load_quality_appendix(con, None)
     finally:
         con.close()
+
+
+def test_the_portfolio_pack_lays_out_inside_its_pages(home):
+    data, quality = portfolio_figures(home)
     document = R.html_document(R.build_html(data, GENERATED, quality)).render()
     assert overflows(document) == []
     assert LONG_NAME in pdf_text(document)
@@ -128,12 +132,7 @@ def test_a_large_organisations_programme_lines_lay_out_inside_their_pages(home, 
     from dataclasses import replace
 
     monkeypatch.setenv(R.PACK_PROJECT_ROWS_ENV, "5")
-    con = duckdb.connect(str(home.serving_path), read_only=True)
-    try:
-        data = R.load_pack_data(con, AS_OF)
-        quality = R.load_quality_appendix(con, None)
-    finally:
-        con.close()
+    data, quality = portfolio_figures(home)
     (row,) = data.programme_rows
     assert (row.programme, row.projects) == (PROGRAMME, len(data.projects))
     data = replace(data, programme_rows=(replace(row, programme=LONG_NAME),))
