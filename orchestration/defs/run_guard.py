@@ -41,6 +41,7 @@ The executor reuses Dagster's in-process executor internals (pinned: dagster==1.
 """
 from __future__ import annotations
 
+import logging
 import os
 import select
 import shutil
@@ -67,6 +68,8 @@ from dagster._utils import interrupts as dagster_interrupts
 from dagster._utils.interrupts import check_captured_interrupt, pop_captured_interrupt
 
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL
+
+_log = logging.getLogger(__name__)
 
 HOST_TAG = "pmo/host"
 PID_TAG = "pmo/pid"
@@ -359,12 +362,18 @@ def wait_listener(callback: Callable[[str], None] | None) -> Iterator[None]:
         _wait_listener = previous
 
 
-def _notify(text: str) -> None:
-    if _wait_listener is not None:
+def _tell(listener: Callable[..., None] | None, *args) -> None:
+    """Call a display's listener (:func:`wait_listener`, :func:`step_listener`); what it raises is logged at debug
+    level and otherwise ignored: a display problem must not stop the run."""
+    if listener is not None:
         try:
-            _wait_listener(text)
-        except Exception:  # a display problem must not stop the run
-            pass
+            listener(*args)
+        except Exception:
+            _log.debug("a run listener failed; the run goes on", exc_info=True)
+
+
+def _notify(text: str) -> None:
+    _tell(_wait_listener, text)
 
 
 _step_listener: Callable[[str, str, float | None], None] | None = None
@@ -395,10 +404,7 @@ def _with_step_notes(events: Iterator[DagsterEvent]) -> Iterator[DagsterEvent]:
             if what == "started":
                 started[key] = now
             begun = started.get(key)
-            try:
-                listener(key, what, None if what == "started" or begun is None else now - begun)
-            except Exception:  # a display problem must not stop the run
-                pass
+            _tell(listener, key, what, None if what == "started" or begun is None else now - begun)
         yield event
 
 
