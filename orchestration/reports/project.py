@@ -51,8 +51,11 @@ POOL_THRESHOLD = 10
 
 def document_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes that render documents (WeasyPrint is CPU-bound and single-threaded).  Spawned, not
-    forked: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    forked: the caller may hold threads (Dagster's, DuckDB's) that a fork would copy.  A pack rendered by a
+    worker is laid out in one piece (the other workers have documents of their own): split.mark_worker."""
+    from .split import mark_worker
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=mark_worker)
 #: The environment variable holding the most project reports a run or backfill renders for one period
 #: (``pmo report`` has no limit).  At about 0.5 s of a core each, a 2,000-project organisation's reports
 #: would add some 8 minutes to a nightly run whose figures take 2; above the limit the run leaves them to

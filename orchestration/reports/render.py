@@ -882,16 +882,21 @@ def html_document(html: str):
                            url_fetcher=make_url_fetcher(TEMPLATES_DIR))
 
 
-def _write_pdf_atomically(html: str, target: Path) -> None:
+def _write_pdf_atomically(html: str, target: Path, *, split: bool = False) -> None:
+    """Write ``html`` as the PDF ``target``, replacing it only once the new file is complete.  ``split`` (a
+    pack): lay a large pack out on two processes (:func:`orchestration.reports.split.render_split`)."""
     _weasyprint()
     from weasyprint.urls import FatalURLFetchingError
+
+    from .split import render_split
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".pdf.tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
             try:
-                html_document(html).write_pdf(fh)
+                if not (split and render_split(html, fh.write)):
+                    html_document(html).write_pdf(fh)
             except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint 70
                 cause = exc.__cause__ or exc
                 raise PackRenderError(f"rendering {target.name} stopped: {cause}") from cause
@@ -1087,7 +1092,7 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
         entry, rendered = dict(previous), False
     else:
         html = build_html(data, generated_at, quality, reproduced, programme)
-        _write_pdf_atomically(html, target)
+        _write_pdf_atomically(html, target, split=True)
         LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
         entry, rendered = {"input_sha256": digest, "sha256": file_sha256(target),
                            "rendered_at": generated_at.isoformat(timespec="seconds")}, True

@@ -141,3 +141,27 @@ def test_a_large_organisations_programme_lines_lay_out_inside_their_pages(home, 
     text = pdf_text(document)
     assert "RAG dashboard by programme" in text and "Programme earned value" in text
     assert text.count(LONG_NAME) >= 2  # whole, in both tables
+
+
+def test_the_portfolio_pack_laid_out_in_two_parts_is_the_pack_laid_out_whole(home, monkeypatch):
+    """A large pack is laid out on two processes and joined (orchestration/reports/split.py); forced here on
+    this 42-project pack, it has the whole pack's pages, text, contents, links and bookmarks."""
+    from orchestration.reports import split as S
+    from tests.pdf_structure import links, outline
+
+    monkeypatch.setenv(S.SPLIT_ENV, "1")
+    data, quality = portfolio_figures(home)
+    html = R.build_html(data, GENERATED, quality)
+    written: list[bytes] = []
+    assert S.render_split(html, written.append) is True
+    split = pypdf.PdfReader(io.BytesIO(written[0]))
+    whole = pypdf.PdfReader(io.BytesIO(R.html_document(html).write_pdf()))
+    assert len(split.pages) == len(whole.pages) > 20
+    texts = [page.extract_text() for page in split.pages]
+    assert texts == [page.extract_text() for page in whole.pages]
+    assert all(f"Page {n} of {len(texts)}" in text for n, text in enumerate(texts, start=1))
+    assert outline(split) == outline(whole) and len(outline(split)) > 15
+    assert links(split) == links(whole)
+    assert {k: split.get_destination_page_number(v) for k, v in split.named_destinations.items()} == {
+        k: whole.get_destination_page_number(v) for k, v in whole.named_destinations.items()}
+    assert split.metadata == whole.metadata

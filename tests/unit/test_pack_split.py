@@ -1,0 +1,116 @@
+"""A large pack laid out in two parts (orchestration/reports/split.py): where it is cut, when it is not split,
+and a small pack of four sections written both ways.  The real portfolio pack's comparison is in
+tests/integration/test_pack_layout.py."""
+from __future__ import annotations
+
+import io
+import logging
+
+import pypdf
+import pytest
+
+from orchestration.reports import split as S
+from orchestration.reports.render import html_document
+from tests.pdf_structure import links, outline
+
+HEAD = '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Pack</title>\n' \
+       '<link rel="stylesheet" href="pack.css">\n</head>\n<body>\n'
+COVER = ('<section class="cover">\n<h1>Portfolio pack</h1>\n<h2 class="cover-period">March 2026</h2>\n'
+         '<dl><dt>Status date</dt><dd class="status-date">2026-03-31</dd>'
+         '<dt>Generated</dt><dd class="generated">2026-04-02</dd>'
+         '<dt>Rule</dt><dd class="rule-version">PMO-RAG-2</dd></dl>\n</section>\n')
+CONTENTS = ('<section class="toc-section" id="contents">\n<h2>Contents</h2>\n<ol class="toc">\n'
+            '<li><a href="#alpha">Alpha</a></li><li><a href="#beta">Beta</a></li>'
+            '<li><a href="#gamma">Gamma</a></li><li><a href="#delta">Delta</a></li>\n</ol>\n</section>\n')
+
+
+def section(anchor: str, title: str, rows: int) -> str:
+    lines = "".join(f"<tr><td>{title} line {i}</td><td>{i * 7}</td></tr>" for i in range(rows))
+    return f'<section id="{anchor}">\n<h2>{title}</h2>\n<table>{lines}</table>\n</section>\n'
+
+
+# Alpha and Gamma run over two pages each (45 lines), Beta and Delta fit on one
+BODY = [section("alpha", "Alpha", 45), section("beta", "Beta", 5), section("gamma", "Gamma", 45),
+        section("delta", "Delta", 5)]
+PACK = HEAD + COVER + CONTENTS + "".join(BODY) + "</body>\n</html>\n"
+
+
+def test_a_pack_is_cut_at_its_top_level_sections():
+    cut = S.cut_sections(PACK)
+    assert cut is not None
+    assert cut.head == HEAD and cut.tail == "</body>\n</html>\n"
+    assert cut.front == (COVER, CONTENTS) and cut.body == tuple(BODY)
+    assert cut.part(cut.body[:1]) == HEAD + BODY[0] + cut.tail
+    assert cut.part(cut.body[:1], "<style></style>\n").startswith(HEAD.replace("</head>", "<style></style>\n</head>"))
+    assert S.cut_sections(HEAD + COVER + "".join(BODY) + "</body></html>") is None  # no contents page
+    assert S.cut_sections("<html><body><p>a report</p></body></html>") is None
+
+
+def test_the_cut_balances_the_parts_by_their_elements():
+    # each line is 3 elements (tr, td, td); a section adds section, h2 and table
+    assert [S.weight(s) for s in BODY] == [138, 18, 138, 18]
+    assert S.split_point(BODY) == 2  # 156 | 156
+    assert S.split_point([BODY[0], BODY[1], BODY[1], BODY[1]]) == 1  # 138 | 54, better than 156 | 36
+    assert S.split_point(BODY[:2]) == 1  # a section at least on each side
+
+
+def test_the_threshold_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(S.SPLIT_ENV, raising=False)
+    assert S.split_threshold() == S.DEFAULT_SPLIT_ELEMENTS
+    monkeypatch.setenv(S.SPLIT_ENV, "400")
+    assert S.split_threshold() == 400
+    for bad in ("many", "0"):
+        monkeypatch.setenv(S.SPLIT_ENV, bad)
+        with pytest.raises(ValueError, match=S.SPLIT_ENV):
+            S.split_threshold()
+
+
+def test_a_small_pack_or_one_in_a_document_worker_is_laid_out_whole(monkeypatch):
+    written = []
+    monkeypatch.delenv(S.SPLIT_ENV, raising=False)
+    assert S.render_split(PACK, written.append) is False  # 312 elements, under the default
+    monkeypatch.setenv(S.SPLIT_ENV, "1")
+    monkeypatch.setattr(S, "_IN_WORKER", True)
+    assert S.render_split(PACK, written.append) is False
+    assert written == []
+
+
+def test_a_pack_laid_out_in_two_parts_has_the_pages_of_the_whole(monkeypatch):
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    written: list[bytes] = []
+    assert S.render_split(PACK, written.append) is True
+    split = pypdf.PdfReader(io.BytesIO(written[0]))
+    whole = pypdf.PdfReader(io.BytesIO(html_document(PACK).write_pdf()))
+    # cover, contents, Alpha 2 pages, Beta, Gamma 2 pages, Delta
+    assert len(split.pages) == len(whole.pages) == 8
+    texts = [page.extract_text() for page in split.pages]
+    assert texts == [page.extract_text() for page in whole.pages]
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of 8" in text
+    for text in texts[1:]:  # the running header, from the cover's strings, on every page but the cover
+        assert "Portfolio pack · March 2026" in text and "Status date 2026-03-31" in text
+    assert "Generated 2026-04-02 · RAG rule PMO-RAG-2" in texts[6]
+    # the contents' page numbers, links and the bookmarks point where the sections are
+    assert [line.split(".")[-1].strip() for line in texts[1].splitlines() if line.startswith(("Alpha", "Beta", "Gamma",
+                                                                                       "Delta"))] == ["3", "5", "6", "8"]
+    assert "Beta line 4" in texts[4] and "Delta line 4" in texts[7]
+    assert links(split) == links(whole)  # WeasyPrint's rectangles: the entry's boxes, on the contents page
+    assert {(page, target) for page, target, _ in links(split)} == {(1, t) for t in ("alpha", "beta", "gamma", "delta")}
+    assert outline(split) == outline(whole)
+    assert [(title, page) for _, title, page in outline(split)][-4:] == [("Alpha", 2), ("Beta", 4), ("Gamma", 5),
+                                                                          ("Delta", 7)]
+    assert {k: split.get_destination_page_number(v) for k, v in split.named_destinations.items()} == {
+        "contents": 1, "alpha": 2, "beta": 4, "gamma": 5, "delta": 7}
+
+
+def test_a_frame_page_out_of_place_falls_back_to_the_whole_pack(monkeypatch, caplog):
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    frame_html = S._frame_html
+    # one empty page too few: the markers after it land a page early
+    monkeypatch.setattr(S, "_frame_html", lambda sections, marks: frame_html(sections, marks).replace(
+        f'<section class="pmo-frame"><div id="{S._MARK}0"></div>', '<div id="moved">', 1))
+    written: list[bytes] = []
+    with caplog.at_level(logging.WARNING, logger=S.__name__):
+        assert S.render_split(PACK, written.append) is False
+    assert written == []
+    assert "did not land" in caplog.text
