@@ -28,6 +28,7 @@ import io
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -169,16 +170,24 @@ def render_split(html: str, write: Callable[[bytes], object]) -> bool:
     k = split_point(sections.body)
     first = sections.part(sections.body[:k], _NO_MARGIN_BOXES)
     second = sections.part(sections.body[k:], _NO_MARGIN_BOXES)
+    started = time.perf_counter()
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=mark_worker) as pool:
             later = pool.submit(lay_out_part, second)
             first_pdf, first_marks = lay_out_part(first)
+            first_done = time.perf_counter()
             second_pdf, second_marks = later.result()
     except (BrokenProcessPool, OSError) as exc:  # no second process (a limit on processes, memory): one piece
         LOGGER.warning("pack split: the second process failed (%s); laying out in one piece", exc)
         return False
+    parts_done = time.perf_counter()
     marks = first_marks + second_marks
-    return _join(sections, marks, [first_pdf, second_pdf], write)
+    joined = _join(sections, marks, [first_pdf, second_pdf], write)
+    if joined:
+        LOGGER.info("pack split: sections 1-%d (%d pages) in %.1f s here, %d-%d (%d pages) in %.1f s by a second "
+                    "process; joined in %.1f s", k, len(first_marks), first_done - started, k + 1,
+                    len(sections.body), len(second_marks), parts_done - started, time.perf_counter() - parts_done)
+    return joined
 
 
 def _join(sections: PackSections, marks: Sequence[PageMarks], parts: Sequence[bytes],
