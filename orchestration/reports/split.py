@@ -26,7 +26,6 @@ from __future__ import annotations
 import html as html_lib
 import io
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -68,16 +67,10 @@ def mark_worker() -> None:
 
 def split_threshold() -> int:
     """Elements from which a pack is split (:data:`SPLIT_ENV`, default :data:`DEFAULT_SPLIT_ELEMENTS`)."""
-    raw = os.environ.get(SPLIT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_SPLIT_ELEMENTS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{SPLIT_ENV}={raw!r}: expected a whole number of HTML elements") from None
-    if value < 1:
-        raise ValueError(f"{SPLIT_ENV}={raw!r}: expected a whole number of HTML elements above 0")
-    return value
+    from orchestration.envvars import whole_number
+
+    return whole_number(SPLIT_ENV, DEFAULT_SPLIT_ELEMENTS, minimum=1, unit="HTML elements",
+                        too_small="a pack has at least one element")
 
 
 @dataclass(frozen=True)
