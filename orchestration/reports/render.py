@@ -884,7 +884,8 @@ def html_document(html: str):
 
 def _write_pdf_atomically(html: str, target: Path, *, split: bool = False) -> None:
     """Write ``html`` as the PDF ``target``, replacing it only once the new file is complete.  ``split`` (a
-    pack): lay a large pack out on two processes (:func:`orchestration.reports.split.render_split`)."""
+    pack): lay a large pack out on two processes (:func:`orchestration.reports.split.render_split`), keeping its
+    sections' layout for the next render of the pack in that folder."""
     _weasyprint()
     from weasyprint.urls import FatalURLFetchingError
 
@@ -895,7 +896,9 @@ def _write_pdf_atomically(html: str, target: Path, *, split: bool = False) -> No
     try:
         with os.fdopen(fd, "wb") as fh:
             try:
-                if not (split and render_split(html, fh.write)):
+                # a split pack's sections are cached beside the period folders: reports/.layout/<period>/<pack>
+                cache = target.parent.parent / ".layout" / target.parent.name / target.stem
+                if not (split and render_split(html, fh.write, cache_dir=cache)):
                     html_document(html).write_pdf(fh)
             except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint 70
                 cause = exc.__cause__ or exc

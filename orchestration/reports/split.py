@@ -1,18 +1,19 @@
-"""A large pack laid out on both cores: its sections in two parts at once, joined into one PDF.
+"""A large pack laid out on both cores: its sections in two processes at once, joined into one PDF.
 
 WeasyPrint lays out a document on one core.  A 2,000-project portfolio pack is about 110 pages and 25 s of
-CPU, so the nightly run waited on one core while the other idled.  Here the pack's HTML is cut at a
-section boundary (every top-level ``<section>`` starts a page, pack.css) and:
+CPU, so the nightly run waited on one core while the other idled.  Here the pack's HTML is cut at its
+top-level sections (each starts a page, pack.css) and:
 
-1. the two parts of the body (everything after the contents page) are laid out and written at the same
-   time, this process taking the first and a spawned worker the second.  Neither part prints running
-   headers or footers, and each hands back, page by page, the anchors, bookmarks and links WeasyPrint
-   found on it instead of writing them;
+1. the sections after the contents page are laid out and written, each as a document of its own, by this
+   process and a spawned one at the same time (:func:`assign` shares them out by their size).  No section
+   prints running headers or footers, and each hands back, page by page, the anchors, bookmarks and links
+   WeasyPrint found on it instead of writing them.  A section whose HTML is the same as when the pack was
+   last rendered in that folder is taken from :class:`SectionCache` instead of being laid out again;
 2. a third document, the *frame*, holds the cover, the contents and one empty page for each body page: it
    prints every running header and footer ("Page 7 of 109" counts the whole pack), and its contents page
-   finds each section's page number on the frame's empty pages.  The parts' anchors, bookmarks and links
+   finds each section's page number on the frame's empty pages.  The sections' anchors, bookmarks and links
    are put on the frame's pages before it is written, so the PDF's outline, named destinations and links
-   are WeasyPrint's own, at the places the parts found them;
+   are WeasyPrint's own, at the places the sections' layout found them;
 3. pypdf draws each body page onto its frame page.
 
 The pages are the ones the whole document would have had: a section's layout does not depend on the pages
@@ -23,8 +24,11 @@ tests/unit/test_pack_split.py and tests/integration/test_pack_layout.py compare 
 """
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 import io
+import json
+import os
 import logging
 import re
 import time
@@ -33,6 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 from types import SimpleNamespace
 
 LOGGER = logging.getLogger(__name__)
@@ -106,16 +111,26 @@ def weight(section: str) -> int:
     return section.count("<") - section.count("</")
 
 
-def split_point(body: Sequence[str]) -> int:
-    """The index that cuts ``body`` into two parts of about the same weight, each with a section at least."""
-    weights = [weight(s) for s in body]
-    total, run, best, best_gap = sum(weights), 0, 1, None
-    for i, w in enumerate(weights[:-1], start=1):
-        run += w
-        gap = abs(total - 2 * run)
-        if best_gap is None or gap < best_gap:
-            best, best_gap = i, gap
-    return best
+#: What starting the second process costs, in elements of layout (about 1.5 s: the spawn, the imports of
+#: WeasyPrint, fontconfig's first use): its share of the sections is that much smaller.
+START_ELEMENTS = 2_000
+
+
+def assign(weights: Sequence[int], todo: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Which of the sections ``todo`` (indices into ``weights``) this process lays out and which the second
+    process does: the heaviest first, each to the process with less work so far, the second process starting
+    :data:`START_ELEMENTS` behind.  Both lists in page order; the second is empty when the work left is under
+    :func:`split_threshold` (not worth a process)."""
+    if sum(weights[i] for i in todo) < split_threshold():
+        return sorted(todo), []
+    here: list[int] = []
+    there: list[int] = []
+    load = [0, START_ELEMENTS]
+    for i in sorted(todo, key=lambda i: (-weights[i], i)):
+        side = 0 if load[0] <= load[1] else 1
+        (here if side == 0 else there).append(i)
+        load[side] += weights[i]
+    return sorted(here), sorted(there)
 
 
 PageMarks = tuple[dict, list, list]
@@ -136,6 +151,11 @@ def lay_out_part(html: str) -> tuple[bytes, list[PageMarks]]:
     return document.write_pdf(), marks
 
 
+def lay_out_sections(parts: Sequence[str]) -> list[tuple[bytes, list[PageMarks]]]:
+    """:func:`lay_out_part` of each part (a section alone, as a document of its own)."""
+    return [lay_out_part(part) for part in parts]
+
+
 def _frame_html(sections: PackSections, marks: Sequence[PageMarks]) -> str:
     """The cover, the contents and an empty page per body page, holding the anchors that first appear on that
     page (so that the contents' page numbers resolve) and a marker that says where it landed."""
@@ -149,38 +169,117 @@ def _frame_html(sections: PackSections, marks: Sequence[PageMarks]) -> str:
     return sections.part([*sections.front, *pages])
 
 
-def render_split(html: str, write: Callable[[bytes], object]) -> bool:
-    """Write ``html`` (a pack) as one PDF through ``write``, laid out in two parts on two processes.  False,
+def render_split(html: str, write: Callable[[bytes], object], cache_dir: Path | None = None) -> bool:
+    """Write ``html`` (a pack) as one PDF through ``write``, its sections laid out by two processes.  False,
     having written nothing, when the pack is too small to gain (:func:`split_threshold`), has no contents page,
-    runs inside a document pool's worker, or the frame's pages did not land where they should."""
+    runs inside a document pool's worker, or the frame's pages did not land where they should.
+
+    ``cache_dir`` keeps each section's pages (:class:`SectionCache`): a section whose HTML is unchanged since
+    the pack was last rendered there is not laid out again."""
     if _IN_WORKER:
         return False
     sections = cut_sections(html)
     if sections is None or len(sections.body) < 2:
         return False
-    if sum(weight(s) for s in sections.body) < split_threshold():
+    weights = [weight(s) for s in sections.body]
+    if sum(weights) < split_threshold():
         return False
-    k = split_point(sections.body)
-    first = sections.part(sections.body[:k], _NO_MARGIN_BOXES)
-    second = sections.part(sections.body[k:], _NO_MARGIN_BOXES)
+    cache = SectionCache(cache_dir, sections) if cache_dir is not None else None
+    laid: dict[int, tuple[bytes, list[PageMarks]]] = cache.load() if cache is not None else {}
+    here, there = assign(weights, [i for i in range(len(weights)) if i not in laid])
+    parts = {i: sections.part([sections.body[i]], _NO_MARGIN_BOXES) for i in here + there}
     started = time.perf_counter()
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=mark_worker) as pool:
-            later = pool.submit(lay_out_part, second)
-            first_pdf, first_marks = lay_out_part(first)
-            first_done = time.perf_counter()
-            second_pdf, second_marks = later.result()
+        if there:
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                                     initializer=mark_worker) as pool:
+                later = pool.submit(lay_out_sections, [parts[i] for i in there])
+                laid.update(zip(here, lay_out_sections([parts[i] for i in here]), strict=True))
+                here_done = time.perf_counter()
+                laid.update(zip(there, later.result(), strict=True))
+        else:
+            laid.update(zip(here, lay_out_sections([parts[i] for i in here]), strict=True))
+            here_done = time.perf_counter()
     except (BrokenProcessPool, OSError) as exc:  # no second process (a limit on processes, memory): one piece
         LOGGER.warning("pack split: the second process failed (%s); laying out in one piece", exc)
         return False
     parts_done = time.perf_counter()
-    marks = first_marks + second_marks
-    joined = _join(sections, marks, [first_pdf, second_pdf], write)
+    if cache is not None:
+        cache.store({i: laid[i] for i in here + there})
+    ordered = [laid[i] for i in range(len(weights))]
+    joined = _join(sections, [m for _, marks in ordered for m in marks], [pdf for pdf, _ in ordered], write)
     if joined:
-        LOGGER.info("pack split: sections 1-%d (%d pages) in %.1f s here, %d-%d (%d pages) in %.1f s by a second "
-                    "process; joined in %.1f s", k, len(first_marks), first_done - started, k + 1,
-                    len(sections.body), len(second_marks), parts_done - started, time.perf_counter() - parts_done)
+        if cache is not None:
+            cache.keep_only_this_pack()
+        LOGGER.info("pack split: %d sections laid out here in %.1f s, %d by a second process in %.1f s, %d kept "
+                    "from the last render; %d pages joined in %.1f s", len(here), here_done - started, len(there),
+                    parts_done - started if there else 0.0, len(weights) - len(here) - len(there),
+                    sum(len(marks) for _, marks in ordered), time.perf_counter() - parts_done)
     return joined
+
+
+_LAYOUT_TAGS = re.compile(r"<html\b[^>]*>|<body\b[^>]*>|<link\b[^>]*>|<style\b.*?</style>|<base\b[^>]*>",
+                          re.IGNORECASE | re.DOTALL)
+
+
+def layout_head(head: str) -> list[str]:
+    """The parts of a pack's head that its pages' layout depends on: the ``<html>`` and ``<body>`` tags (their
+    language hyphenates), the stylesheet links (whose files :func:`~orchestration.reports.render.pack_code_version`
+    covers), ``<style>`` and ``<base>``.  Not ``<title>`` or ``<meta>``, which hold the period and the time of
+    rendering and reach the PDF through the frame only."""
+    return _LAYOUT_TAGS.findall(head)
+
+
+class SectionCache:
+    """Each section's pages as last laid out (its PDF and :data:`PageMarks`), in ``directory``, under the
+    sha256 of everything its layout depends on: the section's HTML (its figures and charts), what of the
+    ``<head>`` lays pages out (:func:`layout_head`; not the title or the time in its metadata, which change with
+    every render), :func:`~orchestration.reports.render.pack_code_version` (the templates,
+    pack.css and this package's code) and WeasyPrint's version.  A night whose data changes a few sections of a
+    large pack lays out only those.  After a pack is joined the directory keeps only its sections; an entry that
+    cannot be read is laid out again."""
+
+    def __init__(self, directory: Path, sections: PackSections) -> None:
+        import weasyprint
+
+        from .render import pack_code_version
+
+        self.directory = Path(directory)
+        common = hashlib.sha256()
+        for text in (weasyprint.__version__, pack_code_version(), *layout_head(sections.head), _NO_MARGIN_BOXES):
+            common.update(text.encode())
+            common.update(b"\0")
+        self.keys = []
+        for section in sections.body:
+            key = common.copy()
+            key.update(section.encode())
+            self.keys.append(key.hexdigest())
+
+    def load(self) -> dict[int, tuple[bytes, list[PageMarks]]]:
+        found: dict[int, tuple[bytes, list[PageMarks]]] = {}
+        for i, key in enumerate(self.keys):
+            try:
+                pdf = (self.directory / f"{key}.pdf").read_bytes()
+                marks = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            found[i] = (pdf, [(dict(anchors), list(bookmarks), list(links)) for anchors, bookmarks, links in marks])
+        return found
+
+    def store(self, laid: dict[int, tuple[bytes, list[PageMarks]]]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for i, (pdf, marks) in laid.items():
+            for suffix, data in ((".json", json.dumps(marks).encode()), (".pdf", pdf)):
+                target = self.directory / f"{self.keys[i]}{suffix}"
+                tmp = target.with_name(f".{target.name}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, target)  # the PDF last: an entry is read only when both are whole
+
+    def keep_only_this_pack(self) -> None:
+        keep = {f"{key}{suffix}" for key in self.keys for suffix in (".pdf", ".json")}
+        for path in self.directory.glob("*"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
 
 
 def _join(sections: PackSections, marks: Sequence[PageMarks], parts: Sequence[bytes],

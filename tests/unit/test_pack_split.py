@@ -46,12 +46,25 @@ def test_a_pack_is_cut_at_its_top_level_sections():
     assert S.cut_sections("<html><body><p>a report</p></body></html>") is None
 
 
-def test_the_cut_balances_the_parts_by_their_elements():
+def test_the_sections_are_shared_out_by_their_elements(monkeypatch):
     # each line is 3 elements (tr, td, td); a section adds section, h2 and table
-    assert [S.weight(s) for s in BODY] == [138, 18, 138, 18]
-    assert S.split_point(BODY) == 2  # 156 | 156
-    assert S.split_point([BODY[0], BODY[1], BODY[1], BODY[1]]) == 1  # 138 | 54, better than 156 | 36
-    assert S.split_point(BODY[:2]) == 1  # a section at least on each side
+    weights = [S.weight(s) for s in BODY]
+    assert weights == [138, 18, 138, 18]
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    monkeypatch.setattr(S, "START_ELEMENTS", 0)
+    # the heaviest first, each to the process with less work: 138 + 18 here, 138 + 18 in the second process
+    assert S.assign(weights, range(4)) == ([0, 1], [2, 3])
+    assert S.assign([10, 500, 30, 400, 60], range(5)) == ([1], [0, 2, 3, 4])  # 500 | 400 + 60 + 30 + 10
+    # the second process starts behind by what starting it costs
+    monkeypatch.setattr(S, "START_ELEMENTS", 200)
+    assert S.assign(weights, range(4)) == ([0, 2], [1, 3])  # 276 | 200 + 36, against 312 all here
+    monkeypatch.setattr(S, "START_ELEMENTS", 400)
+    assert S.assign(weights, range(4)) == ([0, 1, 2, 3], [])  # 312 | 400 + 0
+    monkeypatch.setattr(S, "START_ELEMENTS", 200)
+    assert S.assign([10, 500, 30, 400, 60], range(5)) == ([0, 1, 2, 4], [3])  # 600 | 200 + 400
+    # what is left to lay out (the rest from the cache) is under the threshold: no second process
+    monkeypatch.setattr(S, "START_ELEMENTS", 0)
+    assert S.assign(weights, [1, 3]) == ([1, 3], [])
 
 
 def test_the_threshold_comes_from_the_environment(monkeypatch):
@@ -77,6 +90,7 @@ def test_a_small_pack_or_one_in_a_document_worker_is_laid_out_whole(monkeypatch)
 
 def test_a_pack_laid_out_in_two_parts_has_the_pages_of_the_whole(monkeypatch):
     monkeypatch.setenv(S.SPLIT_ENV, "100")
+    monkeypatch.setattr(S, "START_ELEMENTS", 0)  # Alpha and Beta here, Gamma and Delta in the second process
     written: list[bytes] = []
     assert S.render_split(PACK, written.append) is True
     split = pypdf.PdfReader(io.BytesIO(written[0]))
@@ -114,3 +128,56 @@ def test_a_frame_page_out_of_place_falls_back_to_the_whole_pack(monkeypatch, cap
         assert S.render_split(PACK, written.append) is False
     assert written == []
     assert "did not land" in caplog.text
+
+
+def test_a_section_unchanged_since_the_last_render_is_not_laid_out_again(monkeypatch, tmp_path):
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    cache = tmp_path / ".layout" / "2026-03" / "portfolio-pack"
+    first: list[bytes] = []
+    assert S.render_split(PACK, first.append, cache_dir=cache) is True
+    assert len(list(cache.glob("*.pdf"))) == len(list(cache.glob("*.json"))) == 4  # one entry a section
+
+    laid_out: list[str] = []
+    real = S.lay_out_part
+    monkeypatch.setattr(S, "lay_out_part", lambda html: laid_out.append(html) or real(html))
+    again: list[bytes] = []
+    assert S.render_split(PACK, again.append, cache_dir=cache) is True
+    assert laid_out == []  # every section from the cache
+    texts = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(again[0])).pages]
+    assert texts == [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(first[0])).pages]
+
+    # a night's data moves Beta onto two pages: Beta alone is laid out, and Gamma and Delta move down a page
+    changed = PACK.replace(BODY[1], section("beta", "Beta", 40))
+    written: list[bytes] = []
+    assert S.render_split(changed, written.append, cache_dir=cache) is True
+    assert len(laid_out) == 1 and "Beta line 39" in laid_out[0]
+    split = pypdf.PdfReader(io.BytesIO(written[0]))
+    whole = pypdf.PdfReader(io.BytesIO(html_document(changed).write_pdf()))
+    assert [p.extract_text() for p in split.pages] == [p.extract_text() for p in whole.pages]
+    assert len(split.pages) == 9 and "Page 9 of 9" in split.pages[8].extract_text()
+    assert outline(split) == outline(whole) and links(split) == links(whole)
+    assert len(list(cache.glob("*.pdf"))) == 4  # the old Beta's entry is gone
+
+    # an entry that cannot be read is laid out again
+    for path in cache.glob("*.json"):
+        path.write_text("not json", encoding="utf-8")
+    laid_out.clear()
+    assert S.render_split(changed, written.append, cache_dir=cache) is True
+    assert len(laid_out) == 4
+    assert [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(written[-1])).pages] == [
+        p.extract_text() for p in whole.pages]
+
+
+def test_a_sections_key_leaves_out_the_title_and_time_of_rendering(tmp_path):
+    def keys(html: str) -> list[str]:
+        sections = S.cut_sections(html)
+        assert sections is not None
+        return S.SectionCache(tmp_path, sections).keys
+
+    base = keys(PACK)
+    assert len(set(base)) == 4
+    later = PACK.replace("<title>Pack</title>", '<title>Pack</title>\n<meta name="dcterms.created" content="2026-04-03">')
+    assert keys(later) == base  # rendered again at another time: the same layout
+    assert keys(PACK.replace('<html lang="en">', '<html lang="fr">')) != base  # hyphenated in French
+    assert keys(PACK.replace("Beta line 4<", "Beta line four<"))[1] != base[1]
+    assert keys(PACK.replace("Beta line 4<", "Beta line four<"))[::2] == base[::2]
