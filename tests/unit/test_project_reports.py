@@ -737,3 +737,26 @@ def test_above_the_limit_a_run_leaves_the_reports_to_pmo_report(serving, tmp_pat
     done = render_period_reports(PERIOD, out, serving=path, pack=False, limit=B.project_reports_limit())
     assert sorted(done.projects.rendered) == ["P-HTML", "P-LAST", "P-LONG"]
     assert "projects_not_rendered" not in json.loads((out / "manifest.json").read_text())
+
+
+def test_above_the_limit_with_no_report_to_keep_no_input_is_hashed(serving, tmp_path, monkeypatch):
+    """A large organisation's nightly run: the folder's manifest lists no project report and there are more to
+    render than the limit, so none is rendered and no report's inputs are hashed; a stale PDF is removed."""
+    import orchestration.reports.project as P
+
+    out = tmp_path / "reports" / PERIOD
+    (out / "projects").mkdir(parents=True)
+    (out / "projects" / "P-RED.pdf").write_bytes(b"%PDF stale")
+    hashed: list[str] = []
+    real = P.input_hash
+    monkeypatch.setattr(P, "input_hash", lambda report: hashed.append(report.project_code) or real(report))
+    done = render_period_reports(PERIOD, out, serving=serving, pack=False, limit=2, generated_at=GENERATED)
+    assert hashed == []
+    assert done.projects.rendered == [] and sorted(done.projects.skipped) == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
+    assert not (out / "projects" / "P-RED.pdf").exists()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["projects"] == {} and m["projects_not_rendered"]["projects"] == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
+    # under the limit the reports are hashed and rendered as before
+    done = render_period_reports(PERIOD, out, serving=serving, pack=False, limit=4, generated_at=GENERATED)
+    assert sorted(hashed) == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
+    assert sorted(done.projects.rendered) == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
