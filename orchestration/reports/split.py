@@ -205,12 +205,18 @@ def render_split(html: str, write: Callable[[bytes], object], cache_dir: Path | 
         return False
     parts_done = time.perf_counter()
     if cache is not None:
-        cache.store({i: laid[i] for i in here + there})
+        try:
+            cache.store({i: laid[i] for i in here + there})
+        except OSError as exc:  # a full disk, a read-only folder: the pack does not need its cache
+            LOGGER.warning("pack split: the sections' layout not kept in %s (%s)", cache.directory, exc)
     ordered = [laid[i] for i in range(len(weights))]
     joined = _join(sections, [m for _, marks in ordered for m in marks], [pdf for pdf, _ in ordered], write)
     if joined:
         if cache is not None:
-            cache.keep_only_this_pack()
+            try:
+                cache.keep_only_this_pack()
+            except OSError as exc:
+                LOGGER.warning("pack split: old sections' layout not removed from %s (%s)", cache.directory, exc)
         LOGGER.info("pack split: %d sections laid out here in %.1f s, %d by a second process in %.1f s, %d kept "
                     "from the last render; %d pages joined in %.1f s", len(here), here_done - started, len(there),
                     parts_done - started if there else 0.0, len(weights) - len(here) - len(there),

@@ -181,3 +181,14 @@ def test_a_sections_key_leaves_out_the_title_and_time_of_rendering(tmp_path):
     assert keys(PACK.replace('<html lang="en">', '<html lang="fr">')) != base  # hyphenated in French
     assert keys(PACK.replace("Beta line 4<", "Beta line four<"))[1] != base[1]
     assert keys(PACK.replace("Beta line 4<", "Beta line four<"))[::2] == base[::2]
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_the_pack(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be", encoding="utf-8")
+    written: list[bytes] = []
+    with caplog.at_level(logging.WARNING, logger=S.__name__):
+        assert S.render_split(PACK, written.append, cache_dir=blocked / "portfolio-pack") is True
+    assert "not kept" in caplog.text
+    assert len(pypdf.PdfReader(io.BytesIO(written[0])).pages) == 8
