@@ -28,8 +28,8 @@ import hashlib
 import html as html_lib
 import io
 import json
-import os
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -43,9 +43,10 @@ from types import SimpleNamespace
 LOGGER = logging.getLogger(__name__)
 
 #: The environment variable holding the size, in HTML elements of the pages after the contents (:func:`weight`),
-#: from which a pack is laid out in two parts.  The demo's portfolio pack has about 3,100 and takes 3.5 s of a
-#: core; the 2,000-project pack about 35,000 and 24.5 s (13.4 s of wall split).  The second process costs
-#: about 1.5 s of a core to start (imports of WeasyPrint), so a small pack is laid out by the calling process.
+#: from which a pack is laid out section by section on two processes.  The demo's portfolio pack has about
+#: 3,100 and takes 3.5 s of a core; the 2,000-project pack about 35,000 and 24.5 s (13.4 s of wall split).  The
+#: second process costs about 1.5 s of a core to start (imports of WeasyPrint), so a small pack is laid out
+#: whole by the calling process.
 SPLIT_ENV = "PMO_PACK_SPLIT_ELEMENTS"
 DEFAULT_SPLIT_ELEMENTS = 15_000
 
@@ -137,8 +138,9 @@ PageMarks = tuple[dict, list, list]
 
 
 def lay_out_part(html: str) -> tuple[bytes, list[PageMarks]]:
-    """Lay out and write one part: its PDF without outline, destinations or links, and for each page the
-    anchors, bookmarks and links (``(type, target, rectangle)``) WeasyPrint found there."""
+    """Lay out and write one part (the head and a section, without margin boxes): its PDF without outline,
+    destinations or links, and for each page the anchors, bookmarks and links (``(type, target, rectangle)``)
+    WeasyPrint found there."""
     from .render import html_document
 
     document = html_document(html).render()
@@ -317,7 +319,7 @@ def _join(sections: PackSections, marks: Sequence[PageMarks], parts: Sequence[by
 
 
 def _draw_onto(writer, page, body, name: str) -> None:
-    """Draw ``body`` (a part's page) onto ``page`` (the frame's, in ``writer``) as a form XObject: its
+    """Draw ``body`` (a section's page) onto ``page`` (the frame's, in ``writer``) as a form XObject: its
     compressed drawing and resources are copied as they are.  pypdf's ``merge_page`` parses and rewrites both
     pages' drawings instead, 0.4 s a page of the 2,000-project pack.  ``name`` is the form's name in the page's
     resources, which WeasyPrint shares between pages; the form is drawn first, with the page's initial
