@@ -43,12 +43,12 @@ from types import SimpleNamespace
 LOGGER = logging.getLogger(__name__)
 
 #: The environment variable holding the size, in HTML elements of the pages after the contents (:func:`weight`),
-#: from which a pack is laid out section by section on two processes.  The demo's portfolio pack has about
-#: 3,100 and takes 3.5 s of a core; the 2,000-project pack about 35,000 and 24.5 s (13.4 s of wall split).  The
-#: second process costs about 1.5 s of a core to start (imports of WeasyPrint), so a small pack is laid out
-#: whole by the calling process.
+#: from which a pack is laid out section by section on two processes.  The second process costs about 1.5 s of
+#: a core to start (imports of WeasyPrint), so a small pack is laid out whole by the calling process: the demo's
+#: (about 3,100 elements, 3.5 s of a core).  A 300-project pack has about 9,500 (8.6-8.9 s whole, 6.6-6.9 s
+#: split), the 2,000-project pack about 35,000 (24.5 s whole, 13.4 s split).
 SPLIT_ENV = "PMO_PACK_SPLIT_ELEMENTS"
-DEFAULT_SPLIT_ELEMENTS = 15_000
+DEFAULT_SPLIT_ELEMENTS = 6_000
 
 _SECTION = re.compile(r"(?m)^<section\b")
 _CONTENTS = re.compile(r'^<section\b[^>]*\bid="contents"')
