@@ -40,6 +40,7 @@ from .lessons import LessonsPage, load_lessons
 from .quality_page import QualityPage, load_quality_page
 from .risk_matrix import RiskMatrixPage, load_risk_matrix
 from .scorecard import ScoreRow, load_scorecard
+from .split import layout_cache_dir, render_split
 from .trends import TrendsPage, load_trends
 from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
                     load_benefits_page, load_completed, load_executive_summary, load_index_histories, load_risks_page)
@@ -882,23 +883,19 @@ def html_document(html: str):
                            url_fetcher=make_url_fetcher(TEMPLATES_DIR))
 
 
-def _write_pdf_atomically(html: str, target: Path, *, split: bool = False) -> None:
-    """Write ``html`` as the PDF ``target``, replacing it only once the new file is complete.  ``split`` (a
-    pack): lay a large pack out on two processes (:func:`orchestration.reports.split.render_split`), keeping its
-    sections' layout for the next render of the pack in that folder."""
+def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None = None) -> None:
+    """Write ``html`` as the PDF ``target``, replacing it only once the new file is complete.  ``layout_cache``
+    (a pack's, :func:`orchestration.reports.split.layout_cache_dir`): lay a large pack out on two processes,
+    keeping its sections' layout there for the next render (:func:`orchestration.reports.split.render_split`)."""
     _weasyprint()
     from weasyprint.urls import FatalURLFetchingError
-
-    from .split import render_split
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".pdf.tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
             try:
-                # a split pack's sections are cached beside the period folders: reports/.layout/<period>/<pack>
-                cache = target.parent.parent / ".layout" / target.parent.name / target.stem
-                if not (split and render_split(html, fh.write, cache_dir=cache)):
+                if layout_cache is None or not render_split(html, fh.write, cache_dir=layout_cache):
                     html_document(html).write_pdf(fh)
             except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint 70
                 cause = exc.__cause__ or exc
@@ -1095,7 +1092,7 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
         entry, rendered = dict(previous), False
     else:
         html = build_html(data, generated_at, quality, reproduced, programme)
-        _write_pdf_atomically(html, target, split=True)
+        _write_pdf_atomically(html, target, layout_cache=layout_cache_dir(target))
         LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
         entry, rendered = {"input_sha256": digest, "sha256": file_sha256(target),
                            "rendered_at": generated_at.isoformat(timespec="seconds")}, True

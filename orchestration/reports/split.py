@@ -238,6 +238,13 @@ def layout_head(head: str) -> list[str]:
     return _LAYOUT_TAGS.findall(head)
 
 
+def layout_cache_dir(pdf: Path) -> Path:
+    """Where a pack's sections' layout is kept: beside the period folders, not in them (the folder is what is
+    handed out), ``reports/.layout/<period>/<pack name>/`` for ``reports/<period>/<pack name>.pdf``."""
+    pdf = Path(pdf)
+    return pdf.parent.parent / ".layout" / pdf.parent.name / pdf.stem
+
+
 class SectionCache:
     """Each section's pages as last laid out (its PDF and :data:`PageMarks`), in ``directory``, under the
     sha256 of everything its layout depends on: the section's HTML (its figures and charts), what of the

@@ -165,3 +165,21 @@ def test_the_portfolio_pack_laid_out_in_two_parts_is_the_pack_laid_out_whole(hom
     assert {k: split.get_destination_page_number(v) for k, v in split.named_destinations.items()} == {
         k: whole.get_destination_page_number(v) for k, v in whole.named_destinations.items()}
     assert split.metadata == whole.metadata
+
+
+def test_an_issued_split_pack_keeps_its_sections_layout_beside_the_period_folder(home, monkeypatch, tmp_path):
+    """issue_portfolio_pack splits a pack above the threshold and keeps its sections' layout in
+    reports/.layout/<period>/portfolio-pack/, outside the folder and its manifest; a second issue reuses it."""
+    from orchestration.reports import split as S
+
+    monkeypatch.setenv(S.SPLIT_ENV, "1")
+    out = tmp_path / "reports" / AS_OF
+    first = R.issue_portfolio_pack(home.serving_path, AS_OF, out, generated_at=GENERATED)
+    cache = tmp_path / "reports" / ".layout" / AS_OF / "portfolio-pack"
+    assert S.layout_cache_dir(first.path) == cache
+    entries = sorted(p.name for p in cache.glob("*.pdf"))
+    assert len(entries) > 10  # one a section after the contents
+    assert sorted(p.name for p in out.iterdir()) == ["portfolio-pack.pdf"]
+    again = R.issue_portfolio_pack(home.serving_path, AS_OF, out, generated_at=GENERATED, force=True)
+    assert sorted(p.name for p in cache.glob("*.pdf")) == entries
+    assert again.path.read_bytes() == first.path.read_bytes()  # the same sections, the same time: the same file
