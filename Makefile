@@ -21,21 +21,35 @@ MYPY_STAMP := $(MYPY)/.installed
 
 install: $(STAMP) $(OLD_DUCKDB_STAMP) $(MYPY_STAMP)
 
-# pip byte-compiles what it installs one file at a time (a third of the install); it installs without, and
-# compileall then compiles the venv on every core, as the first imports of a run would otherwise have to.
-# The packages' own test suites (30 % of the venv's bytecode, never imported by pmo) are left out.
+# uv installs the same packages as pip (the same resolution of pyproject.toml) about five times faster: 8 s
+# against 45 s for the product's 150 packages on a 2-core machine, even with its download cache empty. It is
+# installed from PyPI beside the venv (never inside it), and pip does the install instead when uv cannot be
+# had or fails (a machine whose only index is pip's configuration, which uv does not read).
+UV_VERSION := 0.13.9
+UV := $(VENV)/uv-$(UV_VERSION)/bin/uv
+define install_packages
+	@{ test -x $(UV) || $(BIN)/python -m pip install $(PIP_FLAGS) --target $(VENV)/uv-$(UV_VERSION) uv==$(UV_VERSION) > /dev/null 2>&1; } \
+	  && $(UV) pip install --quiet --python $(BIN)/python $(1) \
+	  || { echo "(uv unavailable: installing with pip)"; $(BIN)/python -m pip install $(PIP_FLAGS) --no-compile $(1); }
+endef
+
+# Neither uv nor pip (--no-compile) byte-compiles what it installs; compileall then compiles the venv on every
+# core, as the first imports of a run would otherwise have to. The packages' own test suites (30 % of the
+# venv's bytecode, never imported by pmo) are left out.
 COMPILE := $(BIN)/python -m compileall -q -j 0 -x '/(tests?|testing)/' $(VENV)/lib > /dev/null 2>&1 || true
 
 # What `make demo` needs (the product); `make test` adds the dev and cluster extras.
 $(BASE_STAMP): pyproject.toml
-	@echo "Setting up $(VENV) with $(PYTHON) (first time: about a minute)…"
+	@echo "Setting up $(VENV) with $(PYTHON) (first time: under a minute)…"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install $(PIP_FLAGS) --no-compile -e .
+	$(call install_packages,-e .)
 	@$(COMPILE)
 	@touch $(BASE_STAMP)
 
+# (a variable: a comma in $(call)'s argument would split it)
+DEV_EXTRAS := -e '.[dev,cluster]'
 $(STAMP): $(BASE_STAMP)
-	@$(BIN)/python -m pip install $(PIP_FLAGS) --no-compile -e '.[dev,cluster]'
+	$(call install_packages,$(DEV_EXTRAS))
 	@$(COMPILE)
 	@touch $(STAMP)
 
@@ -43,9 +57,11 @@ $(STAMP): $(BASE_STAMP)
 SPARK_STAMP := $(VENV)/.installed-spark
 install-spark: $(SPARK_STAMP)
 
+SPARK_EXTRAS := -e '.[dev,spark]'
 $(SPARK_STAMP): pyproject.toml | $(STAMP)
 	@command -v java >/dev/null || { echo "install-spark: no java on PATH (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
-	@$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev,spark]'
+	$(call install_packages,$(SPARK_EXTRAS))
+	@$(COMPILE)
 	@touch $(SPARK_STAMP)
 
 $(OLD_DUCKDB_STAMP): | $(STAMP)
