@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ from orchestration.sources.canonical import QuarantineRecord, ReadResult, to_tex
 from orchestration.sources.canonical_sql import ident
 from orchestration.sources.registry import CANONICAL, canonical_entity, detect_format, read_head
 from orchestration.warehouse import open_db
+
+LOGGER = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = {
     "_source_file": "VARCHAR",
@@ -499,18 +502,35 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
         if chunk:
             units.append(chunk)
 
-    def parse(unit):
+    def parse(unit, *, alone: bool = False):
         cursor = cache.con.cursor()
+        entity = unit[0][4].entity.name
         try:
-            entity = unit[0][4].entity.name
             return unit, canonical_sql.insert_canonical(
                 cursor, [(file_id, prepared) for _, file_id, _, _, prepared in unit], f"{CACHE_SCHEMA}.{entity}",
                 config.for_folder(unit[0][2].folder).project_codes or None, computed={"_h": _key_hash(entity)})
+        except duckdb.OutOfMemoryException as exc:
+            # DuckDB's memory limit is the connection's, shared by the units parsed at once: this unit is
+            # parsed again alone once the others are done, and if it runs out alone, its files go to the
+            # Python reader; either way its rows of this attempt are deleted first
+            cursor.execute(f"DELETE FROM {CACHE_SCHEMA}.{entity} WHERE file_id IN "
+                           f"({', '.join(str(file_id) for _, file_id, _, _, _ in unit)})")
+            if not alone:
+                return unit, None
+            LOGGER.warning("ingest: DuckDB ran out of memory parsing %s alone; the Python reader reads it",
+                           ", ".join(entry[2].display for entry in unit))
+            reason = canonical_sql.Fallback(f"out of DuckDB's memory: {str(exc).splitlines()[0]}")
+            return unit, {file_id: reason for _, file_id, _, _, _ in unit}
         finally:
             cursor.close()
 
     with ThreadPoolExecutor(max_workers=PARSE_WORKERS) as pool:
         done = list(pool.map(parse, units))
+    for k, (unit, outcome) in enumerate(done):
+        if outcome is None:
+            LOGGER.warning("ingest: DuckDB ran out of memory parsing %s beside other files; parsing it again alone",
+                           ", ".join(entry[2].display for entry in unit))
+            done[k] = parse(unit, alone=True)
     for unit, outcome in done:
         for position, file_id, item, key, prepared in unit:
             if isinstance(outcome[file_id], canonical_sql.Fallback):

@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from orchestration.contract import BOOL, DATE, ENTITIES, MONEY, NUMBER, PERIOD, TEXT, Entity
 from orchestration.sources.canonical import HeaderPlan, plan_header
 
@@ -43,6 +45,11 @@ from orchestration.sources.canonical import HeaderPlan, plan_header
 PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 #: The ``csv`` module's default field size limit: a longer field is a ``csv.Error`` (quarantined as malformed).
 CSV_FIELD_LIMIT = 131072
+#: A file with more columns than this is read by the Python reader. The SQL path's memory grows with the columns
+#: (each is a chain of expressions over vectors of 2,048 rows): a 2-row file took about 100 MB at 100 columns,
+#: 400 MB at 250 and 800 MB at 1,000, beside whatever the other file parsed at the same time takes of the
+#: ingest's DuckDB memory. A canonical file has its contract's columns (at most about 30) and a few extras.
+SQL_COLUMNS_MAX = 100
 #: Raised (via DuckDB's ``error()``) by a row the SQL cannot judge exactly as Python does.
 FALLBACK_MARK = "PMO_CANONICAL_FALLBACK"
 #: A money or number cell this large goes to the Python reader, which quarantines what raw cannot hold
@@ -120,6 +127,8 @@ def prepare(path: Path | str, entity: str | Entity) -> Prepared:
     if b'"' in header:
         raise Fallback("a quoted header row")
     plan = plan_header(header.decode("utf-8").split(","), ent, path.name)
+    if len(plan.names) > SQL_COLUMNS_MAX:
+        raise Fallback(f"{len(plan.names)} columns (the SQL path reads at most {SQL_COLUMNS_MAX})")
     core = body.rstrip(b"\r\n")
     native = not (
         b'"' in body or _LINE_DELIMITER.encode() in body or _NULL_SENTINEL.encode() in body
@@ -397,6 +406,8 @@ def _insert(con, files: list[tuple[int, Prepared]], target: str, project_codes, 
     extra = "".join(f", {expr} AS {ident(name)}" for name, expr in (computed or {}).items())
     try:
         con.execute(f"INSERT INTO {target} BY NAME SELECT *{extra} FROM ({sql})")
+    except duckdb.OutOfMemoryException:
+        raise  # not the file's fault: the caller parses it again alone (orchestration.pipeline.ingest._refresh)
     except Exception as exc:
         first = str(exc).splitlines()[0]
         if FALLBACK_MARK in first:

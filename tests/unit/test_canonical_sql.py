@@ -223,3 +223,20 @@ def test_random_files_read_the_same(tmp_path, seed):
     rng = random.Random(seed)
     entity = rng.choice(sorted(ENTITIES))
     assert same(write(tmp_path, f"{entity}.csv", _random_file(rng, entity)), entity) in ("native", "lines", "python")
+
+
+def test_a_file_of_more_than_a_hundred_columns_goes_to_the_python_reader(tmp_path):
+    """The SQL path's memory grows with the columns (a 3,000-column file took the ingest's whole gigabyte), so
+    a file wider than SQL_COLUMNS_MAX is read by the Python reader; one at the limit is still read in SQL."""
+    from orchestration.sources.canonical_sql import SQL_COLUMNS_MAX, prepare
+
+    header = "work_date,person_id,project_code,task_code,hours,entry_id"
+    at_limit, over = tmp_path / "at.csv", tmp_path / "over.csv"
+    for path, n in ((at_limit, SQL_COLUMNS_MAX), (over, SQL_COLUMNS_MAX + 1)):
+        extras = n - 6
+        path.write_text(header + "".join(f",x{i}" for i in range(extras)) + "\n"
+                        + "2026-03-02,P1,A,T1,7,E1" + ",1" * extras + "\n", encoding="utf-8")
+    assert SQL_COLUMNS_MAX == 100
+    assert len(prepare(at_limit, "timesheets").plan.names) == 100
+    with pytest.raises(Fallback, match=r"^101 columns \(the SQL path reads at most 100\)$"):
+        prepare(over, "timesheets")

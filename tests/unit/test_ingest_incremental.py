@@ -228,3 +228,52 @@ def test_raw_tables_changed_behind_the_ingest_are_rebuilt(landing, tmp_path):
         ("E1", SECOND), ("E2", SECOND), ("E9", SECOND)]
     assert rows(wh, "SELECT DISTINCT _loaded_at FROM raw.tasks") == [(FIRST,)]  # other entities untouched
     same_as_cold(landing, wh, tmp_path)
+
+
+def test_a_unit_out_of_memory_beside_another_is_parsed_again_alone(landing, tmp_path, monkeypatch, caplog):
+    """DuckDB's memory limit is the ingest connection's, shared by the files parsed at once: a unit that runs
+    out of it (here after its rows were written, as when the check of its row count fails) has those rows
+    deleted and is parsed again alone, and the tables are those of a load that never ran out."""
+    real, calls = ingest.canonical_sql.insert_canonical, []
+
+    def once_out_of_memory(con, files, target, *args, **kwargs):
+        outcome = real(con, files, target, *args, **kwargs)
+        calls.append(target)
+        if target.endswith(".timesheets") and calls.count(target) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 KiB")
+        return outcome
+
+    monkeypatch.setattr(ingest.canonical_sql, "insert_canonical", once_out_of_memory)
+    wh = tmp_path / "wh.duckdb"
+    with caplog.at_level("WARNING", logger=ingest.__name__):
+        load_landing(landing, wh, archive_dir=tmp_path / "archive", loaded_at=FIRST)
+    assert calls.count("ingest_cache.timesheets") == 2
+    assert ("DuckDB ran out of memory parsing landing/timesheets/b.csv, landing/timesheets/d.csv beside other "
+            "files; parsing it again alone") in caplog.text
+    assert rows(wh, "SELECT sum(hours), count(*) FROM raw.timesheets") == [(21.5, 3)]
+    assert rows(wh, "SELECT count(*) FROM ingest_cache.timesheets") == [(3,)]
+    monkeypatch.setattr(ingest.canonical_sql, "insert_canonical", real)
+    same_as_cold(landing, wh, tmp_path)
+
+
+def test_a_unit_out_of_memory_alone_is_read_by_the_python_reader(landing, tmp_path, monkeypatch, caplog):
+    """Parsed again alone and out of memory again: its files are read by the Python reader (which does not use
+    DuckDB's memory), so the load still gives what a load that never ran out gives."""
+    real = ingest.canonical_sql.insert_canonical
+
+    def timesheets_out_of_memory(con, files, target, *args, **kwargs):
+        if target.endswith(".timesheets"):
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 KiB")
+        return real(con, files, target, *args, **kwargs)
+
+    monkeypatch.setattr(ingest.canonical_sql, "insert_canonical", timesheets_out_of_memory)
+    wh = tmp_path / "wh.duckdb"
+    with caplog.at_level("WARNING", logger=ingest.__name__):
+        load_landing(landing, wh, archive_dir=tmp_path / "archive", loaded_at=FIRST)
+    assert ("DuckDB ran out of memory parsing landing/timesheets/b.csv, landing/timesheets/d.csv alone; the Python "
+            "reader reads it") in caplog.text
+    assert rows(wh, "SELECT parser, count(*) FROM ingest_cache.files WHERE display LIKE '%timesheets%' "
+                    "GROUP BY 1") == [("python", 2)]
+    assert rows(wh, "SELECT sum(hours), count(*) FROM raw.timesheets") == [(21.5, 3)]
+    monkeypatch.setattr(ingest.canonical_sql, "insert_canonical", real)
+    same_as_cold(landing, wh, tmp_path)
