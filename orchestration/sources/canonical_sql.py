@@ -46,8 +46,8 @@ PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 #: The ``csv`` module's default field size limit: a longer field is a ``csv.Error`` (quarantined as malformed).
 CSV_FIELD_LIMIT = 131072
 #: A file with more columns than this is read by the Python reader. The SQL path's memory grows with the columns
-#: (each is a chain of expressions over vectors of 2,048 rows): a 2-row file took about 100 MB at 100 columns,
-#: 400 MB at 250 and 800 MB at 1,000, beside whatever the other file parsed at the same time takes of the
+#: (each is a chain of expressions over vectors of 2,048 rows): a 2-row file needed up to 100 MB at 100 columns,
+#: 400 MB at 250 to 500 and 800 MB at 1,000, beside whatever the file parsed at the same time takes of the
 #: ingest's DuckDB memory. A canonical file has its contract's columns (at most about 30) and a few extras.
 SQL_COLUMNS_MAX = 100
 #: Raised (via DuckDB's ``error()``) by a row the SQL cannot judge exactly as Python does.
