@@ -502,6 +502,9 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
         if chunk:
             units.append(chunk)
 
+    def shown(unit) -> str:
+        return ", ".join(entry[2].display for entry in unit)
+
     def parse(unit, *, alone: bool = False):
         cursor = cache.con.cursor()
         entity = unit[0][4].entity.name
@@ -518,7 +521,7 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
             if not alone:
                 return unit, None
             LOGGER.warning("ingest: DuckDB ran out of memory parsing %s alone; the Python reader reads it",
-                           ", ".join(entry[2].display for entry in unit))
+                           shown(unit))
             reason = canonical_sql.Fallback(f"out of DuckDB's memory: {str(exc).splitlines()[0]}")
             return unit, {file_id: reason for _, file_id, _, _, _ in unit}
         finally:
@@ -529,7 +532,7 @@ def _refresh(cache: _ParseCache, landing: Path, archive_dir: Path, config: Sourc
     for k, (unit, outcome) in enumerate(done):
         if outcome is None:
             LOGGER.warning("ingest: DuckDB ran out of memory parsing %s beside other files; parsing it again alone",
-                           ", ".join(entry[2].display for entry in unit))
+                           shown(unit))
             done[k] = parse(unit, alone=True)
     for unit, outcome in done:
         for position, file_id, item, key, prepared in unit:
