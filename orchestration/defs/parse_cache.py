@@ -68,13 +68,19 @@ def _versions() -> list[str]:
 
 def cache_key(project_dir: Path, dbt_vars: dict, warehouse_path: str) -> str:
     """A sha256 of what the parse depends on besides the connection's values: dbt's and the adapter's versions,
-    the vars, every file of the project (path and bytes) and the warehouse file's name without its folder
-    (dbt-duckdb names each node's database after it)."""
+    the vars, where the project is, every file of the project (path and bytes) and the warehouse file's name
+    without its folder (dbt-duckdb names each node's database after it).
+
+    Where the project is counts because the saved parse holds absolute paths under it (each node's root path;
+    a seed is loaded from ``<root path>/seeds/<name>.csv``). Two clones with the same files once shared an
+    entry, and after the first clone was deleted every build of the second failed on its seeds ("No files
+    found that match the pattern /tmp/<first clone>/dbt_project/seeds/rag_rules.csv")."""
     h = hashlib.sha256()
     h.update("\n".join(_versions()).encode())
     h.update(json.dumps(dbt_vars, sort_keys=True).encode())
     h.update(Path(warehouse_path).stem.encode())
     project_dir = Path(project_dir)
+    h.update(b"\0" + str(project_dir.resolve()).encode() + b"\0")
     files = sorted(p for p in project_dir.rglob("*")
                    if p.is_file() and not _SKIP_DIRS.intersection(p.relative_to(project_dir).parts))
     for p in files:

@@ -107,6 +107,20 @@ def test_the_key_follows_the_project_files_and_the_vars(tmp_path: Path) -> None:
     assert parse_cache.cache_key(project, {"reporting_currency": "GBP"}, "/a/warehouse.duckdb") != key
 
 
+def test_two_clones_with_the_same_files_do_not_share_a_parse(tmp_path: Path) -> None:
+    """The saved parse names files by their absolute path (a seed is read from <root>/seeds/<name>.csv): a
+    second clone given the first clone's entry failed every build once the first clone was deleted."""
+    first, second = tmp_path / "first" / "dbt_project", tmp_path / "second" / "dbt_project"
+    for project in (first, second):
+        (project / "seeds").mkdir(parents=True)
+        (project / "seeds" / "rag_rules.csv").write_text("rule_version\nPMO-RAG-2\n")
+    key = parse_cache.cache_key(first, {"reporting_currency": "GBP"}, "/a/warehouse.duckdb")
+    assert parse_cache.cache_key(second, {"reporting_currency": "GBP"}, "/a/warehouse.duckdb") != key
+    # the same clone reached by another spelling of its path is the same entry
+    assert parse_cache.cache_key(tmp_path / "first" / ".." / "first" / "dbt_project", {"reporting_currency": "GBP"},
+                                 "/a/warehouse.duckdb") == key
+
+
 def test_off_and_a_torn_entry_mean_a_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(parse_cache.CACHE_ENV, "off")
     assert parse_cache.cache_dir() is None
