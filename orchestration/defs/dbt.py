@@ -214,18 +214,33 @@ def ensure_manifest(project: DbtProject, settings: Settings) -> Path:
     return Path(project.manifest_path)
 
 
+#: The project's own dbt command (orchestration/defs/dbt_main.py): dbt, less the formatting of log lines no
+#: logger writes. pyproject.toml installs it beside dbt.
+PMO_DBT = "pmo-dbt"
+
+
 def dbt_executable() -> str:
-    """The dbt installed beside this Python (the project's venv), else the one on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """``pmo-dbt`` installed beside this Python (the project's venv), else that venv's dbt, else the dbt on
+    PATH."""
+    for name in (PMO_DBT, "dbt"):
+        beside = Path(sys.executable).with_name(name)
+        if beside.exists():
+            return str(beside)
+    return shutil.which("dbt") or "dbt"
+
+
+def _installed_beside(executable: str) -> bool:
+    """Whether ``executable`` is the venv's dbt or ``pmo-dbt``: the installed dbt-core either way."""
+    resolved = Path(executable).resolve()
+    return any(resolved == Path(sys.executable).with_name(name).resolve() for name in (PMO_DBT, "dbt"))
 
 
 class PmoDbtCliResource(DbtCliResource):
     """dagster-dbt's resource without two start-up costs of every ``dbt.cli()`` that a run does not use.
 
     - dagster-dbt learns the dbt version by running ``dbt --version`` (a second dbt start-up, 1.5-3 s on
-      2 cores). When the executable is the one installed beside this Python, its version is the installed
-      dbt-core's, read from the package metadata instead.
+      2 cores). When the executable is the one installed beside this Python (``dbt`` or ``pmo-dbt``), its
+      version is the installed dbt-core's, read from the package metadata instead.
     - dagster-dbt also opens a dbt adapter in the step's own process (importing dbt, loading the profile and
       project: 1.5-4 s). It serves only ``fetch_row_counts()`` and ``fetch_column_metadata()``, which the
       build does not call; without it those would attach nothing (dagster-dbt handles a missing adapter).
@@ -236,7 +251,7 @@ class PmoDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable).resolve() == Path(sys.executable).with_name("dbt").resolve():
+        if _installed_beside(self.dbt_executable):
             return version.parse(importlib.metadata.version("dbt-core"))
         return super()._cli_version
 
