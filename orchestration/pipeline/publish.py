@@ -69,9 +69,10 @@ def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str
                                      "WHERE database_name = 'wh' AND schema_name = ?", [schema]).fetchall())
             largest_first = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
             with ThreadPoolExecutor(max_workers=min(PUBLISH_WORKERS, duckdb_threads())) as pool:
-                list(pool.map(copy, largest_first))
+                copies = pool.map(copy, largest_first)
+                _publish_quality(con)  # meanwhile, on the snapshot's own connection
+                list(copies)
             counts = {table: counts[table] for table in tables}
-            _publish_quality(con)
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")
         finally:
