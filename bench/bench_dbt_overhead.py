@@ -2,8 +2,9 @@
 
 On a copy of a home's working warehouse (after a run: raw, staging, marts), the bench
 
-1. runs ``dbt build`` exactly as the ``dbt_models`` step does (same vars, same profile, the period in
-   ``PMO_REPORTING_PERIOD``, DuckDB's thread count in ``PMO_DUCKDB_THREADS`` as ``pmo`` sets it), twice:
+1. runs ``dbt build`` exactly as the ``dbt_models`` step does (the same command, ``pmo-dbt``; same vars,
+   same profile, the same log format and file log level, the period in ``PMO_REPORTING_PERIOD``, DuckDB's
+   thread count in ``PMO_DUCKDB_THREADS`` as ``pmo`` sets it), twice:
    the first parses the project, the second reuses the saved parse as every run after a home's first
    does; the second is the one compared;
 2. takes the compiled SQL of that build from its ``manifest.json`` (every model and data test the build
@@ -51,12 +52,14 @@ def run_dbt(warehouse: Path, target: Path, period: str, dbt_vars: dict, log: Pat
     ``threads`` is DuckDB's thread count. ``pmo`` sets it for dbt (``PMO_DUCKDB_THREADS``, the usable CPUs up
     to 4), so the bench must too: profiles.yml's fallback of 4 would oversubscribe a 2-core machine, and
     the comparison would be with a direct connection that has half the threads."""
+    # the run's dbt: pmo-dbt, its console log in JSON (dagster-dbt sets DBT_LOG_FORMAT) and its file log at info
     env = {**os.environ, "PMO_WAREHOUSE_PATH": str(warehouse), "PMO_REPORTING_PERIOD": period,
-           "PMO_DUCKDB_THREADS": str(threads), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).with_name("dbt")
-    argv = [str(dbt), "build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars),
+           "PMO_DUCKDB_THREADS": str(threads), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_LOG_FORMAT": "json"}
+    from orchestration.defs.dbt import dbt_executable
+
+    argv = [dbt_executable(), "build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars),
             "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-            "--log-path", str(target / "logs")]
+            "--log-path", str(target / "logs"), "--log-level-file", "info"]
     start = time.perf_counter()
     with open(log, "ab") as out:
         done = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
