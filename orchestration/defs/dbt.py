@@ -123,6 +123,21 @@ def dbt_project_for(settings: Settings) -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=settings.dbt_target_dir)
 
 
+#: Beside a home's manifest: the project folder it was parsed from. A parse names files by absolute path (a
+#: seed is loaded from <root path>/seeds/<name>.csv), so a home that another installation of the project
+#: (another clone, a new release beside the old one) used last is parsed again, even when this installation's
+#: files are older than that manifest; otherwise its builds would read the other installation's seeds, or
+#: fail once that folder is gone.
+PARSED_FROM_FILE = "pmo_parsed_from.txt"
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def _newest_source_mtime(project_dir: Path) -> float:
     newest = 0.0
     for pattern in ("*.sql", "*.yml", "*.yaml", "*.csv"):
@@ -149,23 +164,31 @@ class PmoDbtProjectPreparer(DbtProjectPreparer):
         self.prepare(project)
 
     def prepare(self, project: DbtProject) -> None:
-        """Parse the dbt project when its manifest is missing or older than any project file, and give the
-        build folder the saved parse."""
+        """Parse the dbt project when its manifest is missing, older than any project file or made from a
+        project in another folder, and give the build folder the saved parse."""
         settings = self.settings
         manifest = Path(project.manifest_path)
-        if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(Path(project.project_dir)):
+        marker = Path(project.target_path) / PARSED_FROM_FILE
+        here = str(Path(project.project_dir).resolve())
+        if (manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(Path(project.project_dir))
+                and _read_text(marker) == here):
             seed_partial_parse(Path(project.target_path), build_target_dir(settings))
             return
         os.environ.setdefault("PMO_WAREHOUSE_PATH", str(settings.warehouse_path))
         key = cached_parse(project, settings)
         if key is None:
+            marker.write_text(here, encoding="utf-8")
             return  # the installation's parse, given this home's profile hash
         from dbt.cli.main import dbtRunner
 
         settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
+        # dbt reuses a saved parse whose files have the same contents wherever the project is; one made from
+        # another folder would keep that folder's paths
+        elsewhere = _read_text(marker) != here
         result = dbtRunner().invoke(
             [
                 "parse",
+                *(["--no-partial-parse"] if elsewhere else []),
                 "--quiet",
                 "--project-dir",
                 str(project.project_dir),
@@ -187,6 +210,7 @@ class PmoDbtProjectPreparer(DbtProjectPreparer):
             )
         parse_cache.store(key, Path(project.target_path))
         seed_partial_parse(Path(project.target_path), build_target_dir(settings))
+        marker.write_text(here, encoding="utf-8")
 
 
 def cached_parse(project: DbtProject, settings: Settings) -> str | None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from orchestration.defs import parse_cache
 from orchestration.defs.dbt import build_target_dir, dbt_project_for, dbt_vars, ensure_manifest
-from orchestration.settings import activate, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, activate, load_settings
 
 
 FRESH_PROCESS_HASH = """
@@ -132,3 +133,35 @@ def test_off_and_a_torn_entry_mean_a_parse(tmp_path: Path, monkeypatch: pytest.M
     (entry / "partial_parse.msgpack").write_bytes(b"not msgpack")
     assert parse_cache.restore("k", tmp_path / "t", "h") is False
     assert not (tmp_path / "t" / "partial_parse.msgpack").exists()
+
+
+def test_a_home_used_by_another_installation_is_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home's manifest and saved parse name the seeds by the absolute path of the project they were parsed
+    from. A second installation of the project (another clone, a release beside the old one) whose files are
+    older than that manifest must not take it: its builds would read the first installation's seed CSVs, and
+    fail once that folder is deleted."""
+    import os
+    import shutil
+
+    from dagster_dbt import DbtProject
+
+    monkeypatch.setenv(parse_cache.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("PMO_DUCKDB_THREADS", "2")
+    ignore = shutil.ignore_patterns("target", "logs", "__pycache__")
+    installs = {name: tmp_path / name / "dbt_project" for name in ("old", "new")}
+    for folder in installs.values():
+        shutil.copytree(DBT_PROJECT_DIR, folder, ignore=ignore)
+    week_ago = time.time() - 7 * 86400
+    for path in installs["new"].rglob("*"):
+        os.utime(path, (week_ago, week_ago))  # cloned before the home was last used by the other installation
+    settings, _ = _home(tmp_path / "home", monkeypatch)
+
+    def seeds_root(manifest: Path) -> str:
+        return json.loads(manifest.read_text())["nodes"]["seed.pmo_warehouse.rag_rules"]["root_path"]
+
+    for name in ("old", "new", "new"):
+        project = DbtProject(project_dir=installs[name], profiles_dir=installs[name],
+                             target_path=settings.dbt_target_dir)
+        manifest = ensure_manifest(project, settings)
+        assert seeds_root(manifest) == str(installs[name].resolve())
+        assert (settings.dbt_target_dir / "pmo_parsed_from.txt").read_text() == str(installs[name].resolve())
