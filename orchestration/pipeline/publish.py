@@ -68,10 +68,16 @@ def publish_marts(warehouse: Path, serving: Path, parquet_dir: Path, schema: str
             sizes = dict(con.execute("SELECT table_name, estimated_size FROM duckdb_tables() "
                                      "WHERE database_name = 'wh' AND schema_name = ?", [schema]).fetchall())
             largest_first = sorted(tables, key=lambda t: (-(sizes.get(t) or 0), t))
-            with ThreadPoolExecutor(max_workers=min(PUBLISH_WORKERS, duckdb_threads())) as pool:
-                copies = pool.map(copy, largest_first)
+            pool = ThreadPoolExecutor(max_workers=min(PUBLISH_WORKERS, duckdb_threads()))
+            try:
+                copies = [pool.submit(copy, table) for table in largest_first]
                 _publish_quality(con)  # meanwhile, on the snapshot's own connection
-                list(copies)
+                for done in copies:
+                    done.result()  # the first failure
+            finally:
+                # after a failure or an interrupt the copies not started are not started; the running ones
+                # finish before their connection is closed
+                pool.shutdown(wait=True, cancel_futures=True)
             counts = {table: counts[table] for table in tables}
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")
