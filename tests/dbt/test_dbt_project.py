@@ -521,3 +521,28 @@ def test_time_phased_baseline_drives_pv_and_must_add_up(tmp_path: Path, warehous
                               "from dbt_test__audit.assert_baseline_phasing_adds_up")
     assert row == {"task_code": "T2", "baseline_cost": Decimal(6000), "phased_cost": Decimal(5900),
                    "difference": Decimal(-100)}
+
+
+def test_a_timesheet_row_landed_twice_or_without_lineage_fails_its_key_check(tmp_path: Path, warehouse: Path) -> None:
+    """checks_stg_raw__timesheets checks the line key on the lineage it is the md5 of (source file hash, row):
+    two rows of one file and row fail it as a shared key, a row without its row number as a NULL key."""
+    _create_raw(warehouse, small_organisation())
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("insert into raw.timesheets select * from raw.timesheets where _source_row = 1")
+        con.execute("update raw.timesheets set _source_row = null where _source_row = 2")
+    finally:
+        con.close()
+    test = "checks_stg_raw__timesheets"
+    result = _dbt(tmp_path, "build", "--select", "stg_raw__timesheets", "--vars", VARS)
+    [outcome] = [r for r in result.result if r.node.name == test]
+    assert (str(outcome.status), outcome.failures) == ("fail", 3)
+    assert _fetch(warehouse, f"select check_name, column_name, failing_rows from dbt_test__audit.{test} "
+                             "order by 1, 2") == [
+        {"check_name": "not_null", "column_name": "source_row", "failing_rows": 1},
+        {"check_name": "unique", "column_name": "source_sha256, source_row", "failing_rows": 2},
+    ]
+    # the key itself shows the same rows: one NULL, one shared by two
+    assert _fetch(warehouse, "select count(*) - count(timesheet_line_id) as nulls, count(timesheet_line_id) "
+                             "- count(distinct timesheet_line_id) as repeated from staging.stg_raw__timesheets") \
+        == [{"nulls": 1, "repeated": 1}]
