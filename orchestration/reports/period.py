@@ -23,8 +23,9 @@ import duckdb
 from orchestration.warehouse import open_db
 
 from . import manifest as M
-from .project import (NOT_COMPLETED_BEFORE, POOL_THRESHOLD, PROJECTS_DIR, ProjectReportError, ProjectReportsResult,
-                      code_version, document_pool, load_project_reports, render_project_reports)
+from .project import (POOL_THRESHOLD, PROJECTS_DIR, ProjectReportError, ProjectReportsResult,
+                      code_version, count_project_reports, document_pool, load_project_reports,
+                      render_project_reports)
 from .render import (PACK_FILENAME, PackIssue, _iso_label, issue_portfolio_pack, issue_programme_pack,
                      issue_reported_pack, programme_pack_filename, programme_packs_context)
 from .scope import programme_fingerprints
@@ -77,17 +78,24 @@ def render_period_reports(period: str, out_dir: Path, *, serving: Path | None = 
     frozen, source, con = _open_figures(serving, reported)
     reproduced = {"run_id": reported.run_id, "reported_at": _iso_label(reported.reported_at),
                   "closed_at": _iso_label(reported.closed_at)} if frozen else None
+    previous = M.read_manifest(out_dir)
+    packs_before = (previous or {}).get("packs") or {}
+    partial = projects is not None or programme is not None
     try:
-        data = load_project_reports(con, period, projects=projects, programme=programme, frozen=frozen,
-                                    reproduced=reproduced)
+        data = None
+        if limit is not None and not partial and not (previous or {}).get("projects"):
+            # a large organisation's run: more reports than it renders and none to keep, so only their scope
+            # is read (render_project_reports leaves them all to `pmo report`)
+            counted = count_project_reports(con, period)
+            if len(counted.scope) > limit:
+                data = counted
+        if data is None:
+            data = load_project_reports(con, period, projects=projects, programme=programme, frozen=frozen,
+                                        reproduced=reproduced)
     finally:
         con.close()
     if require_rows:
         _check_request(data, period, projects, programme, frozen)
-
-    previous = M.read_manifest(out_dir)
-    packs_before = (previous or {}).get("packs") or {}
-    partial = projects is not None or programme is not None
     with contextlib.ExitStack() as stack:
         # One pool of workers for the whole folder when there are reports to render: the portfolio pack
         # (the largest document) goes to a worker first and is laid out while the other worker starts on
@@ -168,14 +176,10 @@ def issue_pack_only(period: str, out_dir: Path, *, serving: Path | None = None, 
     generated_at = generated_at or datetime.now(UTC)
     frozen, source, con = _open_figures(serving, reported)
     try:
-        scope = [r[0] for r in con.execute(f"""
-            SELECT f.project_code FROM marts.fct_earned_value AS f
-            WHERE f.period = ? AND {NOT_COMPLETED_BEFORE} ORDER BY 1""", [period]).fetchall()]
-        versions = [r[0] for r in con.execute("""
-            SELECT DISTINCT rule_version FROM marts.fct_project_status
-            WHERE period = ? AND rule_version IS NOT NULL ORDER BY 1""", [period]).fetchall()]
+        counted = count_project_reports(con, period)
     finally:
         con.close()
+    scope, versions = list(counted.scope), list(counted.rule_versions)
     before = ((M.read_manifest(out_dir) or {}).get("packs") or {}).get(PACK_FILENAME)
     if frozen:
         issued = issue_reported_pack(Path(home), reported, out_dir, generated_at=generated_at, previous=before)

@@ -215,6 +215,9 @@ class ReportSet:
     rule_versions: tuple[str, ...]
     #: Every project reported in the period (before a --project / --programme filter).
     scope: tuple[str, ...]
+    #: Only the scope and the rule versions were read (:func:`count_project_reports`): more reports than a
+    #: run renders and none of an earlier issue to keep, so ``reports`` is empty and none is rendered.
+    counted: bool = False
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -366,6 +369,22 @@ def _section_note(table: str, cols: dict[str, set[str]], periods: dict[str, tupl
 NOT_COMPLETED_BEFORE = """NOT EXISTS (
               SELECT 1 FROM marts.fct_earned_value AS done
               WHERE done.project_code = f.project_code AND done.period < f.period AND done.is_complete)"""
+
+
+def count_project_reports(con: duckdb.DuckDBPyConnection, period: str) -> ReportSet:
+    """The reports of ``period`` as :func:`load_project_reports` would give their scope and rule versions, without
+    reading them (``counted``): two queries instead of 29, for a run that will leave them to ``pmo report``
+    (0.7 s at 2,000 projects)."""
+    period_label(period)  # validates
+    scope = tuple(r[0] for r in con.execute(f"""
+        SELECT f.project_code FROM marts.fct_earned_value AS f
+        WHERE f.period = ? AND {NOT_COMPLETED_BEFORE} ORDER BY 1""", [period]).fetchall())
+    versions = tuple(r[0] for r in con.execute(f"""
+        SELECT DISTINCT s.rule_version FROM marts.fct_project_status AS s
+        WHERE s.period = ? AND s.rule_version IS NOT NULL AND s.rule_version <> '' AND s.project_code IN (
+            SELECT f.project_code FROM marts.fct_earned_value AS f WHERE f.period = ? AND {NOT_COMPLETED_BEFORE})
+        ORDER BY 1""", [period, period]).fetchall())
+    return ReportSet(period=period, reports=(), rule_versions=versions, scope=scope, counted=True)
 
 
 def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, projects: Sequence[str] | None = None,
@@ -638,14 +657,17 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     todo: list[tuple[ProjectReport, str]] = []
     unchanged = []
     # No report of the last issue to keep and more to render than the limit (a large organisation's nightly
-    # run): none will be rendered, so none needs its inputs' hash (1 s for 1,400 reports).
-    over_the_limit = not before and limit is not None and len(reports.reports) > limit
+    # run): none will be rendered, so none needs its inputs' hash (1 s for 1,400 reports), nor, when they were
+    # only counted, its figures.
+    if reports.counted and (before or limit is None or len(reports.scope) <= limit):
+        raise ValueError(f"the project reports of {reports.period} were only counted: load them to render them")
+    codes = list(reports.scope) if reports.counted else [r.project_code for r in reports.reports]
+    if not before and limit is not None and len(codes) > limit:
+        result = _leave_to_pmo_report(reports, codes, out_dir, limit, prune)
+        (progress or (lambda done, total: None))(0, 0)
+        return result
     for report in reports.reports:
         rel = f"{PROJECTS_DIR}/{report.filename}"
-        if over_the_limit:
-            entries[report.project_code] = {"file": rel}
-            todo.append((report, str(out_dir / rel)))
-            continue
         digest = input_hash(report)
         old = before.get(report.project_code) or {}
         target = out_dir / rel
@@ -661,8 +683,7 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
     skipped: list[str] = []
     skipped_reason = None
     if limit is not None and len(todo) > limit:
-        skipped_reason = (f"{len(todo)} project reports to render, more than the limit of {limit} "
-                          f"({LIMIT_ENV}): run `pmo report --period {reports.period}` to render them")
+        skipped_reason = _skipped_reason(reports.period, len(todo), limit)
         for report, stale in todo:
             del entries[report.project_code]
             skipped.append(report.project_code)
@@ -691,15 +712,42 @@ def render_project_reports(reports: ReportSet, out_dir: Path, *, previous: dict 
         entries[code].update(sha256=digest, rendered_at=stamp)
         rendered.append(code)
 
-    removed = []
-    if prune:
-        keep = {f"{c}.pdf" for c in reports.scope}
-        for pdf in sorted(folder.glob("*.pdf")):
-            if pdf.name not in keep:
-                pdf.unlink()
-                removed.append(pdf.name)
+    removed = _prune(folder, reports.scope) if prune else []
     LOGGER.info("project reports %s: %d rendered, %d unchanged, %d removed", reports.period, len(rendered),
                 len(unchanged), len(removed))
     return ProjectReportsResult(period=reports.period, rendered=rendered, unchanged=unchanged, removed=removed,
                                 entries=entries, rule_versions=reports.rule_versions, scope=reports.scope,
                                 skipped=skipped, skipped_reason=skipped_reason)
+
+
+def _skipped_reason(period: str, count: int, limit: int) -> str:
+    return (f"{count} project reports to render, more than the limit of {limit} "
+            f"({LIMIT_ENV}): run `pmo report --period {period}` to render them")
+
+
+def _prune(folder: Path, scope: Sequence[str]) -> list[str]:
+    """Remove the PDFs of projects not in ``scope``; returns their names."""
+    keep = {f"{c}.pdf" for c in scope}
+    removed = []
+    for pdf in sorted(folder.glob("*.pdf")):
+        if pdf.name not in keep:
+            pdf.unlink()
+            removed.append(pdf.name)
+    return removed
+
+
+def _leave_to_pmo_report(reports: ReportSet, codes: list[str], out_dir: Path, limit: int,
+                         prune: bool) -> ProjectReportsResult:
+    """More reports than ``limit`` to render and none of an earlier issue to keep: none is rendered, any PDF
+    of theirs is removed (it would show other figures than the manifest's snapshot) and the result names
+    them, for ``pmo report``."""
+    folder = Path(out_dir) / PROJECTS_DIR
+    reason = _skipped_reason(reports.period, len(codes), limit)
+    for code in codes:
+        (folder / f"{code}.pdf").unlink(missing_ok=True)
+    LOGGER.warning("project reports %s not rendered: %s", reports.period, reason)
+    removed = _prune(folder, reports.scope) if prune else []
+    LOGGER.info("project reports %s: 0 rendered, 0 unchanged, %d removed", reports.period, len(removed))
+    return ProjectReportsResult(period=reports.period, rendered=[], unchanged=[], removed=removed, entries={},
+                                rule_versions=reports.rule_versions, scope=reports.scope, skipped=codes,
+                                skipped_reason=reason)

@@ -760,3 +760,50 @@ def test_above_the_limit_with_no_report_to_keep_no_input_is_hashed(serving, tmp_
     done = render_period_reports(PERIOD, out, serving=serving, pack=False, limit=4, generated_at=GENERATED)
     assert sorted(hashed) == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
     assert sorted(done.projects.rendered) == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
+
+
+def test_above_the_limit_with_nothing_to_keep_the_reports_are_only_counted(serving, tmp_path, monkeypatch):
+    """A large organisation's nightly run: more reports than the limit and none of an earlier issue in the
+    folder. Their scope and rule versions are read, not the reports (29 queries, 0.7 s at 2,000 projects), and
+    the folder and its manifest are the same as when the reports are loaded and then left to `pmo report`."""
+    out = {}
+    for how in ("loaded", "counted"):
+        folder = tmp_path / how / PERIOD
+        (folder / "projects").mkdir(parents=True)
+        (folder / "projects" / "P-RED.pdf").write_bytes(b"an earlier issue's PDF the manifest does not list")
+        (folder / "projects" / "P-GONE.pdf").write_bytes(b"a project no longer reported")
+        with monkeypatch.context() as m:
+            if how == "loaded":  # the count says nothing is over the limit: the reports are loaded
+                m.setattr("orchestration.reports.period.count_project_reports",
+                          lambda con, period: P.ReportSet(period, (), (), (), counted=False))
+            else:
+                m.setattr("orchestration.reports.period.load_project_reports",
+                          lambda *a, **k: pytest.fail("the reports were loaded"))
+            done = render_period_reports(PERIOD, folder, serving=serving, pack=False, generated_at=GENERATED,
+                                         limit=2)
+        out[how] = done
+        assert sorted(p.name for p in (folder / "projects").iterdir()) == []
+        assert done.projects.rendered == [] and done.projects.entries == {}
+    loaded, counted = (json.loads((tmp_path / how / PERIOD / "manifest.json").read_text())
+                       for how in ("loaded", "counted"))
+    assert counted == loaded
+    assert counted["projects_not_rendered"]["projects"] == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
+    assert counted["projects_not_rendered"]["reason"].startswith("4 project reports to render, more than the "
+                                                                 "limit of 2")
+    assert counted["rule_versions"]["rag"] and counted["projects"] == {}
+    assert out["counted"].projects.removed == out["loaded"].projects.removed == ["P-GONE.pdf"]
+    assert out["counted"].projects.scope == out["loaded"].projects.scope
+
+    # under the limit the reports are loaded and rendered, as before
+    done = render_period_reports(PERIOD, tmp_path / "under" / PERIOD, serving=serving, pack=False,
+                                 generated_at=GENERATED, limit=4)
+    assert sorted(done.projects.rendered) == ["P-HTML", "P-LAST", "P-LONG", "P-RED"]
+
+
+def test_counted_reports_cannot_be_rendered(serving, tmp_path):
+    with duckdb.connect(str(serving), read_only=True) as con:
+        counted = P.count_project_reports(con, PERIOD)
+    assert counted.counted and counted.reports == () and len(counted.scope) == 4
+    for limit in (None, 4):
+        with pytest.raises(ValueError, match="only counted"):
+            P.render_project_reports(counted, tmp_path, limit=limit)
