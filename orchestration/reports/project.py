@@ -371,11 +371,22 @@ NOT_COMPLETED_BEFORE = """NOT EXISTS (
               WHERE done.project_code = f.project_code AND done.period < f.period AND done.is_complete)"""
 
 
+def _required_marts(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The snapshot's mart columns (:func:`_columns`); ValueError naming the first mart a report needs that it
+    lacks."""
+    cols = _columns(con)
+    for table in ("fct_earned_value", "dim_project", "fct_project_status"):
+        if table not in cols:
+            raise ValueError(f"missing mart table marts.{table}; publish the warehouse before rendering reports")
+    return cols
+
+
 def count_project_reports(con: duckdb.DuckDBPyConnection, period: str) -> ReportSet:
     """The reports of ``period`` as :func:`load_project_reports` would give their scope and rule versions, without
     reading them (``counted``): two queries instead of 29, for a run that will leave them to ``pmo report``
     (0.7 s at 2,000 projects)."""
     period_label(period)  # validates
+    _required_marts(con)
     scope = tuple(r[0] for r in con.execute(f"""
         SELECT f.project_code FROM marts.fct_earned_value AS f
         WHERE f.period = ? AND {NOT_COMPLETED_BEFORE} ORDER BY 1""", [period]).fetchall())
@@ -392,10 +403,7 @@ def load_project_reports(con: duckdb.DuckDBPyConnection, period: str, *, project
                          seed: Path = RAG_RULES_SEED) -> ReportSet:
     """Read every project report of ``period`` (optionally only ``projects`` or ``programme``'s projects)."""
     period_label(period)  # validates
-    cols = _columns(con)
-    for table in ("fct_earned_value", "dim_project", "fct_project_status"):
-        if table not in cols:
-            raise ValueError(f"missing mart table marts.{table}; publish the warehouse before rendering reports")
+    cols = _required_marts(con)
     ev_cols, dim_cols, st_cols = cols["fct_earned_value"], cols["dim_project"], cols["fct_project_status"]
     ev_names = [m[0] for m in EV_MEASURES] + list(_EV_EXTRA)
     status_names = ("rule_version", "rag_cost", "rag_schedule", "rag_quality", "defect_escape_rate_pct",

@@ -807,3 +807,14 @@ def test_counted_reports_cannot_be_rendered(serving, tmp_path):
     for limit in (None, 4):
         with pytest.raises(ValueError, match="only counted"):
             P.render_project_reports(counted, tmp_path, limit=limit)
+
+
+def test_counting_needs_the_marts_loading_needs():
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.fct_earned_value (project_code VARCHAR, period VARCHAR, is_complete BOOLEAN)")
+    con.execute("CREATE TABLE marts.dim_project (project_code VARCHAR)")
+    for read in (P.count_project_reports, P.load_project_reports):
+        with pytest.raises(ValueError, match="missing mart table marts.fct_project_status; publish the warehouse"):
+            read(con, PERIOD)
+    con.close()
