@@ -18,8 +18,8 @@ from orchestration.pipeline.signals import interrupts_deferred
 from orchestration.warehouse import connect, duckdb_threads, open_db
 
 MARTS_SCHEMA = "marts"
-#: Tables copied at once: on 2 cores the 31 marts of a 2,000-project warehouse take 2.7-3.0 s two at a
-#: time against 3.5 s one at a time; three at a time was no faster (bench/RESULTS.md, 2026-12-07).
+#: Tables copied at once: on 2 cores publishing the 31 marts of a 2,000-project warehouse took 4.6-5.3 s two
+#: at a time against 5.9-6.5 s one at a time; three at a time was no faster (bench/RESULTS.md, 2026-12-07).
 PUBLISH_WORKERS = 2
 
 
