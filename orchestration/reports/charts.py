@@ -5,14 +5,18 @@ template puts in an ``<img>``, so the PDF renderer never touches the file system
 for them.  Chart text is SVG text in DejaVu Sans (``svg.fonttype = 'none'``), the font the documents
 themselves are set in, rather than glyph outlines: WeasyPrint draws it as PDF text, which costs it about
 a third less per chart than parsing thousands of outline paths (bench/RESULTS.md, 2026-12-05) and leaves
-the labels searchable.  Output is deterministic (fixed hash salt, no date in the metadata).
+the labels searchable.  Output is deterministic (fixed hash salt, no date in the metadata).  matplotlib's
+SVG is then made lean for WeasyPrint (:func:`lean_svg`: styles as attributes, no empty groups), which
+draws the same pixels with less of its Python SVG renderer's time.
 """
 from __future__ import annotations
 
 import base64
 import io
 import math
+import re
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +30,7 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
+import tinycss2
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -81,6 +86,108 @@ def _tight_layout(fig: Figure) -> None:
     fig.set_layout_engine(None)
 
 
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+_INHERITED_BY_RULE = ("stroke-linejoin", "stroke-linecap")  # what matplotlib's one ``*`` rule sets
+_NO_ROTATION = re.compile(r"rotate\(\s*-?0(?:\.0*)?(?:[\s,][^)]*)?\)")
+
+
+def _figure_svg(fig: Figure) -> str:
+    """The figure as SVG (no date in its metadata, so the same chart gives the same bytes), made lean for
+    WeasyPrint by :func:`lean_svg`."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return lean_svg(buf.getvalue())
+
+
+def lean_svg(svg: str) -> str:
+    """matplotlib's SVG, drawn the same with less work for WeasyPrint, whose SVG renderer is Python and
+    charged per element and per CSS declaration (about a third of a project report's CPU is its charts):
+
+    - the ``<metadata>`` block is dropped;
+    - every ``style="a: b; ..."`` becomes presentation attributes (``a="b"``), which WeasyPrint reads
+      without running a CSS parser per element.  It merges both into the same attributes, so inheritance
+      is unchanged; the only difference is precedence under a stylesheet rule, which is why
+    - matplotlib's one stylesheet rule, ``*{stroke-linejoin: round; stroke-linecap: butt}``, becomes
+      attributes of the root: both properties inherit, and an element that sets its own keeps it, as before;
+    - ``<g>`` wrappers with nothing but an unreferenced ``id`` are replaced by their children, and empty
+      ``<defs>`` dropped;
+    - a text's ``transform="rotate(-0 x y)"`` (no rotation) is dropped.
+
+    The chart is returned unchanged when it is not shaped as expected (another stylesheet rule, one of the
+    rule's properties already set as an attribute).  The pages are the same pixels either way (checked with
+    pdftoppm, bench/RESULTS.md 2026-12-07); tests/unit/test_charts_lean.py compares every drawn element's
+    effective attributes."""
+    if "!important" in svg:
+        return svg  # precedence that attributes cannot express
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:
+        return svg
+    svg_tag, g_tag, defs_tag, style_tag = (f"{{{_SVG_NS}}}{t}" for t in ("svg", "g", "defs", "style"))
+    if root.tag != svg_tag:
+        return svg
+    rule: dict[str, str] = {}
+    rule_sheets = []
+    for parent in root.iter(defs_tag):
+        for sheet in parent.findall(style_tag):
+            declarations = _star_rule(sheet.text or "")
+            if declarations is None:
+                return svg  # a stylesheet other than matplotlib's one rule: its precedence would change
+            rule.update(declarations)
+            rule_sheets.append((parent, sheet))
+    if any(name in el.attrib for el in root.iter() for name in rule) or set(rule) - set(_INHERITED_BY_RULE):
+        return svg
+    referenced = set(re.findall(r"#([^\s\"')]+)", svg))
+    for parent, sheet in rule_sheets:
+        parent.remove(sheet)
+    for metadata in root.findall(f"{{{_SVG_NS}}}metadata"):
+        root.remove(metadata)
+    for name, value in rule.items():
+        root.set(name, value)
+
+    def lean(element: ET.Element) -> None:
+        style = element.attrib.pop("style", None)
+        if style:
+            for name, value in _declarations(style):
+                element.set(name, value)
+        transform = element.get("transform")
+        if transform is not None and _NO_ROTATION.fullmatch(transform.strip()):
+            del element.attrib["transform"]
+        children: list[ET.Element] = []
+        for child in element:
+            lean(child)
+            if child.tag == g_tag and set(child.attrib) <= {"id"} and child.get("id") not in referenced:
+                children.extend(child)
+            elif child.tag == defs_tag and len(child) == 0:
+                continue
+            else:
+                children.append(child)
+        element[:] = children
+
+    lean(root)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _declarations(text: str) -> list[tuple[str, str]]:
+    """``name: value`` pairs of a style attribute or rule, as WeasyPrint's SVG renderer reads them
+    (``weasyprint.svg.css.parse_declarations``: lower-case names, values serialized by tinycss2, names
+    starting with ``-`` ignored)."""
+    return [(d.lower_name, tinycss2.serialize(d.value).strip())
+            for d in tinycss2.parse_blocks_contents(text)
+            if d.type == "declaration" and not d.name.startswith("-")]
+
+
+def _star_rule(css: str) -> dict[str, str] | None:
+    """The declarations of a stylesheet that is one ``* { ... }`` rule, else None."""
+    rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
+    if len(rules) != 1 or rules[0].type != "qualified-rule" or tinycss2.serialize(rules[0].prelude).strip() != "*":
+        return None
+    return dict(_declarations(tinycss2.serialize(rules[0].content)))
+
+
 def _thousands(x: float, _pos: int | None = None) -> str:
     return f"{x:,.0f}"
 
@@ -127,9 +234,8 @@ def s_curve_svg(points: Sequence[SCurvePoint], currency: str, *, width_in: float
         ax.legend(loc="upper left", frameon=False, ncol=legend_columns,
                   bbox_to_anchor=(0, 1.12 if legend_columns >= 4 else 1.25))
         _tight_layout(fig)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+        svg = _figure_svg(fig)
+    return svg
 
 
 def svg_data_uri(svg: str) -> str:
@@ -213,9 +319,8 @@ def index_trend_svg(points: Sequence[IndexPoint], *, thresholds: Sequence[tuple[
         ax.legend(loc="upper left", frameon=False, ncol=min(5, 3 + len(thresholds)), bbox_to_anchor=(0, 1.22),
                   fontsize=8)
         _tight_layout(fig)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+        svg = _figure_svg(fig)
+    return svg
 
 
 @dataclass(frozen=True)
@@ -257,9 +362,8 @@ def eac_trend_svg(points: Sequence[EacPoint], currency: str, *, width_in: float 
         ax.spines["right"].set_visible(False)
         ax.legend(loc="upper left", frameon=False, ncol=3, bbox_to_anchor=(0, 1.2))
         _tight_layout(fig)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+        svg = _figure_svg(fig)
+    return svg
 def sparkline_svg(values: Sequence[float | None], *, width: int = 64, height: int = 16,
                   reference: float | None = 1.0) -> str:
     """A tiny trend line of an index over a few periods, hand-built as SVG (no matplotlib: the pack draws
@@ -359,6 +463,5 @@ def exposure_trend_svg(points: Sequence[ExposurePoint], currency: str, *, width_
         ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper left", frameon=False, ncol=2,
                   bbox_to_anchor=(0, 1.2))
         _tight_layout(fig)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+        svg = _figure_svg(fig)
+    return svg
