@@ -12,6 +12,7 @@ draws the same pixels with less of its Python SVG renderer's time.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 import re
@@ -171,13 +172,14 @@ def lean_svg(svg: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def _declarations(text: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=4096)
+def _declarations(text: str) -> tuple[tuple[str, str], ...]:
     """``name: value`` pairs of a style attribute or rule, as WeasyPrint's SVG renderer reads them
     (``weasyprint.svg.css.parse_declarations``: lower-case names, values serialized by tinycss2, names
-    starting with ``-`` ignored)."""
-    return [(d.lower_name, tinycss2.serialize(d.value).strip())
-            for d in tinycss2.parse_blocks_contents(text)
-            if d.type == "declaration" and not d.name.startswith("-")]
+    starting with ``-`` ignored).  Remembered: a chart repeats a few style strings many times."""
+    return tuple((d.lower_name, tinycss2.serialize(d.value).strip())
+                 for d in tinycss2.parse_blocks_contents(text)
+                 if d.type == "declaration" and not d.name.startswith("-"))
 
 
 def _star_rule(css: str) -> dict[str, str] | None:
