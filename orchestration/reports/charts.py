@@ -132,13 +132,13 @@ def lean_svg(svg: str) -> str:
         return svg
     rule: dict[str, str] = {}
     rule_sheets = []
-    for parent in root.iter(defs_tag):
-        for sheet in parent.findall(style_tag):
-            declarations = _star_rule(sheet.text or "")
-            if declarations is None:
-                return svg  # a stylesheet other than matplotlib's one rule: its precedence would change
-            rule.update(declarations)
-            rule_sheets.append((parent, sheet))
+    parent_of = {child: parent for parent in root.iter() for child in parent}
+    for sheet in root.iter(style_tag):
+        declarations = _star_rule(sheet.text or "")
+        if declarations is None:
+            return svg  # a stylesheet other than matplotlib's one rule: its precedence would change
+        rule.update(declarations)
+        rule_sheets.append((parent_of[sheet], sheet))
     if any(name in el.attrib for el in root.iter() for name in rule) or set(rule) - set(_INHERITED_BY_RULE):
         return svg
     referenced = set(re.findall(r"#([^\s\"')]+)", svg))

@@ -134,6 +134,9 @@ def test_an_svg_it_does_not_model_is_returned_unchanged():
     rule_property_as_attribute = ('<svg xmlns="http://www.w3.org/2000/svg"><defs><style>*{stroke-linecap: butt}'
                                   '</style></defs><path stroke-linecap="round" d="M 0 0 L 1 1"/></svg>')
     assert lean_svg(rule_property_as_attribute) == rule_property_as_attribute
+    rule_outside_defs = ('<svg xmlns="http://www.w3.org/2000/svg"><style>path{stroke: red}</style>'
+                         '<path style="stroke: blue" d="M 0 0 L 1 1"/></svg>')
+    assert lean_svg(rule_outside_defs) == rule_outside_defs
     important = '<svg xmlns="http://www.w3.org/2000/svg"><path style="fill: blue !important" d="M 0 0"/></svg>'
     assert lean_svg(important) == important
     assert lean_svg("<svg") == "<svg"
