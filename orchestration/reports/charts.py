@@ -91,6 +91,9 @@ _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
 _INHERITED_BY_RULE = ("stroke-linejoin", "stroke-linecap")  # what matplotlib's one ``*`` rule sets
 _NO_ROTATION = re.compile(r"rotate\(\s*-?0(?:\.0*)?(?:[\s,][^)]*)?\)")
+# lean_svg writes the SVG and XLink namespaces under their usual prefixes, as matplotlib did
+ET.register_namespace("", _SVG_NS)
+ET.register_namespace("xlink", _XLINK_NS)
 
 
 def _figure_svg(fig: Figure) -> str:
@@ -113,7 +116,7 @@ def lean_svg(svg: str) -> str:
       attributes of the root: both properties inherit, and an element that sets its own keeps it, as before;
     - ``<g>`` wrappers with nothing but an unreferenced ``id`` are replaced by their children, and empty
       ``<defs>`` dropped;
-    - a text's ``transform="rotate(-0 x y)"`` (no rotation) is dropped.
+    - a ``transform="rotate(-0 x y)"`` (no rotation; matplotlib writes one on every text) is dropped.
 
     The chart is returned unchanged when it is not shaped as expected (another stylesheet rule, one of the
     rule's properties already set as an attribute).  The pages are the same pixels either way (checked with
@@ -121,8 +124,6 @@ def lean_svg(svg: str) -> str:
     effective attributes."""
     if "!important" in svg:
         return svg  # precedence that attributes cannot express
-    ET.register_namespace("", _SVG_NS)
-    ET.register_namespace("xlink", _XLINK_NS)
     try:
         root = ET.fromstring(svg)
     except ET.ParseError:

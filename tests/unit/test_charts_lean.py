@@ -1,9 +1,10 @@
 """charts.lean_svg: matplotlib's SVG made cheaper for WeasyPrint draws the same thing.
 
-The check follows the rules of WeasyPrint's SVG renderer (weasyprint/svg/__init__.py, ``Node.cascade``): a
-child takes every parent attribute not in its not-inherited list, then the stylesheet's rules, then its own
-``style`` declarations.  Every drawn element (path, text, use, ...) must end with the same effective
-attributes, in the same order, with the same text, before and after.
+The check follows the rules of WeasyPrint's SVG renderer (weasyprint/svg/__init__.py, ``Node.cascade``), with
+its own list of attributes that do not inherit and its own style parser: a child takes every parent attribute
+not in that list, then the stylesheet's rules, then its own ``style`` declarations.  Every drawn element
+(path, text, use, ...) must end with the same effective attributes, in the same order, with the same text,
+before and after.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-import tinycss2
+from weasyprint.svg import NOT_INHERITED_ATTRIBUTES
+from weasyprint.svg.css import parse_declarations
 
 from orchestration.reports.charts import (
     EacPoint,
@@ -27,17 +29,15 @@ from orchestration.reports.charts import (
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
-# weasyprint.svg.NOT_INHERITED_ATTRIBUTES (WeasyPrint 70)
-NOT_INHERITED = {"clip", "clip-path", "filter", "height", "id", "mask", "opacity", "overflow", "rotate",
-                 "stop-color", "stop-opacity", "style", "transform", "transform-origin", "viewBox", "width",
-                 "x", "y", "dx", "dy", "{http://www.w3.org/1999/xlink}href", "href"}
 DRAWN = {"path", "text", "use", "rect", "line", "polyline", "polygon", "circle", "ellipse", "image"}
 ROTATE_ZERO = re.compile(r"rotate\(-?0 [^)]*\)")
 
 
 def _declarations(text: str) -> dict[str, str]:
-    return {d.lower_name: tinycss2.serialize(d.value).strip() for d in tinycss2.parse_blocks_contents(text)
-            if d.type == "declaration" and not d.name.startswith("-")}
+    """A style's declarations as WeasyPrint's SVG renderer reads them (its own parser: the oracle is
+    WeasyPrint, not a copy of charts' reading)."""
+    normal, important = parse_declarations(text)
+    return dict(normal + important)
 
 
 def _star_rule(root: ET.Element) -> dict[str, str]:
@@ -57,7 +57,7 @@ def drawn(svg: str) -> list[tuple[str, str, dict[str, str]]]:
     out: list[tuple[str, str, dict[str, str]]] = []
 
     def walk(element: ET.Element, inherited: dict[str, str]) -> None:
-        effective = {k: v for k, v in inherited.items() if k not in NOT_INHERITED}
+        effective = {k: v for k, v in inherited.items() if k not in NOT_INHERITED_ATTRIBUTES}
         effective.update(element.attrib)
         effective.update(rule)
         effective.update(_declarations(element.get("style", "")))
