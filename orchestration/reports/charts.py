@@ -91,9 +91,6 @@ _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
 _INHERITED_BY_RULE = ("stroke-linejoin", "stroke-linecap")  # what matplotlib's one ``*`` rule sets
 _NO_ROTATION = re.compile(r"rotate\(\s*-?0(?:\.0*)?(?:[\s,][^)]*)?\)")
-# lean_svg writes the SVG and XLink namespaces under their usual prefixes, as matplotlib did
-ET.register_namespace("", _SVG_NS)
-ET.register_namespace("xlink", _XLINK_NS)
 
 
 def _figure_svg(fig: Figure) -> str:
@@ -124,6 +121,10 @@ def lean_svg(svg: str) -> str:
     effective attributes."""
     if "!important" in svg:
         return svg  # precedence that attributes cannot express
+    # The prefixes are ElementTree's global registry, which other code may change (registering another default
+    # namespace drops the SVG one, and the chart would come out as <ns0:svg>): set them on every call.
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
     try:
         root = ET.fromstring(svg)
     except ET.ParseError:

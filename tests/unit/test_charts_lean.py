@@ -169,3 +169,14 @@ def test_weasyprint_draws_the_lean_chart_as_the_same_text(monkeypatch):
     text = pdf_text(lean)
     assert "PV (planned value)" in text and "2026-12" in text and "1,500" in text
     assert text == pdf_text(raw)
+
+
+def test_the_svg_prefix_survives_another_default_namespace():
+    """ElementTree's prefixes are global: code that registers another default namespace (a library reading
+    its own XML) must not turn the chart into <ns0:svg>, which WeasyPrint would not draw."""
+    ET.register_namespace("", "http://example.com/another")
+    try:
+        lean = _s_curve()
+    finally:
+        ET.register_namespace("", SVG[1:-1])
+    assert lean.startswith("<svg ") and "ns0:" not in lean
