@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from . import manifest as M
+from .collector import one_collection
 from .charts import IndexPoint, SCurvePoint, index_trend_svg, range_bar_svg, s_curve_svg, svg_data_uri
 from .render import (NULL_TEXT, RAG_LABELS, RAG_RULES_SEED, TEMPLATES_DIR, TREND_LABELS, _rag, _rows,
                      _write_pdf_atomically, fmt_date, fmt_index, fmt_timestamp, make_environment, period_label)
@@ -616,6 +617,7 @@ def build_project_html(report: ProjectReport, generated_at: datetime) -> str:
         fr=report.forecast_range, range_bars=range_bars(report.forecast_range))
 
 
+@one_collection
 def render_one(report: ProjectReport, target: str, generated_at: datetime) -> tuple[str, str]:
     """Render ``report`` to ``target`` (atomically); returns (project_code, sha256 of the PDF)."""
     path = Path(target)

@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from orchestration.warehouse import open_db
 
 from .charts import SCurvePoint, range_bar_svg, s_curve_svg, svg_data_uri
+from .collector import one_collection
 from .catalog import has_table, mart_columns, remembered, schema_columns
 from .manifest import file_sha256
 from .delivery import DeliveryPage, PrioritisationPage, load_delivery, load_prioritisation
@@ -1068,6 +1069,7 @@ class PackIssue:
     rendered: bool
 
 
+@one_collection
 def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Path, generated_at: datetime,
             quality_summary: Path | None, reproduced: ReproducedFrom | None, programme: str | None = None, *,
             previous: dict | None = None, force: bool = False, fingerprint: str | None = None) -> PackIssue:

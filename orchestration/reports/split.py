@@ -40,6 +40,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from types import SimpleNamespace
 
+from .collector import one_collection
+
 LOGGER = logging.getLogger(__name__)
 
 #: The environment variable holding the size, in HTML elements of the pages after the contents (:func:`weight`),
@@ -153,6 +155,7 @@ def lay_out_part(html: str) -> tuple[bytes, list[PageMarks]]:
     return document.write_pdf(), marks
 
 
+@one_collection
 def lay_out_sections(parts: Sequence[str]) -> list[tuple[bytes, list[PageMarks]]]:
     """:func:`lay_out_part` of each part (a section alone, as a document of its own)."""
     return [lay_out_part(part) for part in parts]
