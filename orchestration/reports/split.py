@@ -24,6 +24,7 @@ tests/unit/test_pack_split.py and tests/integration/test_pack_layout.py compare 
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import html as html_lib
 import io
@@ -40,7 +41,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from types import SimpleNamespace
 
-from .collector import one_collection
+from .collector import paused
 
 LOGGER = logging.getLogger(__name__)
 
@@ -155,10 +156,15 @@ def lay_out_part(html: str) -> tuple[bytes, list[PageMarks]]:
     return document.write_pdf(), marks
 
 
-@one_collection
 def lay_out_sections(parts: Sequence[str]) -> list[tuple[bytes, list[PageMarks]]]:
     """:func:`lay_out_part` of each part (a section alone, as a document of its own)."""
-    return [lay_out_part(part) for part in parts]
+    out = []
+    for part in parts:
+        with paused():
+            out.append(lay_out_part(part))
+        if not gc.isenabled():
+            gc.collect(0)
+    return out
 
 
 def _frame_html(sections: PackSections, marks: Sequence[PageMarks]) -> str:

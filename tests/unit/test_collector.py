@@ -70,7 +70,33 @@ def test_decorated_document_functions_still_reach_worker_processes():
     """The pool pickles the function it runs by name: the decorated one must be what the module holds."""
     for fn in (render_one, lay_out_sections):
         assert pickle.loads(pickle.dumps(fn)) is fn
-        assert fn.__wrapped__.__name__ == fn.__name__
+    assert render_one.__wrapped__.__name__ == "render_one"
+
+
+@pytest.mark.parametrize("caller_paused", [False, True])
+def test_a_pack_split_frees_each_sections_cycles_before_the_next(monkeypatch, caller_paused):
+    """The sections of a split pack are laid out one after another in one call: each is laid out with the
+    collector paused, and its cycles are freed before the next starts, also when the caller (the pack's
+    own pause) holds the collector off; holding them to the end cost the second process time."""
+    from orchestration.reports import split
+
+    refs: list[weakref.ref] = []
+    seen = []
+
+    def lay_out_part(part):
+        seen.append((part, gc.isenabled(), [r() is None for r in refs]))
+        refs.append(weakref.ref(_Node()))
+        return part.encode(), []
+
+    monkeypatch.setattr(split, "lay_out_part", lay_out_part)
+    if caller_paused:
+        with collector.paused():
+            out = split.lay_out_sections(["a", "b", "c"])
+    else:
+        out = split.lay_out_sections(["a", "b", "c"])
+    assert out == [(b"a", []), (b"b", []), (b"c", [])]
+    assert seen == [("a", False, []), ("b", False, [True]), ("c", False, [True, True])]
+    assert gc.isenabled()
 
 
 def test_one_collection_returns_the_result_and_pauses_inside():
