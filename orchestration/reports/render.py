@@ -677,10 +677,15 @@ class QualityAppendix:
     issues: tuple[dict, ...]          # checks that warned or failed, with their failing counts
     sources: tuple[dict, ...]
     note: str = ""
+    #: False in a programme pack (:func:`programme_appendix`): the sources and each warning's failing rows
+    #: and examples, which are the whole organisation's, are left to the portfolio pack's appendix
+    organisation_detail: bool = True
 
 
-def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | None) -> QualityAppendix | None:
-    """The appendix, or None when neither a run summary nor a published ``quality`` schema exists."""
+def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | None, *,
+                          sources: bool = True) -> QualityAppendix | None:
+    """The appendix, or None when neither a run summary nor a published ``quality`` schema exists.
+    ``sources=False`` (a programme pack's, :func:`programme_appendix`) does not read the table of sources."""
     import json
 
     from orchestration.pipeline.quality import read_sources
@@ -695,8 +700,12 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
     has_schema = has_table(con, "quality", "load_log")
     if summary is None and not has_schema and not note:
         return None
-    sources = read_sources(con, raw_schema="quality", quarantine_schema="quality") if has_schema \
-        else list((summary or {}).get("sources") or [])
+    if not sources:
+        sources_ = []
+    elif has_schema:
+        sources_ = read_sources(con, raw_schema="quality", quarantine_schema="quality")
+    else:
+        sources_ = list((summary or {}).get("sources") or [])
     checks = list((summary or {}).get("checks") or [])
     counts = dict((summary or {}).get("counts") or {"run": 0, "passed": 0, "warned": 0, "failed": 0})
     issues = []
@@ -716,7 +725,19 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
     if summary is None and not note:
         note = "No run summary was found for this pack; checks are not listed."
     return QualityAppendix(run_id=(summary or {}).get("run_id"), status=(summary or {}).get("status"),
-                           counts=counts, issues=tuple(issues), sources=tuple(sources), note=note)
+                           counts=counts, issues=tuple(issues), sources=tuple(sources_), note=note)
+
+
+def programme_appendix(quality: QualityAppendix | None) -> QualityAppendix | None:
+    """The appendix as a programme pack prints it: the run's checks, counted, and which warned or failed, by
+    table and check; not the table of sources nor each warning's failing rows and examples.  Those are the
+    whole organisation's (every file of the landing folder, every project's rows), printed by the portfolio
+    pack, the document of record, and a programme pack is kept while its own figures do not move
+    (:func:`pack_input_hash`): printed there, they would go stale in the packs that were kept."""
+    if quality is None:
+        return None
+    return replace(quality, sources=(), organisation_detail=False, issues=tuple(
+        {**i, "failing_rows": None, "detail": ""} for i in quality.issues))
 
 
 # --------------------------------------------------------------------------------------------
@@ -998,13 +1019,13 @@ def pack_input_hash(data: PackData, quality: QualityAppendix | None, reproduced:
     and :func:`pack_code_version`.
 
     Left out besides the time: the appendix's run id (a run that checked the same figures with the same
-    outcome does not make a new document) and, in a programme pack, the appendix's organisation-wide
-    detail: the table of sources (files, rows and latest dates of the whole landing folder) and each
-    warning's failing-row count and examples (the labour reconciliation's count moves with any project's
-    hours). A night's file that changes none of a programme's figures then leaves its pack as it was,
-    whose appendix still names the run that rendered it. Which checks passed, warned or failed stays in
-    every pack's hash: a change of outcome renders every pack again. The portfolio pack, the document of
-    record for the run, keeps its whole appendix in the hash, so it shows every night's figures."""
+    outcome does not make a new document).  A programme pack does not print the appendix's organisation-wide
+    detail (:func:`programme_appendix`: the table of sources, each warning's failing-row count and examples,
+    which move with any project's rows), so a night's file that changes none of a programme's figures leaves
+    its pack as it was, whose appendix still names the run that rendered it.  Which checks passed, warned or
+    failed stays in every pack's hash: a change of outcome renders every pack again. The portfolio pack, the
+    document of record for the run, prints its whole appendix and keeps it in the hash, so it shows every
+    night's figures."""
     if programme:
         quality = _programme_quality(quality)
     elif quality is not None:
@@ -1016,12 +1037,10 @@ def pack_input_hash(data: PackData, quality: QualityAppendix | None, reproduced:
 
 
 def _programme_quality(quality: QualityAppendix | None) -> QualityAppendix | None:
-    """The appendix as a programme pack's hash sees it (:func:`pack_input_hash`): no run id, no sources, and
-    each warning or failure without its failing-row count and examples."""
-    if quality is None:
-        return None
-    return replace(quality, run_id=None, sources=(), issues=tuple(
-        {**i, "failing_rows": None, "detail": ""} for i in quality.issues))
+    """The appendix as a programme pack's hash sees it (:func:`pack_input_hash`): what it prints
+    (:func:`programme_appendix`) without the run id."""
+    masked = programme_appendix(quality)
+    return None if masked is None else replace(masked, run_id=None)
 
 
 def programme_packs_context(period: str, sample_programme: str, *, serving_path: Path | None = None,
@@ -1038,7 +1057,7 @@ def programme_packs_context(period: str, sample_programme: str, *, serving_path:
     con = open_programme(sample_programme, serving=serving_path, reported=reported)
     try:
         quality = load_quality_appendix(con, _frozen_summary(home, reported) if reported is not None
-                                        else quality_summary)
+                                        else quality_summary, sources=False)
     finally:
         con.close()
     masked = _programme_quality(quality)
@@ -1080,9 +1099,11 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
         with remembered(con):  # the loaders only read: one reading of the catalogue serves them all
             check_marts(con, where)
             data = load_pack_data(con, period)
-            quality = load_quality_appendix(con, quality_summary)
+            quality = load_quality_appendix(con, quality_summary, sources=programme is None)
     finally:
         con.close()
+    if programme:
+        quality = programme_appendix(quality)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / (programme_pack_filename(programme) if programme else PACK_FILENAME)
