@@ -896,13 +896,54 @@ def make_url_fetcher(root: Path = TEMPLATES_DIR):
     return PackURLFetcher()
 
 
+#: The link to a template's own stylesheet, as the pack's and the report's templates write it.
+_OWN_STYLESHEET = re.compile(r'<link rel="stylesheet" href="(pack\.css|project_report\.css)">')
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_stylesheet(name: str, stamp: tuple[int, int]):
+    """``templates/<name>`` parsed by WeasyPrint, once a process for each version of the file (``stamp``: its
+    modification time and size)."""
+    weasyprint, _, _ = _weasyprint()
+    return weasyprint.CSS(filename=str(TEMPLATES_DIR / name), url_fetcher=make_url_fetcher(TEMPLATES_DIR))
+
+
+class PackDocument:
+    """A WeasyPrint ``HTML`` whose own stylesheet (pack.css or project_report.css, :data:`_OWN_STYLESHEET`) is
+    given to WeasyPrint already parsed instead of linked: parsing pack.css took 26 ms a document and
+    project_report.css 9 ms, 2-3 % of a programme pack or a project report (bench/RESULTS.md, 2026-12-07).
+    WeasyPrint gives a stylesheet passed this way the user origin, below the author's; the templates hold no
+    other stylesheet and no ``!important``, so every declaration applies as from the link: the PDFs are the
+    same bytes (tests/unit/test_stylesheet_once.py).  The one author stylesheet is a split pack's
+    ``<style>`` that removes the margin boxes (orchestration/reports/split.py), which must win, and does."""
+
+    def __init__(self, html, stylesheets: list) -> None:
+        self.html = html
+        self.stylesheets = stylesheets
+
+    def render(self, **options):
+        return self.html.render(stylesheets=self.stylesheets, **options)
+
+    def write_pdf(self, target=None, **options):
+        return self.html.write_pdf(target, stylesheets=self.stylesheets, **options)
+
+
 def html_document(html: str):
     """A pack's or report's HTML as a WeasyPrint document: relative URLs resolve in the templates folder, and
     :func:`make_url_fetcher` serves nothing else.  ``.write_pdf()`` writes it; ``.render()`` lays it out
-    (the layout tests walk its page boxes)."""
+    (the layout tests walk its page boxes).  The template's own stylesheet is parsed once a process
+    (:class:`PackDocument`)."""
     weasyprint, _, _ = _weasyprint()
-    return weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
-                           url_fetcher=make_url_fetcher(TEMPLATES_DIR))
+    stylesheets = []
+    link = _OWN_STYLESHEET.search(html)
+    if link is not None and html.count("<link") == 1:
+        path = TEMPLATES_DIR / link.group(1)
+        stat = path.stat()
+        stylesheets.append(_parsed_stylesheet(link.group(1), (stat.st_mtime_ns, stat.st_size)))
+        html = html[:link.start()] + html[link.end():]
+    document = weasyprint.HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/",
+                               url_fetcher=make_url_fetcher(TEMPLATES_DIR))
+    return PackDocument(document, stylesheets) if stylesheets else document
 
 
 def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None = None) -> None:
