@@ -240,3 +240,23 @@ def test_a_file_of_more_than_a_hundred_columns_goes_to_the_python_reader(tmp_pat
     assert len(prepare(at_limit, "timesheets").plan.names) == 100
     with pytest.raises(Fallback, match=r"^101 columns \(the SQL path reads at most 100\)$"):
         prepare(over, "timesheets")
+
+
+def _edge_space_by_search(core: bytes) -> bool:
+    """The scan's first form: the separators marked, then the two-byte pairs searched (the oracle)."""
+    marked = b"\n" + core.translate(bytes.maketrans(b",\r", b"\n\n")) + b"\n"
+    return b"\n " in marked or b" \n" in marked
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_space_at_a_cells_edge_is_found_as_by_searching_for_it(seed):
+    """canonical_sql._edge_space (numpy, from the spaces' positions) says what the search for a space beside a
+    comma, CR or LF says, on random short texts of those bytes and letters, and on the edge cases."""
+    from orchestration.sources.canonical_sql import _edge_space
+
+    rng = random.Random(seed)
+    cases = [b"", b" ", b"a", b" a", b"a ", b"a,b", b"a ,b", b"a, b", b"a b", b"a\r\n b", b"a \r\nb", b"a\nb c\nd"]
+    cases += [bytes(rng.choice(b"ab ,\r\n") for _ in range(rng.randint(1, 12))) for _ in range(3_000)]
+    found = [_edge_space(core) for core in cases]
+    assert found == [_edge_space_by_search(core) for core in cases]
+    assert any(found) and not all(found)
