@@ -10,6 +10,7 @@ whole unit, half away from zero), and RAG is classified on the unrounded index.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -41,7 +42,7 @@ from .lessons import LessonsPage, load_lessons
 from .quality_page import QualityPage, load_quality_page
 from .risk_matrix import RiskMatrixPage, load_risk_matrix
 from .scorecard import ScoreRow, load_scorecard
-from .split import layout_cache_dir, render_split
+from .split import helper_for, layout_cache_dir, render_split
 from .trends import TrendsPage, load_trends
 from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
                     load_benefits_page, load_completed, load_executive_summary, load_index_histories, load_risks_page)
@@ -946,10 +947,11 @@ def html_document(html: str):
     return PackDocument(document, stylesheets) if stylesheets else document
 
 
-def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None = None) -> None:
+def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None = None, helper=None) -> None:
     """Write ``html`` as the PDF ``target``, replacing it only once the new file is complete.  ``layout_cache``
     (a pack's, :func:`orchestration.reports.split.layout_cache_dir`): lay a large pack out on two processes,
-    keeping its sections' layout there for the next render (:func:`orchestration.reports.split.render_split`)."""
+    keeping its sections' layout there for the next render (:func:`orchestration.reports.split.render_split`),
+    with ``helper`` as its second process when one was started early."""
     _weasyprint()
     from weasyprint.urls import FatalURLFetchingError
 
@@ -958,7 +960,7 @@ def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None 
     try:
         with os.fdopen(fd, "wb") as fh:
             try:
-                if layout_cache is None or not render_split(html, fh.write, cache_dir=layout_cache):
+                if layout_cache is None or not render_split(html, fh.write, cache_dir=layout_cache, helper=helper):
                     html_document(html).write_pdf(fh)
             except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint 70
                 cause = exc.__cause__ or exc
@@ -1135,14 +1137,39 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
             previous: dict | None = None, force: bool = False, fingerprint: str | None = None) -> PackIssue:
     """Load the pack's figures from ``con`` (closed here) and write its PDF, unless ``previous`` (the pack's
     entry in the folder's last manifest) has the same input hash and its PDF is still the one it lists.
-    ``fingerprint`` (a programme pack's ``source_fingerprint``) is kept in the entry."""
+    ``fingerprint`` (a programme pack's ``source_fingerprint``) is kept in the entry.
+
+    A portfolio pack large enough to be laid out on two processes starts the second one first
+    (:func:`~orchestration.reports.split.helper_for`), so that its start overlaps the loading."""
+    with contextlib.ExitStack() as stack:
+        helper = None
+        try:
+            if programme is None:
+                helper = stack.enter_context(helper_for(_projects_reported(con, period)))
+            with remembered(con):  # the loaders only read: one reading of the catalogue serves them all
+                check_marts(con, where)
+                data = load_pack_data(con, period)
+                quality = load_quality_appendix(con, quality_summary, sources=programme is None)
+        finally:
+            con.close()
+        return _issue(data, quality, period, out_dir, generated_at, reproduced, programme, previous=previous,
+                      force=force, fingerprint=fingerprint, helper=helper)
+
+
+def _projects_reported(con: duckdb.DuckDBPyConnection, period: str) -> int:
+    """How many projects the period reports (fct_project_status), 0 when that cannot be read: to tell early
+    whether the pack will be split."""
     try:
-        with remembered(con):  # the loaders only read: one reading of the catalogue serves them all
-            check_marts(con, where)
-            data = load_pack_data(con, period)
-            quality = load_quality_appendix(con, quality_summary, sources=programme is None)
-    finally:
-        con.close()
+        return int(con.execute("SELECT count(*) FROM marts.fct_project_status WHERE period = ?",
+                               [period]).fetchone()[0])
+    except duckdb.Error:
+        return 0
+
+
+def _issue(data: PackData, quality: QualityAppendix | None, period: str, out_dir: Path, generated_at: datetime,
+           reproduced: ReproducedFrom | None, programme: str | None, *, previous: dict | None, force: bool,
+           fingerprint: str | None, helper) -> PackIssue:
+    """The second half of :func:`_render`: the pack's input hash, and its PDF written unless it is kept."""
     if programme:
         quality = programme_appendix(quality)
 
@@ -1156,7 +1183,7 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
         entry, rendered = dict(previous), False
     else:
         html = build_html(data, generated_at, quality, reproduced, programme)
-        _write_pdf_atomically(html, target, layout_cache=layout_cache_dir(target))
+        _write_pdf_atomically(html, target, layout_cache=layout_cache_dir(target), helper=helper)
         LOGGER.info("%s %s: %d project(s) -> %s", what, period, len(data.projects), target)
         entry, rendered = {"input_sha256": digest, "sha256": file_sha256(target),
                            "rendered_at": generated_at.isoformat(timespec="seconds")}, True

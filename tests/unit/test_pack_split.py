@@ -192,3 +192,39 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_pack(monkeypatch, tmp_
         assert S.render_split(PACK, written.append, cache_dir=blocked / "portfolio-pack") is True
     assert "not kept" in caplog.text
     assert len(pypdf.PdfReader(io.BytesIO(written[0])).pages) == 8
+
+
+def test_a_second_process_started_early_lays_out_the_same_pages(monkeypatch):
+    """The helper started before a large portfolio pack's figures are loaded (S.helper_for) is the second
+    process render_split uses: no other is started, it counts as already running when the sections are shared
+    out, and the pack is the same as laid out with a process started on the spot."""
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    monkeypatch.setattr(S, "START_ELEMENTS", 500)  # a process started on the spot would get no section
+    monkeypatch.setattr(S, "WARM_START_ELEMENTS", 0)
+    assert S.assign([S.weight(s) for s in BODY], range(4)) == ([0, 1, 2, 3], [])
+    on_the_spot: list[bytes] = []
+    assert S.render_split(PACK, on_the_spot.append) is True
+    started = []
+    second_process = S._second_process
+    monkeypatch.setattr(S, "_second_process", lambda: started.append(1) or second_process())
+    with S.helper_for(projects=10) as helper:  # 10 projects x 30 elements is above the threshold of 100
+        assert isinstance(helper, S.Helper) and started == [1]
+        helper.warm.result(timeout=120)
+        laid = []
+        lay_out = S.lay_out_part  # in this process only: the helper imported the module on its own
+        monkeypatch.setattr(S, "lay_out_part", lambda part: laid.append(1) or lay_out(part))
+        early: list[bytes] = []
+        assert S.render_split(PACK, early.append, helper=helper) is True
+    assert started == [1]  # render_split used the helper's process
+    assert len(laid) == 2  # this process laid out two sections; the helper, counted as started, the other two
+    texts = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(early[0])).pages]
+    assert texts == [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(on_the_spot[0])).pages]
+
+
+def test_no_second_process_is_started_early_for_a_small_pack_or_in_a_worker(monkeypatch):
+    monkeypatch.setenv(S.SPLIT_ENV, "6000")
+    with S.helper_for(projects=30) as helper:  # a demo's pack: about 3,100 elements
+        assert helper is None
+    monkeypatch.setattr(S, "_IN_WORKER", True)
+    with S.helper_for(projects=2_000) as helper:
+        assert helper is None
