@@ -1145,7 +1145,8 @@ def _render(con: duckdb.DuckDBPyConnection, where: str, period: str, out_dir: Pa
         helper = None
         try:
             if programme is None:
-                helper = stack.enter_context(helper_for(_projects_reported(con, period)))
+                helper = stack.enter_context(helper_for(_projects_reported(con, period),
+                                                        layout_cache_dir(Path(out_dir) / PACK_FILENAME)))
             with remembered(con):  # the loaders only read: one reading of the catalogue serves them all
                 check_marts(con, where)
                 data = load_pack_data(con, period)

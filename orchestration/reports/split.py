@@ -279,11 +279,14 @@ class Helper:
 
 
 @contextlib.contextmanager
-def helper_for(projects: int):
+def helper_for(projects: int, cache_dir: Path | None = None):
     """A :class:`Helper` for a pack of ``projects`` projects when it will be split (its estimated elements,
     :data:`ELEMENTS_PER_PROJECT` a project, at least :func:`split_threshold`) and this process may split
-    (not a document pool's worker); otherwise None."""
-    if _IN_WORKER or projects * ELEMENTS_PER_PROJECT < split_threshold():
+    (not a document pool's worker); otherwise None.  None too when ``cache_dir`` (the pack's
+    :func:`layout_cache_dir`) holds sections: a night's pack lays out only the few that changed, often on this
+    process alone, and the early process would take a core from the figures' queries for nothing."""
+    if (_IN_WORKER or projects * ELEMENTS_PER_PROJECT < split_threshold()
+            or (cache_dir is not None and any(Path(cache_dir).glob("*.pdf")))):
         yield None
         return
     try:

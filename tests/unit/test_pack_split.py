@@ -228,3 +228,16 @@ def test_no_second_process_is_started_early_for_a_small_pack_or_in_a_worker(monk
     monkeypatch.setattr(S, "_IN_WORKER", True)
     with S.helper_for(projects=2_000) as helper:
         assert helper is None
+
+
+def test_no_second_process_is_started_early_when_the_packs_sections_are_kept(monkeypatch, tmp_path):
+    """A pack rendered before in its folder keeps its sections' layout: the night's render lays out the few that
+    changed, so nothing is started before it knows which."""
+    monkeypatch.setenv(S.SPLIT_ENV, "100")
+    cache = tmp_path / ".layout" / "2026-11" / "portfolio-pack"
+    with S.helper_for(projects=2_000, cache_dir=cache) as helper:  # no folder yet: a first render
+        assert isinstance(helper, S.Helper)
+    cache.mkdir(parents=True)
+    (cache / "0123.pdf").write_bytes(b"%PDF")
+    with S.helper_for(projects=2_000, cache_dir=cache) as helper:
+        assert helper is None
