@@ -702,11 +702,11 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
     if summary is None and not has_schema and not note:
         return None
     if not sources:
-        sources_ = []
+        source_rows: list = []
     elif has_schema:
-        sources_ = read_sources(con, raw_schema="quality", quarantine_schema="quality")
+        source_rows = read_sources(con, raw_schema="quality", quarantine_schema="quality")
     else:
-        sources_ = list((summary or {}).get("sources") or [])
+        source_rows = list((summary or {}).get("sources") or [])
     checks = list((summary or {}).get("checks") or [])
     counts = dict((summary or {}).get("counts") or {"run": 0, "passed": 0, "warned": 0, "failed": 0})
     issues = []
@@ -726,7 +726,7 @@ def load_quality_appendix(con: duckdb.DuckDBPyConnection, summary_path: Path | N
     if summary is None and not note:
         note = "No run summary was found for this pack; checks are not listed."
     return QualityAppendix(run_id=(summary or {}).get("run_id"), status=(summary or {}).get("status"),
-                           counts=counts, issues=tuple(issues), sources=tuple(sources_), note=note)
+                           counts=counts, issues=tuple(issues), sources=tuple(source_rows), note=note)
 
 
 def programme_appendix(quality: QualityAppendix | None) -> QualityAppendix | None:

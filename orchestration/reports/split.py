@@ -24,8 +24,8 @@ tests/unit/test_pack_split.py and tests/integration/test_pack_layout.py compare 
 """
 from __future__ import annotations
 
-import gc
 import contextlib
+import gc
 import hashlib
 import html as html_lib
 import io
@@ -258,9 +258,10 @@ def _warm_up() -> None:
     html_document("<p>pmo</p>").write_pdf()
 
 
-#: A portfolio pack of at least this many elements of layout per project reported is assumed (a demo pack of
-#: 30 projects had about 3,100 elements, a 300-project pack 9,500 and the 2,000-project pack 35,000): with
-#: :func:`split_threshold` it tells, before the figures are loaded, whether the pack will be split.
+#: Elements of layout (:func:`weight`) a portfolio pack has for each project it reports, roughly: a demo pack of
+#: 30 projects had about 3,100, a 300-project pack 9,500 and the 2,000-project pack 35,000.  With
+#: :func:`split_threshold` it tells, before the figures are loaded, whether the pack is likely to be split (from
+#: about 200 projects at the default threshold).
 ELEMENTS_PER_PROJECT = 30
 
 
