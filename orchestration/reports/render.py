@@ -42,7 +42,7 @@ from .lessons import LessonsPage, load_lessons
 from .quality_page import QualityPage, load_quality_page
 from .risk_matrix import RiskMatrixPage, load_risk_matrix
 from .scorecard import ScoreRow, load_scorecard
-from .split import helper_for, layout_cache_dir, render_split
+from .split import Helper, helper_for, layout_cache_dir, render_split
 from .trends import TrendsPage, load_trends
 from .pages import (SPARK_PERIODS, TOP_N, BenefitsPage, CompletedRow, ExecutiveSummary, IndexHistory, RisksPage,
                     load_benefits_page, load_completed, load_executive_summary, load_index_histories, load_risks_page)
@@ -947,7 +947,8 @@ def html_document(html: str):
     return PackDocument(document, stylesheets) if stylesheets else document
 
 
-def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None = None, helper=None) -> None:
+def _write_pdf_atomically(html: str, target: Path, *, layout_cache: Path | None = None,
+                          helper: Helper | None = None) -> None:
     """Write ``html`` as the PDF ``target``, replacing it only once the new file is complete.  ``layout_cache``
     (a pack's, :func:`orchestration.reports.split.layout_cache_dir`): lay a large pack out on two processes,
     keeping its sections' layout there for the next render (:func:`orchestration.reports.split.render_split`),
@@ -1169,7 +1170,7 @@ def _projects_reported(con: duckdb.DuckDBPyConnection, period: str) -> int:
 
 def _issue(data: PackData, quality: QualityAppendix | None, period: str, out_dir: Path, generated_at: datetime,
            reproduced: ReproducedFrom | None, programme: str | None, *, previous: dict | None, force: bool,
-           fingerprint: str | None, helper) -> PackIssue:
+           fingerprint: str | None, helper: Helper | None) -> PackIssue:
     """The second half of :func:`_render`: the pack's input hash, and its PDF written unless it is kept."""
     if programme:
         quality = programme_appendix(quality)

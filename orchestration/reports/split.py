@@ -38,7 +38,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -247,7 +246,10 @@ def render_split(html: str, write: Callable[[bytes], object], cache_dir: Path | 
 
 
 def _second_process() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=mark_worker)
+    """The second process: a document pool of one worker (spawned, and marked so that it never splits)."""
+    from .project import document_pool  # project imports render, which imports this module
+
+    return document_pool(1)
 
 
 def _warm_up() -> None:
