@@ -9,7 +9,9 @@ runs (``$PMO_HOME``), not when the code location loads, so one process can run s
 
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -29,8 +31,10 @@ from dagster import (
     multi_asset_check,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from orchestration.contract import ENTITIES
+from orchestration.defs import dbt_keep, parse_cache
 from orchestration.defs.dbt import build_target_dir, dbt_log_level, dbt_vars, reporting_period_env, spark_env
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
@@ -237,8 +241,37 @@ class PmoDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+def _builds_whole_project(context: AssetExecutionContext) -> bool:
+    """Whether the run selected every dbt model and check (a subset from the UI builds only those, and is
+    never kept from nor kept for)."""
+    assets_def = context.assets_def
+    return (assets_def.keys_by_output_name == assets_def.node_keys_by_output_name
+            and assets_def.check_specs_by_output_name == assets_def.node_check_specs_by_output_name)
+
+
+def _forget_build_state(settings) -> None:
+    """Delete the last build's state (orchestration/defs/dbt_keep.py) before a build that will not write one (a
+    subset, Spark's build whose marts replace DuckDB's): the next build then builds everything."""
+    if Path(settings.warehouse_path).is_file():
+        with connect(settings.warehouse_path) as con:
+            dbt_keep.clear_state(con)
+
+
 def build_dbt_assets(manifest: Path, project):
     translator = PmoDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def _plan_build(context: AssetExecutionContext, settings, period: str, manifest_dict: Mapping[str, Any]
+                    ) -> dbt_keep.BuildPlan | None:
+        """What this build keeps (orchestration/defs/dbt_keep.py); the last build's state is deleted here."""
+        warehouse = Path(settings.warehouse_path)
+        if not warehouse.is_file():  # the ingest step makes it before any build
+            return None
+        key = dbt_keep.build_key(
+            parse_cache.cache_key(Path(project.project_dir), dbt_vars(settings), str(warehouse)), period)
+        with connect(warehouse) as con:
+            plan = dbt_keep.plan_build(con, manifest_dict, key)
+        context.log.info(f"dbt build: {plan.reason}")
+        return plan
 
     @dbt_assets(
         manifest=manifest,
@@ -257,20 +290,43 @@ def build_dbt_assets(manifest: Path, project):
         except ValueError as exc:
             raise Failure(description=f"dbt was not started: {exc}") from None
         if settings.engine == "spark":
+            _forget_build_state(settings)
             yield from _spark_build(context, dbt, settings, log_level)
             return
         # One build at the last period of the run's range: the marts hold every earlier period's rows.
+        period = context.partition_key_range.end
+        manifest_dict, translator_used, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+        plan = _plan_build(context, settings, period, manifest_dict) if _builds_whole_project(context) else None
+        if plan is None:
+            _forget_build_state(settings)
+        checks = dict(plan.checks) if plan else {}
+        if plan is not None:
+            yield from dbt_keep.kept_events(context, manifest_dict, translator_used, project, plan)
+            if plan.keeps_everything(manifest_dict):
+                context.log.info("dbt not started: no source changed since the last build")
+                with connect(settings.warehouse_path) as con:
+                    dbt_keep.write_state(con, plan.key, plan.sources, checks)
+                return
         # The period goes in the environment, not --vars: dbt reuses its saved parse only while the vars
         # stay the same (orchestration/defs/dbt.py). dbt is started, with the environment copied, inside cli().
-        with reporting_period_env(context.partition_key_range.end):
+        with reporting_period_env(period):
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings)),
-                 "--log-level-file", log_level],
+                 "--log-level-file", log_level, *(plan.exclude_args(manifest_dict) if plan else [])],
                 context=context,
                 # One target folder for every run lets dbt reuse its partial parse (runs are serial).
                 target_path=build_target_dir(settings),
             )
-        yield from invocation.stream()
+        for event in invocation.stream():
+            if isinstance(event, AssetCheckResult) and event.asset_key is not None:
+                name, record = dbt_keep.check_record(event)
+                checks[name] = record
+            yield event
+        if plan is None:
+            return
+        # dbt succeeded (stream() raises when it fails): the next build may keep what its sources leave unchanged.
+        with connect(settings.warehouse_path) as con:
+            dbt_keep.write_state(con, plan.key, plan.sources, checks)
 
     return dbt_models
 

@@ -69,11 +69,18 @@ class RunProcess:
         os.killpg(self.proc.pid, signum)
 
 
-def start_run(home: Path, period: str, log_dir: Path, name: str = "run") -> RunProcess:
+#: For a run that must spend its dbt step in dbt on data the last build already saw (to be stopped there): the
+#: build would otherwise keep every node and not start dbt (orchestration/defs/dbt_keep.py).
+BUILD_EVERY_NODE = {"PMO_DBT_KEEP": "off"}
+
+
+def start_run(home: Path, period: str, log_dir: Path, name: str = "run",
+              extra_env: dict[str, str] | None = None) -> RunProcess:
     """`pmo run --home HOME --period PERIOD` in a new session; its stdout and stderr go to a file."""
     out = log_dir / f"{name}-{time.monotonic_ns()}.out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "DAGSTER_"))}
     env["COLUMNS"] = "200"
+    env.update(extra_env or {})
     with open(out, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen([PMO, "run", "--home", str(home), "--period", period], stdout=fh,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -107,10 +114,10 @@ def wait_for_step(home: Path, rp: RunProcess, step: str, timeout: float = 900, p
 
 
 def kill_at_step(home: Path, period: str, step: str, log_dir: Path, signum: int = signal.SIGKILL,
-                 delay: float = 0.0) -> tuple[str, int, str]:
+                 delay: float = 0.0, extra_env: dict[str, str] | None = None) -> tuple[str, int, str]:
     """Start a run, signal its process group once ``step`` has started (after ``delay`` s); returns the run id,
     the exit status (negative: killed by that signal) and the output."""
-    rp = start_run(home, period, log_dir)
+    rp = start_run(home, period, log_dir, extra_env=extra_env)
     try:
         run_id = wait_for_step(home, rp, step)
         if delay:

@@ -20,6 +20,7 @@ import pytest
 from dagster import DagsterEventType, DagsterRunStatus
 from dagster._core.storage.dagster_run import DagsterRun
 from runproc import (
+    BUILD_EVERY_NODE,
     PERIOD,
     assert_clean_console,
     instance_for,
@@ -94,7 +95,7 @@ def test_sigterm_cancels_the_run_frees_its_slot_and_leaves_serving_untouched(rec
     before = {p: sha(p) for p in published}
 
     # SIGTERM to the pmo process alone (as `kill PID` sends it): the run must stop dbt itself.
-    rp = start_run(home, PERIOD, logs, "cancel")
+    rp = start_run(home, PERIOD, logs, "cancel", extra_env=BUILD_EVERY_NODE)
     run_id = wait_for_step(home, rp, "dbt_models")
     time.sleep(1.0)
     rp.proc.send_signal(signal.SIGTERM)

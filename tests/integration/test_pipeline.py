@@ -27,16 +27,20 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetKey, DagsterInstance
 from pypdf import PdfReader
 
 from orchestration.demo.generator import generate_demo
 from orchestration.demo.formats import write_vendor_exports
 from orchestration.cli.runner import run_period
 from orchestration.defs.dbt import DBT_LOG_LEVEL_ENV
+from orchestration.defs.dbt_keep import KEEP_ENV
 from orchestration.settings import init_home, load_settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_project"
 PERIODS = ["2026-02", "2026-03"]
+#: HAND-1's actual cost to the end of March, worked by hand (assert_hand_project_figures).
+HAND_AC_2026_03 = 58_480
 
 
 def copy_hand_project(landing: Path) -> None:
@@ -204,6 +208,7 @@ def test_pack_numbers_equal_the_mart(home):
 def test_a_second_run_gives_identical_marts(home, monkeypatch):
     before = marts_fingerprint(home)
     monkeypatch.delenv(DBT_LOG_LEVEL_ENV)  # this run with dbt's default file log
+    monkeypatch.setenv(KEEP_ENV, "off")  # and every node built, so that the log has a line for each
     outcome = run_period(home, "2026-03")
     assert outcome.success
     assert marts_fingerprint(home) == before
@@ -218,6 +223,83 @@ def test_a_second_run_gives_identical_marts(home, monkeypatch):
     levels = Counter(line["info"]["level"] for line in lines if line["info"]["invocation_id"] == last)
     assert levels["debug"] == 0 and levels["info"] > 100, levels
     assert any(line["info"]["level"] == "debug" for line in lines)  # the earlier builds' debug log
+
+
+def _built_nodes(settings) -> set[str]:
+    """The unique_ids the last dbt build ran."""
+    results = json.loads((settings.dbt_target_dir / "build" / "run_results.json").read_text())["results"]
+    return {r["unique_id"] for r in results}
+
+
+def _summary(outcome) -> dict:
+    return json.loads(Path(outcome.summary_path).read_text())
+
+
+def test_a_run_whose_sources_did_not_change_keeps_every_dbt_node(home):
+    """Nothing landed since the last build: dbt builds no node, the marts are the same, and the run's quality
+    summary still reports every check with the outcome it had (orchestration/defs/dbt_keep.py)."""
+    before = marts_fingerprint(home)
+    full = run_period(home, "2026-03")  # the state of a build of every node (the previous test's was not kept)
+    assert full.success
+    results = home.dbt_target_dir / "build" / "run_results.json"
+    built_before = results.stat().st_mtime_ns
+    kept = run_period(home, "2026-03")
+    assert kept.success, (kept.failed_checks, kept.failed_steps)
+    assert results.stat().st_mtime_ns == built_before  # dbt was not started
+    assert marts_fingerprint(home) == before
+    with DagsterInstance.get() as instance:
+        records = instance.fetch_materializations(AssetKey(["marts", "fct_earned_value"]), limit=1).records
+    assert records[0].run_id == kept.run_id
+    assert "pmo/kept" in records[0].asset_materialization.metadata
+    first, second = _summary(full), _summary(kept)
+    assert second["counts"] == first["counts"] and second["counts"]["run"] > 100
+    assert ({(c["check"], c["outcome"]) for c in second["checks"]}
+            == {(c["check"], c["outcome"]) for c in first["checks"]})
+
+
+def test_a_new_timesheet_file_rebuilds_only_what_reads_timesheets(home, monkeypatch):
+    """A night's timesheet file: the build runs the nodes downstream of raw.timesheets and keeps the rest, and
+    the marts are those a build of every node gives from the same rows. The file's removal is a change too."""
+    import orchestration.defs.dbt_keep as keep
+
+    night = home.landing_dir / "timesheets" / "hand-night.csv"
+    night.write_text("work_date,person_id,person_name,project_code,task_code,hours,role,approval_status,entry_id\n"
+                     "2026-03-02,H1,Hana Example,HAND-1,T2,6,engineer,approved,HAND-TS-NIGHT\n")
+    try:
+        outcome = run_period(home, "2026-03")
+        assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
+        built = _built_nodes(home)
+        manifest = json.loads((home.dbt_target_dir / "manifest.json").read_text())
+        downstream = keep.reached_from(manifest, ["source.pmo_warehouse.raw.timesheets"])
+        assert built and built <= downstream
+        assert "model.pmo_warehouse.int_timesheets_costed" in built
+        assert "model.pmo_warehouse.fct_earned_value" in built
+        assert "model.pmo_warehouse.int_tasks_classified" not in built  # tasks did not change
+        assert "model.pmo_warehouse.fct_baseline_history" not in built
+        # a test of a rebuilt mart against a kept one runs (dbt's eager exclusion would have dropped it)
+        assert any(uid.startswith("test.pmo_warehouse.relationships_fct_earned_value_project_code") for uid in built)
+        incremental = marts_fingerprint(home)
+        # six more hours at H1's rate from 2026-02-16 (60 an hour) in March
+        assert serving_rows(home, "select ac from marts.fct_earned_value where project_code = 'HAND-1' "
+                                  "and period = '2026-03'")[0][0] == pytest.approx(HAND_AC_2026_03 + 360)
+        monkeypatch.setenv(keep.KEEP_ENV, "off")
+        full = run_period(home, "2026-03")
+        assert full.success
+        assert len(_built_nodes(home)) > len(built)
+        assert marts_fingerprint(home) == incremental
+        # every check reported both ways, with the same outcome
+        assert ({(c["check"], c["outcome"]) for c in _summary(outcome)["checks"]}
+                == {(c["check"], c["outcome"]) for c in _summary(full)["checks"]})
+        monkeypatch.delenv(keep.KEEP_ENV)
+    finally:
+        night.unlink()
+    before = marts_fingerprint(home)
+    outcome = run_period(home, "2026-03")
+    assert outcome.success
+    assert "model.pmo_warehouse.int_timesheets_costed" in _built_nodes(home)
+    assert marts_fingerprint(home) != before
+    assert serving_rows(home, "select ac from marts.fct_earned_value where project_code = 'HAND-1' "
+                              "and period = '2026-03'")[0][0] == pytest.approx(HAND_AC_2026_03)
 
 
 def test_a_bad_dbt_log_level_fails_the_dbt_step_and_publishes_nothing(home, monkeypatch):
