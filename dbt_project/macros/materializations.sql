@@ -49,3 +49,153 @@
 
   {{ return({"relations": [target_relation]}) }}
 {% endmacro %}
+
+
+{#-
+    table_by_source_file (DuckDB): a table whose rows each come from one row of a parent keyed by landed file
+    (config file_parent, the parent's name, and file_column, the file's sha256 in both), rebuilt only for the
+    files that changed since its last build. A night's timesheet file then prices its own rows instead of the
+    3.8 M lines of a 2,000-project organisation (issue #9; docs/architecture.md §7).
+
+    Beside the table, in schema pmo_build: <model>__files (each file's fingerprint: its rows' count and an
+    order-free hash of the parent's columns, without file_fingerprint_exclude) and <model>__inputs (a signature
+    of everything else the rows depend on: this model's compiled SQL, the code of its parent models, and the
+    contents of every parent but file_parent). Both are written in the transaction that writes the table.
+
+    A build replaces the whole table (as `table` does) when the table, the two companions or the file column
+    are missing, or the signature changed (a new rate, another reporting period, a code change). Otherwise it
+    deletes the rows of every file whose fingerprint changed or that is gone, and inserts the rows of every
+    changed or new file, computed by the model's own SQL with the file filter pushed down to the parent. The
+    result has the rows a full build gives; only their physical order differs.
+-#}
+{% materialization table_by_source_file, adapter="duckdb", supported_languages=["sql"] %}
+  {%- set file_parent = config.require("file_parent") -%}
+  {%- set file_column = config.require("file_column") -%}
+  {%- set excluded = config.get("file_fingerprint_exclude", []) -%}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type="table") -%}
+  {%- set files_table = "pmo_build." ~ adapter.quote(this.identifier ~ "__files") -%}
+  {%- set inputs_table = "pmo_build." ~ adapter.quote(this.identifier ~ "__inputs") -%}
+
+  {#- the parents, from the graph: the keyed one and the others -#}
+  {%- set ns = namespace(file_relation=none, others=[], code=[compiled_code], values=[]) -%}
+  {%- for uid in model.depends_on.nodes -%}
+    {%- set node = graph.nodes.get(uid) -%}
+    {%- if node is not none and node.resource_type in ("model", "seed", "snapshot") -%}
+      {%- set relation = adapter.get_relation(database=this.database, schema=node.schema,
+                                              identifier=node.alias or node.name) -%}
+      {%- do ns.code.append(uid ~ ":" ~ (node.raw_code or "")) -%}
+      {%- if node.name == file_parent -%}
+        {%- set ns.file_relation = relation -%}
+      {%- elif relation is not none -%}
+        {%- do ns.others.append(relation) -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if ns.file_relation is none -%}
+    {{ exceptions.raise_compiler_error("table_by_source_file: " ~ this ~ " has no built parent named " ~ file_parent) }}
+  {%- endif -%}
+
+  {#- a signature of the other inputs: the code, and each other parent's contents -#}
+  {%- set parts = ["select '" ~ local_md5(ns.code | join("\n")) ~ "'"] -%}
+  {%- for relation in ns.others -%}
+    {%- set cols = adapter.get_columns_in_relation(relation) | map(attribute="name") | list -%}
+    {%- do parts.append("select count(*) || ':' || coalesce(bit_xor(hash(" ~ pmo_quoted_columns(cols) ~ ")), 0) from " ~ relation) -%}
+  {%- endfor -%}
+  {%- set ns.values = [] -%}
+  {%- for part in parts -%}
+    {%- do ns.values.append(run_query(part).columns[0].values()[0] | string) -%}
+  {%- endfor -%}
+  {%- set signature = local_md5(ns.values | join("|")) -%}
+
+  {#- each file's fingerprint now -#}
+  {%- set file_cols = adapter.get_columns_in_relation(ns.file_relation) | map(attribute="name")
+                      | reject("in", excluded) | list -%}
+  {%- set now_sql = "select " ~ adapter.quote(file_column) ~ " as file, count(*) || ':' || bit_xor(hash("
+                    ~ pmo_quoted_columns(file_cols) ~ ")) as fingerprint from " ~ ns.file_relation ~ " group by 1" -%}
+
+  {%- set mode = "full" -%}
+  {%- if existing_relation is not none and existing_relation.type == "table" -%}
+    {%- set has_column = adapter.get_columns_in_relation(existing_relation) | selectattr("name", "equalto", file_column) | list -%}
+    {%- if has_column and pmo_table_exists("pmo_build", this.identifier ~ "__files")
+          and pmo_table_exists("pmo_build", this.identifier ~ "__inputs") -%}
+      {%- set stored = run_query("select signature from " ~ inputs_table).columns[0].values() -%}
+      {%- if stored | length == 1 and stored[0] == signature -%}
+        {%- set mode = "files" -%}
+      {%- endif -%}
+    {%- endif -%}
+  {%- endif -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% call statement("pmo_files_now") -%}
+    create or replace temporary table pmo_files_now as {{ now_sql }};
+  {%- endcall %}
+
+  {%- if mode == "files" %}
+    {% call statement("pmo_changed_files") -%}
+      create or replace temporary table pmo_changed_files as
+      select coalesce(n.file, o.file) as file
+      from pmo_files_now n full outer join {{ files_table }} o on n.file = o.file
+      where n.fingerprint is distinct from o.fingerprint;
+    {%- endcall %}
+    {% call statement("pmo_delete_changed") -%}
+      delete from {{ target_relation }} where {{ adapter.quote(file_column) }} in (select file from pmo_changed_files);
+    {%- endcall %}
+    {#- the changed files as literals, so that the filter reaches the parent's scan -#}
+    {%- set changed = run_query("select file from pmo_changed_files order by 1").columns[0].values() -%}
+    {%- if changed | length > 0 %}
+      {% call statement("main") -%}
+        insert into {{ target_relation }}
+        select * from (
+          {{ compiled_code }}
+        ) as pmo_delta
+        where {{ adapter.quote(file_column) }} in ({% for f in changed %}'{{ f | replace("'", "''") }}'{{ "," if not loop.last }}{% endfor %});
+      {%- endcall %}
+    {%- else %}
+      {% call statement("main") -%}
+        select 0 as rows_changed;
+      {%- endcall %}
+    {%- endif %}
+  {%- else %}
+    {%- if existing_relation is not none and existing_relation.type != "table" %}
+      {{ adapter.drop_relation(existing_relation) }}
+    {%- endif %}
+    {% call statement("main") -%}
+      create or replace table {{ target_relation }} as (
+        {{ compiled_code }}
+      );
+    {%- endcall %}
+  {%- endif %}
+
+  {% call statement("pmo_files_schema") -%}
+    create schema if not exists pmo_build
+  {%- endcall %}
+  {% call statement("pmo_files_state") -%}
+    create or replace table {{ files_table }} as select * from pmo_files_now
+  {%- endcall %}
+  {% call statement("pmo_inputs_state") -%}
+    create or replace table {{ inputs_table }} as select '{{ signature }}' as signature
+  {%- endcall %}
+  {% call statement("pmo_files_now_dropped") -%}
+    drop table pmo_files_now
+  {%- endcall %}
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {{ log("table_by_source_file " ~ this ~ ": " ~ ("rebuilt for changed files only" if mode == "files" else "rebuilt whole"), info=true) }}
+
+  {{ return({"relations": [target_relation]}) }}
+{% endmaterialization %}
+
+
+{% macro pmo_quoted_columns(columns) -%}
+  {%- for c in columns %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+
+{% macro pmo_table_exists(schema, table) -%}
+  {%- set found = run_query("select count(*) from duckdb_tables() where schema_name = '" ~ schema
+                            ~ "' and table_name = '" ~ table ~ "'") -%}
+  {{- return(found.columns[0].values()[0] > 0) -}}
+{%- endmacro %}

@@ -4,6 +4,7 @@ CREATE OR REPLACE in the node's transaction, and a model that fails leaves the p
 A throwaway dbt project with the project's materializations file and three models, built in-process."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -94,3 +95,55 @@ def test_tables_and_views_are_replaced_in_place_and_a_failure_keeps_the_last_bui
     assert statuses["base"] == "error" and statuses["doubled"] == "skipped"
     assert _relations(tmp_path) == {"base": "BASE TABLE", "changes_kind": "BASE TABLE", "doubled": "VIEW"}
     assert _rows(tmp_path, "select x from base order by x") == [(1,), (2,), (3,)]
+
+
+def test_table_by_source_file_prices_only_the_files_that_changed(tmp_path):
+    """table_by_source_file: the rows of a file whose rows did not change are kept (a row tampered with in the
+    table stays tampered), a new, changed or removed file's rows are replaced, and a change of any other input
+    (here the rate) rebuilds the whole table."""
+    root = _project(tmp_path)
+    _model(root, "keyed", "{{ config(materialized='view') }} select file, n, v from lines")
+    _model(root, "rates", "select rate from rate_table")
+    _model(root, "priced", "{{ config(materialized='table_by_source_file', file_parent='keyed', file_column='file') }}\n"
+                           "select k.file, k.n, k.v * r.rate as cost from {{ ref('keyed') }} k cross join {{ ref('rates') }} r")
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("create table lines as select * from (values ('a', 1, 10.0), ('a', 2, 20.0), ('b', 1, 5.0), "
+                "('b', 2, 6.0)) t(file, n, v)")
+    con.execute("create table rate_table as select 2.0 as rate")
+    con.close()
+
+    def priced() -> list[tuple]:
+        return _rows(tmp_path, "select file, n, cost from priced order by all")
+
+    def said() -> str:
+        """What the last build said it did to the table."""
+        return re.findall(r"table_by_source_file \S+: (rebuilt [a-z ]+)", (tmp_path / "logs" / "dbt.log").read_text())[-1]
+
+    assert _build(root, tmp_path).success
+    assert "rebuilt whole" in said()
+    assert priced() == [("a", 1, 20.0), ("a", 2, 40.0), ("b", 1, 10.0), ("b", 2, 12.0)]
+
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("update priced set cost = -1 where file = 'a'")  # to see that file a's rows are not priced again
+    con.execute("delete from lines where file = 'b' and n = 2")
+    con.execute("insert into lines values ('c', 1, 1.0)")
+    con.close()
+    assert _build(root, tmp_path).success
+    assert "rebuilt for changed files only" in said()
+    assert priced() == [("a", 1, -1.0), ("a", 2, -1.0), ("b", 1, 10.0), ("c", 1, 2.0)]
+    # nothing changed: nothing priced again
+    assert _build(root, tmp_path).success
+    assert priced() == [("a", 1, -1.0), ("a", 2, -1.0), ("b", 1, 10.0), ("c", 1, 2.0)]
+    # a file that is gone takes its rows with it
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("delete from lines where file = 'c'")
+    con.close()
+    assert _build(root, tmp_path).success
+    assert priced() == [("a", 1, -1.0), ("a", 2, -1.0), ("b", 1, 10.0)]
+
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("update rate_table set rate = 3.0")
+    con.close()
+    assert _build(root, tmp_path).success
+    assert "rebuilt whole" in said()
+    assert priced() == [("a", 1, 30.0), ("a", 2, 60.0), ("b", 1, 15.0)]

@@ -6,7 +6,17 @@
     wins over a rate for their role (rates.person_id NULL, rates.role = role, compared without regard to
     case or surrounding spaces); among rates of the same kind, the latest valid_from wins. Hours with
     no valid rate keep a NULL cost (a data test blocks them).
+
+    Built by table_by_source_file on DuckDB (macros/materializations.sql): a night's timesheet file prices its
+    own rows, and the other files' lines are kept while the rates, the reporting period and the code are the
+    same. source_sha256 names each line's landed file for that.
 -#}
+{{ config(
+    materialized=('table_by_source_file' if target.type == 'duckdb' else 'table'),
+    file_parent='stg_raw__timesheets',
+    file_column='source_sha256',
+    file_fingerprint_exclude=['timesheet_line_id', 'loaded_at'],
+) }}
 with timesheets as (
 
     select * from {{ ref('stg_raw__timesheets') }}
@@ -168,6 +178,7 @@ select
     priced.hourly_cost,
     priced.rate_currency as cost_currency,
     {{ to_money('priced.hours * priced.hourly_cost') }} as labour_cost,
-    coalesce(priced.work_date <= parameters.reporting_period_end, false) as is_in_reporting_window
+    coalesce(priced.work_date <= parameters.reporting_period_end, false) as is_in_reporting_window,
+    priced.source_sha256
 from priced
 cross join parameters
