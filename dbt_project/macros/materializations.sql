@@ -60,7 +60,8 @@
     Beside the table, in schema pmo_build: <model>__files (each file's fingerprint: its rows' count and an
     order-free hash of the parent's columns, without file_fingerprint_exclude) and <model>__inputs (a signature
     of everything else the rows depend on: this model's compiled SQL, the code of its parent models, and the
-    contents of every parent but file_parent). Both are written in the transaction that writes the table.
+    contents of every parent but file_parent, also without the columns file_fingerprint_exclude names, such as
+    the load time). Both are written in the transaction that writes the table.
 
     A build replaces the whole table (as `table` does) when the table, the two companions or the file column
     are missing, or the signature changed (a new rate, another reporting period, a code change). Otherwise it
@@ -99,7 +100,7 @@
   {#- a signature of the other inputs: the code, and each other parent's contents -#}
   {%- set parts = ["select '" ~ local_md5(ns.code | join("\n")) ~ "'"] -%}
   {%- for relation in ns.others -%}
-    {%- set cols = adapter.get_columns_in_relation(relation) | map(attribute="name") | list -%}
+    {%- set cols = adapter.get_columns_in_relation(relation) | map(attribute="name") | reject("in", excluded) | list -%}
     {%- do parts.append("select count(*) || ':' || coalesce(bit_xor(hash(" ~ pmo_quoted_columns(cols) ~ ")), 0) from " ~ relation) -%}
   {%- endfor -%}
   {%- set ns.values = [] -%}

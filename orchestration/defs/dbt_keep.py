@@ -30,15 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-
-log = logging.getLogger(__name__)
 
 #: ``off`` (or ``0``, ``false``, ``no``) builds every node every run.
 KEEP_ENV = "PMO_DBT_KEEP"
