@@ -144,9 +144,12 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
         started = time.monotonic()
         log_path = settings.dbt_log_dir / f"run-{period}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text("", encoding="utf-8")  # this run's log alone
         with DagsterInstance.get() as instance:
-            # Two descriptors on one file: Dagster mirrors stdout and stderr each into its compute logs.
-            with open(log_path, "w", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
+            # Two descriptors on one file: Dagster mirrors stdout and stderr each into its compute logs. Both
+            # append: a descriptor opened with "w" writes at its own offset, over the lines the other appended
+            # (Dagster's own step lines, such as dbt's command, were lost under dbt's output).
+            with open(log_path, "a", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), _stderr_fd_to(log_path), \
                     warnings.catch_warnings(), wait_listener(on_wait), step_listener(on_step):
                 warnings.simplefilter("ignore")

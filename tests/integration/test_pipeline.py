@@ -274,6 +274,10 @@ def test_a_new_timesheet_file_rebuilds_only_what_reads_timesheets(home, monkeypa
         assert built and built <= downstream
         assert "model.pmo_warehouse.int_timesheets_costed" in built
         assert "model.pmo_warehouse.fct_earned_value" in built
+        # the run's log says what was kept and why, beside dbt's own output
+        log = Path(outcome.log_path).read_text()
+        assert "nodes kept; changed sources: raw.timesheets" in log
+        assert "Running dbt command" in log and "START sql table_by_source_file model" in log
         assert "model.pmo_warehouse.int_tasks_classified" not in built  # tasks did not change
         assert "model.pmo_warehouse.fct_baseline_history" not in built
         # a test of a rebuilt mart against a kept one runs (dbt's eager exclusion would have dropped it)
