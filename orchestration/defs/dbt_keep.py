@@ -134,9 +134,8 @@ class BuildPlan:
         would then neither run nor be kept. The kept tests are named one by one instead."""
         if not self.kept:
             return []
-        nodes = manifest["nodes"]
-        return ["--indirect-selection", "empty", "--exclude", " ".join(sorted(nodes[uid]["name"] for uid in self.kept))]
-
+        names = sorted(manifest["nodes"][uid]["name"] for uid in self.kept)
+        return ["--indirect-selection", "empty", "--exclude", " ".join(names)]
 
     def keeps_everything(self, manifest: Mapping[str, Any]) -> bool:
         """Whether no node is left to build (then dbt is not started at all)."""
