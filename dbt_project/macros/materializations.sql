@@ -57,7 +57,8 @@
     files that changed since its last build. A night's timesheet file then prices its own rows instead of the
     3.8 M lines of a 2,000-project organisation (issue #9; docs/architecture.md §7).
 
-    Beside the table, in schema pmo_build: <model>__files (each file's fingerprint: its rows' count and an
+    Beside the table, in schema pmo_build (where the orchestrator also keeps its build state,
+    orchestration/defs/dbt_keep.py): <model>__files (each file's fingerprint: its rows' count and an
     order-free hash of the parent's columns, without file_fingerprint_exclude) and <model>__inputs (a signature
     of everything else the rows depend on: this model's compiled SQL, the code of its parent models, and the
     contents of every parent but file_parent, also without the columns file_fingerprint_exclude names, such as

@@ -326,8 +326,8 @@ def build_dbt_assets(manifest: Path, project):
                 invocation.process.wait()
                 raise
         for event in invocation.stream():
-            if isinstance(event, AssetCheckResult) and event.asset_key is not None:
-                name, record = dbt_keep.check_record(event)
+            if plan is not None and isinstance(event, AssetCheckResult) and event.asset_key is not None:
+                name, record = dbt_keep.stored_check_result(event)
                 checks[name] = record
             yield event
         if plan is None:

@@ -227,8 +227,9 @@ def check_key_text(asset_key_path: Iterable[str], check_name: str) -> str:
     return "/".join(asset_key_path) + "::" + check_name
 
 
-def check_record(result: Any) -> tuple[str, dict]:
-    """(key, what :func:`kept_events` needs to report it again) of a Dagster ``AssetCheckResult``."""
+def stored_check_result(result: Any) -> tuple[str, dict]:
+    """(key, what :func:`kept_events` needs to report it again) of a Dagster ``AssetCheckResult``: what the state
+    keeps of a test's last run (the run summary's record is :func:`orchestration.pipeline.quality.check_record`)."""
     meta = {}
     for name, value in (result.metadata or {}).items():
         raw = getattr(value, "value", value)
