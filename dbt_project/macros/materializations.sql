@@ -28,6 +28,14 @@
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type=kind) -%}
 
+  {#- not run again when its inputs are those of its last build (macros/unchanged_inputs.sql) -#}
+  {%- set record = pmo_node_record(model, kind ~ "\n" ~ compiled_code) -%}
+  {%- if pmo_unchanged(record) and existing_relation is not none and existing_relation.type == kind
+        and not pre_hooks and not post_hooks -%}
+    {% do store_raw_result("main", message="UNCHANGED", code="UNCHANGED", rows_affected=-1) %}
+    {{ return({"relations": [target_relation]}) }}
+  {%- endif -%}
+
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
@@ -43,6 +51,12 @@
     );
   {%- endcall %}
 
+  {%- if kind == "table" %}
+    {{ pmo_record_version(record, model.unique_id, pmo_table_version_sql(target_relation)) }}
+  {%- else %}
+    {{ pmo_record_version(record, model.unique_id,
+                          "select '" ~ (record.inputs or ("unknown " ~ invocation_id)) ~ "'") }}
+  {%- endif %}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
@@ -78,6 +92,15 @@
   {%- set target_relation = this.incorporate(type="table") -%}
   {%- set files_table = "pmo_build." ~ adapter.quote(this.identifier ~ "__files") -%}
   {%- set inputs_table = "pmo_build." ~ adapter.quote(this.identifier ~ "__inputs") -%}
+
+  {#- not run at all when its inputs are those of its last build (macros/unchanged_inputs.sql) -#}
+  {%- set record = pmo_node_record(model, ["table_by_source_file", compiled_code, file_parent, file_column,
+                                           excluded | join(",")] | join("\n")) -%}
+  {%- if pmo_unchanged(record) and existing_relation is not none and existing_relation.type == "table"
+        and not pre_hooks and not post_hooks -%}
+    {% do store_raw_result("main", message="UNCHANGED", code="UNCHANGED", rows_affected=-1) %}
+    {{ return({"relations": [target_relation]}) }}
+  {%- endif -%}
 
   {#- the parents, from the graph: the keyed one and the others -#}
   {%- set ns = namespace(file_relation=none, others=[], code=[compiled_code], values=[]) -%}
@@ -179,6 +202,23 @@
   {% call statement("pmo_inputs_state") -%}
     create or replace table {{ inputs_table }} as select '{{ signature }}' as signature
   {%- endcall %}
+  {#- the table's version (macros/unchanged_inputs.sql): of its rows after a whole build; after a build of the
+      changed files, the version before it and each changed file's new fingerprint (a file's rows are a function
+      of the file and the signature, which is unchanged) -#}
+  {%- if not record.recording -%}
+    {%- set version_sql = "select null" -%}
+  {%- elif mode == "files" -%}
+    {%- set before = "coalesce((select version from pmo_build.node_versions where node_id = '" ~ model.unique_id
+                     ~ "'), 'unknown " ~ invocation_id ~ "')" -%}
+    {%- if changed | length > 0 -%}
+      {%- set before = "md5(" ~ before ~ " || '|' || (select string_agg(c.file || '=' || coalesce(n.fingerprint, "
+          ~ "'removed'), ',' order by c.file) from pmo_changed_files c left join pmo_files_now n on n.file = c.file))" -%}
+    {%- endif -%}
+    {%- set version_sql = "select '" ~ run_query("select " ~ before).columns[0].values()[0] ~ "'" -%}
+  {%- else -%}
+    {%- set version_sql = pmo_table_version_sql(target_relation) -%}
+  {%- endif -%}
+  {{ pmo_record_version(record, model.unique_id, version_sql) }}
   {% call statement("pmo_files_now_dropped") -%}
     drop table pmo_files_now
   {%- endcall %}

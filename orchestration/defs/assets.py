@@ -270,6 +270,7 @@ def build_dbt_assets(manifest: Path, project):
             parse_cache.cache_key(Path(project.project_dir), dbt_vars(settings), str(warehouse)), period)
         with connect(warehouse) as con:
             plan = dbt_keep.plan_build(con, manifest_dict, key)
+            dbt_keep.ensure_node_versions(con)
         context.log.info(f"dbt build: {plan.reason}")
         return plan
 
@@ -330,6 +331,7 @@ def build_dbt_assets(manifest: Path, project):
                 name, record = dbt_keep.stored_check_result(event)
                 checks[name] = record
             yield event
+        _log_unchanged(context, invocation)
         if plan is None:
             return
         # dbt succeeded (stream() raises when it fails): the next build may keep what its sources leave unchanged.
@@ -337,6 +339,17 @@ def build_dbt_assets(manifest: Path, project):
             dbt_keep.write_state(con, plan.key, plan.sources, checks)
 
     return dbt_models
+
+
+def _log_unchanged(context: AssetExecutionContext, invocation) -> None:
+    """Log how many of the nodes dbt was given it did not run again (dbt_project/macros/unchanged_inputs.sql)."""
+    try:
+        summary = dbt_keep.unchanged_summary(invocation.get_artifact("run_results.json"))
+    except (OSError, ValueError) as exc:  # the build succeeded; only this line is lost
+        context.log.warning(f"dbt's run_results.json could not be read: {exc}")
+        return
+    if summary:
+        context.log.info(summary)
 
 
 def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, settings, log_level: str):

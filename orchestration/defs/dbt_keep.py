@@ -208,6 +208,35 @@ def plan_build(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], key:
     return plan
 
 
+#: The code dbt reports for a node it did not run because its inputs were those of its last build
+#: (dbt_project/macros/unchanged_inputs.sql).
+UNCHANGED_CODE = "UNCHANGED"
+#: Where each dbt node records what it was built from (dbt_project/macros/unchanged_inputs.sql). The macros
+#: neither record nor skip when it is missing; it is made here, before dbt starts, as dbt's threads would
+#: conflict creating it.
+NODE_VERSIONS_TABLE = f"{STATE_SCHEMA}.node_versions"
+NODE_VERSIONS_DDL = (f"CREATE TABLE IF NOT EXISTS {NODE_VERSIONS_TABLE} (node_id VARCHAR, inputs VARCHAR, "
+                     "version VARCHAR, failures BIGINT, should_warn BOOLEAN, should_error BOOLEAN, recorded_by VARCHAR)")
+
+
+def ensure_node_versions(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the table the dbt nodes record in, if it is not there."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
+    con.execute(NODE_VERSIONS_DDL)
+
+
+def unchanged_summary(run_results: Mapping[str, Any]) -> str | None:
+    """What a build ran and what it found unchanged, from its ``run_results.json`` ("9 of 106 nodes run: 97
+    had the inputs of their last build and were not run again"); None without node results."""
+    results = [r for r in run_results.get("results", ())
+               if str(r.get("unique_id", "")).split(".", 1)[0] in _BUILT_TYPES]
+    if not results:
+        return None
+    unchanged = sum(1 for r in results if (r.get("adapter_response") or {}).get("code") == UNCHANGED_CODE)
+    return (f"dbt build: {len(results) - unchanged} of {len(results)} selected nodes run; {unchanged} had the "
+            "inputs of their last build and were not run again")
+
+
 def topological(manifest: Mapping[str, Any], uids: Iterable[str]) -> list[str]:
     """``uids`` parents first (by the length of the longest path from a source, then by name): Dagster wants a
     multi-asset's outputs in that order."""

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.defs.dbt_keep import NODE_VERSIONS_TABLE
 from orchestration.pipeline.spark_sources import export_sources
 
 #: The Spark schemas copied back into warehouse.duckdb after a Spark build: the marts (what publish reads)
@@ -104,6 +105,9 @@ def import_spark_marts(warehouse: Path, spark_warehouse_dir: Path,
                 files = str(folder / "*.parquet").replace("'", "''")
                 con.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS SELECT * FROM read_parquet(\'{files}\')')
                 counts[f"{schema}.{table}"] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+        # the nodes' records of what they were built from (dbt_project/macros/unchanged_inputs.sql) describe
+        # DuckDB's tables, which are replaced: the next DuckDB build runs every node again
+        con.execute(f"DROP TABLE IF EXISTS {NODE_VERSIONS_TABLE}")
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # the error may already have ended the transaction

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 
+from orchestration.defs.dbt_keep import ensure_node_versions
 from tests.dbt.dbt_harness import DBT_PROJECT
 
 PROJECT_YML = """
@@ -37,7 +38,8 @@ def _project(tmp_path: Path) -> Path:
     root = tmp_path / "probe"
     (root / "models").mkdir(parents=True)
     (root / "macros").mkdir()
-    shutil.copy(DBT_PROJECT / "macros" / "materializations.sql", root / "macros")
+    for macros in ("materializations.sql", "unchanged_inputs.sql"):
+        shutil.copy(DBT_PROJECT / "macros" / macros, root / "macros")
     (root / "dbt_project.yml").write_text(PROJECT_YML)
     (root / "profiles.yml").write_text(PROFILES_YML.format(path=tmp_path / "probe.duckdb"))
     return root
@@ -149,3 +151,95 @@ def test_table_by_source_file_prices_only_the_files_that_changed(tmp_path):
     assert _build(root, tmp_path).success
     assert "rebuilt whole" in said()
     assert priced() == [("a", 1, 30.0), ("a", 2, 60.0), ("b", 1, 15.0)]
+
+
+SOURCES_YML = """
+version: 2
+sources:
+  - name: src
+    schema: main
+    tables:
+      - name: lines
+models:
+  - name: child
+    columns:
+      - name: total
+        data_tests:
+          - not_null
+"""
+
+
+def test_a_node_whose_inputs_are_unchanged_is_not_run_again(tmp_path, monkeypatch):
+    """macros/unchanged_inputs.sql: a model or test whose compiled SQL and parents' versions are those of its last
+    build is reported UNCHANGED without running; a table rebuilt into the same rows keeps its version, so what
+    reads it is not run again; a test's result (a warning with its count) is replayed; PMO_DBT_KEEP=off runs all."""
+    root = _project(tmp_path)
+    (root / "models" / "sources.yml").write_text(SOURCES_YML)
+    _model(root, "stg", "{{ config(materialized='view') }} select n, v from {{ source('src', 'lines') }}")
+    _model(root, "early", "select n, sum(v) as v from {{ ref('stg') }} where n <= 2 group by n")
+    _model(root, "child", "select n, v * 10 as total from {{ ref('early') }}")
+    (root / "tests").mkdir()
+    (root / "tests" / "child_over_100.sql").write_text(
+        "{{ config(severity='warn') }} select * from {{ ref('child') }} where total > 100")
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("create table lines as select n, v::decimal(10, 1) as v from (values (1, 5.0), (2, 20.0)) t(n, v)")
+    ensure_node_versions(con)  # as the orchestrator does before it starts dbt
+    con.close()
+
+    def build() -> dict[str, tuple[str, str | None, int | None]]:
+        """name -> (status, adapter code, failures) of each node of a build"""
+        res = _build(root, tmp_path)
+        assert res.success, res.exception
+        return {r.node.name: (str(r.status), (r.adapter_response or {}).get("code"), r.failures)
+                for r in res.result if r.node.resource_type != "operation"}
+
+    def unchanged(results) -> set[str]:
+        return {name.split("_child")[0] if name.startswith("not_null") else name
+                for name, (_, code, _) in results.items() if code == "UNCHANGED"}
+
+    first = build()
+    assert unchanged(first) == set()
+    assert first["child_over_100"] == ("warn", None, 1)
+    assert _rows(tmp_path, "select n, total from child order by n") == [(1, 50.0), (2, 200.0)]
+
+    # nothing changed: nothing runs, the warning is reported again with its count
+    second = build()
+    assert unchanged(second) == {"stg", "early", "child", "child_over_100", "not_null"}
+    assert second["child_over_100"] == ("warn", "UNCHANGED", 1)
+
+    # a source row that `early` filters out: stg and early run (early into the same rows), the rest does not
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("insert into lines values (3, 1000.0)")
+    con.close()
+    third = build()
+    assert unchanged(third) == {"child", "child_over_100", "not_null"}
+    assert third["early"][1] != "UNCHANGED" and third["child_over_100"] == ("warn", "UNCHANGED", 1)
+
+    # a row that reaches child: everything runs, the test finds the new count
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("insert into lines values (1, 10.0)")
+    con.close()
+    fourth = build()
+    assert unchanged(fourth) == set()
+    assert _rows(tmp_path, "select n, total from child order by n") == [(1, 150.0), (2, 200.0)]
+    assert fourth["child_over_100"] == ("warn", None, 2)
+
+    # the same values in a column of another type: what reads the source runs again
+    con = duckdb.connect(str(tmp_path / "probe.duckdb"))
+    con.execute("alter table lines alter v type double")
+    con.close()
+    fifth = build()
+    assert "early" not in unchanged(fifth)
+
+    monkeypatch.setenv("PMO_DBT_KEEP", "off")
+    assert unchanged(build()) == set()
+    versions = _rows(tmp_path, "select count(*), count(inputs) from pmo_build.node_versions")
+    assert versions == [(5, 5)]
+    monkeypatch.delenv("PMO_DBT_KEEP")
+    assert unchanged(build()) == {"stg", "early", "child", "child_over_100", "not_null"}
+
+    # without the table (a warehouse dbt builds by hand) every node runs and nothing is recorded
+    _rows(tmp_path, "drop table pmo_build.node_versions")
+    assert unchanged(build()) == set()
+    assert unchanged(build()) == set()
+    assert _rows(tmp_path, "select count(*) from duckdb_tables() where table_name = 'node_versions'") == [(0,)]

@@ -225,10 +225,22 @@ def test_a_second_run_gives_identical_marts(home, monkeypatch):
     assert any(line["info"]["level"] == "debug" for line in lines)  # the earlier builds' debug log
 
 
-def _built_nodes(settings) -> set[str]:
-    """The unique_ids the last dbt build ran."""
+def _build_results(settings) -> list[dict]:
+    """The node results of the last dbt build (its hooks left out)."""
     results = json.loads((settings.dbt_target_dir / "build" / "run_results.json").read_text())["results"]
-    return {r["unique_id"] for r in results}
+    return [r for r in results if not r["unique_id"].startswith("operation.")]
+
+
+def _built_nodes(settings) -> set[str]:
+    """The unique_ids the last dbt build was given (the nodes the run did not keep)."""
+    return {r["unique_id"] for r in _build_results(settings)}
+
+
+def _unchanged_nodes(settings) -> set[str]:
+    """The unique_ids the last dbt build did not run again, their inputs being those of their last build
+    (dbt_project/macros/unchanged_inputs.sql)."""
+    return {r["unique_id"] for r in _build_results(settings)
+            if (r.get("adapter_response") or {}).get("code") == "UNCHANGED"}
 
 
 def _summary(outcome) -> dict:
@@ -274,6 +286,9 @@ def test_a_new_timesheet_file_rebuilds_only_what_reads_timesheets(home, monkeypa
         assert built and built <= downstream
         assert "model.pmo_warehouse.int_timesheets_costed" in built
         assert "model.pmo_warehouse.fct_earned_value" in built
+        # March's AC moves, so the earned value chain runs (it is not replayed as unchanged)
+        assert {"model.pmo_warehouse.int_timesheets_costed", "model.pmo_warehouse.fct_earned_value",
+                "test.pmo_warehouse.assert_ac_equals_timesheets_and_ledger"}.isdisjoint(_unchanged_nodes(home))
         # the run's log says what was kept and why, beside dbt's own output
         log = Path(outcome.log_path).read_text()
         assert "nodes kept; changed sources: raw.timesheets" in log
@@ -290,6 +305,7 @@ def test_a_new_timesheet_file_rebuilds_only_what_reads_timesheets(home, monkeypa
         full = run_period(home, "2026-03")
         assert full.success
         assert len(_built_nodes(home)) > len(built)
+        assert _unchanged_nodes(home) == set()  # PMO_DBT_KEEP=off runs every node
         assert marts_fingerprint(home) == incremental
         # every check reported both ways, with the same outcome
         assert ({(c["check"], c["outcome"]) for c in _summary(outcome)["checks"]}
@@ -304,6 +320,39 @@ def test_a_new_timesheet_file_rebuilds_only_what_reads_timesheets(home, monkeypa
     assert marts_fingerprint(home) != before
     assert serving_rows(home, "select ac from marts.fct_earned_value where project_code = 'HAND-1' "
                               "and period = '2026-03'")[0][0] == pytest.approx(HAND_AC_2026_03)
+
+
+def test_timesheets_after_the_period_rerun_only_what_reads_them_before_the_monthly_sums(home):
+    """A timesheet file of the month after the reporting period: the priced lines take its row, but the monthly
+    actual costs up to the period come out the same, so what reads them is reported unchanged without running
+    (dbt_project/macros/unchanged_inputs.sql), and every mart is the same as before the file landed."""
+    first = run_period(home, "2026-03")
+    assert first.success
+    before = marts_fingerprint(home)
+    later = home.landing_dir / "timesheets" / "hand-april.csv"
+    later.write_text("work_date,person_id,person_name,project_code,task_code,hours,role,approval_status,entry_id\n"
+                     "2026-04-01,H1,Hana Example,HAND-1,T2,6,engineer,approved,HAND-TS-APRIL\n")
+    try:
+        outcome = run_period(home, "2026-03")
+        assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
+        unchanged = _unchanged_nodes(home)
+        ran = _built_nodes(home) - unchanged
+        assert "model.pmo_warehouse.int_timesheets_costed" in ran
+        assert "model.pmo_warehouse.int_actual_costs_accumulated" in ran  # rebuilt into the same rows
+        assert {"model.pmo_warehouse.fct_earned_value", "model.pmo_warehouse.fct_task_earned_value",
+                "test.pmo_warehouse.assert_bac_equals_current_baseline_tasks"} <= unchanged
+        assert marts_fingerprint(home) == before
+        assert serving_rows(home, "select ac from marts.fct_earned_value where project_code = 'HAND-1' "
+                                  "and period = '2026-03'")[0][0] == pytest.approx(HAND_AC_2026_03)
+        assert f"{len(ran)} of {len(ran) + len(unchanged)} selected nodes run; {len(unchanged)} had the inputs " \
+            "of their last build" in Path(outcome.log_path).read_text()
+        # every check reported, with the outcome it had (a replayed test's included)
+        assert ({(c["check"], c["outcome"]) for c in _summary(outcome)["checks"]}
+                == {(c["check"], c["outcome"]) for c in _summary(first)["checks"]})
+    finally:
+        later.unlink()
+    assert run_period(home, "2026-03").success
+    assert marts_fingerprint(home) == before
 
 
 def test_a_bad_dbt_log_level_fails_the_dbt_step_and_publishes_nothing(home, monkeypatch):

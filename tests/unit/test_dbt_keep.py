@@ -140,3 +140,20 @@ def test_what_makes_a_build_build_everything(con, monkeypatch, change, reason):
 def test_the_build_key_names_the_period():
     assert keep.build_key("p", "2026-03") != keep.build_key("p", "2026-04")
     assert keep.build_key("p", "2026-03") == keep.build_key("p", "2026-03")
+
+
+def test_the_build_says_how_many_nodes_were_unchanged(con):
+    """unchanged_summary reads dbt's run_results: nodes reported UNCHANGED were not run; hooks do not count."""
+    results = {"results": [
+        {"unique_id": "model.p.a", "adapter_response": {"code": "UNCHANGED"}},
+        {"unique_id": "test.p.t1", "adapter_response": {"code": "UNCHANGED", "_message": "UNCHANGED"}},
+        {"unique_id": "model.p.b", "adapter_response": {"_message": "OK"}},
+        {"unique_id": "test.p.t2", "adapter_response": {}},
+        {"unique_id": "operation.p.p-on-run-start-0", "adapter_response": {"code": "UNCHANGED"}},
+    ]}
+    assert keep.unchanged_summary(results) == ("dbt build: 2 of 4 selected nodes run; 2 had the inputs of their "
+                                               "last build and were not run again")
+    assert keep.unchanged_summary({"results": []}) is None
+    keep.ensure_node_versions(con)
+    keep.ensure_node_versions(con)  # again: kept as it is
+    assert con.execute(f"SELECT count(*) FROM {keep.NODE_VERSIONS_TABLE}").fetchone() == (0,)
