@@ -33,6 +33,16 @@
 {% macro pmo_node_versions_format() %}1{% endmacro %}
 
 
+{% macro pmo_node_versions_ready() -%}
+  {#- Whether pmo_build.node_versions is there: the orchestrator says so in PMO_NODE_VERSIONS=ready when it made
+      the table before starting dbt (no query a node); otherwise it is looked up. -#}
+  {%- if env_var("PMO_NODE_VERSIONS", "") == "ready" -%}
+    {{ return(true) }}
+  {%- endif -%}
+  {{ return(pmo_table_exists("pmo_build", "node_versions")) }}
+{%- endmacro %}
+
+
 {% macro pmo_skips_unchanged() -%}
   {#- Whether this run may skip a node whose inputs are unchanged. -#}
   {%- set keep = env_var("PMO_DBT_KEEP", "on") | lower | trim -%}
@@ -61,7 +71,7 @@
   {#- What this node's inputs are now, and what it recorded last: a dict with `inputs` (None when a parent's
       version is unknown), `stored` (its row of pmo_build.node_versions as a dict, or None) and `recording`
       (whether the table is there: without it, nothing is computed, recorded or skipped). -#}
-  {%- if not pmo_table_exists("pmo_build", "node_versions") -%}
+  {%- if not pmo_node_versions_ready() -%}
     {{ return({"inputs": none, "stored": none, "recording": false}) }}
   {%- endif -%}
   {%- set ns = namespace(parts=[], unknown=false, asked=[node.unique_id], found={}) -%}
@@ -122,13 +132,13 @@
 
 
 {% macro pmo_table_version_sql(relation) -%}
-  {#- A query of the table's version: its columns and types, and its rows, order-free. -#}
-  {%- set cols = adapter.get_columns_in_relation(relation) -%}
-  {%- set shape = [] -%}
-  {%- for c in cols -%}{%- do shape.append(c.name ~ " " ~ c.data_type) -%}{%- endfor -%}
-  select md5('{{ shape | join(", ") | replace("'", "''") }}' || '|' || count(*) || ':'
-             || coalesce(bit_xor(h), 0) || ':' || coalesce(sum(h::hugeint), 0))
-  from (select hash({{ pmo_quoted_columns(cols | map(attribute="name") | list) }}) as h from {{ relation }})
+  {#- A query of the table's version: its columns and types, and its rows (hashed as one struct each), order-free.
+      One statement, so that a node records its version without another round trip. -#}
+  select md5(coalesce((select string_agg(column_name || ' ' || data_type, ', ' order by column_index)
+                       from duckdb_columns() where database_name = '{{ relation.database }}'
+                       and schema_name = '{{ relation.schema }}' and table_name = '{{ relation.identifier }}'), '')
+             || '|' || count(*) || ':' || coalesce(bit_xor(h), 0) || ':' || coalesce(sum(h::hugeint), 0))
+  from (select hash(pmo_row) as h from {{ relation }} as pmo_row)
 {%- endmacro %}
 
 

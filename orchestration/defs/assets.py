@@ -35,7 +35,8 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from orchestration.contract import ENTITIES
 from orchestration.defs import dbt_keep, parse_cache
-from orchestration.defs.dbt import build_target_dir, dbt_log_level, dbt_vars, reporting_period_env, spark_env
+from orchestration.defs.dbt import (build_target_dir, dbt_log_level, dbt_vars, node_versions_env, reporting_period_env,
+                                     spark_env)
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
@@ -309,7 +310,7 @@ def build_dbt_assets(manifest: Path, project):
             return
         # The period goes in the environment, not --vars: dbt reuses its saved parse only while the vars
         # stay the same (orchestration/defs/dbt.py). dbt is started, with the environment copied, inside cli().
-        with reporting_period_env(period):
+        with reporting_period_env(period), node_versions_env(plan is not None):
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars(settings)),
                  "--log-level-file", log_level, *(plan.exclude_args(manifest_dict) if plan else [])],

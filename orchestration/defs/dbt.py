@@ -91,6 +91,17 @@ def _env_var(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
+#: Set to ``ready`` while dbt is started after :func:`orchestration.defs.dbt_keep.ensure_node_versions`: the
+#: project's macros then record each node's inputs without first looking the table up
+#: (dbt_project/macros/unchanged_inputs.sql).
+NODE_VERSIONS_ENV = "PMO_NODE_VERSIONS"
+
+
+def node_versions_env(ready: bool) -> contextlib.AbstractContextManager[None]:
+    """Tell dbt's nodes that the table they record in is there (nothing when ``ready`` is false)."""
+    return _env_var(NODE_VERSIONS_ENV, "ready") if ready else contextlib.nullcontext()
+
+
 def spark_env(settings: Settings) -> contextlib.AbstractContextManager[None]:
     """Point dbt's ``spark`` profile at the home's Spark warehouse while dbt is started."""
     settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
