@@ -847,18 +847,9 @@ def build_html(data: PackData, generated_at: datetime, quality: QualityAppendix 
 # PDF
 # --------------------------------------------------------------------------------------------
 
-#: The time stamped in the fonts a document embeds (2000-01-01 UTC), unless SOURCE_DATE_EPOCH is set: see
-#: :func:`_weasyprint`.
-FONT_TIMESTAMP = "946684800"
-
-
 def _weasyprint():
     # Imported lazily: WeasyPrint pulls in Pango/HarfBuzz, which the rest of the code location
     # does not need at import time.
-    # WeasyPrint embeds fonts subset by fontTools, which stamps each with the time it is written (the 'head'
-    # table) unless SOURCE_DATE_EPOCH is set, so the same document rendered a second later differed in those
-    # bytes. A fixed stamp makes a PDF a function of its contents (reproducible builds' convention).
-    os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
     import weasyprint
     from weasyprint.urls import URLFetcher, URLFetcherResponse
     return weasyprint, URLFetcher, URLFetcherResponse

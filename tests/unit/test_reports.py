@@ -537,24 +537,3 @@ def test_external_resource_stops_the_render(tmp_path):
     with pytest.raises(PackRenderError, match="network"):
         R._write_pdf_atomically(html, target)
     assert list(tmp_path.iterdir()) == []  # neither the pack nor a temporary file
-
-
-def test_the_same_document_rendered_later_is_the_same_pdf(tmp_path, monkeypatch):
-    """fontTools stamps the fonts a PDF embeds with the time they are written unless SOURCE_DATE_EPOCH is set
-    (R._weasyprint sets it): the same HTML rendered an hour later gives the same bytes."""
-    import time
-
-    import fontTools.misc.timeTools as font_time
-
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    html = "<html><body><h1>Portfolio</h1><p>CPI 0.94, SPI 1.02 <b>bold</b> <i>italic</i></p></body></html>"
-    R._write_pdf_atomically(html, tmp_path / "first.pdf")
-    assert R.os.environ["SOURCE_DATE_EPOCH"] == R.FONT_TIMESTAMP
-    now = time.time()
-    monkeypatch.setattr(font_time.time, "time", lambda: now + 3600)
-    R._write_pdf_atomically(html, tmp_path / "later.pdf")
-    assert (tmp_path / "first.pdf").read_bytes() == (tmp_path / "later.pdf").read_bytes()
-    # the stamp is what differed: another one gives other bytes
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(now) + 7200))
-    R._write_pdf_atomically(html, tmp_path / "stamped.pdf")
-    assert (tmp_path / "stamped.pdf").read_bytes() != (tmp_path / "first.pdf").read_bytes()
