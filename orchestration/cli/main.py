@@ -874,7 +874,12 @@ def serve(
     raise typer.Exit(status)
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:
+    """The ``pmo`` console command: :data:`app` in a process that ends with its command
+    (:func:`orchestration.heap.one_process_command`). Tests call :data:`app` itself."""
+    from orchestration.heap import one_process_command
+
+    one_process_command()
     app()
 
 

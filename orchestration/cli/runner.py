@@ -141,6 +141,10 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
         from orchestration.defs import definitions
         from orchestration.defs.run_guard import identity_tags, signals_received, step_listener, wait_listener
 
+        from orchestration.heap import settle
+
+        definitions.monthly_job()  # the code location loaded (the dbt manifest with it): long-lived from here on
+        settle()
         started = time.monotonic()
         log_path = settings.dbt_log_dir / f"run-{period}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)

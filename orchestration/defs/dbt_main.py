@@ -55,9 +55,13 @@ def skip_unwritten_lines() -> bool:
 
 def main() -> None:
     """The ``pmo-dbt`` command: ``dbt`` with :func:`skip_unwritten_lines`."""
+    from orchestration.heap import one_process_command, settle
+
+    one_process_command()
     skip_unwritten_lines()
     from dbt.cli.main import cli
 
+    settle()  # dbt's modules and its adapter's live until the command ends (orchestration/heap.py)
     sys.exit(cli())
 
 

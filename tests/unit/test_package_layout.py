@@ -41,7 +41,7 @@ def test_the_code_location_is_the_defs_package():
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert pyproject["tool"]["dagster"]["module_name"] == "orchestration.defs.definitions"
-    assert pyproject["project"]["scripts"]["pmo"] == "orchestration.cli.main:app"
+    assert pyproject["project"]["scripts"]["pmo"] == "orchestration.cli.main:main"
 
 
 def test_importing_the_code_location_has_no_side_effects(tmp_path):
