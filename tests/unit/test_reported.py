@@ -118,3 +118,47 @@ def test_load_reported_into_keeps_each_closed_periods_own_rows(tmp_path):
                     ("Q", "2026-02", "run-feb", 50, 1.0, None, True)]
     manifest = json.loads((home / "reported" / "2026-03" / "manifest.json").read_text())
     assert manifest["closed_at"] is None
+
+
+def _publish_versions(serving: Path, versions: dict[str, str]) -> None:
+    """What publish keeps beside the marts: each mart's version (orchestration/pipeline/publish.py)."""
+    con = duckdb.connect(str(serving))
+    con.execute("create or replace table quality.published_marts (mart varchar, version varchar, rows bigint)")
+    con.executemany("insert into quality.published_marts values (?, ?, 0)", list(versions.items()))
+    con.close()
+
+
+def test_a_mart_published_again_with_the_same_version_keeps_its_frozen_file(tmp_path):
+    home, serving = tmp_path / "home", make_serving(tmp_path / "serving.duckdb", 250.0)
+    _publish_versions(serving, {"dim_project": "d1", "fct_earned_value": "e1"})
+    record_reported(home, serving, "2026-02", "run-1")
+    first = read_period(home, "2026-02")
+    assert first.tables["fct_earned_value"]["version"] == "e1"
+    assert "version" not in first.tables["quality__load_log"]
+    inode = {name: (first.directory / f"{name}.parquet").stat().st_ino for name in first.tables}
+
+    # The night changed the earned value (a new AC) and nothing else: only its file is written again.
+    make_serving(serving, 260.0)
+    _publish_versions(serving, {"dim_project": "d1", "fct_earned_value": "e2"})
+    record_reported(home, serving, "2026-02", "run-2")
+    second = read_period(home, "2026-02")
+    again = {name: (second.directory / f"{name}.parquet").stat().st_ino for name in second.tables}
+    assert again["dim_project"] == inode["dim_project"]
+    assert again["fct_earned_value"] != inode["fct_earned_value"]
+    assert again["quality__load_log"] != inode["quality__load_log"]  # the run's own tables: always written
+    assert second.tables["dim_project"] == first.tables["dim_project"]
+    assert verify_period(second) == []
+    con = open_frozen(second)
+    try:
+        assert con.execute("select ac from marts.fct_earned_value where project_code = 'P' and period = '2026-02'"
+                           ).fetchone()[0] == 260
+        assert con.execute("select count(*) from marts.dim_project").fetchone()[0] == 2
+    finally:
+        con.close()
+
+    # A frozen file that no longer matches its manifest is not taken over: it is written again from the snapshot.
+    (second.directory / "dim_project.parquet").unlink()
+    (second.directory / "dim_project.parquet").write_bytes(b"not the frozen file")
+    record_reported(home, serving, "2026-02", "run-3")
+    third = read_period(home, "2026-02")
+    assert verify_period(third) == [] and third.tables["dim_project"]["rows"] == 2
