@@ -269,14 +269,20 @@ def test_a_run_whose_sources_did_not_change_keeps_every_dbt_node(home):
             == {(c["check"], c["outcome"]) for c in first["checks"]})
 
 
+def _hand_timesheet(home, name: str, work_date: str, entry_id: str) -> Path:
+    """A timesheet file of one approved entry: six hours of H1 on HAND-1's task T2 on ``work_date``."""
+    path = home.landing_dir / "timesheets" / name
+    path.write_text("work_date,person_id,person_name,project_code,task_code,hours,role,approval_status,entry_id\n"
+                    f"{work_date},H1,Hana Example,HAND-1,T2,6,engineer,approved,{entry_id}\n")
+    return path
+
+
 def test_a_new_timesheet_file_rebuilds_only_what_reads_timesheets(home, monkeypatch):
     """A night's timesheet file: the build runs the nodes downstream of raw.timesheets and keeps the rest, and
     the marts are those a build of every node gives from the same rows. The file's removal is a change too."""
     import orchestration.defs.dbt_keep as keep
 
-    night = home.landing_dir / "timesheets" / "hand-night.csv"
-    night.write_text("work_date,person_id,person_name,project_code,task_code,hours,role,approval_status,entry_id\n"
-                     "2026-03-02,H1,Hana Example,HAND-1,T2,6,engineer,approved,HAND-TS-NIGHT\n")
+    night = _hand_timesheet(home, "hand-night.csv", "2026-03-02", "HAND-TS-NIGHT")
     try:
         outcome = run_period(home, "2026-03")
         assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
@@ -329,9 +335,7 @@ def test_timesheets_after_the_period_rerun_only_what_reads_them_before_the_month
     first = run_period(home, "2026-03")
     assert first.success
     before = marts_fingerprint(home)
-    later = home.landing_dir / "timesheets" / "hand-april.csv"
-    later.write_text("work_date,person_id,person_name,project_code,task_code,hours,role,approval_status,entry_id\n"
-                     "2026-04-01,H1,Hana Example,HAND-1,T2,6,engineer,approved,HAND-TS-APRIL\n")
+    later = _hand_timesheet(home, "hand-april.csv", "2026-04-01", "HAND-TS-APRIL")
     try:
         outcome = run_period(home, "2026-03")
         assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
