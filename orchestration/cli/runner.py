@@ -140,11 +140,8 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
 
         from orchestration.defs import definitions
         from orchestration.defs.run_guard import identity_tags, signals_received, step_listener, wait_listener
-
         from orchestration.heap import settle
 
-        definitions.monthly_job()  # the code location loaded (the dbt manifest with it): long-lived from here on
-        settle()
         started = time.monotonic()
         log_path = settings.dbt_log_dir / f"run-{period}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,8 +155,10 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
                     warnings.catch_warnings(), wait_listener(on_wait), step_listener(on_step):
                 warnings.simplefilter("ignore")
                 try:
+                    job = reconstructable(definitions.monthly_job)  # loads the code location and dbt's manifest
+                    settle()  # which live until the process ends (orchestration/heap.py)
                     result = execute_job(
-                        reconstructable(definitions.monthly_job),
+                        job,
                         instance=instance,
                         tags={**_partition_tags(start, period), "pmo/trigger": "cli", **(tags or {}),
                               **identity_tags()},
