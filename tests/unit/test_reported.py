@@ -40,6 +40,18 @@ def make_serving(path: Path, ac_feb: float) -> Path:
     return path
 
 
+FEB_AC_OF_P = "select ac from marts.fct_earned_value where project_code = 'P' and period = '2026-02'"
+
+
+def _frozen_value(period, sql: str):
+    """The one value ``sql`` selects from ``period``'s frozen figures."""
+    con = open_frozen(period)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
 def test_record_freezes_the_pack_rows_and_a_later_run_closes_the_period(tmp_path):
     home, serving = tmp_path / "home", make_serving(tmp_path / "serving.duckdb", 250.0)
     assert record_reported(home, serving, "2026-02", "run-feb", quality_summary="quality/2026-02/run-feb.json") \
@@ -62,13 +74,8 @@ def test_record_freezes_the_pack_rows_and_a_later_run_closes_the_period(tmp_path
     assert record_reported(home, serving, "2026-02", "run-feb-3") == "kept"
     feb = read_period(home, "2026-02")
     assert feb.is_closed and feb.run_id == "run-feb-2"
-    con = open_frozen(feb)
-    try:
-        assert con.execute("select ac from marts.fct_earned_value where project_code = 'P' and period = '2026-02'"
-                           ).fetchone()[0] == 260
-        assert con.execute("select count(*) from quality.load_log").fetchone()[0] == 1
-    finally:
-        con.close()
+    assert _frozen_value(feb, FEB_AC_OF_P) == 260
+    assert _frozen_value(feb, "select count(*) from quality.load_log") == 1
 
 
 def test_manual_policy_and_backfill_of_an_earlier_period(tmp_path):
@@ -148,13 +155,8 @@ def test_a_mart_published_again_with_the_same_version_keeps_its_frozen_file(tmp_
     assert again["quality__load_log"] != inode["quality__load_log"]  # the run's own tables: always written
     assert second.tables["dim_project"] == first.tables["dim_project"]
     assert verify_period(second) == []
-    con = open_frozen(second)
-    try:
-        assert con.execute("select ac from marts.fct_earned_value where project_code = 'P' and period = '2026-02'"
-                           ).fetchone()[0] == 260
-        assert con.execute("select count(*) from marts.dim_project").fetchone()[0] == 2
-    finally:
-        con.close()
+    assert _frozen_value(second, FEB_AC_OF_P) == 260
+    assert _frozen_value(second, "select count(*) from marts.dim_project") == 2
 
     # A frozen file that no longer matches its manifest is not taken over: it is written again from the snapshot.
     (second.directory / "dim_project.parquet").unlink()
