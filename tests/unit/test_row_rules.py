@@ -79,6 +79,32 @@ def test_rules_run_in_order_so_the_good_entry_of_a_bad_day_stays(tmp_path):
     assert warned == {"quarantined_hours_per_entry": (1, [2]), "quarantined_daily_hours": (2, [4, 5])}
 
 
+def test_a_day_that_breaks_only_once_a_negative_entry_is_gone_is_still_caught(tmp_path, monkeypatch):
+    """16 h + 12 h - 6 h: 22 h on the day when the rules first look, so no row breaks the daily total then; the
+    -6 h entry goes by hours_not_negative, the day then holds 28 h, and both entries go by the daily total.
+    Rules no row broke in the first scan are not run again, except such a total after rows moved."""
+    import orchestration.pipeline.row_rules as row_rules
+
+    ran: list[str] = []
+    move = row_rules._move
+    monkeypatch.setattr(row_rules, "_move", lambda con, entity, suite, c, at: ran.append(f"{entity}.{c.meta['id']}")
+                        or move(con, entity, suite, c, at))
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,16,E1\n2026-03-02,P1,A,T1,12,E2\n2026-03-02,P1,A,T1,-6,E3\n"
+                             "2026-03-04,P1,A,T1,7.5,E4\n")
+    wh = tmp_path / "wh.duckdb"
+    report = load_landing(root, wh, archive_dir=tmp_path / "archive", rules=RowRules(period="2026-03"))
+    raw, quarantined, *_ = tables(wh)
+    assert raw == [("E4", 7.5)]
+    assert [(row, reason.split(":")[0]) for row, reason, _ in quarantined] == [
+        (2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours"),
+        (4, "rule raw_timesheets.hours_not_negative")]
+    assert report.ruled["timesheets"] == {"hours_not_negative": 1, "daily_hours": 2}
+    # only the rules some row broke (the ledger's unknown project B and currency XYZ) and the daily total after the
+    # move; the timesheets' other rules, and the ledger's, were not run again
+    assert ran == ["timesheets.hours_not_negative", "timesheets.daily_hours", "ledger.currency_known",
+                   "ledger.project_code_known"]
+
+
 def test_rules_are_decided_again_on_every_ingest(tmp_path):
     """Hours for project B are quarantined until B joins the register; then they load, unchanged file."""
     root = landing(tmp_path, "2026-03-02,P1,A,T1,8,E1\n2026-03-02,P1,B,,4,E2\n")
