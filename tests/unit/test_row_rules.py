@@ -137,3 +137,63 @@ def test_quarantine_is_only_for_a_rule_of_the_additive_facts(tmp_path, text):
     (tmp_path / "quality.yaml").write_text(text)
     with pytest.raises(SettingsError, match="quarantine, which applies to one expectation of raw_timesheets"):
         load_quality_settings(tmp_path)
+
+
+def test_a_large_table_takes_the_ruled_rows_back_without_a_rebuild(tmp_path, monkeypatch):
+    """Beyond one row group (read on several threads, so the order of its rows does not matter), a load after one
+    whose rules moved rows puts those rows back from the parse cache, with their file's load time, instead of
+    rebuilding the entity; the rules then decide again. The tables hold what a cold load gives."""
+    from datetime import datetime
+
+    from orchestration.pipeline import ingest
+
+    first, second, third = datetime(2026, 3, 1, 8), datetime(2026, 3, 2, 8), datetime(2026, 3, 3, 8)
+    monkeypatch.setenv("PMO_DUCKDB_THREADS", "2")
+    monkeypatch.setattr(ingest, "ORDERED_ROWS_MAX", 1)
+    rebuilt: list[str] = []
+    rebuild = ingest._rebuild_entity
+    monkeypatch.setattr(ingest, "_rebuild_entity", lambda con, entity, *a: rebuilt.append(entity) or rebuild(con, entity, *a))
+    root = landing(tmp_path, "2026-03-02,P1,B,T1,6,E1\n2026-03-02,P1,A,T1,8,E2\n2026-03-03,P1,A,T1,7.5,E3\n")
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    rules = RowRules(period="2026-03")
+    load_landing(root, wh, archive_dir=archive, rules=rules, loaded_at=first)
+    assert [r[0] for r in tables(wh)[0]] == ["E2", "E3"]  # E1: project B is not in the register
+
+    (root / "timesheets/ts2.csv").write_text(TS + "2026-03-04,P1,A,T1,5,E4\n")
+    rebuilt.clear()
+    report = load_landing(root, wh, archive_dir=archive, rules=rules, loaded_at=second)
+    assert "timesheets" not in rebuilt
+    assert report.ruled["timesheets"] == {"project_code_known": 1}
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT entry_id, _loaded_at FROM raw.timesheets ORDER BY entry_id").fetchall() == [
+            ("E2", first), ("E3", first), ("E4", second)]
+        assert [(row, reason.split(":")[0]) for row, reason in con.execute(
+            "SELECT _source_row, reason FROM quarantine.timesheets").fetchall()] == [
+            (2, "rule raw_timesheets.project_code_known")]
+    finally:
+        con.close()
+
+    # B joins the register: E1 comes back, with the load time of its file
+    (root / "projects/projects.csv").write_text("project_code,project_name,currency\nA,Alpha,GBP\nB,Beta,GBP\n")
+    (root / "tasks/tasks.csv").write_text(
+        "status_date,project_code,task_code,baseline_start,baseline_finish,baseline_cost,percent_complete\n"
+        "2026-03-31,A,T1,2026-01-01,2026-06-30,1000,10\n2026-03-31,B,T1,2026-01-01,2026-06-30,500,10\n")
+    rebuilt.clear()
+    report = load_landing(root, wh, archive_dir=archive, rules=rules, loaded_at=third)
+    assert "timesheets" not in rebuilt and "timesheets" not in report.ruled
+    raw, quarantined, _, _, log = tables(wh)
+    assert sorted(raw) == [("E1", 6.0), ("E2", 8.0), ("E3", 7.5), ("E4", 5.0)] and quarantined == []
+    assert rows_loaded_at(wh, "E1") == first
+    cold = tmp_path / "cold.duckdb"
+    load_landing(root, cold, archive_dir=tmp_path / "cold-archive", rules=rules)
+    raw_cold, quarantined_cold, _, _, log_cold = tables(cold)
+    assert (sorted(raw), quarantined, log) == (sorted(raw_cold), quarantined_cold, log_cold)
+
+
+def rows_loaded_at(wh, entry_id: str):
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return con.execute("SELECT _loaded_at FROM raw.timesheets WHERE entry_id = ?", [entry_id]).fetchone()[0]
+    finally:
+        con.close()
