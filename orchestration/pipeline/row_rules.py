@@ -14,9 +14,9 @@ column, value, record), and ``raw.load_log`` counts them as quarantined (``rows_
 rows_quarantined`` still holds). Later rules see the rows left by earlier ones: an 8 h entry on the day of
 a 30 h one stays, because the 30 h entry is gone before the daily total is taken.
 
-Rules are decided again on every ingest (a project added to the register brings its hours back): the
-entity is rebuilt from the ingest cache when its previous load quarantined rows by rule
-(``ingest_cache.ruled``). The raw gate then passes on those rules and reports the quarantined rows as a
+Rules are decided again on every ingest (a project added to the register brings its hours back): when the
+previous load quarantined rows by rule (``ingest_cache.ruled``), those rows are put back from the ingest cache
+before the rules run (``ingest._restore_ruled``; a table read in its order is rebuilt instead). The raw gate then passes on those rules and reports the quarantined rows as a
 warning that names them (:func:`rule_quarantine_failures`), which the run summary, ``pmo run`` and the
 pack's data-quality appendix show. ``quality.yaml`` can set any of these rules to ``blocking`` (the row
 stays in raw and stops publication), ``warning`` (the row stays and counts) or ``off``.
