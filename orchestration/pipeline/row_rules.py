@@ -16,9 +16,10 @@ a 30 h one stays, because the 30 h entry is gone before the daily total is taken
 
 Rules are decided again on every ingest (a project added to the register brings its hours back): when the
 previous load quarantined rows by rule (``ingest_cache.ruled``), those rows are put back from the ingest cache
-before the rules run (``ingest._restore_ruled``; a table read in its order is rebuilt instead). The raw gate then passes on those rules and reports the quarantined rows as a
-warning that names them (:func:`rule_quarantine_failures`), which the run summary, ``pmo run`` and the
-pack's data-quality appendix show. ``quality.yaml`` can set any of these rules to ``blocking`` (the row
+before the rules run (``ingest._restore_ruled``; a table read in its order is rebuilt instead). The raw gate
+then passes on those rules and reports the quarantined rows as a warning that names them
+(:func:`rule_quarantine_failures`), which the run summary, ``pmo run`` and the pack's data-quality appendix
+show. ``quality.yaml`` can set any of these rules to ``blocking`` (the row
 stays in raw and stops publication), ``warning`` (the row stays and counts) or ``off``.
 """
 from __future__ import annotations
