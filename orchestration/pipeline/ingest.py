@@ -850,6 +850,16 @@ def _update_entity(con, entity: str, extras: list[str], loaded_at: datetime, add
     return True
 
 
+def _raw_insert_columns(entity: str, extras: list[str]) -> tuple[str, str]:
+    """raw.<entity>'s columns for an INSERT (the contract's, the extras, the lineage), and the SELECT list that
+    casts the cached parse's text (alias ``t``) to their types, lineage left to the caller."""
+    ent = ENTITIES[entity]
+    columns = ent.column_names + extras
+    types = {c.name: DUCKDB_TYPES[c.type] for c in ent.columns}
+    casts = ", ".join(f"CAST(t.{ident(c)} AS {types.get(c, DUCKDB_TYPES[NUMBER])})" for c in columns)
+    return f"{', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}", casts
+
+
 def _restore_ruled(con, entity: str, extras: list[str]) -> bool:
     """Put the rows the last load's row rules moved to quarantine.<entity> back into raw.<entity>, from their
     cached parses and with their file's load time, so that the rules decide on them again (a project added to
@@ -859,14 +869,11 @@ def _restore_ruled(con, entity: str, extras: list[str]) -> bool:
     night whose file broke no rule (bench/RESULTS.md)."""
     if _read_in_order(con, entity):
         return False
-    ent = ENTITIES[entity]
     cache = f"{CACHE_SCHEMA}.{entity}"
-    columns = ent.column_names + extras
-    types = {c.name: DUCKDB_TYPES[c.type] for c in ent.columns}
-    casts = ", ".join(f"CAST(t.{ident(c)} AS {types.get(c, DUCKDB_TYPES[NUMBER])})" for c in columns)
+    target, casts = _raw_insert_columns(entity, extras)
     ruled = f"reason LIKE '{RULE_REASON_PREFIX}raw\\_{entity}.%' ESCAPE '\\'"
     con.execute(
-        f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
+        f"INSERT INTO raw.{entity} ({target}) "
         f"SELECT {casts}, c.display, c.sha256, t._source_row, l.loaded_at "
         f"FROM {cache} t JOIN _current c USING (file_id) "
         f"JOIN {CACHE_SCHEMA}.loaded l ON l.entity = ? AND l.file_id = t.file_id "
@@ -891,14 +898,11 @@ def _write_rows(con, entity: str, extras: list[str], loaded_at: datetime) -> Non
     into raw.<entity> (by file name and row, the order the Python ingest wrote: a mart that averages
     doubles reads them in that order), the reader's quarantine records and the moved rows into
     quarantine.<entity> (by file, then reader, register and duplicates, each in reader order)."""
-    ent = ENTITIES[entity]
     cache = f"{CACHE_SCHEMA}.{entity}"
-    columns = ent.column_names + extras
-    types = {c.name: DUCKDB_TYPES[c.type] for c in ent.columns}
-    casts = ", ".join(f"CAST(t.{ident(c)} AS {types.get(c, DUCKDB_TYPES[NUMBER])})" for c in columns)
+    target, casts = _raw_insert_columns(entity, extras)
     moved = f"(SELECT file_id, _seq FROM {CACHE_SCHEMA}.moved WHERE entity = '{entity}')"
     con.execute(
-        f"INSERT INTO raw.{entity} ({', '.join(ident(c) for c in columns)}, {', '.join(LINEAGE_COLUMNS)}) "
+        f"INSERT INTO raw.{entity} ({target}) "
         f"SELECT {casts}, c.display, c.sha256, t._source_row, ?::TIMESTAMP "
         f"FROM {cache} t JOIN _current c USING (file_id) JOIN _display_order d USING (file_id) "
         f"SEMI JOIN _written w USING (file_id) "
