@@ -8,6 +8,9 @@ For each size (projects x months, default 30, 300 and 2,000 projects x 36 months
 3. **increment**: one new day of timesheets lands as a new canonical CSV file (the working day after the
    last one in the data, up to ``--increment-rows`` approved entries copied from that last day, with new
    entry ids), and the same period is run again.
+   With ``--ruled-night``, two more nights: one whose file holds an entry of 30 hours (the
+   ``hours_per_entry`` row rule moves it to quarantine, as a real organisation's nights often have such a
+   row), then a clean one, whose ingest puts that row back and rules on it again.
 4. **backfill** (with ``--backfill``): ``pmo backfill`` of every period, which must leave a pack and frozen
    figures for each.
 5. **dbt overhead** (``bench/bench_dbt_overhead.py``): the run's ``dbt build`` against the same compiled
@@ -193,8 +196,10 @@ def warehouse_counts(home: Path) -> dict[str, int]:
         con.close()
 
 
-def write_increment(landing: Path, rows_wanted: int, today: date) -> tuple[Path, int, date]:
-    """A night's timesheets: the working day after the data's last one, entries copied from that last day."""
+def write_increment(landing: Path, rows_wanted: int, today: date, ruled: int = 0) -> tuple[Path, int, date]:
+    """A night's timesheets: the working day after the data's last one, entries copied from that last day.
+    The first ``ruled`` entries get 30 hours, which the raw_timesheets.hours_per_entry row rule (0-24 h an
+    entry) moves to quarantine.timesheets."""
     files = sorted((landing / "timesheets").glob("*.csv"))
     last_day, header, template = "", [], []
     for path in files:  # the last day is in one of the files; read them from the newest name
@@ -216,15 +221,18 @@ def write_increment(landing: Path, rows_wanted: int, today: date) -> tuple[Path,
                          "earlier --as-of")
     col = {name: i for i, name in enumerate(header)}
     seen, picked = set(), []
-    for r in template:  # one entry per person, project and task: the daily-hours gate stays green
+    # one entry per person, project and task (the daily-hours gate stays green), none a ruled night's 30 hours
+    for r in template:
         key = (r[col["person_id"]], r[col["project_code"]], r[col["task_code"]])
-        if r[col["approval_status"]] == "approved" and key not in seen:
+        if r[col["approval_status"]] == "approved" and float(r[col["hours"]]) <= 24 and key not in seen:
             seen.add(key)
             picked.append(list(r))
     picked = picked[:rows_wanted]
     for k, r in enumerate(picked, 1):
         r[col["work_date"]] = day.isoformat()
         r[col["entry_id"]] = f"NIGHT-{day:%Y%m%d}-{k:05d}"
+        if k <= ruled:
+            r[col["hours"]] = "30"
     target = landing / "timesheets" / f"night-{day.isoformat()}.csv"
     with open(target, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -309,6 +317,8 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
     ok = after["raw.timesheets"] - before["raw.timesheets"] == added and \
         after["quarantine.timesheets"] == before["quarantine.timesheets"]
     (res.checks if ok else res.failures).append(check)
+    if args.ruled_night and not night_with_ruled_rows(res, args, run, home, landing, python, logs, say):
+        return res
 
     if args.backfill:
         backfill_check(res, home, args, pmo, logs, say)
@@ -323,6 +333,34 @@ def bench_size(args, projects: int, scratch: Path, pmo: Path, python: Path) -> S
         say(check)
         (res.checks if o["same_rows"] else res.failures).append(check + ("" if o["same_rows"] else ": rows differ"))
     return res
+
+
+def night_with_ruled_rows(res: SizeResult, args, run: list[str], home: Path, landing: Path, python: Path,
+                          logs: Path, say) -> bool:
+    """Two more nights after the increment: one whose file holds an entry a row rule quarantines (30 hours),
+    as a real organisation's nights often do, then a clean one (whose ingest first puts the ruled row back
+    and lets the rules decide again).  False when a run failed or its rows do not add up."""
+    for kind, ruled in (("ruled night", 1), ("night after", 0)):
+        before = warehouse_counts(home)
+        target, added, day = write_increment(landing, args.increment_rows, date.today(), ruled=ruled)
+        name = kind.replace(" ", "-")
+        measured = res.runs[kind] = measure(run, args.interval, logs / f"p{res.projects}-{name}.log")
+        say(f"{kind} ({added} entries on {day}, {ruled} breaking a row rule): exit {measured.returncode}, "
+            f"{measured.seconds:.1f} s, peak {measured.peak / MIB:,.0f} MiB")
+        res.steps[kind] = run_steps(python, home)
+        if measured.returncode != 0:
+            res.failures.append(f"{kind} run exited {measured.returncode} (log {logs / f'p{res.projects}-{name}.log'})")
+            return False
+        after = warehouse_counts(home)
+        grew = (after["raw.timesheets"] - before["raw.timesheets"],
+                after["quarantine.timesheets"] - before["quarantine.timesheets"])
+        check = (f"{kind}: {target.name} ({added} entries, {ruled} with 30 hours) added {grew[0]:,} rows to "
+                 f"raw.timesheets and {grew[1]:,} to quarantine.timesheets")
+        ok = grew == (added - ruled, ruled)
+        (res.checks if ok else res.failures).append(check)
+        if not ok:
+            return False
+    return True
 
 
 def first_period(as_of: str, months: int) -> str:
@@ -355,15 +393,18 @@ def _mib(value: int | None) -> str:
 
 
 def table(results: list[SizeResult]) -> str:
-    lines = ["| projects | step | cold run s | peak RSS MiB | increment s | peak RSS MiB |",
-             "|---:|---|---:|---:|---:|---:|"]
+    kinds = list(dict.fromkeys(kind for r in results for kind in r.runs)) or ["cold", "increment"]
+    titles = {"cold": "cold run"}
+    lines = ["| projects | step | " + " | ".join(f"{titles.get(k, k)} s | peak RSS MiB" for k in kinds) + " |",
+             "|---:|---|" + "---:|---:|" * len(kinds)]
     for r in results:
         n = f"{r.projects:,}"
         if r.generate is not None:
             lines.append(f"| {n} | generate (`pmo demo --no-run --canonical`; {r.rows:,} rows, "
-                         f"{r.landing_mb:,.0f} MB) | {r.generate.seconds:.1f} | {_mib(r.generate.peak)} | | |")
+                         f"{r.landing_mb:,.0f} MB) | {r.generate.seconds:.1f} | {_mib(r.generate.peak)} |"
+                         + " |" * (2 * len(kinds) - 2))
         names: list[str] = []
-        for kind in ("cold", "increment"):
+        for kind in kinds:
             names += [s["step"] for s in r.steps.get(kind, []) if s["step"] not in names]
         cells: dict[tuple[str, str], tuple[str, str]] = {}
         for kind, measured in r.runs.items():
@@ -379,9 +420,8 @@ def table(results: list[SizeResult]) -> str:
         names += ["outside the steps (start-up, code location, summary)"]
         names += sorted({k for k, _ in cells if k.startswith("**whole")})
         for name in names:
-            c = cells.get((name, "cold"), ("", ""))
-            i = cells.get((name, "increment"), ("", ""))
-            lines.append(f"| {n} | {name} | {c[0]} | {c[1]} | {i[0]} | {i[1]} |")
+            row = [cell for kind in kinds for cell in cells.get((name, kind), ("", ""))]
+            lines.append(f"| {n} | {name} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -434,6 +474,9 @@ def main() -> None:
                              "with the same sizes): copied instead of generated (one size only)")
     parser.add_argument("--no-increment", dest="increment", action="store_false",
                         help="only the cold run (with --engine spark the increment costs a second build)")
+    parser.add_argument("--ruled-night", action="store_true",
+                        help="after the increment, a night with one entry a row rule quarantines, then a clean "
+                             "night (the ruled row put back and ruled again)")
     parser.add_argument("--no-dbt-overhead", dest="dbt_overhead", action="store_false",
                         help="skip bench_dbt_overhead.py (dbt build against its compiled SQL run directly)")
     args = parser.parse_args()
