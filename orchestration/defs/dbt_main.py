@@ -54,7 +54,17 @@ def skip_unwritten_lines() -> bool:
 
 
 def main() -> None:
-    """The ``pmo-dbt`` command: ``dbt`` with :func:`skip_unwritten_lines`."""
+    """The ``pmo-dbt`` command: ``dbt`` with :func:`skip_unwritten_lines`, run by the run's warm dbt process
+    when there is one (orchestration/defs/dbt_warm.py)."""
+    import os
+
+    from orchestration.defs.dbt_warm import WARM_ENV, hand_over
+
+    warm = os.environ.get(WARM_ENV)
+    if warm:
+        code = hand_over(warm, sys.argv)
+        if code is not None:
+            sys.exit(code)
     from orchestration.heap import one_process_command, settle
 
     one_process_command()

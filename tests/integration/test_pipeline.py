@@ -34,6 +34,7 @@ from orchestration.demo.generator import generate_demo
 from orchestration.demo.formats import write_vendor_exports
 from orchestration.cli.runner import run_period
 from orchestration.defs.dbt import DBT_LOG_LEVEL_ENV
+from orchestration.defs import dbt_warm
 from orchestration.defs.dbt_keep import KEEP_ENV
 from orchestration.settings import init_home, load_settings
 
@@ -209,8 +210,18 @@ def test_a_second_run_gives_identical_marts(home, monkeypatch):
     before = marts_fingerprint(home)
     monkeypatch.delenv(DBT_LOG_LEVEL_ENV)  # this run with dbt's default file log
     monkeypatch.setenv(KEEP_ENV, "off")  # and every node built, so that the log has a line for each
+    warmed = []
+    start_warm = dbt_warm.WarmDbt.__init__
+
+    def recorded(self, *args, **kwargs):
+        start_warm(self, *args, **kwargs)
+        warmed.append(self)
+
+    monkeypatch.setattr(dbt_warm.WarmDbt, "__init__", recorded)
     outcome = run_period(home, "2026-03")
     assert outcome.success
+    # dbt ran in the run's warm process (orchestration/defs/dbt_warm.py), which then ended with dbt's status
+    assert [w.process.returncode for w in warmed] == [0]
     assert marts_fingerprint(home) == before
     assert serving_rows(home, "select count(*) from marts.fct_earned_value where project_code='HAND-1'")[0][0] == 3
     # dbt's log file of that build: info lines only (each node's result), no debug lines (every statement)
@@ -222,6 +233,7 @@ def test_a_second_run_gives_identical_marts(home, monkeypatch):
     lines = [line for p in logs.glob("dbt.log*") for line in json_lines(p)]
     levels = Counter(line["info"]["level"] for line in lines if line["info"]["invocation_id"] == last)
     assert levels["debug"] == 0 and levels["info"] > 100, levels
+    assert {line["info"]["pid"] for line in lines if line["info"]["invocation_id"] == last} == {warmed[0].process.pid}
     assert any(line["info"]["level"] == "debug" for line in lines)  # the earlier builds' debug log
 
 
