@@ -87,8 +87,15 @@ def test_a_day_that_breaks_only_once_a_negative_entry_is_gone_is_still_caught(tm
 
     ran: list[str] = []
     move = row_rules._move
-    monkeypatch.setattr(row_rules, "_move", lambda con, entity, suite, c, at: ran.append(f"{entity}.{c.meta['id']}")
-                        or move(con, entity, suite, c, at))
+
+    def recorded(con, entity, suite, c, at, relation, **kwargs):
+        # where each rule looked: the rows that broke a rule in the first scan, or the gate view (on the groups
+        # of a person's day named, or every row)
+        where = "breaking" if relation == "_breaking" else ("groups" if kwargs.get("restrict") else "all")
+        ran.append(f"{entity}.{c.meta['id']} ({where})")
+        return move(con, entity, suite, c, at, relation, **kwargs)
+
+    monkeypatch.setattr(row_rules, "_move", recorded)
     root = landing(tmp_path, "2026-03-02,P1,A,T1,16,E1\n2026-03-02,P1,A,T1,12,E2\n2026-03-02,P1,A,T1,-6,E3\n"
                              "2026-03-04,P1,A,T1,7.5,E4\n")
     wh = tmp_path / "wh.duckdb"
@@ -101,8 +108,30 @@ def test_a_day_that_breaks_only_once_a_negative_entry_is_gone_is_still_caught(tm
     assert report.ruled["timesheets"] == {"hours_not_negative": 1, "daily_hours": 2}
     # only the rules some row broke (the ledger's unknown project B and currency XYZ) and the daily total after the
     # move; the timesheets' other rules, and the ledger's, were not run again
-    assert ran == ["timesheets.hours_not_negative", "timesheets.daily_hours", "ledger.currency_known",
-                   "ledger.project_code_known"]
+    assert ran == ["timesheets.hours_not_negative (breaking)", "timesheets.daily_hours (groups)",
+                   "ledger.currency_known (breaking)", "ledger.project_code_known (breaking)"]
+
+
+@pytest.mark.parametrize("groups_max", [0, 500])
+def test_a_day_total_checked_on_the_days_it_names_or_on_every_row_moves_the_same_rows(tmp_path, monkeypatch,
+                                                                                     groups_max):
+    """Two days over 24 h (one only once its negative entry is gone): the daily total checked again on the
+    days named (the moved row's and the one it rejected in the first scan), or, with more days than GROUPS_MAX,
+    on the whole table: the same rows move."""
+    import orchestration.pipeline.row_rules as row_rules
+
+    monkeypatch.setattr(row_rules, "GROUPS_MAX", groups_max)
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,16,E1\n2026-03-02,P1,A,T1,12,E2\n2026-03-02,P1,A,T1,-6,E3\n"
+                             "2026-03-04,P1,A,T1,7.5,E4\n2026-03-05,P2,A,T1,20,E5\n2026-03-05,P2,A,T1,5,E6\n")
+    wh = tmp_path / "wh.duckdb"
+    report = load_landing(root, wh, archive_dir=tmp_path / "archive", rules=RowRules(period="2026-03"))
+    raw, quarantined, *_ = tables(wh)
+    assert raw == [("E4", 7.5)]
+    assert [(row, reason.split(":")[0]) for row, reason, _ in quarantined] == [
+        (2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours"),
+        (4, "rule raw_timesheets.hours_not_negative"), (6, "rule raw_timesheets.daily_hours"),
+        (7, "rule raw_timesheets.daily_hours")]
+    assert report.ruled["timesheets"] == {"hours_not_negative": 1, "daily_hours": 4}
 
 
 def test_rules_are_decided_again_on_every_ingest(tmp_path):
