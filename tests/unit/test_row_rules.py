@@ -79,6 +79,21 @@ def test_rules_run_in_order_so_the_good_entry_of_a_bad_day_stays(tmp_path):
     assert warned == {"quarantined_hours_per_entry": (1, [2]), "quarantined_daily_hours": (2, [4, 5])}
 
 
+#: P1's 2 March: 16 h + 12 h - 6 h (22 h until the negative entry goes), and an ordinary 4 March.
+NEGATIVE_DAY = ("2026-03-02,P1,A,T1,16,E1\n2026-03-02,P1,A,T1,12,E2\n2026-03-02,P1,A,T1,-6,E3\n"
+                "2026-03-04,P1,A,T1,7.5,E4\n")
+
+
+def _load_days(tmp_path, more: str = ""):
+    """Load NEGATIVE_DAY and ``more`` timesheet lines with the rules: the raw rows, (row, rule) of each
+    quarantined row, and the ingest report."""
+    wh = tmp_path / "wh.duckdb"
+    report = load_landing(landing(tmp_path, NEGATIVE_DAY + more), wh, archive_dir=tmp_path / "archive",
+                          rules=RowRules(period="2026-03"))
+    raw, quarantined, *_ = tables(wh)
+    return raw, [(row, reason.split(":")[0]) for row, reason, _ in quarantined], report
+
+
 def test_a_day_that_breaks_only_once_a_negative_entry_is_gone_is_still_caught(tmp_path, monkeypatch):
     """16 h + 12 h - 6 h: 22 h on the day when the rules first look, so no row breaks the daily total then; the
     -6 h entry goes by hours_not_negative, the day then holds 28 h, and both entries go by the daily total.
@@ -96,15 +111,10 @@ def test_a_day_that_breaks_only_once_a_negative_entry_is_gone_is_still_caught(tm
         return move(con, entity, suite, c, at, relation, **kwargs)
 
     monkeypatch.setattr(row_rules, "_move", recorded)
-    root = landing(tmp_path, "2026-03-02,P1,A,T1,16,E1\n2026-03-02,P1,A,T1,12,E2\n2026-03-02,P1,A,T1,-6,E3\n"
-                             "2026-03-04,P1,A,T1,7.5,E4\n")
-    wh = tmp_path / "wh.duckdb"
-    report = load_landing(root, wh, archive_dir=tmp_path / "archive", rules=RowRules(period="2026-03"))
-    raw, quarantined, *_ = tables(wh)
+    raw, quarantined, report = _load_days(tmp_path)
     assert raw == [("E4", 7.5)]
-    assert [(row, reason.split(":")[0]) for row, reason, _ in quarantined] == [
-        (2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours"),
-        (4, "rule raw_timesheets.hours_not_negative")]
+    assert quarantined == [(2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours"),
+                           (4, "rule raw_timesheets.hours_not_negative")]
     assert report.ruled["timesheets"] == {"hours_not_negative": 1, "daily_hours": 2}
     # only the rules some row broke (the ledger's unknown project B and currency XYZ) and the daily total after the
     # move; the timesheets' other rules, and the ledger's, were not run again
@@ -121,16 +131,11 @@ def test_a_day_total_checked_on_the_days_it_names_or_on_every_row_moves_the_same
     import orchestration.pipeline.row_rules as row_rules
 
     monkeypatch.setattr(row_rules, "GROUPS_MAX", groups_max)
-    root = landing(tmp_path, "2026-03-02,P1,A,T1,16,E1\n2026-03-02,P1,A,T1,12,E2\n2026-03-02,P1,A,T1,-6,E3\n"
-                             "2026-03-04,P1,A,T1,7.5,E4\n2026-03-05,P2,A,T1,20,E5\n2026-03-05,P2,A,T1,5,E6\n")
-    wh = tmp_path / "wh.duckdb"
-    report = load_landing(root, wh, archive_dir=tmp_path / "archive", rules=RowRules(period="2026-03"))
-    raw, quarantined, *_ = tables(wh)
+    raw, quarantined, report = _load_days(tmp_path, "2026-03-05,P2,A,T1,20,E5\n2026-03-05,P2,A,T1,5,E6\n")
     assert raw == [("E4", 7.5)]
-    assert [(row, reason.split(":")[0]) for row, reason, _ in quarantined] == [
-        (2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours"),
-        (4, "rule raw_timesheets.hours_not_negative"), (6, "rule raw_timesheets.daily_hours"),
-        (7, "rule raw_timesheets.daily_hours")]
+    assert quarantined == [(2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours"),
+                           (4, "rule raw_timesheets.hours_not_negative"), (6, "rule raw_timesheets.daily_hours"),
+                           (7, "rule raw_timesheets.daily_hours")]
     assert report.ruled["timesheets"] == {"hours_not_negative": 1, "daily_hours": 4}
 
 
