@@ -102,6 +102,7 @@ def _forward(pid: int, signum: int) -> None:
 def serve(path: str, command: Callable[[], object] | None = None) -> int:
     """Listen at ``path``, import dbt, and run the one command a client sends (see the module docstring):
     dbt's command line, or ``command`` (the tests' probe), called as ``sys.exit(command())`` would be."""
+    parent = os.getppid()  # before the imports: the run may be killed during them
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(1)  # a client that comes during the imports below waits in the backlog
@@ -117,15 +118,17 @@ def serve(path: str, command: Callable[[], object] | None = None) -> int:
         settle()
         command = cli
 
-    parent = os.getppid()
     listener.settimeout(1.0)
     while True:
         try:
             conn, _ = listener.accept()
             break
         except TimeoutError:
-            if os.getppid() != parent:  # the run that started this process is gone
+            if os.getppid() != parent:  # the run that started this process is gone (killed): clean up after it
                 listener.close()
+                for remove in (os.unlink, os.rmdir):
+                    with contextlib.suppress(OSError):
+                        remove(path if remove is os.unlink else os.path.dirname(path))
                 return 0
     listener.close()
     with contextlib.suppress(OSError):

@@ -149,3 +149,34 @@ def test_dbt_itself_in_the_warm_process_prints_what_pmo_dbt_prints(tmp_path: Pat
         assert warm.process.wait(timeout=30) == 0  # the warm process ran it, and ended
     assert (served.returncode, served.stdout) == (plain.returncode, plain.stdout)
     assert "Usage: pmo-dbt build" in served.stdout
+
+
+def test_a_warm_process_whose_run_was_killed_ends_and_removes_its_socket(tmp_path: Path):
+    """The run's process killed outright (no ``WarmDbt.stop``): the warm process notices within a second or two
+    that its parent is gone, ends, and leaves no socket behind."""
+    import psutil
+
+    directory = tmp_path / "warm"
+    directory.mkdir()
+    path = directory / "dbt.sock"
+    starter = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time\n"
+         f"p = subprocess.Popen([sys.executable, '-c', {dbt_warm._SERVER!r}, {str(path)!r}])\n"
+         "print(p.pid, flush=True)\ntime.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    assert starter.stdout is not None
+    warm = psutil.Process(int(starter.stdout.readline()))
+    _listening(path)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if warm.status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.1)
+    else:
+        warm.kill()
+        raise AssertionError("the warm process outlived its run")
+    assert not path.exists() and not directory.exists()
