@@ -243,6 +243,30 @@ class WarmDbt:
             os.rmdir(self.directory)
 
 
+def load_dagster_dbt_without_dbt_core() -> bool:
+    """Import dagster-dbt in this process as if dbt-core were not installed here; returns whether it did.
+
+    dagster-dbt runs dbt as a subprocess (``pmo-dbt``, or the warm process above), but on import it also loads
+    dbt-core's adapter and result types into the importing process when it finds dbt-core installed
+    (``dagster_dbt.compat``), and evaluates the assets' selection with dbt's selector: about 2 s of a
+    ``pmo run``'s start (1.6-1.8 s less in runs on this 2-core machine), for nothing the run uses (its own
+    resource reads dbt's version from the package metadata and opens no adapter, orchestration/defs/dbt.py).
+    Without dbt-core, dagster-dbt uses its own copies of those types and takes the default selection (every
+    node of the manifest) without dbt, as it does beside dbt Fusion. dbt-core stays importable afterwards.
+
+    For ``pmo run``'s own process only (:func:`orchestration.cli.runner.run_period`, DuckDB engine): the Dagster
+    UI's code location keeps dagster-dbt with dbt-core, since it evaluates other selections (a subset of the
+    assets). Does nothing when dagster-dbt is already imported (the tests' process)."""
+    if "dagster_dbt" in sys.modules:
+        return False
+    sys.modules["dbt.version"] = None  # type: ignore[assignment]  # ``from dbt.version import …`` fails
+    try:
+        import dagster_dbt  # noqa: F401
+    finally:
+        del sys.modules["dbt.version"]
+    return True
+
+
 def warm_dbt_applies(engine: str) -> bool:
     """Whether a run's dbt command is ``pmo-dbt`` of this Python (the DuckDB engine; the Spark engine runs
     dbt-spark's own command, orchestration/pipeline/spark_engine.py)."""

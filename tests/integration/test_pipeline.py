@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -572,3 +573,39 @@ def test_readme_question_table_names_real_marts_and_columns(home):
             if "<" in col:  # a pattern such as reported_<measure>
                 col = col.replace("<measure>", "ac")
             assert any(col in columns[m] for m in named), (col, row)
+
+
+#: Loads the code location in a process of its own as ``pmo run`` does (dagster-dbt without dbt-core) and prints
+#: what a run sees: its assets and checks, and whether dbt-core was loaded.
+_RUN_PROCESS_VIEW = """
+import json, sys
+from orchestration.defs.dbt_warm import load_dagster_dbt_without_dbt_core
+loaded = load_dagster_dbt_without_dbt_core()
+from dagster_dbt.compat import DBT_PYTHON_VERSION
+from orchestration.defs import definitions
+job = definitions.monthly_job()
+graph = job.asset_layer.asset_graph
+print(json.dumps({"loaded": loaded, "dbt_version": str(DBT_PYTHON_VERSION),
+                  "dbt_core_imported": "dbt.adapters.base.impl" in sys.modules,
+                  "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
+                  "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)}))
+"""
+
+
+def test_a_run_process_sees_the_same_assets_and_checks_without_dbt_core(home):
+    """``pmo run`` imports dagster-dbt as if dbt-core were not installed in its process (dbt runs in its own,
+    orchestration/defs/dbt_warm.py): the job it runs has the assets and checks this process (dagster-dbt with
+    dbt-core) builds from the same manifest, and dbt-core's modules are never loaded there."""
+    import subprocess
+    import sys
+
+    from orchestration.defs import definitions
+
+    graph = definitions.monthly_job().asset_layer.asset_graph
+    out = subprocess.run([sys.executable, "-c", _RUN_PROCESS_VIEW], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PMO_HOME": str(home.home)}, timeout=300)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["loaded"] is True and seen["dbt_version"] == "None" and seen["dbt_core_imported"] is False
+    assert seen["assets"] == sorted(k.to_user_string() for k in graph.get_all_asset_keys())
+    assert seen["checks"] == sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
+    assert len(seen["checks"]) > 100 and any(a.startswith("marts/fct_earned_value") for a in seen["assets"])
