@@ -855,6 +855,19 @@ def _weasyprint():
     return weasyprint, URLFetcher, URLFetcherResponse
 
 
+def prepare_process() -> None:
+    """Load what a process's first pack waits for before its first page: the report modules (matplotlib among
+    them), WeasyPrint (Pango and HarfBuzz through cffi), pypdf and the pack's compiled template.  About 1 s on
+    one core that ``pmo run`` spends while dbt builds the marts instead of at the start of the pack step
+    (orchestration/cli/runner.py).  Nothing is rendered; a failure is left for the pack step to report."""
+    from . import period  # noqa: F401  (the report modules: charts, project reports, the pack's split)
+
+    _weasyprint()
+    import pypdf  # noqa: F401  (split.py joins a large pack's sections with it)
+
+    _pack_environment().get_template(TEMPLATE_NAME)
+
+
 class RefusedURLError(PermissionError):
     """A resource outside ``data:`` URIs and the templates folder was requested."""
 
