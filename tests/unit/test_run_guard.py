@@ -271,3 +271,17 @@ def test_the_step_listener_hears_each_steps_start_and_end_and_cannot_stop_the_ru
     with G.step_listener(broken):
         assert list(G._with_step_notes(iter(events))) == events
     assert list(G._with_step_notes(iter(events))) == events  # no listener
+
+
+def test_the_interrupt_watcher_ends_as_soon_as_its_run_does(monkeypatch):
+    """Leaving the watcher wakes its thread instead of waiting for its next look (a run's end waited up to half
+    a second); the signal wake-up descriptor is given back."""
+    monkeypatch.setattr(run_guard, "WATCH_POLL_SECONDS", 3600)  # only the wake-up can end the thread now
+    before = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(before)
+    watcher = run_guard.InterruptWatcher(instance=None, run=None)
+    with watcher:
+        thread = watcher._thread
+        assert thread is not None and thread.is_alive()
+    assert not thread.is_alive()
+    assert signal.set_wakeup_fd(before) == before
