@@ -9,7 +9,8 @@ Layout and rules (the README documents them for users):
   file is reported (``quarantine.files``), never guessed at.
 * ``.gz`` files and ``.zip`` archives (one or more exports) are read transparently.
 * Every file taken is copied to ``archive/<sha256>``, its original name, landing path and first
-  arrival time appended to ``archive/index.jsonl``; nothing in the archive is ever changed.
+  arrival time appended to ``archive/index.jsonl``; nothing in the archive is ever changed.  A file is read
+  to be hashed only when its status changed since it was last hashed (:class:`LandingHashes`).
 * The same content arriving twice (two files with one sha256) is loaded once.
 * A corrected file replaces the earlier one by taking its place: drop it under the same name in
   the same folder. The next run loads the new content, and the earlier version stays in the archive.
@@ -169,6 +170,76 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: The file, in the archive's folder, that remembers each landing file's sha256 with the file's status.
+LANDING_HASHES = ".landing-hashes.json"
+#: ``off`` (or ``0``, ``false``, ``no``): hash every landing file on every run, remembering nothing.
+HASH_CACHE_ENV = "PMO_LANDING_HASH_CACHE"
+#: A hash is trusted again only when it was taken this long after the file's last change: a file written
+#: again within its file system's timestamp granularity (a few ms on Linux, up to 2 s on some network shares)
+#: and with the same size could otherwise keep its status.
+SETTLED_NS = 2_000_000_000
+
+
+class LandingHashes:
+    """Each landing file's sha256, remembered with its status (size, modification and change times in
+    nanoseconds, inode, device): a run hashes again only the files whose status changed, not the whole
+    landing folder (466 MB at 2,000 projects, 0.3-0.5 s of every run and of every landing-sensor tick).
+
+    As git's index and rsync do, a file whose content changes gets a new status: its change time (``st_ctime``)
+    moves with every write, and cannot be set back, as a modification time can.  A hash taken less than
+    :data:`SETTLED_NS` after the file's last change is not trusted the next time; a file whose status moved while
+    it was hashed is not remembered.  ``PMO_LANDING_HASH_CACHE=off`` hashes every file on every run.
+
+    Kept in ``archive/.landing-hashes.json``, written whole (atomically) after a look at the landing folder that
+    changed it; a file that cannot be read is ignored (everything is hashed again)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.enabled = os.environ.get(HASH_CACHE_ENV, "").strip().lower() not in {"off", "0", "false", "no"}
+        self._old: dict[str, dict] = {}
+        if self.enabled:
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                self._old = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self._old = {}
+        self._seen: dict[str, dict] = {}
+
+    @staticmethod
+    def _status(path: Path) -> list[int]:
+        st = path.stat()
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+    def sha256(self, path: Path) -> str:
+        """The file's sha256: remembered when its status is the one it had when last hashed, else read."""
+        if not self.enabled:
+            return _sha256(path)
+        key = str(path.absolute())
+        status = self._status(path)
+        old = self._old.get(key)
+        if (isinstance(old, dict) and old.get("status") == status and isinstance(old.get("sha256"), str)
+                and isinstance(old.get("hashed_ns"), int) and old["hashed_ns"] - max(status[1], status[2]) >= SETTLED_NS):
+            self._seen[key] = old
+            return old["sha256"]
+        hashed_ns = time.time_ns()
+        sha = _sha256(path)
+        if self._status(path) == status:  # not written while it was read
+            self._seen[key] = {"status": status, "sha256": sha, "hashed_ns": hashed_ns}
+        return sha
+
+    def save(self) -> None:
+        """Remember the files seen by this look (a file gone from landing is forgotten); nothing is written when
+        that is what the file holds already.  A failure to write only costs the next run its hashing."""
+        if not self.enabled or self._seen == self._old:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.path, json.dumps(self._seen, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            log.warning("the landing files' hashes could not be kept in %s (%s); the next run hashes them again",
+                        self.path, exc)
+
+
 def _atomic_write(target: Path, data: bytes) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_bytes(data)
@@ -223,6 +294,7 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
     out: list[LandingFile | FileReport] = []
     if not landing.is_dir():
         return out
+    hashes = LandingHashes(archive.root / LANDING_HASHES)
     for path in sorted(p for p in landing.rglob("*") if p.is_file()):
         rel = path.relative_to(landing)
         if any(part.startswith(".") for part in rel.parts):
@@ -230,7 +302,7 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
         display = f"{landing.name}/{rel.as_posix()}"
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
         try:
-            sha = with_retries(partial(_sha256, path), display)
+            sha = with_retries(partial(hashes.sha256, path), display)
             with_retries(partial(archive.keep, path, sha, display), display)
         except OSError as exc:  # unreadable even after the retries: reported, the other files go on
             out.append(FileReport(display, "", None, "error", f"{display}: cannot be read ({exc})"))
@@ -255,6 +327,7 @@ def iter_landing_files(landing: Path, archive: Archive) -> list[LandingFile | Fi
             out.append(FileReport(display, sha, None, "error", f"{display}: cannot decompress ({exc})"))
             continue
         out.append(LandingFile(display, path, folder, sha))
+    hashes.save()
     return out
 
 
