@@ -158,7 +158,7 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
             # (Dagster's own step lines, such as dbt's command, were lost under dbt's output).
             with open(log_path, "a", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), _stderr_fd_to(log_path), \
-                    warnings.catch_warnings(), wait_listener(on_wait), \
+                    warnings.catch_warnings(), wait_listener(on_wait), _event_batches(), \
                     _packs_prepared_during_dbt(on_step) as steps, step_listener(steps):
                 warnings.simplefilter("ignore")
                 try:
@@ -192,6 +192,24 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
 
                 alert_run(settings, outcome)
     return outcome
+
+
+@contextlib.contextmanager
+def _event_batches():
+    """Let Dagster hand the events it batches (a run's planned events, written as the run is created) to the event
+    log in one piece (orchestration/defs/instance_storage.py): ``DAGSTER_EVENT_BATCH_SIZE`` while the run
+    executes, unless set already."""
+    from orchestration.defs.instance_storage import EVENT_BATCH_SIZE
+
+    name = "DAGSTER_EVENT_BATCH_SIZE"
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = str(EVENT_BATCH_SIZE)
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
 
 
 #: The step during which the pack's libraries are loaded (:func:`_packs_prepared_during_dbt`).

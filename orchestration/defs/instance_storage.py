@@ -11,20 +11,28 @@ Nothing else changes: the same files under ``<home>/dagster/storage`` (existing 
 history), the same WAL journal and SQLite's default ``synchronous`` setting, so each event is as durable
 as before.  A connection is only checked out inside the storage's own lock, for one statement group, and
 is returned with its transaction ended: between events it holds no lock on the file, and the webserver,
-the daemon and other runs write the same files as before.  ``dagster.yaml`` selects it as custom storage
+the daemon and other runs write the same files as before.  A batch of events (Dagster hands one over when
+``DAGSTER_EVENT_BATCH_SIZE`` is set, as ``pmo run`` sets it: the planned events of a new run) is stored in one
+transaction per database, committed when the batch is whole.  ``dagster.yaml`` selects it as custom storage
 (:class:`PmoSqliteStorage`); with ``PMO_DAGSTER_PG_URL`` the instance uses Postgres and none of this.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as db
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, SqliteStorageConfig, _event_logs_directory
+from dagster._core.events.log import EventLogEntry
 from dagster._serdes import ConfigurableClassData
+
+#: Events Dagster may hand over at once (``DAGSTER_EVENT_BATCH_SIZE``, set by ``pmo run``): more than a run's
+#: planned events, which Dagster ends as one batch anyway.
+EVENT_BATCH_SIZE = 10_000
 
 #: Engines (each with its open connection) kept at once: the run's own database and the cross-run index,
 #: with room for a webserver that reads a few runs in turn.  The least recently used one is closed.
@@ -36,6 +44,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, db.engine.Engine] = OrderedDict()
+        self._batch = threading.local()  # .connections: shard -> connection, while this thread stores a batch
         super().__init__(base_dir, inst_data)
 
     def _engine(self, shard: str) -> db.engine.Engine:
@@ -57,10 +66,43 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[db.engine.Connection]:  # type: ignore[override]
+        held = getattr(self._batch, "connections", None)
+        if held is not None:  # inside store_event_batch on this thread, which holds the storage's lock
+            conn = held.get(shard)
+            if conn is None:
+                conn = held[shard] = self._engine(shard).connect()
+                conn.begin()
+            yield conn
+            return
         with self._db_lock:
             with self._engine(shard).connect() as conn:
                 with conn.begin():
                     yield conn
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """Store ``events`` in one transaction per database instead of one per event and table.
+
+        Dagster hands a batch over when ``DAGSTER_EVENT_BATCH_SIZE`` is set, as ``pmo run`` sets it
+        (:data:`EVENT_BATCH_SIZE`): the 180 "planned" events it writes as it creates a run at 2,000
+        projects took about 450 commits, 0.6 s.  The storage's lock is held for the whole batch, so another
+        thread of the process waits for it rather than for SQLite's lock on a database the batch is writing.
+        A batch that fails stores nothing; Dagster then stores its events one by one."""
+        if getattr(self._batch, "connections", None) is not None:  # already inside a batch on this thread
+            for event in events:
+                self.store_event(event)
+            return
+        with self._db_lock:
+            held: dict[str, db.engine.Connection] = {}
+            self._batch.connections = held
+            try:
+                for event in events:
+                    self.store_event(event)
+                for conn in held.values():
+                    conn.commit()
+            finally:
+                self._batch.connections = None
+                for conn in held.values():
+                    conn.close()  # rolls back what was not committed
 
     def _close_all(self) -> None:
         with self._db_lock:

@@ -68,3 +68,94 @@ def test_one_engine_per_database_file_at_most_eight_open(tmp_path, monkeypatch):
     storage.wipe()  # deletes the run databases (closing their engines first) and empties the index
     assert list(storage._engines) == ["index"] and not list(tmp_path.glob("run*.db"))
     storage.dispose()
+
+
+@asset
+def more_numbers(numbers: int) -> int:
+    return numbers + 1
+
+
+def _commits(storage) -> list[str]:
+    """The commits of every engine the storage opens from now on, by database file name."""
+    seen: list[str] = []
+    real = storage._engine
+
+    def engine(shard):
+        made = real(shard)
+        if not getattr(made, "_pmo_counted", False):
+            sqlalchemy.event.listen(made, "commit", lambda conn, shard=shard: seen.append(shard))
+            made._pmo_counted = True
+        return made
+
+    storage._engine = engine
+    return seen
+
+
+def test_a_batch_of_events_is_one_transaction_per_database(instance_dir, monkeypatch):
+    """With DAGSTER_EVENT_BATCH_SIZE (set by `pmo run`) a run's planned events are stored in one commit for the
+    run's database and one for the index, and read back as the events stored one by one."""
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    with DagsterInstance.from_config(str(instance_dir)) as instance:
+        storage = instance.event_log_storage
+        single = _commits(storage)
+        one_by_one = materialize([numbers, more_numbers], instance=instance).run_id
+        planned_single = [e for e in instance.all_logs(one_by_one)
+                          if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION_PLANNED"]
+        commits_single = len(single)
+
+        monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", str(S.EVENT_BATCH_SIZE))
+        batches = []
+        real_batch = storage.store_event_batch
+
+        def batch(events):
+            before = len(single)
+            real_batch(events)
+            batches.append((len(events), sorted(single[before:])))
+
+        monkeypatch.setattr(storage, "store_event_batch", batch)
+        single.clear()
+        batched = materialize([numbers, more_numbers], instance=instance).run_id
+    # the two planned materializations, handed over together: one commit on the run's database, one on the index
+    assert batches == [(2, sorted([batched, "index"]))]
+    with DagsterInstance.from_config(str(instance_dir)) as instance:
+        planned = [e for e in instance.all_logs(batched)
+                   if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION_PLANNED"]
+        assert [e.dagster_event.asset_key for e in planned] == [e.dagster_event.asset_key for e in planned_single]
+        assert instance.get_latest_materialization_event(AssetKey("more_numbers")).run_id == batched
+        assert len(instance.all_logs(batched)) == len(instance.all_logs(one_by_one))
+    assert len(single) <= commits_single - 2  # one by one, each planned event committed on both databases
+
+
+def test_a_batch_that_fails_stores_none_of_its_events(instance_dir):
+    from dagster import DagsterEvent, DagsterEventType
+    from dagster._core.events import AssetMaterializationPlannedData
+    from dagster._core.events.log import EventLogEntry
+
+    with DagsterInstance.from_config(str(instance_dir)) as instance:
+        storage = instance.event_log_storage
+
+        def planned(name):
+            event = DagsterEvent(event_type_value=DagsterEventType.ASSET_MATERIALIZATION_PLANNED.value,
+                                 job_name="job", event_specific_data=AssetMaterializationPlannedData(AssetKey(name)))
+            return EventLogEntry(error_info=None, level=10, user_message="", run_id="r1", timestamp=1.0,
+                                 dagster_event=event)
+
+        storage.store_event_batch([planned("a"), planned("b")])
+        assert len(storage.get_logs_for_run("r1")) == 2
+        real = storage.store_event
+        calls = []
+
+        def failing(event):
+            calls.append(event)
+            if len(calls) == 2:
+                raise RuntimeError("disk full")
+            real(event)
+
+        storage.store_event = failing
+        with pytest.raises(RuntimeError, match="disk full"):
+            storage.store_event_batch([planned("c"), planned("d")])
+        storage.store_event = real
+        # "c" was written in the batch's transaction, which was rolled back; the storage is usable at once
+        assert len(storage.get_logs_for_run("r1")) == 2
+        storage.store_event(planned("e"))
+        assert [e.dagster_event.asset_key.path[0] for e in storage.get_logs_for_run("r1")] == ["a", "b", "e"]
