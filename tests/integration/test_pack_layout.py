@@ -125,6 +125,25 @@ def test_the_long_named_project_report_lays_out_inside_its_pages(home):
     assert LONG_NAME in text and re.search(rf"{LONG_CODE}\b", text)
 
 
+def test_the_appendix_s_fixed_columns_wrap_a_long_detail_and_file_name_inside_the_page(home):
+    """The appendix's two wide tables have fixed columns (pack.css): a detail and a landing path with no space to
+    break at still wrap inside their columns, printed whole."""
+    from dataclasses import replace
+
+    data, quality = portfolio_figures(home)
+    detail = "dbt_test__audit." + "x" * 240 + "_rows"
+    path = "landing/timesheets/" + "night_" * 40 + "2026-12-01.csv"
+    issue = {"asset": "marts/fct_earned_value", "check": "assert_" + "y" * 60, "outcome": "warned",
+             "failing_rows": 12, "detail": detail}
+    source = {"source": "timesheets", "files": 40, "rows_in": 12_000, "rows_loaded": 11_990, "rows_quarantined": 10,
+              "files_not_read": 0, "latest_file": path, "latest_date": "2026-12-01"}
+    quality = replace(quality, issues=(issue,), sources=(source,))
+    document = R.html_document(R.build_html(data, GENERATED, quality)).render()
+    assert overflows(document) == []
+    text = re.sub(r"\s+", "", pdf_text(document))
+    assert detail in text and path in text
+
+
 def test_a_large_organisations_programme_lines_lay_out_inside_their_pages(home, monkeypatch):
     """Above PMO_PACK_PROJECT_ROWS the dashboard and earned-value tables have one line a programme, with their
     column widths fixed (pack.css, ``table.programme-table``): a 120-character programme name wraps inside its
