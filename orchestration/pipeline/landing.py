@@ -232,10 +232,14 @@ class LandingHashes:
         that is what the file holds already.  A failure to write only costs the next run its hashing."""
         if not self.enabled or self._seen == self._old:
             return
+        # a temporary file of this process's own: a run and the landing sensor may save at the same moment
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.path, json.dumps(self._seen, sort_keys=True).encode("utf-8"))
+            tmp.write_bytes(json.dumps(self._seen, sort_keys=True).encode("utf-8"))
+            os.replace(tmp, self.path)
         except OSError as exc:
+            tmp.unlink(missing_ok=True)
             log.warning("the landing files' hashes could not be kept in %s (%s); the next run hashes them again",
                         self.path, exc)
 

@@ -99,3 +99,12 @@ def test_the_switch_hashes_every_file_every_time(tmp_path, hashed, monkeypatch):
     iter_landing_files(landing, archive)
     assert hashed == ["a.csv", "a.csv"]
     assert not (tmp_path / "archive" / LANDING_HASHES).exists()
+
+
+def test_a_memory_that_cannot_be_written_costs_only_the_next_runs_hashing(tmp_path, hashed, caplog):
+    landing, archive = _land(tmp_path, {"a.csv": "entry_id\n1\n"})
+    (tmp_path / "archive" / LANDING_HASHES).mkdir(parents=True)  # in the way: the rename fails
+    [item] = iter_landing_files(landing, archive)
+    assert item.sha256 == hashlib.sha256(b"entry_id\n1\n").hexdigest()
+    assert "could not be kept" in caplog.text
+    assert [p.name for p in (tmp_path / "archive").iterdir() if p.name.endswith(".tmp")] == []  # no temporary left
