@@ -145,6 +145,7 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
         from dagster import DagsterInstance, execute_job, reconstructable
 
         from orchestration.defs import definitions
+        from orchestration.defs.assets import DBT_STEP
         from orchestration.defs.run_guard import identity_tags, signals_received, step_listener, wait_listener
         from orchestration.heap import settle
 
@@ -159,7 +160,7 @@ def run_period(settings: Settings, period: str, on_wait: Callable[[str], None] |
             with open(log_path, "a", encoding="utf-8") as log, open(log_path, "a", encoding="utf-8") as log_err, \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log_err), _stderr_fd_to(log_path), \
                     warnings.catch_warnings(), wait_listener(on_wait), _event_batches(), \
-                    _packs_prepared_during_dbt(on_step) as steps, step_listener(steps):
+                    _packs_prepared_during_dbt(on_step, DBT_STEP) as steps, step_listener(steps):
                 warnings.simplefilter("ignore")
                 try:
                     job = reconstructable(definitions.monthly_job)  # loads the code location and dbt's manifest
@@ -212,20 +213,17 @@ def _event_batches():
         os.environ.pop(name, None)
 
 
-#: The step during which the pack's libraries are loaded (:func:`_packs_prepared_during_dbt`).
-DBT_STEP = "dbt_models"
-
-
 @contextlib.contextmanager
-def _packs_prepared_during_dbt(on_step: Callable[[str, str, float | None], None] | None):
-    """A step listener that passes every step on to ``on_step`` and, as the dbt step starts, loads what the pack
-    step's first pack would wait for (:func:`orchestration.reports.render.prepare_process`) on a thread of its
-    own.  dbt builds in its own process while this one mostly waits for its output, so the pack step no longer
-    starts with about 1 s of imports on one core (bench/RESULTS.md).  Waits for the thread when the run ends."""
+def _packs_prepared_during_dbt(on_step: Callable[[str, str, float | None], None] | None, dbt_step: str):
+    """A step listener that passes every step on to ``on_step`` and, as the step ``dbt_step`` (the dbt build,
+    :data:`orchestration.defs.assets.DBT_STEP`) starts, loads what the pack step's first pack would wait for
+    (:func:`orchestration.reports.render.prepare_process`) on a thread of its own.  dbt builds in its own process
+    while this one mostly waits for its output, so the pack step no longer starts with about 1 s of imports on
+    one core (bench/RESULTS.md).  Waits for the thread when the run ends."""
     started: list[threading.Thread] = []
 
     def listener(key: str, what: str, seconds: float | None) -> None:
-        if key == DBT_STEP and what == "started" and not started:
+        if key == dbt_step and what == "started" and not started:
             thread = threading.Thread(target=_prepare_packs, name="pmo-pack-prepare", daemon=True)
             thread.start()
             started.append(thread)

@@ -59,6 +59,8 @@ RAW_GROUP = "raw"
 PERIOD_RANGE_PER_RUN = BackfillPolicy.single_run()
 SERVING_KEY = AssetKey(["serving", "snapshot"])
 PACK_KEY = AssetKey(["reports", "portfolio_pack"])
+#: The dbt build's op, and so its step in a run (``pmo run`` loads the pack's libraries while it runs).
+DBT_STEP = "dbt_models"
 REPORTED_KEY = AssetKey(["reported", "earned_value"])
 
 
@@ -282,7 +284,7 @@ def build_dbt_assets(manifest: Path, project):
         backfill_policy=PERIOD_RANGE_PER_RUN,
         dagster_dbt_translator=translator,
         pool=DUCKDB_WRITER_POOL,
-        name="dbt_models",
+        name=DBT_STEP,
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
         """dbt build for the run's period: models, then their data tests as blocking checks."""

@@ -24,10 +24,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as db
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, SqliteStorageConfig, _event_logs_directory
-from dagster._core.events.log import EventLogEntry
 from dagster._serdes import ConfigurableClassData
 
 #: Events Dagster may hand over at once (``DAGSTER_EVENT_BATCH_SIZE``, set by ``pmo run``): more than a run's
@@ -86,7 +86,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         (:data:`EVENT_BATCH_SIZE`): the 180 "planned" events it writes as it creates a run at 2,000
         projects took about 450 commits, 0.6 s.  The storage's lock is held for the whole batch, so another
         thread of the process waits for it rather than for SQLite's lock on a database the batch is writing.
-        A batch that fails stores nothing; Dagster then stores its events one by one."""
+        An event that cannot be stored rolls the whole batch back, and Dagster then stores its events one by one.
+        The databases are separate SQLite files, committed one after the other (the run's, then the index), as
+        a single event's are."""
         if getattr(self._batch, "connections", None) is not None:  # already inside a batch on this thread
             for event in events:
                 self.store_event(event)

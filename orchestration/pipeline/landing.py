@@ -232,22 +232,25 @@ class LandingHashes:
         that is what the file holds already.  A failure to write only costs the next run its hashing."""
         if not self.enabled or self._seen == self._old:
             return
-        # a temporary file of this process's own: a run and the landing sensor may save at the same moment
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(json.dumps(self._seen, sort_keys=True).encode("utf-8"))
-            os.replace(tmp, self.path)
+            _atomic_write(self.path, json.dumps(self._seen, sort_keys=True).encode("utf-8"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             log.warning("the landing files' hashes could not be kept in %s (%s); the next run hashes them again",
                         self.path, exc)
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    """``data`` in ``target``, whole or not at all, through a temporary file of this process's own: a run and the
+    landing sensor (in the daemon) may write the same file at the same moment, and with one temporary name one
+    could rename the other's half-written file, or find its own gone."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Archive:
