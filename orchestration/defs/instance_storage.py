@@ -45,7 +45,22 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, db.engine.Engine] = OrderedDict()
         self._batch = threading.local()  # .connections: shard -> connection, while this thread stores a batch
+        self._tables_present: set[str] = set()
         super().__init__(base_dir, inst_data)
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index database has ``table_name``, remembered once it has.
+
+        Dagster asks before every asset event's tags and every check evaluation it stores (whether the
+        migrations that made those tables have run), and each question builds an engine and opens the index
+        database: 0.5 s of a run at 2,000 projects.  A table that exists stays (only :meth:`wipe` removes the
+        files); one that does not is asked about again, since ``dagster instance migrate`` may add it."""
+        if table_name in self._tables_present:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            self._tables_present.add(table_name)
+        return present
 
     def _engine(self, shard: str) -> db.engine.Engine:
         engine = self._engines.pop(shard, None)
@@ -113,6 +128,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def wipe(self) -> None:
         self._close_all()  # its files are deleted: no connection may stay open on them
+        self._tables_present.clear()
         super().wipe()
 
     def dispose(self) -> None:

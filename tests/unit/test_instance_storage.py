@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy
-from dagster import AssetKey, DagsterInstance, asset, materialize
+from dagster import AssetCheckResult, AssetKey, DagsterInstance, asset, asset_check, materialize
 
 from orchestration.defs import instance_storage as S
 from orchestration.settings import DAGSTER_YAML_TEMPLATE
@@ -159,3 +159,41 @@ def test_a_batch_that_fails_stores_none_of_its_events(instance_dir):
         assert len(storage.get_logs_for_run("r1")) == 2
         storage.store_event(planned("e"))
         assert [e.dagster_event.asset_key.path[0] for e in storage.get_logs_for_run("r1")] == ["a", "b", "e"]
+
+
+def test_a_table_found_in_the_index_is_not_looked_for_again(instance_dir, monkeypatch):
+    """Dagster asks whether the index has its tags and checks tables before each asset event and check it stores;
+    the storage opens the index to look once per table that exists, and again each time for one that does not."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    looked: list[str] = []
+    real = SqliteEventLogStorage.has_table
+
+    def counted(self, table_name):
+        looked.append(table_name)
+        return real(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+
+    @asset(tags={"team": "pmo"})
+    def tagged() -> int:
+        return 1
+
+    @asset_check(asset=tagged)
+    def tagged_positive(tagged: int) -> AssetCheckResult:
+        return AssetCheckResult(passed=tagged > 0)
+
+    with DagsterInstance.from_config(str(instance_dir)) as instance:
+        storage = instance.event_log_storage
+        for _ in range(3):
+            assert materialize([tagged, tagged_positive], instance=instance).success
+        asked = [name for name in looked if name in ("asset_event_tags", "asset_check_executions")]
+        # three runs, each storing a materialization and a check evaluation: each table looked for once
+        assert sorted(set(asked)) == ["asset_check_executions", "asset_event_tags"]
+        assert len(asked) == 2
+        looked.clear()
+        assert storage.has_table("no_such_table") is False
+        assert storage.has_table("no_such_table") is False
+        assert looked == ["no_such_table", "no_such_table"]
+        storage.wipe()  # the files are made again; their tables are still found
+        assert storage.has_table("asset_event_tags") is True
