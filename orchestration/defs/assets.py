@@ -37,6 +37,7 @@ from orchestration.contract import ENTITIES
 from orchestration.defs import dbt_keep, parse_cache
 from orchestration.defs.dbt import (build_target_dir, dbt_log_level, dbt_vars, node_versions_env, reporting_period_env,
                                      spark_env)
+from orchestration.pipeline.gate_memo import MEMO_NAME as GATE_MEMO_NAME, GateMemo
 from orchestration.pipeline.ingest import IngestError, load_landing
 from orchestration.pipeline.landing import SourcesConfigError, load_sources_config
 from orchestration.defs.partitions import DUCKDB_WRITER_POOL, monthly_periods
@@ -170,13 +171,15 @@ def _suite_check_result(asset_key: AssetKey, name: str, outcome) -> AssetCheckRe
     )
 
 
-def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]], validate, directory):
+def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]], validate, directory,
+                        memo_for=None):
     """One blocking asset check per suite, all run in one step (one GX context).
 
     ``targets`` maps a table (entity or mart) to its asset key and suite; ``validate(table, suite,
-    settings, quality, period, warehouse, serving)`` returns the suite's outcome. The step opens the
+    settings, quality, period, warehouse, serving, memo)`` returns the suite's outcome. The step opens the
     warehouse and the published snapshot read-only once for all its suites (``serving`` is None when there
     is none yet or it cannot be read now) and closes them before the next step, which may write them.
+    ``memo_for(settings)``, when given, is the step's memo of verdicts (saved when the step's suites are done).
     """
     specs = [AssetCheckSpec(check_name(table), asset=key, blocking=True, description=_suite_description(suite, directory))
              for table, (key, suite) in targets.items()]
@@ -190,12 +193,15 @@ def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]]
             raise Failure(description=str(exc)) from exc
         period = run_period_range(context.run.tags)[1]
         selected = {key.name for key in context.selected_asset_check_keys}
+        memo = memo_for(settings) if memo_for else None
         with connect(settings.warehouse_path, read_only=True) as warehouse, \
                 read_if_available(settings.serving_path) as serving:
             for table, (key, suite) in targets.items():
                 if check_name(table) in selected:
-                    yield _suite_check_result(key, check_name(table),
-                                              validate(table, suite, settings, quality, period, warehouse, serving))
+                    yield _suite_check_result(key, check_name(table), validate(
+                        table, suite, settings, quality, period, warehouse, serving, memo))
+        if memo is not None:
+            memo.save()
 
     return suite_checks
 
@@ -208,10 +214,13 @@ def build_raw_checks(directory=None):
     directory = directory or EXPECTATIONS_DIR
     targets = {entity: (AssetKey(["raw", entity]), suite) for entity, suite in raw_suites(directory).items()}
 
-    def validate(entity, suite, settings, quality, period, warehouse, serving):
-        return run_raw_suite(entity, warehouse, period, quality, serving, suite=suite, directory=directory)
+    def validate(entity, suite, settings, quality, period, warehouse, serving, memo):
+        return run_raw_suite(entity, warehouse, period, quality, serving, suite=suite, directory=directory, memo=memo)
 
-    return _build_suite_checks("raw_expectations", targets, validate, directory)
+    def memo_for(settings):
+        return GateMemo(Path(settings.warehouse_path).with_name(GATE_MEMO_NAME))
+
+    return _build_suite_checks("raw_expectations", targets, validate, directory, memo_for)
 
 
 def build_mart_checks(mart_keys: list[AssetKey], directory=None):
@@ -224,7 +233,7 @@ def build_mart_checks(mart_keys: list[AssetKey], directory=None):
     built = {key.path[-1]: key for key in mart_keys}
     targets = {mart: (built[mart], suite) for mart, suite in mart_suites(directory).items() if mart in built}
 
-    def validate(mart, suite, settings, quality, period, warehouse, serving):
+    def validate(mart, suite, settings, quality, period, warehouse, serving, memo):
         return run_mart_suite(mart, warehouse, period, quality, serving, suite=suite,
                               reporting_currency=settings.reporting_currency, directory=directory)
 

@@ -37,12 +37,12 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse import VOLATILE_COLUMNS, fingerprint_rows
+
 #: ``off`` (or ``0``, ``false``, ``no``) builds every node every run.
 KEEP_ENV = "PMO_DBT_KEEP"
 STATE_SCHEMA = "pmo_build"
 STATE_TABLE = f"{STATE_SCHEMA}.dbt_state"
-#: Columns a load rewrites without changing a row.
-VOLATILE_COLUMNS = frozenset({"_loaded_at"})
 #: The metadata key Dagster shows on a kept model's materialization and a kept test's check result.
 KEPT_METADATA = "pmo/kept"
 #: What the state's format is; a state of another version is ignored (a full build).
@@ -84,14 +84,7 @@ def source_fingerprints(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, A
     out = {}
     for unique_id, (schema, table) in sorted(relations.items()):
         cols = [c for c in columns.get((schema, table), []) if c not in VOLATILE_COLUMNS]
-        if not cols:
-            out[unique_id] = "missing"
-            continue
-        row_hash = f"hash({', '.join(_quote(c) for c in cols)})"
-        count, xor, total = con.execute(
-            f"SELECT count(*), bit_xor({row_hash}), sum({row_hash}::HUGEINT) "
-            f"FROM {_quote(schema)}.{_quote(table)}").fetchone()
-        out[unique_id] = f"{count}:{xor}:{total}"
+        out[unique_id] = fingerprint_rows(con, f"{_quote(schema)}.{_quote(table)}", cols) if cols else "missing"
     return out
 
 

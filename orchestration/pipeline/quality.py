@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -60,6 +61,9 @@ from orchestration.pipeline.suite_sql import (
     quote,
 )
 from orchestration.warehouse import connect, read_if_available
+
+if TYPE_CHECKING:
+    from orchestration.pipeline.gate_memo import GateMemo
 
 SAMPLE_SIZE = 10
 RAW_SUITE_PREFIX = "raw_"
@@ -531,23 +535,66 @@ def _read_only(warehouse: Source):
 def run_raw_suite(entity: str, warehouse: Source, period: str | None,
                   quality: QualitySettings | None = None, serving: Source | None = None,
                   suite: str | None = None, today: date | None = None,
-                  directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
+                  directory: Path = EXPECTATIONS_DIR, memo: GateMemo | None = None) -> SuiteOutcome:
     """Validate every row of ``raw.<entity>`` of ``warehouse`` (its path, or a read-only connection to it)
-    with its suite, for the run of ``period``."""
+    with its suite, for the run of ``period``.  With ``memo``, a suite whose tables, definition and parameters
+    are those of its last run gets that run's outcome back (orchestration/pipeline/gate_memo.py)."""
     quality = quality or QualitySettings()
+    name = suite or f"{RAW_SUITE_PREFIX}{entity}"
     with _read_only(warehouse) as con:
-        relation = raw_gate_relation(con, entity)
+        gate_sql = raw_gate_sql(entity, con)
+        relation = raw_gate_relation(con, entity, gate_sql)
         params = suite_parameters(entity, con, period, quality, serving, today)
-        outcome = validate_relation(relation, suite or f"{RAW_SUITE_PREFIX}{entity}", params, directory, quality)
+        outcome, key = None, ""
+        if memo is not None and memo.enabled:
+            _, kept, severity = kept_expectations(name, directory, quality)
+            used = {k: params.get(k) for k in sorted(parameters_used(kept))}
+            if isinstance(used.get("date_horizon"), datetime):
+                used["date_horizon"] = _horizon_key(con, entity, kept, used["date_horizon"])
+            sets = [p.sql for p in used.values() if isinstance(p, SqlSet)]
+            key = memo.key(con, name, [gate_sql, *sets], {
+                "kept": kept, "severity": severity,
+                "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()}})
+            outcome = memo.get(name, key)
+        if outcome is None:
+            outcome = validate_relation(relation, name, params, directory, quality)
+            if memo is not None and key:
+                memo.put(name, key, outcome)
         # the rows ingest quarantined by a row rule, as warnings that name them (orchestration/pipeline/row_rules.py)
         outcome.failures += rule_quarantine_failures(con, entity)
         return outcome
 
 
-def raw_gate_relation(con, entity: str) -> Relation:
-    """The temporary view ``gate_raw_<entity>`` (raw.<entity> and its helper columns) on ``con``."""
+def parameters_used(node) -> set[str]:
+    """The ``$PARAMETER`` names an expectation (or a list of them) refers to."""
+    if isinstance(node, dict):
+        if set(node) == {"$PARAMETER"}:
+            return {str(node["$PARAMETER"])}
+        return set().union(*(parameters_used(v) for v in node.values())) if node else set()
+    if isinstance(node, (list, tuple)):
+        return set().union(*(parameters_used(v) for v in node)) if node else set()
+    return set()
+
+
+def _horizon_key(con, entity: str, kept: list[tuple[int, dict]], horizon: datetime) -> str:
+    """What the date horizon contributes to a suite's verdicts: nothing while every date it is compared with is
+    on or before it (the horizon is today's date for a past period, so it moves every day while the dates do
+    not), else the horizon itself."""
+    columns = sorted({exp.get("kwargs", {}).get("column") for _, exp in kept
+                      if "date_horizon" in parameters_used(exp.get("kwargs", {}))} - {None})
+    types = table_types(con, "raw", entity)
+    if not columns or not all(c in types for c in columns):
+        return horizon.isoformat()
+    beyond = con.execute("SELECT " + " OR ".join(f"coalesce(max({quote(c)}) > ?, FALSE)" for c in columns)
+                         + f" FROM raw.{quote(entity)}", [horizon] * len(columns)).fetchone()[0]
+    return horizon.isoformat() if beyond else "after every date"
+
+
+def raw_gate_relation(con, entity: str, sql: str | None = None) -> Relation:
+    """The temporary view ``gate_raw_<entity>`` (raw.<entity> and its helper columns; ``sql``, when given, is
+    :func:`raw_gate_sql`'s) on ``con``."""
     view = quote(f"gate_raw_{entity}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {raw_gate_sql(entity, con)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql or raw_gate_sql(entity, con)}")
     return Relation(con, view, order_by=RAW_ORDER, label=f"raw.{entity}", base=f"raw.{quote(entity)}")
 
 
