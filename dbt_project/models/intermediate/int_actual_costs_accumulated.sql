@@ -14,7 +14,7 @@ with periods as (
 
 costs as (
 
-    select * from {{ ref('int_actual_costs_converted') }}
+    select * from {{ ref('int_actual_costs_monthly') }}
 
 ),
 
@@ -26,11 +26,11 @@ per_period as (
         sum(case when counts_in_ac and cost_source = 'timesheet' then amount_reporting end) as labour,
         sum(case when counts_in_ac and cost_source = 'ledger' then amount_reporting end) as non_labour,
         sum(case when not counts_in_ac then amount_reporting end) as ledger_labour,
-        sum(case when counts_in_ac and cost_source = 'timesheet' and amount_reporting is null then 1 else 0 end)
+        sum(case when counts_in_ac and cost_source = 'timesheet' then unpriced_lines else 0 end)
             as unpriced_labour_lines,
-        sum(case when counts_in_ac and cost_source = 'ledger' and amount_reporting is null then 1 else 0 end)
+        sum(case when counts_in_ac and cost_source = 'ledger' then unpriced_lines else 0 end)
             as unpriced_non_labour_lines,
-        sum(case when not counts_in_ac and amount_reporting is null then 1 else 0 end)
+        sum(case when not counts_in_ac then unpriced_lines else 0 end)
             as unpriced_ledger_labour_lines
     from costs
     group by

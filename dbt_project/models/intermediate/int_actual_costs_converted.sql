@@ -4,9 +4,9 @@
     currency at the rate of the month they were worked or posted. amount_reporting is NULL when the
     line has no amount (hours without a rate) or no rate exists for its currency and month.
 
-    Materialised as a view: each of its readers (the AC accumulations and the labour
-    reconciliation test) aggregates it, so the fx join is cheaper re-run than a million-row table is to
-    write.
+    Materialised as a view: its one reader, int_actual_costs_monthly, sums it per month (for the AC
+    accumulations and the labour reconciliation), so a million-row copy would only be written to be
+    read once.
 -#}
 with costs as (
 

@@ -15,7 +15,7 @@ with periods as (
 
 costs as (
 
-    select * from {{ ref('int_actual_costs_converted') }}
+    select * from {{ ref('int_actual_costs_monthly') }}
     where counts_in_ac
         and task_code is not null
 
@@ -28,7 +28,7 @@ per_period as (
         task_code,
         cost_period,
         sum(amount_reporting) as amount,
-        sum(case when amount_reporting is null then 1 else 0 end) as unpriced_lines,
+        sum(unpriced_lines) as unpriced_lines,
         sum(case when cost_source = 'timesheet' then hours end) as hours
     from costs
     group by
@@ -47,26 +47,74 @@ booked_tasks as (
 
 ),
 
-accumulated as (
+-- Each booked task at each reported period of its project, after its costs of every month up to and
+-- including that period: a running sum over the months, in which a month's costs come before the period
+-- row of the same month. (A join on cost_period <= period gave one row per task, period and earlier month
+-- to add up: 3.8 M rows at 2,000 projects, where the running sum reads 250 k.)
+reported as (
 
     select
         booked_tasks.project_code,
         booked_tasks.task_code,
         periods.period,
-        coalesce(sum(per_period.amount), 0) as amount,
-        coalesce(sum(per_period.unpriced_lines), 0) as unpriced_lines,
-        coalesce(sum(per_period.hours), 0) as hours
+        true as is_reported,
+        cast(null as {{ type_money() }}) as amount,
+        0 as unpriced_lines,
+        cast(null as {{ type_index() }}) as hours
     from booked_tasks
     inner join periods
         on periods.project_code = booked_tasks.project_code
-    left join per_period
-        on per_period.project_code = booked_tasks.project_code
-        and per_period.task_code = booked_tasks.task_code
-        and per_period.cost_period <= periods.period
-    group by
-        booked_tasks.project_code,
-        booked_tasks.task_code,
-        periods.period
+
+),
+
+months as (
+
+    select
+        project_code,
+        task_code,
+        cost_period as period,
+        false as is_reported,
+        amount,
+        unpriced_lines,
+        hours
+    from per_period
+
+),
+
+running as (
+
+    select
+        project_code,
+        task_code,
+        period,
+        is_reported,
+        sum(amount) over to_date as amount,
+        sum(unpriced_lines) over to_date as unpriced_lines,
+        sum(hours) over to_date as hours
+    from (
+        select * from reported
+        union all
+        select * from months
+    ) as rows_in_order
+    window to_date as (
+        partition by project_code, task_code
+        order by period, is_reported
+        rows between unbounded preceding and current row
+    )
+
+),
+
+accumulated as (
+
+    select
+        project_code,
+        task_code,
+        period,
+        coalesce(amount, 0) as amount,
+        coalesce(unpriced_lines, 0) as unpriced_lines,
+        coalesce(hours, 0) as hours
+    from running
+    where is_reported
 
 )
 

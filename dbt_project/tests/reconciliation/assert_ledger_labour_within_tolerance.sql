@@ -17,7 +17,7 @@ with reported as (
 
 labour_lines as (
 
-    select * from {{ ref('int_actual_costs_converted') }}
+    select * from {{ ref('int_actual_costs_monthly') }}
     where cost_type = 'labour'
 
 ),
@@ -28,7 +28,7 @@ per_period as (
         project_code,
         cost_period as period,
         sum(case when cost_source = 'ledger' then amount_reporting end) as ledger_labour,
-        sum(case when cost_source = 'ledger' then 1 else 0 end) as ledger_labour_lines,
+        sum(case when cost_source = 'ledger' then line_count else 0 end) as ledger_labour_lines,
         coalesce(sum(case when cost_source = 'timesheet' then amount_reporting end), 0) as timesheet_labour
     from labour_lines
     group by
