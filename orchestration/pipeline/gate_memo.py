@@ -45,15 +45,17 @@ def memo_enabled() -> bool:
     return os.environ.get(MEMO_ENV, "").strip().lower() not in ("off", "0", "false", "no")
 
 
-def _code_version() -> str:
-    """The evaluating code and the libraries its verdicts depend on (DuckDB's SQL and regexes, the dtypes
-    pandas would give a column)."""
+def code_version(*modules) -> str:
+    """The evaluating code (``quality``, ``suite_sql``, this module and ``modules``) and the libraries its
+    verdicts depend on (DuckDB's SQL and regexes, the dtypes pandas would give a column)."""
+    import sys
+
     import pandas
 
     from orchestration.pipeline import quality, suite_sql
 
     digest = hashlib.sha256(f"{_VERSION}|{duckdb.__version__}|{pandas.__version__}".encode())
-    for module in (quality, suite_sql, __import__(__name__, fromlist=["_"])):
+    for module in (quality, suite_sql, sys.modules[__name__], *modules):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
@@ -86,7 +88,7 @@ class GateMemo:
         """The key of a suite's run: the code, ``definition`` (the kept expectations, their severities and the
         run's parameters, as JSON), and the fingerprint of every raw table ``statements`` name."""
         if self._code is None:
-            self._code = _code_version()
+            self._code = code_version()
         tables = {}
         for table in tables_read(*statements):
             if table not in self._fingerprints:

@@ -40,6 +40,13 @@ RULE_REASON_PREFIX = "rule "
 #: The contract column a helper column of the gate view stands for (the quarantine row's column and value).
 HELPER_COLUMNS = {"_project_task": "task_code", "_daily_hours": "hours", "_person_costable": "person_id"}
 CACHE_TABLE = "ingest_cache.ruled"
+#: The rules' last decision per entity: its key (:func:`_decision_key`), its date horizon, and the files whose
+#: every row it let stay (with their loaded rows), which need not be looked at again (:func:`_unchecked_scope`).
+CHECKED_TABLE = "ingest_cache.rules_checked"
+CHECKED_DDL = (f"CREATE TABLE IF NOT EXISTS {CHECKED_TABLE} (entity VARCHAR, decision_key VARCHAR, horizon TIMESTAMP, "
+               "_source_file VARCHAR, _source_sha256 VARCHAR, rows_loaded BIGINT)")
+#: ``off`` decides the rules on every row every ingest.
+CHECKED_ENV = "PMO_ROW_RULES_INCREMENTAL"
 #: Rows named in a warning (all are in quarantine.<entity>).
 NAMED_ROWS = 10
 
@@ -56,6 +63,7 @@ class RowRules:
 
 def _ensure_cache_table(con) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (entity VARCHAR, rows_quarantined BIGINT)")
+    con.execute(CHECKED_DDL)
 
 
 def previously_ruled(con, entity: str) -> bool:
@@ -68,6 +76,7 @@ def forget_row_rules(con) -> None:
     """An ingest without rules (a library call): no rows are quarantined by rule now."""
     _ensure_cache_table(con)
     con.execute(f"DELETE FROM {CACHE_TABLE}")
+    con.execute(f"DELETE FROM {CHECKED_TABLE}")
 
 
 def apply_row_rules(con, rules: RowRules, loaded_at: datetime) -> dict[str, dict[str, int]]:
@@ -75,67 +84,170 @@ def apply_row_rules(con, rules: RowRules, loaded_at: datetime) -> dict[str, dict
 
     Returns ``{entity: {rule id: rows moved}}``; raw.load_log is updated per file.
     """
-    from orchestration.pipeline.quality import compiled_raw_suite, kept_expectations
-
     _ensure_cache_table(con)
     moved: dict[str, dict[str, int]] = {}
     for entity in ROW_RULE_ENTITIES:
         con.execute(f"DELETE FROM {CACHE_TABLE} WHERE entity = ?", [entity])
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                           "AND schema_name = 'raw' AND table_name = ?", [entity]).fetchone()[0]:
-            continue
-        suite = f"raw_{entity}"
-        severity = kept_expectations(suite, rules.directory, rules.quality)[2]
-        if QUARANTINE not in severity.values():
-            continue
-        compiled = [c for c in compiled_raw_suite(con, entity, rules.period, rules.quality, serving=None,
-                                                  suite=suite, directory=rules.directory)
-                    if severity.get(c.meta.get("id")) == QUARANTINE and c.failing_rows_sql() and not c.error]
-        if not compiled:
-            continue
-        relation = compiled[0].relation
-        # One scan of the gate view for every rule: the rows that break any, each with a flag per rule; in the
-        # common case, none. (Each scan of the view costs 0.8-1 s at 2,000 projects: it takes every person's
-        # day total and looks up every task and rate, whatever the rule reads.)
-        con.execute("CREATE OR REPLACE TEMP TABLE _breaking AS SELECT *, "
-                    + ", ".join(f"coalesce({c.condition}, FALSE) AS _rule_{k}" for k, c in enumerate(compiled))
-                    + f" FROM {relation} WHERE " + " OR ".join(f"({c.condition})" for c in compiled))
-        breaking = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE _rule_{k})" for k in range(len(compiled)))
-                               + " FROM _breaking").fetchone()
-        if not any(breaking):
-            continue
-        columns = {name for (name,) in con.execute("SELECT column_name FROM (DESCRIBE _breaking)").fetchall()}
-        groups = next((cols for helper, cols in ROW_SET_HELPERS.items()
-                       if helper in columns and all(c in columns for c in cols)), ())
-        if groups:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _moved_groups AS SELECT {', '.join(groups)} FROM _breaking LIMIT 0")
-        counts = moved.setdefault(entity, {})
-        for k, (c, before) in enumerate(zip(compiled, breaking, strict=True)):
-            if not _reads_other_rows(c, entity):
-                # a verdict on the row alone: the rows it rejects now are the ones it rejected in the scan, less
-                # those earlier rules moved
-                if not before:
-                    continue
-                n = _move(con, entity, suite, c, loaded_at, "_breaking", groups=groups)
-            else:
-                # A rule no row broke in that scan is not run again, unless an earlier rule has moved rows since:
-                # taking a negative entry out raises its day. It is run again on the groups (a person's day) of
-                # the rows it rejected in the scan and of the rows moved since, where there are few.
-                if not before and not sum(counts.values()):
-                    continue
-                n = _move(con, entity, suite, c, loaded_at, relation, restrict=_touched_groups(con, c, k, groups),
-                          groups=groups)
-            if n:
-                counts[c.meta["id"]] = n
-                con.execute("DELETE FROM _breaking WHERE (_source_file, _source_sha256, _source_row) IN "
-                            "(SELECT f, s, r FROM _ruled)")
-                if groups:
-                    con.execute(f"INSERT INTO _moved_groups SELECT DISTINCT {', '.join(f'_g{i}' for i in range(len(groups)))} "
-                                "FROM _ruled")
-        total = sum(counts.values())
-        if total:
-            con.execute(f"INSERT INTO {CACHE_TABLE} VALUES (?, ?)", [entity, total])
+        decided = _decide(con, entity, rules, loaded_at, moved)
+        con.execute(f"DELETE FROM {CHECKED_TABLE} WHERE entity = ?", [entity])
+        if decided is not None:
+            _remember_checked(con, entity, *decided)
     return moved
+
+
+def _decide(con, entity: str, rules: RowRules, loaded_at: datetime, moved: dict[str, dict[str, int]]
+            ) -> tuple[str, datetime] | None:
+    """Apply the rules of ``entity``; returns the decision's key and horizon, or None when no rule ran."""
+    from orchestration.pipeline.quality import compiled_raw_suite, kept_expectations
+
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND schema_name = 'raw' AND table_name = ?", [entity]).fetchone()[0]:
+        return None
+    suite = f"raw_{entity}"
+    severity = kept_expectations(suite, rules.directory, rules.quality)[2]
+    if QUARANTINE not in severity.values():
+        return None
+    compiled = [c for c in compiled_raw_suite(con, entity, rules.period, rules.quality, serving=None,
+                                              suite=suite, directory=rules.directory)
+                if severity.get(c.meta.get("id")) == QUARANTINE and c.failing_rows_sql() and not c.error]
+    if not compiled:
+        return None
+    relation = compiled[0].relation
+    key, horizon = _decision_key(con, entity, suite, rules, severity)
+    scope = _unchecked_scope(con, entity, key, horizon, compiled)
+    if scope == "FALSE":  # every row was let stay by the same decision, and no row came since
+        return key, horizon
+    # One scan of the gate view for every rule: the rows that break any, each with a flag per rule; in the
+    # common case, none. (Each scan of the whole view costs 0.8-1 s at 2,000 projects: it takes every
+    # person's day total and looks up every task and rate, whatever the rule reads. ``scope`` keeps it to the
+    # rows of new files and the days they touch, a constant date range DuckDB pushes into the day's total.)
+    con.execute("CREATE OR REPLACE TEMP TABLE _breaking AS SELECT *, "
+                + ", ".join(f"coalesce({c.condition}, FALSE) AS _rule_{k}" for k, c in enumerate(compiled))
+                + f" FROM {relation} WHERE (" + " OR ".join(f"({c.condition})" for c in compiled) + ")"
+                + (f" AND ({scope})" if scope else ""))
+    breaking = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE _rule_{k})" for k in range(len(compiled)))
+                           + " FROM _breaking").fetchone()
+    if not any(breaking):
+        return key, horizon
+    columns = {name for (name,) in con.execute("SELECT column_name FROM (DESCRIBE _breaking)").fetchall()}
+    groups = next((cols for helper, cols in ROW_SET_HELPERS.items()
+                   if helper in columns and all(c in columns for c in cols)), ())
+    if groups:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _moved_groups AS SELECT {', '.join(groups)} FROM _breaking LIMIT 0")
+    counts = moved.setdefault(entity, {})
+    for k, (c, before) in enumerate(zip(compiled, breaking, strict=True)):
+        if not _reads_other_rows(c, entity):
+            # a verdict on the row alone: the rows it rejects now are the ones it rejected in the scan, less
+            # those earlier rules moved
+            if not before:
+                continue
+            n = _move(con, entity, suite, c, loaded_at, "_breaking", groups=groups)
+        else:
+            # A rule no row broke in that scan is not run again, unless an earlier rule has moved rows since:
+            # taking a negative entry out raises its day. It is run again on the groups (a person's day) of
+            # the rows it rejected in the scan and of the rows moved since, where there are few.
+            if not before and not sum(counts.values()):
+                continue
+            n = _move(con, entity, suite, c, loaded_at, relation, restrict=_touched_groups(con, c, k, groups),
+                      groups=groups)
+        if n:
+            counts[c.meta["id"]] = n
+            con.execute("DELETE FROM _breaking WHERE (_source_file, _source_sha256, _source_row) IN "
+                        "(SELECT f, s, r FROM _ruled)")
+            if groups:
+                con.execute(f"INSERT INTO _moved_groups SELECT DISTINCT {', '.join(f'_g{i}' for i in range(len(groups)))} "
+                            "FROM _ruled")
+    total = sum(counts.values())
+    if total:
+        con.execute(f"INSERT INTO {CACHE_TABLE} VALUES (?, ?)", [entity, total])
+    return key, horizon
+
+
+def _decision_key(con, entity: str, suite: str, rules: RowRules, severity: dict[str, str]) -> tuple[str, datetime]:
+    """The key under which a row's verdict cannot change, and the run's date horizon.
+
+    A verdict depends on the row, its group's other rows (a person's day), the rules as ``quality.yaml`` leaves
+    them, the parameters they name and the tables they look up (the register, the rates: each by the fingerprint
+    of its rows), and the code. The date horizon is kept apart: a row on or before one horizon is on or before
+    any later one, so a decision stays good while the horizon does not move back."""
+    import hashlib
+    import sys
+
+    from orchestration.pipeline import gate_memo
+    from orchestration.pipeline.quality import kept_expectations, parameters_used, raw_gate_sql, suite_parameters
+    from orchestration.pipeline.suite_sql import SqlSet
+    from orchestration.warehouse import table_fingerprint
+
+    kept = [exp for _, exp in kept_expectations(suite, rules.directory, rules.quality)[1]
+            if severity.get(exp["meta"]["id"]) == QUARANTINE]
+    params = suite_parameters(entity, con, rules.period, rules.quality)
+    used = {name: params.get(name) for name in sorted(parameters_used(kept) - {"date_horizon"})}
+    statements = [raw_gate_sql(entity, con)] + [v.sql for v in used.values() if isinstance(v, SqlSet)]
+    tables = {t: table_fingerprint(con, "raw", t) for t in gate_memo.tables_read(*statements) if t != entity}
+    text = json.dumps({"code": gate_memo.code_version(sys.modules[__name__]), "entity": entity, "rules": kept,
+                       "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()},
+                       "tables": tables}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), params["date_horizon"]
+
+
+#: The date column of a row-set helper's group: a constant range on it is pushed into the group's total.
+ROW_SET_RANGE = {"_daily_hours": "work_date"}
+
+
+def _unchecked_scope(con, entity: str, key: str, horizon: datetime, compiled) -> str | None:
+    """The rows whose verdict may differ from the last decision's: a filter on the gate view, ``"FALSE"`` for
+    none, None for every row.
+
+    The last decision's files are left out when its key is this one, its horizon not later, and each of them is
+    still loaded with the rows it had (a file changed, removed or thinned by another file's duplicates is not).
+    What is left: the rows of every other file (new ones, and those that had rows moved, which were put back),
+    and, for a rule on a group's total, the rows of the groups those rows fall in, within their date range."""
+    import os
+
+    if os.environ.get(CHECKED_ENV, "").strip().lower() in ("off", "0", "false", "no"):
+        return None
+    last = con.execute(f"SELECT decision_key, max(horizon) FROM {CHECKED_TABLE} WHERE entity = ? GROUP BY 1",
+                       [entity]).fetchall()
+    if len(last) != 1 or last[0][0] != key or (last[0][1] is not None and horizon < last[0][1]):
+        return None
+    changed = con.execute(
+        f"SELECT count(*) FROM {CHECKED_TABLE} AS c LEFT JOIN raw.load_log AS l ON l.entity = c.entity "
+        "AND l._source_file = c._source_file AND l._source_sha256 = c._source_sha256 "
+        "WHERE c.entity = ? AND l.rows_loaded IS DISTINCT FROM c.rows_loaded", [entity]).fetchone()[0]
+    if changed:
+        return None
+    if any(f"raw.{entity}" in (c.condition or "") or f'raw."{entity}"' in (c.condition or "") for c in compiled):
+        return None  # a rule that reads the table itself (not through a group's helper) may read any row
+    con.execute("CREATE OR REPLACE TEMP TABLE _unchecked_files AS SELECT DISTINCT _source_file AS f, "
+                "_source_sha256 AS s FROM raw.load_log WHERE entity = ? AND (rows_in > 0 OR rows_loaded > 0) "
+                "AND (_source_file, _source_sha256) NOT IN "
+                f"(SELECT _source_file, _source_sha256 FROM {CHECKED_TABLE} WHERE entity = ?)", [entity, entity])
+    if not con.execute("SELECT count(*) FROM _unchecked_files").fetchone()[0]:
+        return "FALSE"
+    files = "(_source_file, _source_sha256) IN (SELECT f, s FROM _unchecked_files)"
+    helpers = [h for h in ROW_SET_HELPERS if any(h in (c.condition or "") for c in compiled)]
+    if not helpers:
+        return files
+    if len(helpers) > 1:
+        return None
+    groups, day = ROW_SET_HELPERS[helpers[0]], ROW_SET_RANGE[helpers[0]]
+    cols = ", ".join(groups)
+    first, last_day, ungrouped = con.execute(
+        f"SELECT min({day}), max({day}), count(*) FILTER (WHERE " + " OR ".join(f"{g} IS NULL" for g in groups)
+        + f") FROM raw.{entity} WHERE {files}").fetchone()
+    if ungrouped or first is None or _literal(first) is None or _literal(last_day) is None:
+        return None
+    return (f"{day} BETWEEN {_literal(first)} AND {_literal(last_day)} AND ({files} OR ({cols}) IN "
+            f"(SELECT {cols} FROM raw.{entity} WHERE {files}))")
+
+
+def _remember_checked(con, entity: str, key: str, horizon: datetime) -> None:
+    """The files of ``entity`` whose every row the rules let stay, under the decision's key and horizon."""
+    ruled = f"reason LIKE '{RULE_REASON_PREFIX}raw\\_{entity}.%' ESCAPE '\\'"
+    con.execute(
+        f"INSERT INTO {CHECKED_TABLE} SELECT ?, ?, ?, l._source_file, l._source_sha256, l.rows_loaded "
+        "FROM raw.load_log AS l WHERE l.entity = ? AND (l._source_file, l._source_sha256) NOT IN "
+        f"(SELECT _source_file, _source_sha256 FROM quarantine.{entity} WHERE {ruled})", [entity, key, horizon, entity])
 
 
 #: Helper columns of the gate view computed over other rows of the same table (orchestration.pipeline.quality.

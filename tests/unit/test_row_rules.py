@@ -231,3 +231,106 @@ def rows_loaded_at(wh, entry_id: str):
         return con.execute("SELECT _loaded_at FROM raw.timesheets WHERE entry_id = ?", [entry_id]).fetchone()[0]
     finally:
         con.close()
+
+
+def _scopes(monkeypatch):
+    """The scope each ingest's rules looked at, per entity (None: every row; FALSE: none)."""
+    import orchestration.pipeline.row_rules as row_rules
+
+    seen: list[tuple[str, str | None]] = []
+    real = row_rules._unchecked_scope
+
+    def recorded(con, entity, *args):
+        scope = real(con, entity, *args)
+        seen.append((entity, scope))
+        return scope
+
+    monkeypatch.setattr(row_rules, "_unchecked_scope", recorded)
+    return seen
+
+
+def test_a_new_file_is_decided_with_the_days_it_touches_and_nothing_else(tmp_path, monkeypatch):
+    """The rows a decision let stay are not looked at again while its key holds: a new file's rows are, with the
+    rows of the person-days they fall on (its 10 h on 2026-03-03 takes that day past max_daily_hours, so the 8 h
+    entry of the first file, on that day, goes too), and the result is the full decision's."""
+    quality = QualitySettings(max_daily_hours=16)
+    rules = RowRules(period="2026-03", quality=quality)
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,8,E1\n2026-03-03,P1,A,T1,8,E2\n")
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    seen = _scopes(monkeypatch)
+    load_landing(root, wh, archive_dir=archive, rules=rules)
+    assert seen == [("timesheets", None), ("ledger", None)]  # nothing decided before: every row
+    assert tables(wh)[0] == [("E1", 8.0), ("E2", 8.0)]
+
+    seen.clear()
+    load_landing(root, wh, archive_dir=archive, rules=rules)  # nothing new
+    # the timesheets file is not looked at again; the ledger's file had rows moved (project B, currency XYZ), so
+    # they were put back and it is decided again, on every row as no ledger file is left out
+    assert seen == [("timesheets", "FALSE"), ("ledger", None)]
+    assert tables(wh)[0] == [("E1", 8.0), ("E2", 8.0)]
+
+    (root / "timesheets/night.csv").write_text(TS + "2026-03-03,P1,A,T1,10,N1\n")
+    seen.clear()
+    report = load_landing(root, wh, archive_dir=archive, rules=rules)
+    assert "work_date BETWEEN DATE '2026-03-03' AND DATE '2026-03-03'" in seen[0][1]
+    raw, quarantined, *_ = tables(wh)
+    assert raw == [("E1", 8.0)]
+    assert sorted((r, reason.split(":")[0]) for r, reason, _ in quarantined) == [
+        (2, "rule raw_timesheets.daily_hours"), (3, "rule raw_timesheets.daily_hours")]
+    assert report.ruled["timesheets"] == {"daily_hours": 2}
+
+    # the same files decided on every row give the same rows
+    monkeypatch.setenv("PMO_ROW_RULES_INCREMENTAL", "off")
+    seen.clear()
+    load_landing(root, wh, archive_dir=archive, rules=rules)
+    assert seen[0] == ("timesheets", None)
+    assert tables(wh)[:2] == (raw, quarantined)
+
+
+def test_files_whose_rows_all_stayed_are_not_looked_at_again(tmp_path, monkeypatch):
+    rules = RowRules(period="2026-03")
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,8,E1\n")
+    (root / "ledger/gl.csv").write_text("posting_date,document_id,line_id,project_code,cost_type,amount,currency\n"
+                                        "2026-03-02,D1,1,A,material,100,GBP\n")
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    seen = _scopes(monkeypatch)
+    load_landing(root, wh, archive_dir=archive, rules=rules)
+    seen.clear()
+    load_landing(root, wh, archive_dir=archive, rules=rules)
+    assert seen == [("timesheets", "FALSE"), ("ledger", "FALSE")]
+    # a new ledger file: its own rows (a rule on the row alone needs no other)
+    (root / "ledger/gl2.csv").write_text("posting_date,document_id,line_id,project_code,cost_type,amount,currency\n"
+                                         "2026-03-03,D2,1,B,material,5,GBP\n")
+    seen.clear()
+    load_landing(root, wh, archive_dir=archive, rules=rules)
+    assert seen == [("timesheets", "FALSE"), ("ledger", "(_source_file, _source_sha256) IN (SELECT f, s FROM _unchecked_files)")]
+    assert [(value, reason.split(":")[0]) for value, reason in tables(wh)[3]] == [
+        ("B", "rule raw_ledger.project_code_known")]
+
+
+@pytest.mark.parametrize("change", ["register", "setting", "earlier horizon", "removed file", "no rules"])
+def test_anything_a_verdict_depends_on_decides_every_row_again(tmp_path, monkeypatch, change):
+    rules = RowRules(period="2026-03")
+    root = landing(tmp_path, "2026-03-02,P1,A,T1,8,E1\n")
+    (root / "timesheets/more.csv").write_text(TS + "2026-03-05,P1,A,T1,6,E9\n")
+    wh, archive = tmp_path / "wh.duckdb", tmp_path / "archive"
+    seen = _scopes(monkeypatch)
+    load_landing(root, wh, archive_dir=archive, rules=rules)
+    later = RowRules(period="2026-03")
+    if change == "register":  # a task the rules look a row's task up in
+        (root / "tasks/tasks.csv").write_text(
+            "status_date,project_code,task_code,baseline_start,baseline_finish,baseline_cost,percent_complete\n"
+            "2026-03-31,A,T1,2026-01-01,2026-06-30,1000,10\n2026-03-31,A,T2,2026-01-01,2026-06-30,500,0\n")
+    elif change == "setting":
+        later = RowRules(period="2026-03", quality=QualitySettings(max_daily_hours=12))
+    elif change == "earlier horizon":  # the horizon recorded is later than this run's: not trusted
+        con = duckdb.connect(str(wh))
+        con.execute("UPDATE ingest_cache.rules_checked SET horizon = TIMESTAMP '2999-01-01'")
+        con.close()
+    elif change == "removed file":
+        (root / "timesheets/more.csv").unlink()
+    elif change == "no rules":
+        load_landing(root, wh, archive_dir=archive)
+    seen.clear()
+    load_landing(root, wh, archive_dir=archive, rules=later)
+    assert seen[0] == ("timesheets", None)
