@@ -206,6 +206,11 @@ def _build_suite_checks(step_name: str, targets: dict[str, tuple[AssetKey, str]]
     return suite_checks
 
 
+def _gate_memo(settings) -> GateMemo:
+    """The gates' memo of verdicts (orchestration/pipeline/gate_memo.py), beside the warehouse."""
+    return GateMemo(Path(settings.warehouse_path).with_name(GATE_MEMO_NAME))
+
+
 def build_raw_checks(directory=None):
     """One blocking asset check ``<entity>_expectations`` per suite ``expectations/raw_<entity>.json``, on
     raw.<entity>: a blocking expectation that fails stops the run before dbt, nothing is published."""
@@ -217,10 +222,7 @@ def build_raw_checks(directory=None):
     def validate(entity, suite, settings, quality, period, warehouse, serving, memo):
         return run_raw_suite(entity, warehouse, period, quality, serving, suite=suite, directory=directory, memo=memo)
 
-    def memo_for(settings):
-        return GateMemo(Path(settings.warehouse_path).with_name(GATE_MEMO_NAME))
-
-    return _build_suite_checks("raw_expectations", targets, validate, directory, memo_for)
+    return _build_suite_checks("raw_expectations", targets, validate, directory, _gate_memo)
 
 
 def build_mart_checks(mart_keys: list[AssetKey], directory=None):
@@ -235,9 +237,9 @@ def build_mart_checks(mart_keys: list[AssetKey], directory=None):
 
     def validate(mart, suite, settings, quality, period, warehouse, serving, memo):
         return run_mart_suite(mart, warehouse, period, quality, serving, suite=suite,
-                              reporting_currency=settings.reporting_currency, directory=directory)
+                              reporting_currency=settings.reporting_currency, directory=directory, memo=memo)
 
-    return _build_suite_checks("mart_expectations", targets, validate, directory)
+    return _build_suite_checks("mart_expectations", targets, validate, directory, _gate_memo)
 
 
 class PmoDbtTranslator(DagsterDbtTranslator):

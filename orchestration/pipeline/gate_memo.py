@@ -1,4 +1,4 @@
-"""The raw gate's verdicts, remembered by the content of the tables each suite reads.
+"""The gates' verdicts, remembered by the content of the tables each suite reads.
 
 A raw suite's outcome is a function of the rows it reads and of nothing else that changes between runs: the
 table ``raw.<entity>`` and the tables its gate view and its parameters look up (a timesheet's project in
@@ -11,10 +11,11 @@ again to reach the same verdict, about 1.3 s at 2,000 projects.
 :func:`orchestration.warehouse.table_fingerprint`, the one the dbt build's keeping uses) and the outcome it gave.
 A suite whose key is the one kept gets that outcome back, with every failure and sampled row as they were; any
 other key runs the suite and keeps its outcome.  Nothing is trusted that was not computed from the same rows:
-a removed, restored or edited warehouse changes the fingerprints, not the verdicts.  The memo is a JSON file
-beside the warehouse; an unreadable one is ignored, one that cannot be written leaves a warning, and
-``PMO_GATE_MEMO=off`` runs every suite.  The warnings of rows a row rule moved to quarantine are not part of it:
-:func:`orchestration.pipeline.quality.run_raw_suite` reads them every run.
+a removed, restored or edited warehouse changes the fingerprints, not the verdicts.  The mart gate does the same
+for each mart suite, by the fingerprint of its mart, the run's period and the published snapshot's row count its
+volume band is taken from.  The memo is a JSON file beside the warehouse; an unreadable one is ignored, one that
+cannot be written leaves a warning, and ``PMO_GATE_MEMO=off`` runs every suite.  The warnings of rows a row rule
+moved to quarantine are not part of it: :func:`orchestration.pipeline.quality.run_raw_suite` reads them every run.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 #: ``off`` runs every suite every run.
 MEMO_ENV = "PMO_GATE_MEMO"
 #: The memo's file name, beside the warehouse.
-MEMO_NAME = "raw-gate-memo.json"
+MEMO_NAME = "gate-memo.json"
 #: A raw table named in a gate view's or a parameter's SQL (``raw.tasks``, ``raw."tasks"``).
 _RAW_TABLE = re.compile(r'\braw\.("?)([A-Za-z_][A-Za-z0-9_]*)\1')
 _VERSION = 1
@@ -66,7 +67,7 @@ def tables_read(*sql: str) -> list[str]:
 
 
 class GateMemo:
-    """Outcomes of the raw suites of one home, by the key of what they read (see the module)."""
+    """Outcomes of the suites of one home, by the key of what they read (see the module)."""
 
     def __init__(self, path: Path, enabled: bool | None = None):
         self.path = path
@@ -84,16 +85,18 @@ class GateMemo:
             except (OSError, ValueError):
                 self._entries = {}
 
-    def key(self, con: duckdb.DuckDBPyConnection, suite: str, statements: list[str], definition: object) -> str:
-        """The key of a suite's run: the code, ``definition`` (the kept expectations, their severities and the
-        run's parameters, as JSON), and the fingerprint of every raw table ``statements`` name."""
+    def key(self, con: duckdb.DuckDBPyConnection, suite: str, tables_in: list[tuple[str, str]],
+            definition: object) -> str:
+        """The key of a suite's run: the code, ``definition`` (the kept expectations, their severities, the
+        run's parameters and the suite's view, as JSON), and the fingerprint of each (schema, table) it reads."""
         if self._code is None:
             self._code = code_version()
         tables = {}
-        for table in tables_read(*statements):
-            if table not in self._fingerprints:
-                self._fingerprints[table] = table_fingerprint(con, "raw", table)
-            tables[table] = self._fingerprints[table]
+        for schema, table in sorted(set(tables_in)):
+            name = f"{schema}.{table}"
+            if name not in self._fingerprints:
+                self._fingerprints[name] = table_fingerprint(con, schema, table)
+            tables[name] = self._fingerprints[name]
         text = json.dumps({"code": self._code, "suite": suite, "definition": definition, "tables": tables},
                           sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -135,5 +138,5 @@ class GateMemo:
             _atomic_write(self.path, data.encode("utf-8"))
             self._changed = False
         except (OSError, TypeError, ValueError) as exc:
-            log.warning("the raw gate's verdicts could not be kept in %s (%s); the next run validates every table "
+            log.warning("the gates' verdicts could not be kept in %s (%s); the next run validates every table "
                         "again", self.path, exc)

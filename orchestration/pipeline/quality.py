@@ -62,6 +62,8 @@ from orchestration.pipeline.suite_sql import (
 )
 from orchestration.warehouse import connect, read_if_available
 
+from orchestration.pipeline.gate_memo import tables_read
+
 if TYPE_CHECKING:
     from orchestration.pipeline.gate_memo import GateMemo
 
@@ -552,8 +554,8 @@ def run_raw_suite(entity: str, warehouse: Source, period: str | None,
             if isinstance(used.get("date_horizon"), datetime):
                 used["date_horizon"] = _horizon_key(con, entity, kept, used["date_horizon"])
             sets = [p.sql for p in used.values() if isinstance(p, SqlSet)]
-            key = memo.key(con, name, [gate_sql, *sets], {
-                "kept": kept, "severity": severity,
+            key = memo.key(con, name, [("raw", t) for t in tables_read(gate_sql, *sets)], {
+                "kept": kept, "severity": severity, "view": gate_sql,
                 "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()}})
             outcome = memo.get(name, key)
         if outcome is None:
@@ -695,9 +697,10 @@ def mart_parameters(mart: str, period: str | None, quality: QualitySettings,
 def run_mart_suite(mart: str, warehouse: Source, period: str | None,
                    quality: QualitySettings | None = None, serving: Source | None = None,
                    suite: str | None = None, reporting_currency: str = "GBP",
-                   directory: Path = EXPECTATIONS_DIR) -> SuiteOutcome:
+                   directory: Path = EXPECTATIONS_DIR, memo: GateMemo | None = None) -> SuiteOutcome:
     """Validate every row of ``marts.<mart>`` of the built ``warehouse`` (its path, or a read-only connection
-    to it) with its suite, before it is published; failing rows are sampled in key order."""
+    to it) with its suite, before it is published; failing rows are sampled in key order.  With ``memo``, a
+    suite whose mart, view and parameters are those of its last run gets that run's outcome back."""
     quality = quality or QualitySettings()
     suite = suite or f"{MART_SUITE_PREFIX}{mart}"
     keys = mart_keys(load_suite_dict(suite, directory))
@@ -707,11 +710,24 @@ def run_mart_suite(mart: str, warehouse: Source, period: str | None,
             raise duckdb.CatalogException(f"Table with name {MARTS_SCHEMA}.{mart} does not exist")
         view = f"gate_mart_{mart}"
         source = f"{MARTS_SCHEMA}.{quote(mart)}"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS {mart_gate_sql(source, types, keys, mart, period)}")
+        gate_sql = mart_gate_sql(source, types, keys, mart, period)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS {gate_sql}")
         order = ", ".join(f"{quote(k)} NULLS FIRST" for k in keys) if keys and all(k in types for k in keys) else None
         relation = Relation(con, quote(view), order_by=order, label=f"{MARTS_SCHEMA}.{mart}", base=source)
         params = mart_parameters(mart, period, quality, serving, reporting_currency, columns=types)
-        return validate_relation(relation, suite, params, directory, quality)
+        key = ""
+        if memo is not None and memo.enabled:
+            _, kept, severity = kept_expectations(suite, directory, quality)
+            key = memo.key(con, suite, [(MARTS_SCHEMA, mart)], {
+                "kept": kept, "severity": severity, "view": gate_sql, "order": order, "types": types,
+                "parameters": {k: params.get(k) for k in sorted(parameters_used(kept))}})
+            kept_outcome = memo.get(suite, key)
+            if kept_outcome is not None:
+                return kept_outcome
+        outcome = validate_relation(relation, suite, params, directory, quality)
+        if key:
+            memo.put(suite, key, outcome)
+        return outcome
 
 
 def validate_mart_frame(mart: str, frame, period: str | None, quality: QualitySettings | None = None,

@@ -53,7 +53,7 @@ def gate(home, monkeypatch, period="2026-03", quality=None, memo=True):
         return real(relation, suite_name, *args, **kwargs)
 
     monkeypatch.setattr(Q, "validate_relation", counted)
-    kept = GateMemo(home / "raw-gate-memo.json") if memo else None
+    kept = GateMemo(home / "gate-memo.json") if memo else None
     con = duckdb.connect(str(home / "wh.duckdb"), read_only=True)
     try:
         outcomes = {e: Q.run_raw_suite(e, con, period, quality, memo=kept) for e in ENTITIES}
@@ -133,8 +133,8 @@ def test_no_memo_a_damaged_one_or_the_switch_off_runs_every_suite(home, monkeypa
     load(home)
     _, ran = gate(home, monkeypatch, memo=False)
     assert ran == sorted(ENTITIES)
-    assert not (home / "raw-gate-memo.json").exists()
-    (home / "raw-gate-memo.json").write_text("{not json")
+    assert not (home / "gate-memo.json").exists()
+    (home / "gate-memo.json").write_text("{not json")
     _, ran = gate(home, monkeypatch)
     assert ran == sorted(ENTITIES)
     monkeypatch.setenv("PMO_GATE_MEMO", "off")
@@ -149,3 +149,58 @@ def test_the_tables_a_statement_names():
     assert tables_read('SELECT t.* FROM raw."timesheets" AS t LEFT JOIN (SELECT 1 FROM raw.timesheets) AS d',
                        "SELECT person_id FROM raw.rates WHERE role IS NULL", "SELECT 1 FROM marts.x") == [
         "rates", "timesheets"]
+
+
+def test_a_mart_suite_runs_again_when_its_mart_period_or_published_volume_changed(tmp_path, monkeypatch):
+    """fct_project_status: a purple RAG fails a blocking expectation; the memo gives the failure back while the
+    mart, the run's period (its rows must not be after it) and the published row count stay."""
+    warehouse, serving = tmp_path / "wh.duckdb", tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.fct_project_status AS SELECT * FROM (VALUES "
+                "('A', '2026-02', DATE '2026-02-28', 'v1', 'green', 'purple'), "
+                "('A', '2026-03', DATE '2026-03-31', 'v1', 'red', 'green')) "
+                "AS t(project_code, period, status_date, rule_version, rag_cost, rag_overall)")
+    con.close()
+    evaluated = []
+    real = Q.validate_relation
+    monkeypatch.setattr(Q, "validate_relation", lambda relation, suite, *a, **k: (evaluated.append(suite),
+                                                                                  real(relation, suite, *a, **k))[1])
+
+    def gate(period, serving_path=None):
+        evaluated.clear()
+        memo = GateMemo(tmp_path / "gate-memo.json")
+        with duckdb.connect(str(warehouse), read_only=True) as wh:
+            outcome = Q.run_mart_suite("fct_project_status", wh, period, serving=serving_path, memo=memo)
+        memo.save()
+        return outcome, list(evaluated)
+
+    def purple(outcome):  # the RAG outside its values (the columns the table lacks fail too)
+        return [f.sample for f in outcome.blocking_failures
+                if f.column == "rag_overall" and f.expectation == "expect_column_values_to_be_in_set"]
+
+    first, ran = gate("2026-03")
+    assert ran == ["mart_fct_project_status"]
+    assert purple(first) == [["purple"]]
+    second, ran = gate("2026-03")
+    assert ran == [] and second.summary() == first.summary()
+    # a period before the mart's last: its rows after the run now fail, so the suite runs again
+    third, ran = gate("2026-02")
+    assert ran == ["mart_fct_project_status"]
+    assert "_period_not_after_run" in [f.column for f in third.blocking_failures]
+    # a published snapshot with fewer rows sets a volume band
+    con = duckdb.connect(str(serving))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.fct_project_status AS SELECT * FROM (VALUES ('A', '2026-02', DATE '2026-02-28', "
+                "'v1', 'green', 'green')) AS t(project_code, period, status_date, rule_version, rag_cost, rag_overall)")
+    con.close()
+    _, ran = gate("2026-03", serving)
+    assert ran == ["mart_fct_project_status"]
+    _, ran = gate("2026-03", serving)
+    assert ran == []
+    # a row of the mart changed
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE marts.fct_project_status SET rag_overall = 'amber' WHERE period = '2026-02'")
+    outcome, ran = gate("2026-03", serving)
+    assert ran == ["mart_fct_project_status"]
+    assert purple(outcome) == []
