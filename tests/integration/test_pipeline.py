@@ -355,8 +355,12 @@ def test_timesheets_after_the_period_rerun_only_what_reads_them_before_the_month
         unchanged = _unchanged_nodes(home)
         ran = _built_nodes(home) - unchanged
         assert "model.pmo_warehouse.int_timesheets_costed" in ran
-        assert "model.pmo_warehouse.int_actual_costs_accumulated" in ran  # rebuilt into the same rows
-        assert {"model.pmo_warehouse.fct_earned_value", "model.pmo_warehouse.fct_task_earned_value",
+        assert "model.pmo_warehouse.int_actual_costs_monthly" in ran  # rebuilt into the same rows
+        # what reads the monthly sums, the AC accumulations and the labour reconciliation first
+        assert {"model.pmo_warehouse.int_actual_costs_accumulated",
+                "model.pmo_warehouse.int_task_actual_costs_accumulated",
+                "test.pmo_warehouse.assert_ledger_labour_within_tolerance",
+                "model.pmo_warehouse.fct_earned_value", "model.pmo_warehouse.fct_task_earned_value",
                 "test.pmo_warehouse.assert_bac_equals_current_baseline_tasks"} <= unchanged
         assert marts_fingerprint(home) == before
         assert serving_rows(home, "select ac from marts.fct_earned_value where project_code = 'HAND-1' "
