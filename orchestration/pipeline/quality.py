@@ -555,7 +555,7 @@ def run_raw_suite(entity: str, warehouse: Source, period: str | None,
                 used["date_horizon"] = _horizon_key(con, entity, kept, used["date_horizon"])
             sets = [p.sql for p in used.values() if isinstance(p, SqlSet)]
             key = memo.key(con, name, [("raw", t) for t in tables_read(gate_sql, *sets)], {
-                "kept": kept, "severity": severity, "view": gate_sql,
+                "kept": kept, "severity": severity, "view": gate_sql, "types": relation.types,
                 "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()}})
             outcome = memo.get(name, key)
         if outcome is None:

@@ -113,7 +113,7 @@ def _decide(con, entity: str, rules: RowRules, loaded_at: datetime, moved: dict[
     if not compiled:
         return None
     relation = compiled[0].relation
-    key, horizon = _decision_key(con, entity, suite, rules, severity)
+    key, horizon = _decision_key(con, entity, suite, rules, severity, relation)
     scope = _unchecked_scope(con, entity, key, horizon, compiled)
     if scope == "FALSE":  # every row was let stay by the same decision, and no row came since
         return key, horizon
@@ -163,13 +163,15 @@ def _decide(con, entity: str, rules: RowRules, loaded_at: datetime, moved: dict[
     return key, horizon
 
 
-def _decision_key(con, entity: str, suite: str, rules: RowRules, severity: dict[str, str]) -> tuple[str, datetime]:
+def _decision_key(con, entity: str, suite: str, rules: RowRules, severity: dict[str, str], relation: str
+                  ) -> tuple[str, datetime]:
     """The key under which a row's verdict cannot change, and the run's date horizon.
 
     A verdict depends on the row, its group's other rows (a person's day), the rules as ``quality.yaml`` leaves
     them, the parameters they name and the tables they look up (the register, the rates: each by the fingerprint
-    of its rows), and the code. The date horizon is kept apart: a row on or before one horizon is on or before
-    any later one, so a decision stays good while the horizon does not move back."""
+    of its rows), the gate view's columns and their types (``relation``), and the code. The date horizon is kept
+    apart: a row on or before one horizon is on or before any later one, so a decision stays good while the
+    horizon does not move back."""
     import hashlib
     import sys
 
@@ -184,7 +186,9 @@ def _decision_key(con, entity: str, suite: str, rules: RowRules, severity: dict[
     used = {name: params.get(name) for name in sorted(parameters_used(kept) - {"date_horizon"})}
     statements = [raw_gate_sql(entity, con)] + [v.sql for v in used.values() if isinstance(v, SqlSet)]
     tables = {t: table_fingerprint(con, "raw", t) for t in gate_memo.tables_read(*statements) if t != entity}
+    types = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()  # the view's columns and their types
     text = json.dumps({"code": gate_memo.code_version(sys.modules[__name__]), "entity": entity, "rules": kept,
+                       "types": [(name, kind) for name, kind, *_ in types],
                        "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()},
                        "tables": tables}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest(), params["date_horizon"]

@@ -11,6 +11,7 @@ from orchestration.pipeline.gate_memo import GateMemo, tables_read
 from orchestration.pipeline.ingest import load_landing
 from orchestration.pipeline.row_rules import RowRules
 from orchestration.settings import QualitySettings
+from orchestration.warehouse import table_fingerprint
 
 FILES = {
     "projects/projects.csv": "project_code,project_name,currency\nA,Alpha,GBP\n",
@@ -204,3 +205,18 @@ def test_a_mart_suite_runs_again_when_its_mart_period_or_published_volume_change
     outcome, ran = gate("2026-03", serving)
     assert ran == ["mart_fct_project_status"]
     assert purple(outcome) == []
+
+
+def test_a_column_of_another_type_with_the_same_values_runs_the_suite_again(home, monkeypatch):
+    """The fingerprint hashes values, and DuckDB hashes 1 as INTEGER and as BIGINT alike; a suite's type checks read
+    the column's type, so the view's types are part of the key."""
+    load(home)
+    gate(home, monkeypatch)
+    with duckdb.connect(str(home / "wh.duckdb")) as con:
+        assert con.execute("SELECT data_type FROM duckdb_columns() WHERE schema_name = 'raw' AND "
+                           "table_name = 'timesheets' AND column_name = '_source_row'").fetchone()[0] == "INTEGER"
+        before = table_fingerprint(con, "raw", "timesheets")
+        con.execute("ALTER TABLE raw.timesheets ALTER _source_row TYPE BIGINT")
+        assert table_fingerprint(con, "raw", "timesheets") == before
+    _, ran = gate(home, monkeypatch)
+    assert ran == ["timesheets"]
