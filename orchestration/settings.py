@@ -73,6 +73,16 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and where."""
 
 
+#: What a variable that switches a saving off may hold (any case, blanks around it ignored).
+SWITCHED_OFF = frozenset({"off", "0", "false", "no"})
+
+
+def switched_off(variable: str) -> bool:
+    """Whether the environment variable ``variable`` switches its feature off (``off``, ``0``, ``false``, ``no``):
+    the switches of the savings that can be turned off (``PMO_DBT_KEEP``, ``PMO_GATE_MEMO``, ...)."""
+    return os.environ.get(variable, "").strip().lower() in SWITCHED_OFF
+
+
 def resolve_home(home: str | os.PathLike | None = None) -> Path:
     """The deployment home: the argument, else $PMO_HOME, else ./.pmo (made absolute)."""
     chosen = home or os.environ.get("PMO_HOME") or ".pmo"

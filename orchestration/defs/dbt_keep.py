@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
+from orchestration.settings import switched_off
 from orchestration.warehouse import VOLATILE_COLUMNS, fingerprint_rows
 
 #: ``off`` (or ``0``, ``false``, ``no``) builds every node every run.
@@ -51,7 +51,7 @@ _BUILT_TYPES = frozenset({"model", "seed", "snapshot", "test"})
 
 
 def keep_enabled() -> bool:
-    return os.environ.get(KEEP_ENV, "").strip().lower() not in {"off", "0", "false", "no"}
+    return not switched_off(KEEP_ENV)
 
 
 def build_key(project_key: str, period: str) -> str:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import switched_off
 from orchestration.warehouse import table_fingerprint
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ _VERSION = 1
 
 
 def memo_enabled() -> bool:
-    return os.environ.get(MEMO_ENV, "").strip().lower() not in ("off", "0", "false", "no")
+    return not switched_off(MEMO_ENV)
 
 
 def code_version(*modules) -> str:
@@ -59,6 +59,21 @@ def code_version(*modules) -> str:
     for module in (quality, suite_sql, sys.modules[__name__], *modules):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
+
+
+def inputs_key(con: duckdb.DuckDBPyConnection, code: str, tables: list[tuple[str, str]], definition: object,
+               fingerprints: dict[str, str] | None = None) -> str:
+    """A sha256 over ``code``, ``definition`` (JSON; values it cannot hold as such as their text) and the
+    fingerprint of each (schema, table) in ``tables``; ``fingerprints`` keeps those already taken."""
+    fingerprints = {} if fingerprints is None else fingerprints
+    taken = {}
+    for schema, table in sorted(set(tables)):
+        name = f"{schema}.{table}"
+        if name not in fingerprints:
+            fingerprints[name] = table_fingerprint(con, schema, table)
+        taken[name] = fingerprints[name]
+    text = json.dumps({"code": code, "definition": definition, "tables": taken}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def tables_read(*sql: str) -> list[str]:
@@ -91,15 +106,7 @@ class GateMemo:
         run's parameters and the suite's view, as JSON), and the fingerprint of each (schema, table) it reads."""
         if self._code is None:
             self._code = code_version()
-        tables = {}
-        for schema, table in sorted(set(tables_in)):
-            name = f"{schema}.{table}"
-            if name not in self._fingerprints:
-                self._fingerprints[name] = table_fingerprint(con, schema, table)
-            tables[name] = self._fingerprints[name]
-        text = json.dumps({"code": self._code, "suite": suite, "definition": definition, "tables": tables},
-                          sort_keys=True, default=str)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return inputs_key(con, self._code, tables_in, {"suite": suite, "definition": definition}, self._fingerprints)
 
     def get(self, suite: str, key: str):
         """The outcome kept for ``suite`` under ``key`` (a new object each time), or None."""

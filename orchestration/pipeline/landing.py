@@ -34,6 +34,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.settings import switched_off
 from orchestration.sources.base import SourceResult
 from orchestration.sources.registry import CANONICAL, detect_format, format_names, read_source
 
@@ -195,7 +196,7 @@ class LandingHashes:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.enabled = os.environ.get(HASH_CACHE_ENV, "").strip().lower() not in {"off", "0", "false", "no"}
+        self.enabled = not switched_off(HASH_CACHE_ENV)
         self._old: dict[str, dict] = {}
         if self.enabled:
             try:

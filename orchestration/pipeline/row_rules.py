@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import EXPECTATIONS_DIR, QUARANTINE, WARNING, QualitySettings
+from orchestration.settings import EXPECTATIONS_DIR, QUARANTINE, WARNING, QualitySettings, switched_off
 
 #: Entities whose rows are additive facts, quarantined row by row.
 ROW_RULE_ENTITIES = ("timesheets", "ledger")
@@ -172,26 +172,24 @@ def _decision_key(con, entity: str, suite: str, rules: RowRules, severity: dict[
     of its rows), the gate view's columns and their types (``relation``), and the code. The date horizon is kept
     apart: a row on or before one horizon is on or before any later one, so a decision stays good while the
     horizon does not move back."""
-    import hashlib
     import sys
 
     from orchestration.pipeline import gate_memo
     from orchestration.pipeline.quality import kept_expectations, parameters_used, raw_gate_sql, suite_parameters
     from orchestration.pipeline.suite_sql import SqlSet
-    from orchestration.warehouse import table_fingerprint
 
     kept = [exp for _, exp in kept_expectations(suite, rules.directory, rules.quality)[1]
             if severity.get(exp["meta"]["id"]) == QUARANTINE]
     params = suite_parameters(entity, con, rules.period, rules.quality)
     used = {name: params.get(name) for name in sorted(parameters_used(kept) - {"date_horizon"})}
     statements = [raw_gate_sql(entity, con)] + [v.sql for v in used.values() if isinstance(v, SqlSet)]
-    tables = {t: table_fingerprint(con, "raw", t) for t in gate_memo.tables_read(*statements) if t != entity}
     types = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()  # the view's columns and their types
-    text = json.dumps({"code": gate_memo.code_version(sys.modules[__name__]), "entity": entity, "rules": kept,
-                       "types": [(name, kind) for name, kind, *_ in types],
-                       "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()},
-                       "tables": tables}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest(), params["date_horizon"]
+    key = gate_memo.inputs_key(
+        con, gate_memo.code_version(sys.modules[__name__]),
+        [("raw", t) for t in gate_memo.tables_read(*statements) if t != entity],
+        {"entity": entity, "rules": kept, "types": [(name, kind) for name, kind, *_ in types],
+         "parameters": {k: (v.sql if isinstance(v, SqlSet) else v) for k, v in used.items()}})
+    return key, params["date_horizon"]
 
 
 #: The date column of a row-set helper's group: a constant range on it is pushed into the group's total.
@@ -206,9 +204,7 @@ def _unchecked_scope(con, entity: str, key: str, horizon: datetime, compiled) ->
     still loaded with the rows it had (a file changed, removed or thinned by another file's duplicates is not).
     What is left: the rows of every other file (new ones, and those that had rows moved, which were put back),
     and, for a rule on a group's total, the rows of the groups those rows fall in, within their date range."""
-    import os
-
-    if os.environ.get(CHECKED_ENV, "").strip().lower() in ("off", "0", "false", "no"):
+    if switched_off(CHECKED_ENV):
         return None
     last = con.execute(f"SELECT decision_key, max(horizon) FROM {CHECKED_TABLE} WHERE entity = ? GROUP BY 1",
                        [entity]).fetchall()
@@ -220,7 +216,7 @@ def _unchecked_scope(con, entity: str, key: str, horizon: datetime, compiled) ->
         "WHERE c.entity = ? AND l.rows_loaded IS DISTINCT FROM c.rows_loaded", [entity]).fetchone()[0]
     if changed:
         return None
-    if any(f"raw.{entity}" in (c.condition or "") or f'raw."{entity}"' in (c.condition or "") for c in compiled):
+    if any(_reads_table_itself(c, entity) for c in compiled):
         return None  # a rule that reads the table itself (not through a group's helper) may read any row
     con.execute("CREATE OR REPLACE TEMP TABLE _unchecked_files AS SELECT DISTINCT _source_file AS f, "
                 "_source_sha256 AS s FROM raw.load_log WHERE entity = ? AND (rows_in > 0 OR rows_loaded > 0) "
@@ -267,8 +263,13 @@ def _reads_other_rows(compiled, entity: str) -> bool:
     """Whether the rule's verdict on a row can depend on the table's other rows: a day's total, or a subquery
     on the table itself (uniqueness)."""
     condition = compiled.condition or ""
-    return (any(helper in condition for helper in ROW_SET_HELPERS)
-            or f"raw.{entity}" in condition or f'raw."{entity}"' in condition)
+    return any(helper in condition for helper in ROW_SET_HELPERS) or _reads_table_itself(compiled, entity)
+
+
+def _reads_table_itself(compiled, entity: str) -> bool:
+    """Whether the rule's condition queries ``raw.<entity>`` itself (a subquery), not through a group's helper."""
+    condition = compiled.condition or ""
+    return f"raw.{entity}" in condition or f'raw."{entity}"' in condition
 
 
 def _touched_groups(con, compiled, k: int, groups: tuple[str, ...]) -> str | None:
